@@ -1,0 +1,109 @@
+"""Orientation: the text-line 0/180 classifier and the document 0/90/180/270 classifier.
+
+Both are plain image classifiers; they differ in input size and resize rule, which the
+registry's ClassifierSpec states.  Geometry helpers to turn a page upright and to map points
+back to the client's original pixels live here too, so that rotation has one home.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from ..models.registry import ClassifierSpec
+from .runtime import OnnxModel
+
+# rotating counter-clockwise by the doc-orientation label makes the page upright
+_CCW = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+
+
+def rotate_ccw(img: np.ndarray, angle: int) -> np.ndarray:
+    """Rotate an image counter-clockwise by 0/90/180/270 degrees."""
+    return img if angle % 360 == 0 else cv2.rotate(img, _CCW[angle % 360])
+
+
+def unrotate_points(points: np.ndarray, angle: int, orig_w: int, orig_h: int) -> np.ndarray:
+    """Map points from an image turned `angle` degrees CCW back to the original (W, H) image."""
+    pts = np.asarray(points, dtype=np.float32).copy()
+    u, v = pts[..., 0].copy(), pts[..., 1].copy()
+    angle %= 360
+    if angle == 90:
+        pts[..., 0], pts[..., 1] = orig_w - 1 - v, u
+    elif angle == 180:
+        pts[..., 0], pts[..., 1] = orig_w - 1 - u, orig_h - 1 - v
+    elif angle == 270:
+        pts[..., 0], pts[..., 1] = v, orig_h - 1 - u
+    return pts
+
+
+def _softmax_if_needed(out: np.ndarray) -> np.ndarray:
+    out = out.astype(np.float32)
+    if np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+        return out
+    e = np.exp(out - out.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class ImageClassifier:
+    """Batched classifier; returns the class probabilities per image, in input order."""
+
+    def __init__(self, model: OnnxModel, spec: ClassifierSpec) -> None:
+        self.model = model
+        self.spec = spec
+        self.mean = np.asarray(spec.mean, dtype=np.float32)
+        self.std = np.asarray(spec.std, dtype=np.float32)
+
+    def prepare(self, img: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        h, w = img.shape[:2]
+        if spec.resize == "keep_ratio_pad":
+            resized_w = min(spec.input_width, int(math.ceil(spec.input_height * w / h)))
+            resized = cv2.resize(img, (resized_w, spec.input_height))
+        elif spec.resize == "stretch":
+            resized = cv2.resize(img, (spec.input_width, spec.input_height))
+        else:  # short side to 256/224 of the input, then a centre crop (PP-LCNet doc_ori)
+            short = int(round(spec.input_height * 256 / 224))
+            scale = short / min(h, w)
+            resized = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                 interpolation=cv2.INTER_LANCZOS4)
+            top = (resized.shape[0] - spec.input_height) // 2
+            left = (resized.shape[1] - spec.input_width) // 2
+            resized = resized[top : top + spec.input_height, left : left + spec.input_width]
+        chw = ((resized.astype(np.float32) / 255.0 - self.mean) / self.std).transpose(2, 0, 1)
+        out = np.zeros((3, spec.input_height, spec.input_width), dtype=np.float32)
+        out[:, :, : chw.shape[2]] = chw
+        return out
+
+    def probabilities(self, images: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
+        """(N, len(labels)) probabilities."""
+        if not images:
+            return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
+        order = np.argsort([im.shape[1] / im.shape[0] for im in images], kind="stable")
+        probs = np.zeros((len(images), len(self.spec.labels)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            batch = np.stack([self.prepare(images[i]) for i in chunk])
+            probs[chunk] = _softmax_if_needed(self.model.run(batch))
+        return probs
+
+
+def textline_votes(probs: np.ndarray, thresh: float) -> np.ndarray:
+    """Per line: True where the classifier is sure (> thresh) that the line is upside down."""
+    return probs[:, 1] > thresh if len(probs) else np.zeros(0, dtype=bool)
+
+
+def page_is_upside_down(probs: np.ndarray, weights: np.ndarray, thresh: float) -> bool:
+    """Page-level 180 decision from the lines' own votes, weighted by line length.
+
+    The 4-class document model is weak on 180 degrees (it calls most upside-down pages
+    upright); the text lines of the page are many independent witnesses, so when confident
+    180 votes outweigh confident 0 votes the whole page is turned.
+    """
+    if len(probs) == 0:
+        return False
+    flipped = float(weights[probs[:, 1] > thresh].sum())
+    upright = float(weights[probs[:, 0] > thresh].sum())
+    return flipped > upright

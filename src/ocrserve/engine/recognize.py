@@ -1,0 +1,134 @@
+"""Line crops -> text: perspective crop, width-sorted batches, CTC greedy decode, word boxes.
+
+Batches are formed from crops sorted by aspect ratio and padded only to the widest crop of
+their own batch (PaddleOCR's rule), so a batch costs what its lines need.  The batch a crop
+lands in does not change its text: each crop is resized to height 48 independently and the
+zero padding on its right is read as blank by the CTC head (checked by the parity tests).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import ModelCorrupt
+from .runtime import OnnxModel
+
+TALL_CROP_RATIO = 1.5
+
+
+def crop_line(img: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Rectify the quadrilateral `box` (tl, tr, br, bl) into an upright crop.
+
+    Crops at least 1.5 times taller than wide are turned 90 degrees counter-clockwise (vertical
+    text read as a line); the flag says so, because word boxes and polygons must follow.
+    """
+    pts = box.astype(np.float32)
+    width = int(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
+    height = int(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+    width, height = max(width, 1), max(height, 1)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(pts, target)
+    crop = cv2.warpPerspective(img, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE,
+                               flags=cv2.INTER_CUBIC)
+    if crop.shape[0] / crop.shape[1] >= TALL_CROP_RATIO:
+        return np.rot90(crop), True
+    return crop, False
+
+
+def load_charset(model: OnnxModel, dict_path: Path | None, has_specials: bool) -> list[str]:
+    """Index-aligned CTC alphabet: blank, the dictionary's characters, then a space."""
+    if dict_path is not None:
+        raw = dict_path.read_bytes().decode("utf-8")
+        chars = [line.rstrip("\r") for line in raw.split("\n")]
+        if chars and chars[-1] == "" and raw.endswith("\n"):
+            chars.pop()
+    else:
+        meta = model.metadata().get("character")
+        if not meta:
+            raise ModelCorrupt(
+                f"{model.path.name} has no embedded `character` dictionary; set rec_keys_path"
+            )
+        chars = meta.split("\n")
+    return chars if has_specials else ["blank", *chars, " "]
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Text of one crop, its mean character probability, and where each character sits."""
+
+    text: str
+    score: float
+    # per decoded character: (start, end) as fractions of the crop's width
+    char_spans: tuple[tuple[float, float], ...] = ()
+
+
+class CTCDecoder:
+    """Greedy CTC: argmax per time step, collapse repeats, drop blanks; score = mean max-prob."""
+
+    def __init__(self, charset: Sequence[str]) -> None:
+        self.charset = list(charset)
+
+    def __call__(self, probs: np.ndarray, content_fractions: Sequence[float]) -> list[Recognition]:
+        """`probs` (N, T, C); `content_fractions[i]` = share of the padded width crop i fills."""
+        if probs.ndim != 3 or probs.shape[2] != len(self.charset):
+            raise ModelCorrupt(
+                f"recognition output shape {probs.shape} does not match a dictionary of "
+                f"{len(self.charset)} classes (blank + characters + space)"
+            )
+        idx = probs.argmax(axis=2)
+        best = probs.max(axis=2)
+        keep = idx != 0
+        keep[:, 1:] &= idx[:, 1:] != idx[:, :-1]
+        steps = probs.shape[1]
+        out = []
+        for row, (ids, conf, sel) in enumerate(zip(idx, best, keep)):
+            cols = np.nonzero(sel)[0]
+            text = "".join(self.charset[i] for i in ids[cols])
+            score = float(np.mean(conf[cols])) if len(cols) else 0.0
+            frac = content_fractions[row] or 1.0
+            spans = tuple((min(c / steps / frac, 1.0), min((c + 1) / steps / frac, 1.0)) for c in cols)
+            out.append(Recognition(text, score, spans))
+        return out
+
+
+class TextRecognizer:
+    """Recognition over one ONNX model: crops in, Recognition per crop out, in input order."""
+
+    def __init__(self, model: OnnxModel, charset: Sequence[str], image_height: int = 48,
+                 image_width: int = 320) -> None:
+        self.model = model
+        self.decode = CTCDecoder(charset)
+        self.image_height = image_height
+        self.min_ratio = image_width / image_height
+
+    def normalize(self, crop: np.ndarray, batch_width: int) -> tuple[np.ndarray, float]:
+        """Resize to the model height keeping the ratio, pad right with zeros to `batch_width`."""
+        h, w = crop.shape[:2]
+        resized_w = min(batch_width, int(math.ceil(self.image_height * w / h)))
+        resized = cv2.resize(crop, (resized_w, self.image_height)).astype(np.float32)
+        out = np.zeros((3, self.image_height, batch_width), dtype=np.float32)
+        out[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+        return out, resized_w / batch_width
+
+    def run_batch(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
+        """One model call for crops that already belong together (padded to the widest)."""
+        max_ratio = max([self.min_ratio] + [c.shape[1] / c.shape[0] for c in crops])
+        batch_width = int(self.image_height * max_ratio)
+        prepared = [self.normalize(c, batch_width) for c in crops]
+        batch = np.stack([p[0] for p in prepared])
+        return self.decode(self.model.run(batch), [p[1] for p in prepared])
+
+    def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]:
+        order = np.argsort([c.shape[1] / c.shape[0] for c in crops], kind="stable")
+        results: list[Recognition | None] = [None] * len(crops)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            for i, rec in zip(chunk, self.run_batch([crops[i] for i in chunk])):
+                results[i] = rec
+        return results  # type: ignore[return-value]

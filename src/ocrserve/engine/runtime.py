@@ -1,0 +1,118 @@
+"""ONNX Runtime sessions: provider choice, thread counts, and one thread-safe `run` per model.
+
+Providers come from a registry (name -> ORT provider id + options builder), not an if-chain.
+A requested accelerator that the installed onnxruntime build lacks is an error unless the
+settings allow falling back to CPU; either way the effective providers are logged and kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from ..errors import InferenceError, ModelCorrupt, ProviderUnavailable
+
+log = logging.getLogger("ocrserve.runtime")
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    ort_name: str
+    options: Callable[[int], dict[str, Any]]
+
+
+PROVIDERS: dict[str, ProviderEntry] = {
+    "cpu": ProviderEntry("CPUExecutionProvider", lambda dev: {}),
+    "cuda": ProviderEntry("CUDAExecutionProvider", lambda dev: {"device_id": dev}),
+    "tensorrt": ProviderEntry(
+        "TensorrtExecutionProvider",
+        lambda dev: {"device_id": dev, "trt_engine_cache_enable": True, "trt_fp16_enable": False},
+    ),
+    "rocm": ProviderEntry("ROCMExecutionProvider", lambda dev: {"device_id": dev}),
+    "openvino": ProviderEntry("OpenVINOExecutionProvider", lambda dev: {}),
+    "directml": ProviderEntry("DmlExecutionProvider", lambda dev: {"device_id": dev}),
+}
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """What every session of one Pipeline shares."""
+
+    providers: tuple[str, ...] = ("cpu",)
+    device_id: int = 0
+    rocm_device_id: int | None = None
+    allow_cpu_fallback: bool = False
+    intra_op_threads: int = 0
+    inter_op_threads: int = 0
+
+
+def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
+    """Map our provider names onto what this onnxruntime build offers, or raise."""
+    available = set(ort.get_available_providers())
+    chosen: list[tuple[str, dict[str, Any]]] = []
+    missing: list[str] = []
+    for name in cfg.providers:
+        entry = PROVIDERS.get(name)
+        if entry is None:
+            raise ProviderUnavailable(f"unknown execution provider {name!r}; known: {sorted(PROVIDERS)}")
+        if entry.ort_name not in available:
+            missing.append(name)
+            continue
+        device = cfg.rocm_device_id if name == "rocm" and cfg.rocm_device_id is not None else cfg.device_id
+        chosen.append((entry.ort_name, entry.options(device)))
+    if missing and not cfg.allow_cpu_fallback:
+        raise ProviderUnavailable(
+            f"execution provider(s) {missing} requested but this onnxruntime build offers only "
+            f"{sorted(available)}; install the matching onnxruntime package "
+            "(onnxruntime-gpu, onnxruntime-rocm, onnxruntime-openvino, onnxruntime-directml) "
+            "or set OCR_ALLOW_CPU_FALLBACK=true"
+        )
+    if missing:
+        log.warning("providers %s unavailable, falling back to CPU (OCR_ALLOW_CPU_FALLBACK)", missing)
+    if not any(name == "CPUExecutionProvider" for name, _ in chosen):
+        chosen.append(("CPUExecutionProvider", {}))
+    return chosen
+
+
+class OnnxModel:
+    """One loaded ONNX model.  `run` is safe to call from many threads at once (ORT guarantees it)."""
+
+    def __init__(self, path: Path, cfg: RuntimeConfig, stage: str,
+                 session: ort.InferenceSession | None = None) -> None:
+        self.path = Path(path)
+        self.stage = stage
+        self.session = session if session is not None else self._load(cfg)
+        self.input_name = self.session.get_inputs()[0].name
+        self.providers = list(self.session.get_providers())
+        log.info("%s: %s on %s", stage, self.path.name, ", ".join(self.providers))
+
+    def _load(self, cfg: RuntimeConfig) -> ort.InferenceSession:
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = cfg.intra_op_threads
+        opts.inter_op_num_threads = cfg.inter_op_threads
+        opts.log_severity_level = 3
+        providers = select_providers(cfg)
+        try:
+            return ort.InferenceSession(
+                str(self.path), sess_options=opts,
+                providers=[p for p, _ in providers], provider_options=[o for _, o in providers],
+            )
+        except Exception as exc:  # ORT raises its own Fail/InvalidProtobuf types
+            raise ModelCorrupt(f"ONNX Runtime cannot load {self.path}: {exc}") from exc
+
+    def metadata(self) -> dict[str, str]:
+        return dict(self.session.get_modelmeta().custom_metadata_map)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """First output for one input batch; ORT errors become InferenceError for this stage."""
+        try:
+            return self.session.run(None, {self.input_name: batch})[0]
+        except Exception as exc:
+            raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,66 @@
+"""One exception type per kind of failure.
+
+Faces (HTTP, CLI, Python) map these types to their own contract in one place each; the engine
+never returns an empty result to hide a failure, it raises one of these instead.
+"""
+
+from __future__ import annotations
+
+
+class OCRServeError(Exception):
+    """Base of every error ocrserve raises on purpose."""
+
+    #: short machine-readable kind, stable across versions (used in logs and error bodies)
+    kind: str = "internal"
+
+
+class ConfigError(OCRServeError):
+    """The settings ask for something impossible (unknown model set, bad value)."""
+
+    kind = "config"
+
+
+class ModelMissing(OCRServeError):
+    """A model file of the chosen set is not installed; the message names the command that fixes it."""
+
+    kind = "model_missing"
+
+
+class ModelCorrupt(OCRServeError):
+    """A model file exists but its sha256 differs from the registry's, or ONNX Runtime cannot load it."""
+
+    kind = "model_corrupt"
+
+
+class ProviderUnavailable(OCRServeError):
+    """An execution provider was asked for but the installed onnxruntime build does not offer it."""
+
+    kind = "provider_unavailable"
+
+
+class BadInput(OCRServeError):
+    """The input cannot be used: undecodable bytes, wrong type, invalid option value."""
+
+    kind = "bad_input"
+
+
+class UnsupportedInput(BadInput):
+    """The input is well-formed but of a kind we do not read (e.g. an unknown file type)."""
+
+    kind = "unsupported_input"
+
+
+class InputTooLarge(BadInput):
+    """The input exceeds a configured limit (bytes, pixels, pages)."""
+
+    kind = "too_large"
+
+
+class InferenceError(OCRServeError):
+    """A model stage failed at run time (ONNX Runtime error, unexpected output shape)."""
+
+    kind = "inference"
+
+    def __init__(self, stage: str, message: str) -> None:
+        super().__init__(f"{stage} stage failed: {message}")
+        self.stage = stage

@@ -1,0 +1,119 @@
+"""Anything a caller hands us -> BGR uint8 pages, with limits checked before the expensive part.
+
+Bytes are sniffed by magic number (PDF or an image format PIL knows); the pixel count is read
+from the header and checked before the full decode, so a small file that declares a huge
+image (a decompression bomb) is refused without allocating it.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import BadInput, InputTooLarge, UnsupportedInput
+from .pdf import is_pdf, render_pdf
+
+ImageLike = Union[str, Path, bytes, bytearray, np.ndarray, Image.Image]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pixels: int = 100_000_000
+    pdf_scale: float = 2.0
+    max_pdf_pages: int = 10
+
+
+@dataclass(frozen=True)
+class LoadedInput:
+    """Decoded pages and what they came from (`image` or `pdf`)."""
+
+    pages: list[np.ndarray]
+    kind: str
+
+
+def decode_image_bytes(data: bytes, max_pixels: int) -> np.ndarray:
+    """Image bytes -> BGR uint8; header checked against `max_pixels` before decoding."""
+    if not data:
+        raise BadInput("the file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > max_pixels:
+                raise InputTooLarge(f"image is {w}x{h} = {w * h} pixels, over the limit of {max_pixels}")
+            img.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, UnidentifiedImageError):
+            raise UnsupportedInput("the data is neither a PDF nor an image format we can decode") from exc
+        raise InputTooLarge(f"image refused as a decompression bomb: {exc}") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"the image is truncated or corrupt: {exc}") from exc
+    return pil_to_bgr(img)
+
+
+def pil_to_bgr(img: Image.Image) -> np.ndarray:
+    """Any PIL mode -> BGR uint8; transparency is composited over white."""
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        img = canvas
+    if img.mode == "I;16" or img.mode == "I":
+        arr = np.asarray(img, dtype=np.float32)
+        arr = (arr / max(float(arr.max()), 1.0) * 255.0).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(arr[:, :, None], 3, axis=2))
+    rgb = np.asarray(img.convert("RGB"))
+    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+        raise BadInput("the image has no pixels")
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:
+    """numpy input follows OpenCV's convention: (H, W) grey, (H, W, 3) BGR, (H, W, 4) BGRA."""
+    if arr.dtype != np.uint8:
+        raise BadInput(f"numpy images must be uint8, not {arr.dtype}")
+    if arr.ndim == 2:
+        return np.ascontiguousarray(np.repeat(arr[:, :, None], 3, axis=2))
+    if arr.ndim == 3 and arr.shape[2] == 3:
+        return np.ascontiguousarray(arr)
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
+        return (arr[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        return np.ascontiguousarray(np.repeat(arr, 3, axis=2))
+    raise BadInput(f"numpy image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), not {arr.shape}")
+
+
+def load_bytes(data: bytes, limits: Limits) -> LoadedInput:
+    """Sniff and decode: a PDF gives one page per rendered page, an image gives one page."""
+    if is_pdf(data):
+        pages = list(render_pdf(data, limits.pdf_scale, limits.max_pdf_pages, limits.max_pixels))
+        return LoadedInput(pages, "pdf")
+    return LoadedInput([decode_image_bytes(data, limits.max_pixels)], "image")
+
+
+def load_input(source: ImageLike, limits: Limits | None = None) -> LoadedInput:
+    """Path, bytes, numpy array or PIL image -> pages."""
+    limits = limits or Limits()
+    if isinstance(source, np.ndarray):
+        return LoadedInput([ndarray_to_bgr(source)], "image")
+    if isinstance(source, Image.Image):
+        w, h = source.size
+        if w * h > limits.max_pixels:
+            raise InputTooLarge(f"image is {w}x{h}, over the limit of {limits.max_pixels} pixels")
+        return LoadedInput([pil_to_bgr(source)], "image")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return load_bytes(bytes(source), limits)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise BadInput(f"no such file: {path}")
+        return load_bytes(path.read_bytes(), limits)
+    raise BadInput(f"cannot read an image from a {type(source).__name__}")

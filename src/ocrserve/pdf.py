@@ -1,0 +1,83 @@
+"""PDF pages -> images with pypdfium2 (Apache-2.0/BSD; no AGPL renderer in the default install).
+
+Pages render at `scale` (2.0 = 144 dpi, as PaddleX does), so coordinates of a PDF page are in
+that pixel space.  A page cap bounds the work a single document can ask for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from .errors import BadInput, InputTooLarge
+
+PDF_MAGIC = b"%PDF-"
+# pdfium is not thread-safe: one document at a time per process
+_PDFIUM_LOCK = threading.Lock()
+
+
+def is_pdf(data: bytes) -> bool:
+    return data[:1024].lstrip().startswith(PDF_MAGIC)
+
+
+def render_pdf(data: bytes, scale: float = 2.0, max_pages: int = 10, max_pixels: int = 100_000_000,
+               strict_page_cap: bool = False) -> Iterator[np.ndarray]:
+    """Yield BGR uint8 pages.  `max_pages` 0 = all; over the cap either truncates or raises."""
+    with _PDFIUM_LOCK:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            msg = str(exc)
+            if "password" in msg.lower():
+                raise BadInput("the PDF is encrypted (password protected); send a decrypted copy") from exc
+            raise BadInput(f"the PDF cannot be read: {msg}") from exc
+        try:
+            total = len(doc)
+            if total == 0:
+                raise BadInput("the PDF has no pages")
+            count = total if max_pages == 0 else min(total, max_pages)
+            if strict_page_cap and count < total:
+                raise InputTooLarge(f"the PDF has {total} pages; the limit is {max_pages}")
+            pages: list[np.ndarray] = []
+            for index in range(count):
+                page = doc[index]
+                try:
+                    w, h = page.get_size()
+                    if w * scale * h * scale > max_pixels:
+                        raise InputTooLarge(
+                            f"PDF page {index + 1} would render to {int(w * scale)}x{int(h * scale)} "
+                            f"pixels, over the limit of {max_pixels}"
+                        )
+                    bitmap = page.render(scale=scale, rev_byteorder=False)
+                    try:
+                        arr = bitmap.to_numpy()
+                        pages.append(_to_bgr(arr))
+                    finally:
+                        bitmap.close()
+                finally:
+                    page.close()
+        finally:
+            doc.close()
+    yield from pages
+
+
+def pdf_page_count(data: bytes) -> int:
+    with _PDFIUM_LOCK:
+        try:
+            doc = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise BadInput(f"the PDF cannot be read: {exc}") from exc
+        try:
+            return len(doc)
+        finally:
+            doc.close()
+
+
+def _to_bgr(arr: np.ndarray) -> np.ndarray:
+    """pdfium renders BGR(A)/BGRx by default; drop the 4th channel or expand grey."""
+    if arr.ndim == 2:
+        return np.ascontiguousarray(np.repeat(arr[:, :, None], 3, axis=2))
+    return np.ascontiguousarray(arr[:, :, :3])

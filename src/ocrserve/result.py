@@ -1,0 +1,129 @@
+"""What a prediction returns, and its PaddleX `prunedResult` rendering.
+
+Coordinates are always in the pixel space of the image the caller gave us (for PDF pages: the
+rendered page), whatever rotation the engine applied internally.  Polygons start at the text's
+own top-left corner and run clockwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    polygon: list[list[float]]
+
+
+@dataclass(frozen=True)
+class TextLine:
+    text: str
+    score: float
+    polygon: list[list[float]]  # 4 points, clockwise from the text's top-left
+    textline_angle: int = -1  # 0 / 180 when the text-line classifier ran, else -1
+    words: tuple[Word, ...] | None = None
+
+    @property
+    def box(self) -> list[int]:
+        """Axis-aligned [x_min, y_min, x_max, y_max]."""
+        pts = np.asarray(self.polygon)
+        return [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
+
+
+@dataclass
+class OCRResult:
+    """One page or image."""
+
+    width: int
+    height: int
+    lines: list[TextLine]
+    detected_polygons: list[list[list[float]]]  # every detection, before the score filter
+    doc_angle: int | None  # degrees CCW applied to make the page upright; None when not classified
+    det_params: dict[str, Any]
+    text_rec_score_thresh: float
+    use_textline_orientation: bool
+    return_word_box: bool
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    image: np.ndarray | None = field(default=None, repr=False)  # BGR input, for visualisation
+    page_index: int | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [line.text for line in self.lines]
+
+    @property
+    def text(self) -> str:
+        """All lines joined by newlines, in reading order."""
+        return "\n".join(self.texts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """PaddleX `prunedResult`: same keys, same order, native ints and floats."""
+        use_doc = self.doc_angle is not None
+        out: dict[str, Any] = {
+            "model_settings": {"use_doc_preprocessor": use_doc,
+                               "use_textline_orientation": self.use_textline_orientation},
+        }
+        if use_doc:
+            out["doc_preprocessor_res"] = {
+                "model_settings": {"use_doc_orientation_classify": True, "use_doc_unwarping": False},
+                "angle": int(self.doc_angle),
+            }
+        out["dt_polys"] = [_int_poly(p) for p in self.detected_polygons]
+        out["text_det_params"] = dict(self.det_params)
+        out["text_type"] = "general"
+        if self.detected_polygons:
+            out["textline_orientation_angles"] = [line.textline_angle for line in self.lines]
+        out["text_rec_score_thresh"] = float(self.text_rec_score_thresh)
+        out["return_word_box"] = bool(self.return_word_box)
+        out["rec_texts"] = self.texts
+        out["rec_scores"] = [float(line.score) for line in self.lines]
+        out["rec_polys"] = [_int_poly(line.polygon) for line in self.lines]
+        out["rec_boxes"] = [line.box for line in self.lines]
+        if self.return_word_box:
+            words = [line.words or () for line in self.lines]
+            out["text_word"] = [[w.text for w in ws] for ws in words]
+            out["text_word_region"] = [[_int_poly(w.polygon) for w in ws] for ws in words]
+            out["text_word_boxes"] = [[_xyxy(w.polygon) for w in ws] for ws in words]
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    def save_json(self, path: str | Path) -> Path:
+        """Write `{"res": prunedResult}` like PaddleX's `save_to_json` (a directory gets a file name)."""
+        target = _target(path, self, ".json")
+        target.write_text(json.dumps({"res": self.to_dict()}, ensure_ascii=False, indent=2), encoding="utf-8")
+        return target
+
+    def save_image(self, path: str | Path) -> Path:
+        """Write the visualisation (boxes left, recognised text right) as PNG/JPEG."""
+        from .render import render_ocr_image, write_image
+
+        target = _target(path, self, ".png")
+        write_image(target, render_ocr_image(self))
+        return target
+
+
+def _int_poly(poly: Any) -> list[list[int]]:
+    return [[int(round(x)), int(round(y))] for x, y in poly]
+
+
+def _xyxy(poly: Any) -> list[int]:
+    pts = np.asarray(poly)
+    return [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
+
+
+def _target(path: str | Path, result: OCRResult, suffix: str) -> Path:
+    p = Path(path)
+    if p.is_dir() or not p.suffix:
+        p.mkdir(parents=True, exist_ok=True)
+        name = "result" if result.page_index is None else f"result_page{result.page_index + 1}"
+        p = p / f"{name}{'_ocr' if suffix != '.json' else ''}{suffix}"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p

@@ -1,0 +1,192 @@
+"""The one settings object: every knob has a type, a default, an ``OCR_*`` variable and a doc line.
+
+Values come, lowest precedence first, from the field defaults, an optional YAML file
+(``OCR_CONFIG_FILE``), the environment, and keyword arguments.  Nothing else in the package
+reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from .errors import ConfigError
+
+ProviderName = Literal["cpu", "cuda", "tensorrt", "rocm", "openvino", "directml"]
+
+
+def default_model_dir() -> Path:
+    """Per-user cache, so that `ocrserve models pull` needs no root and survives reinstalls."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ocrserve" / "models"
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """Reads the YAML file named by ``OCR_CONFIG_FILE`` (keys are field names)."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        path = os.environ.get("OCR_CONFIG_FILE")
+        self._data: dict[str, Any] = {}
+        if path:
+            try:
+                loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            except OSError as exc:
+                raise ConfigError(f"cannot read OCR_CONFIG_FILE={path}: {exc}") from exc
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"OCR_CONFIG_FILE={path} is not valid YAML: {exc}") from exc
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"OCR_CONFIG_FILE={path} must hold a mapping of setting names")
+            self._data = loaded
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Effective configuration of one ocrserve process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OCR_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    # --- models -------------------------------------------------------------------------
+    model: str = Field("pp-ocrv6-small", description="Model set name from `ocrserve models list`.")
+    model_dir: Path = Field(
+        default_factory=default_model_dir,
+        description="Cache where `ocrserve models pull` extracts model files.",
+    )
+    det_model_path: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("det_model_path", "OCR_DET_MODEL_PATH"),
+        description="Detection ONNX file overriding the model set's (RapidOCR-API name accepted).",
+    )
+    cls_model_path: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("cls_model_path", "OCR_CLS_MODEL_PATH"),
+        description="Text-line 0/180 classifier ONNX file overriding the model set's.",
+    )
+    rec_model_path: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("rec_model_path", "OCR_REC_MODEL_PATH"),
+        description="Recognition ONNX file overriding the model set's.",
+    )
+    rec_keys_path: Path | None = Field(
+        None, description="Character dictionary for a user-supplied recognition model."
+    )
+    doc_orientation_model_path: Path | None = Field(
+        None, description="Document 0/90/180/270 classifier ONNX file overriding the registry's."
+    )
+    textline_model: str | None = Field(
+        None,
+        description="Text-line classifier name (`ch_ppocr_mobile_v2.0_cls` or "
+        "`pp-lcnet_x1_0_textline_ori`); default: the model set's.",
+    )
+    verify_models: bool = Field(True, description="Check every model file's sha256 at load.")
+
+    # --- execution providers --------------------------------------------------------------
+    providers: list[ProviderName] = Field(
+        default_factory=lambda: ["cpu"],
+        description="Execution providers in priority order (cpu, cuda, tensorrt, rocm, "
+        "openvino, directml).",
+    )
+    use_gpu: bool = Field(False, description="Seed-service switch: prepend cuda (or rocm) to providers.")
+    hip_index: int | None = Field(None, description="Seed-service ROCm device index; implies rocm.")
+    gpu_id: int = Field(0, description="Device index for CUDA / TensorRT / DirectML.")
+    allow_cpu_fallback: bool = Field(
+        False, description="Fall back to CPU when a requested accelerator is missing."
+    )
+    intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0 = all cores).")
+    inter_op_threads: int = Field(0, ge=0, description="ONNX Runtime inter-op threads (0 = default).")
+
+    # --- default request options ------------------------------------------------------------
+    text_score: float | None = Field(
+        None, ge=0, le=1, description="Drop lines scoring below this (default: model set's)."
+    )
+    box_thresh: float | None = Field(None, ge=0, le=1, description="Default detection box threshold.")
+    unclip_ratio: float | None = Field(None, gt=0, le=10, description="Default box expansion ratio.")
+    det_limit_side_len: int | None = Field(None, gt=0, description="Default detection resize target.")
+    det_limit_type: Literal["min", "max"] | None = Field(None, description="Default resize rule.")
+    det_max_side_limit: int = Field(
+        4000, ge=64, description="Hard clamp on the detector input's long side (memory bound)."
+    )
+    use_doc_orientation_classify: bool = Field(
+        True, description="Correct pages photographed or scanned at 90/180/270 degrees."
+    )
+    use_textline_orientation: bool = Field(True, description="Classify each line as 0 or 180 degrees.")
+    cls_batch_size: int = Field(6, ge=1, le=256, description="Text-line classifier batch size.")
+    rec_batch_size: int = Field(6, ge=1, le=256, description="Recognition batch size.")
+    det_batch_size: int = Field(1, ge=1, le=64, description="Detection batch size.")
+
+    # --- inputs ----------------------------------------------------------------------------
+    pdf_scale: float = Field(2.0, gt=0, le=8, description="PDF render scale (2.0 = 144 dpi, as PaddleX).")
+    max_pdf_pages: int = Field(10, ge=0, description="Pages read from a PDF (0 = all).")
+    max_image_pixels: int = Field(
+        100_000_000, gt=0, description="Refuse images with more pixels than this before decoding."
+    )
+
+    # --- secrets (masked by `ocrserve config`) ----------------------------------------------
+    api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
+
+    @field_validator("providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [p.strip().lower() for p in value.split(",") if p.strip()]
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _YamlSource(settings_cls))
+
+    def effective_providers(self) -> list[str]:
+        """Providers after applying the seed service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
+        wanted = list(self.providers)
+        if self.hip_index is not None and "rocm" not in wanted:
+            wanted.insert(0, "rocm")
+        elif self.use_gpu and not any(p in wanted for p in ("cuda", "tensorrt", "rocm")):
+            wanted.insert(0, "cuda")
+        if "cpu" not in wanted:
+            wanted.append("cpu")
+        return wanted
+
+    def public_dict(self) -> dict[str, Any]:
+        """Every effective value, secrets masked: what `ocrserve config` and `/health` show."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else None
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        return out
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from YAML, environment and explicit overrides (highest wins)."""
+    try:
+        return Settings(**overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:  # pydantic.ValidationError: name the bad field(s) plainly
+        raise ConfigError(f"invalid settings: {exc}") from exc
