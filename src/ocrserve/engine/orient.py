@@ -90,20 +90,15 @@ class ImageClassifier:
         return probs
 
 
-def textline_votes(probs: np.ndarray, thresh: float) -> np.ndarray:
-    """Per line: True where the classifier is sure (> thresh) that the line is upside down."""
-    return probs[:, 1] > thresh if len(probs) else np.zeros(0, dtype=bool)
-
-
-def page_is_upside_down(probs: np.ndarray, weights: np.ndarray, thresh: float) -> bool:
+def page_is_upside_down(probs: np.ndarray, weights: np.ndarray, share: float = 0.6) -> bool:
     """Page-level 180 decision from the lines' own votes, weighted by line length.
 
-    The 4-class document model is weak on 180 degrees (it calls most upside-down pages
-    upright); the text lines of the page are many independent witnesses, so when confident
-    180 votes outweigh confident 0 votes the whole page is turned.
+    The 4-class document model can miss a 180-degree page (reported on synthetic pages); the
+    lines of the page are many independent witnesses.  Measured with PP-OCRv6 small on the
+    sample pages and scenes (bench/orientation.py): the length-weighted mean 180-probability is
+    at most 0.17 on upright pages, 0.33 on a page with one of three lines inverted, and at
+    least 0.67 when the page is upside down; 0.6 separates them.
     """
-    if len(probs) == 0:
+    if len(probs) == 0 or float(weights.sum()) <= 0:
         return False
-    flipped = float(weights[probs[:, 1] > thresh].sum())
-    upright = float(weights[probs[:, 0] > thresh].sum())
-    return flipped > upright
+    return float((probs[:, 1] * weights).sum() / weights.sum()) > share

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -58,6 +58,7 @@ class _Lines:
     turned: list[bool]  # crop was turned 90 degrees (tall box)
     flipped: list[bool]  # crop was turned 180 degrees (upside-down line)
     angles: list[int]
+    doubtful: list[int] = field(default_factory=list)  # lines the classifier leaned 180 on, unsure
 
 
 class Pipeline:
@@ -107,9 +108,9 @@ class Pipeline:
         spec = self.models.textline
         probs = self.textline.probabilities(lines.crops, self.settings.cls_batch_size)
         page_flip = False
-        if opts.use_doc_orientation_classify and len(probs):
+        if opts.use_doc_orientation_classify and opts.use_det and len(probs):
             weights = np.array([c.shape[1] for c in lines.crops], dtype=np.float32)
-            page_flip = page_is_upside_down(probs, weights, spec.thresh)
+            page_flip = page_is_upside_down(probs, weights)
         if page_flip:
             h, w = page.shape[:2]
             boxes = np.roll(unrotate_points(lines.boxes, 180, w, h), 2, axis=1)
@@ -123,7 +124,24 @@ class Pipeline:
             lines.crops = [np.ascontiguousarray(c[::-1, ::-1]) if f else c for c, f in zip(lines.crops, flips)]
             lines.flipped = [bool(f) for f in flips]
             lines.angles = [180 if p[1] > p[0] else 0 for p in probs]
+            lines.doubtful = [i for i, p in enumerate(probs) if 0.5 < p[1] <= spec.thresh]
         return lines, page, page_flip
+
+    def _reread_doubtful(self, lines: _Lines, recs: list[Recognition]) -> list[Recognition]:
+        """Lines the classifier thought upside down, but not surely: read them both ways, keep the likelier.
+
+        The recogniser's own confidence is the second witness; it costs one extra batch for the
+        few doubtful lines only.
+        """
+        flipped = [np.ascontiguousarray(lines.crops[i][::-1, ::-1]) for i in lines.doubtful]
+        rereads = self.recognizer(flipped, self.settings.rec_batch_size)
+        recs = list(recs)
+        for i, crop, rec in zip(lines.doubtful, flipped, rereads):
+            if rec.score > recs[i].score:
+                recs[i], lines.crops[i], lines.flipped[i], lines.angles[i] = rec, crop, True, 180
+            else:
+                lines.angles[i] = 0
+        return recs
 
     # --- the whole page ----------------------------------------------------------------------
     def predict(self, image: np.ndarray, options: OCROptions | EffectiveOptions | None = None) -> OCRResult:
@@ -157,6 +175,8 @@ class Pipeline:
         if opts.use_rec and n:
             with _timed(timings, "rec"):
                 recs = self.recognizer(lines.crops, self.settings.rec_batch_size)
+                if lines.doubtful:
+                    recs = self._reread_doubtful(lines, recs)
 
         def to_client(points: np.ndarray) -> np.ndarray:
             pts = np.asarray(points, dtype=np.float32).copy()
