@@ -1,0 +1,98 @@
+"""Model registry, store, settings and execution providers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import onnxruntime as ort
+import pytest
+
+from ocrserve import OCR, load_settings
+from ocrserve.engine.runtime import OnnxModel, RuntimeConfig, select_providers
+from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing, ProviderUnavailable
+from ocrserve.models import MODEL_SETS, ModelStore, get_model_set, resolve_models
+from ocrserve.models.registry import V4_DET
+
+
+def test_registry_pins_every_file():
+    for mset in MODEL_SETS.values():
+        for f in mset.files():
+            assert len(f.sha256) == 64 and f.size > 0 and f.version.count(".") >= 2
+    assert {"pp-ocrv4-mobile", "pp-ocrv5-mobile", "pp-ocrv6-small", "pp-ocrv6-tiny"} <= set(MODEL_SETS)
+
+
+def test_unknown_model_set_lists_the_valid_names():
+    with pytest.raises(ConfigError, match="pp-ocrv6-small"):
+        get_model_set("pp-ocrv9")
+
+
+def test_missing_model_names_the_fix(tmp_path):
+    settings = load_settings(model="pp-ocrv6-tiny", model_dir=tmp_path)
+    with pytest.raises(ModelMissing, match="ocrserve models pull pp-ocrv6-tiny"):
+        resolve_models(settings)
+
+
+def test_corrupt_model_is_detected(tmp_path):
+    source = load_settings().model_dir
+    real = ModelStore(source).locate(get_model_set("pp-ocrv6-tiny").det.file)
+    assert real is not None, "run `ocrserve models pull --all` first"
+    store = ModelStore(tmp_path)
+    for f in get_model_set("pp-ocrv6-tiny").files():
+        found = ModelStore(source).locate(f)
+        target = store.cached_path(f)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(found, target)
+    det = store.cached_path(get_model_set("pp-ocrv6-tiny").det.file)
+    data = bytearray(det.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    det.write_bytes(bytes(data))
+    assert store.status(get_model_set("pp-ocrv6-tiny").det.file) == "corrupt"
+    with pytest.raises(ModelCorrupt, match="ocrserve models pull"):
+        resolve_models(load_settings(model="pp-ocrv6-tiny", model_dir=tmp_path))
+
+
+def test_user_paths_override_the_registry(tmp_path, samples_dir):
+    v4_det = ModelStore(tmp_path).installed_path(V4_DET) or ModelStore(load_settings().model_dir).locate(V4_DET)
+    copied = tmp_path / "my_det.onnx"
+    shutil.copy(v4_det, copied)
+    ocr = OCR(model="pp-ocrv6-small", det_model_path=copied)
+    assert ocr.pipeline.models.det_path == copied
+    assert ocr(samples_dir / "scenes/s01_sign_zh_en.png").texts[0] == "复制文件和目录"
+    with pytest.raises(ModelMissing, match="does not exist"):
+        resolve_models(load_settings(det_model_path=tmp_path / "nope.onnx"))
+
+
+def test_settings_from_env_yaml_and_rapidocr_names(monkeypatch, tmp_path):
+    config = tmp_path / "ocr.yaml"
+    config.write_text("model: pp-ocrv6-tiny\nrec_batch_size: 12\n", encoding="utf-8")
+    monkeypatch.setenv("OCR_CONFIG_FILE", str(config))
+    monkeypatch.setenv("OCR_REC_BATCH_SIZE", "8")  # environment beats the file
+    monkeypatch.setenv("det_model_path", "/models/det.onnx")  # RapidOCR-API's unprefixed name
+    monkeypatch.setenv("OCR_USE_GPU", "true")
+    monkeypatch.setenv("OCR_API_TOKENS", "secret-token")
+    s = load_settings()
+    assert s.model == "pp-ocrv6-tiny" and s.rec_batch_size == 8
+    assert s.det_model_path == Path("/models/det.onnx")
+    assert s.effective_providers()[0] == "cuda"
+    assert "secret-token" not in str(s.public_dict())
+    monkeypatch.setenv("OCR_REC_BATCH_SIZE", "zero")
+    with pytest.raises(ConfigError, match="rec_batch_size"):
+        load_settings()
+
+
+def test_hip_index_selects_rocm(monkeypatch):
+    monkeypatch.setenv("OCR_HIP_INDEX", "1")
+    assert load_settings().effective_providers()[0] == "rocm"
+
+
+def test_missing_accelerator_is_an_error_unless_fallback_allowed():
+    # DirectML exists only in Windows builds of onnxruntime, so it is absent on every test machine
+    assert "DmlExecutionProvider" not in ort.get_available_providers()
+    with pytest.raises(ProviderUnavailable, match="OCR_ALLOW_CPU_FALLBACK"):
+        select_providers(RuntimeConfig(providers=("directml", "cpu")))
+    chosen = select_providers(RuntimeConfig(providers=("directml", "cpu"), allow_cpu_fallback=True))
+    assert [name for name, _ in chosen] == ["CPUExecutionProvider"]
+    det = ModelStore(load_settings().model_dir).locate(get_model_set("pp-ocrv6-tiny").det.file)
+    model = OnnxModel(det, RuntimeConfig(providers=("directml", "cpu"), allow_cpu_fallback=True), "det")
+    assert model.providers == ["CPUExecutionProvider"]
