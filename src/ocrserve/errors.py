@@ -64,3 +64,25 @@ class InferenceError(OCRServeError):
     def __init__(self, stage: str, message: str) -> None:
         super().__init__(f"{stage} stage failed: {message}")
         self.stage = stage
+
+
+class Overloaded(OCRServeError):
+    """Too much work is queued; the client should retry later (Retry-After)."""
+
+    kind = "overloaded"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeadlineExceeded(OCRServeError):
+    """The request ran past its deadline; its remaining work was dropped."""
+
+    kind = "timeout"
+
+
+class FetchTimeout(BadInput):
+    """A URL input did not answer within the configured time."""
+
+    kind = "fetch_timeout"

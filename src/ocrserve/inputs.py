@@ -18,15 +18,32 @@ from PIL import Image, UnidentifiedImageError
 
 from .errors import BadInput, InputTooLarge, UnsupportedInput
 from .pdf import is_pdf, render_pdf
+from .settings import Settings
 
 ImageLike = Union[str, Path, bytes, bytearray, np.ndarray, Image.Image]
 
 
 @dataclass(frozen=True)
 class Limits:
+    """What one input may cost; checked from headers before decoding."""
+
     max_pixels: int = 100_000_000
+    max_width: int = 20000
+    max_height: int = 20000
     pdf_scale: float = 2.0
     max_pdf_pages: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(max_pixels=settings.max_image_pixels, max_width=settings.max_image_width,
+                   max_height=settings.max_image_height, pdf_scale=settings.pdf_scale,
+                   max_pdf_pages=settings.max_pdf_pages)
+
+    def check_size(self, w: int, h: int, what: str = "image") -> None:
+        if w > self.max_width or h > self.max_height:
+            raise InputTooLarge(f"{what} is {w}x{h}; the limit is {self.max_width}x{self.max_height}")
+        if w * h > self.max_pixels:
+            raise InputTooLarge(f"{what} is {w}x{h} = {w * h} pixels, over the limit of {self.max_pixels}")
 
 
 @dataclass(frozen=True)
@@ -37,17 +54,15 @@ class LoadedInput:
     kind: str
 
 
-def decode_image_bytes(data: bytes, max_pixels: int) -> np.ndarray:
-    """Image bytes -> BGR uint8; header checked against `max_pixels` before decoding."""
+def decode_image_bytes(data: bytes, limits: Limits) -> np.ndarray:
+    """Image bytes -> BGR uint8; the header's size is checked against the limits before decoding."""
     if not data:
         raise BadInput("the file is empty (0 bytes)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-            w, h = img.size
-            if w * h > max_pixels:
-                raise InputTooLarge(f"image is {w}x{h} = {w * h} pixels, over the limit of {max_pixels}")
+            limits.check_size(*img.size)
             img.load()
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         if isinstance(exc, UnidentifiedImageError):
@@ -94,20 +109,20 @@ def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:
 def load_bytes(data: bytes, limits: Limits) -> LoadedInput:
     """Sniff and decode: a PDF gives one page per rendered page, an image gives one page."""
     if is_pdf(data):
-        pages = list(render_pdf(data, limits.pdf_scale, limits.max_pdf_pages, limits.max_pixels))
+        pages = list(render_pdf(data, limits))
         return LoadedInput(pages, "pdf")
-    return LoadedInput([decode_image_bytes(data, limits.max_pixels)], "image")
+    return LoadedInput([decode_image_bytes(data, limits)], "image")
 
 
 def load_input(source: ImageLike, limits: Limits | None = None) -> LoadedInput:
     """Path, bytes, numpy array or PIL image -> pages."""
     limits = limits or Limits()
     if isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            limits.check_size(source.shape[1], source.shape[0])
         return LoadedInput([ndarray_to_bgr(source)], "image")
     if isinstance(source, Image.Image):
-        w, h = source.size
-        if w * h > limits.max_pixels:
-            raise InputTooLarge(f"image is {w}x{h}, over the limit of {limits.max_pixels} pixels")
+        limits.check_size(*source.size)
         return LoadedInput([pil_to_bgr(source)], "image")
     if isinstance(source, (bytes, bytearray, memoryview)):
         return load_bytes(bytes(source), limits)

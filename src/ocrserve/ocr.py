@@ -29,8 +29,7 @@ class OCR:
             settings = settings.model_copy(update=overrides)
         self.settings = settings or load_settings(**overrides)
         self.pipeline = Pipeline(self.settings)
-        self.limits = Limits(max_pixels=self.settings.max_image_pixels, pdf_scale=self.settings.pdf_scale,
-                             max_pdf_pages=self.settings.max_pdf_pages)
+        self.limits = Limits.from_settings(self.settings)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, **option_values: Any) -> list[OCRResult]:
         """Always a list: one result per image or PDF page."""

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pypdfium2 as pdfium
 
 from .errors import BadInput, InputTooLarge
+
+if TYPE_CHECKING:
+    from .inputs import Limits
 
 PDF_MAGIC = b"%PDF-"
 # pdfium is not thread-safe: one document at a time per process
@@ -23,9 +27,9 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(PDF_MAGIC)
 
 
-def render_pdf(data: bytes, scale: float = 2.0, max_pages: int = 10, max_pixels: int = 100_000_000,
-               strict_page_cap: bool = False) -> Iterator[np.ndarray]:
-    """Yield BGR uint8 pages.  `max_pages` 0 = all; over the cap either truncates or raises."""
+def render_pdf(data: bytes, limits: Limits, strict_page_cap: bool = False) -> Iterator[np.ndarray]:
+    """Yield BGR uint8 pages.  `limits.max_pdf_pages` 0 = all; over the cap truncate or raise."""
+    scale, max_pages = limits.pdf_scale, limits.max_pdf_pages
     with _PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)
@@ -46,11 +50,7 @@ def render_pdf(data: bytes, scale: float = 2.0, max_pages: int = 10, max_pixels:
                 page = doc[index]
                 try:
                     w, h = page.get_size()
-                    if w * scale * h * scale > max_pixels:
-                        raise InputTooLarge(
-                            f"PDF page {index + 1} would render to {int(w * scale)}x{int(h * scale)} "
-                            f"pixels, over the limit of {max_pixels}"
-                        )
+                    limits.check_size(int(w * scale), int(h * scale), f"PDF page {index + 1} at scale {scale}")
                     bitmap = page.render(scale=scale, rev_byteorder=False)
                     try:
                         arr = bitmap.to_numpy()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -97,7 +98,7 @@ class Settings(BaseSettings):
     verify_models: bool = Field(True, description="Check every model file's sha256 at load.")
 
     # --- execution providers --------------------------------------------------------------
-    providers: list[ProviderName] = Field(
+    providers: Annotated[list[ProviderName], NoDecode] = Field(
         default_factory=lambda: ["cpu"],
         description="Execution providers in priority order (cpu, cuda, tensorrt, rocm, "
         "openvino, directml).",
@@ -137,15 +138,54 @@ class Settings(BaseSettings):
         100_000_000, gt=0, description="Refuse images with more pixels than this before decoding."
     )
 
+    max_image_width: int = Field(20000, gt=0, description="Refuse images wider than this (read from the header).")
+    max_image_height: int = Field(20000, gt=0, description="Refuse images taller than this (read from the header).")
+    max_file_size: int = Field(
+        20 * 1024 * 1024, gt=0, description="Largest accepted file in bytes (checked while it streams in)."
+    )
+
+    # --- HTTP service ------------------------------------------------------------------------
+    host: str = Field("0.0.0.0", description="Address `ocrserve serve` binds.")
+    port: int = Field(7861, ge=1, le=65535, description="Port `ocrserve serve` binds.")
+    workers: int = Field(
+        1, ge=1, validation_alias=AliasChoices("OCR_WORKERS", "OCR_WORK_COUNT"),
+        description="Worker processes (seed name OCR_WORK_COUNT accepted).",
+    )
+    inference_threads: int = Field(
+        0, ge=0, description="Threads running the engine per process (0 = one per core, at most 4)."
+    )
+    visualize: bool = Field(False, description="Return result images when a request does not say.")
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, IPs or CIDRs that URL inputs may reach although private or loopback.",
+    )
+    url_timeout: float = Field(10.0, gt=0, le=300, description="Seconds allowed to fetch a URL input.")
+    url_max_redirects: int = Field(3, ge=0, le=10, description="Redirects followed when fetching a URL.")
+
     # --- secrets (masked by `ocrserve config`) ----------------------------------------------
     api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
 
-    @field_validator("providers", mode="before")
+    @field_validator("providers", "url_allowlist", mode="before")
     @classmethod
-    def _split_providers(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any, info: Any) -> Any:
+        """Comma-separated strings (the natural form in an environment variable) become lists."""
         if isinstance(value, str):
-            return [p.strip().lower() for p in value.split(",") if p.strip()]
+            value = [p.strip() for p in value.split(",") if p.strip()]
+        if info.field_name == "providers" and isinstance(value, list):
+            value = [str(p).lower() for p in value]
         return value
+
+    @field_validator("max_file_size", mode="before")
+    @classmethod
+    def _parse_size(cls, value: Any) -> Any:
+        """Accept 20971520, "20MB", "512k" or "1.5 GiB"."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip().lower().replace(" ", "").rstrip("b").rstrip("i")
+        units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+        if text and text[-1] in units:
+            return int(float(text[:-1]) * units[text[-1]])
+        return text
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,146 @@
+"""The FastAPI application: one engine per process, loaded in the lifespan, every contract mounted.
+
+`create_app()` is the factory (`uvicorn --factory ocrserve.api.app:create_app`); `app` is a
+ready instance for `gunicorn -k uvicorn.workers.UvicornWorker ocrserve.api.app:app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..settings import Settings, load_settings
+from . import routes_hub, routes_ocr, routes_ops, routes_seed
+from .errors import install_error_handlers
+from .schemas import HubRequest
+from .service import OCRService
+
+log = logging.getLogger("ocrserve.api")
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class RequestIdAndBodyLimit:
+    """Pure ASGI middleware: a request id on every response, and a body cap enforced while the
+    body streams in (a client cannot make us buffer more than the limit)."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._too_large(scope, send, request_id)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise _BodyTooLarge()
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + [(REQUEST_ID_HEADER.encode(), request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except _BodyTooLarge:
+            await self._too_large(scope, send, request_id)
+
+    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+        from starlette.requests import Request
+
+        from .errors import error_response
+
+        request = Request(scope)
+        request.state.request_id = request_id
+        response = error_response(request, 413, f"the request body is over the limit of {self.max_body} bytes")
+        response.headers[REQUEST_ID_HEADER] = request_id
+        response.headers["Connection"] = "close"
+        await response(scope, _drain, send)
+
+
+async def _drain() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def body_limit(settings: Settings) -> int:
+    """Bytes a request body may have: the file limit, base64-inflated, plus room for fields."""
+    return settings.max_file_size * 4 // 3 + 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    service = OCRService(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loader = asyncio.get_running_loop().run_in_executor(None, service.load)
+        loader.add_done_callback(lambda f: f.exception())  # failure is reported by /health
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(title="ocrserve", version=__version__, lifespan=lifespan,
+                  description="PP-OCR on ONNX Runtime behind the PaddleX, RapidOCR, hub-serving and "
+                              "seed-service contracts.")
+    app.state.service = service
+    app.state.settings = settings
+    for module in (routes_ocr, routes_hub, routes_seed, routes_ops):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings))
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in [*routes_ocr.EXTRA_SCHEMAS, HubRequest]:
+                js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(js.pop("$defs", {}))
+                components[model.__name__] = js
+            upload = dict(components["RapidOCRForm"])
+            upload["properties"] = {"image_file": {"type": "string", "format": "binary"}, **upload["properties"]}
+            upload["title"] = "RapidOCRUpload"
+            components["RapidOCRUpload"] = upload
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def __getattr__(name: str):  # `app` is built on first access, so importing the module is cheap
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,122 @@
+"""The one exception-to-status table, and the error body each contract expects.
+
+Handlers never leak stack traces: a client sees a status, a message written for it and the
+request id; the log gets the full story once, under the same id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import errors as e
+
+log = logging.getLogger("ocrserve.api")
+
+#: the only place an error kind becomes an HTTP status
+STATUS: dict[type[Exception], int] = {
+    e.FetchTimeout: 408,
+    e.InputTooLarge: 413,
+    e.UnsupportedInput: 415,
+    e.BadInput: 400,
+    e.Overloaded: 503,
+    e.DeadlineExceeded: 504,
+    e.ModelMissing: 503,
+    e.ModelCorrupt: 503,
+    e.ProviderUnavailable: 503,
+    e.ConfigError: 500,
+    e.InferenceError: 500,
+    e.OCRServeError: 500,
+}
+
+
+def status_for(exc: Exception) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 500
+
+
+# --- error bodies per contract ----------------------------------------------------------------
+def paddlex_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {"logId": request_id, "errorCode": status, "errorMsg": message}
+
+
+def rapidocr_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {"detail": message, "requestId": request_id}
+
+
+def seed_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {"success": False, "error": message, "request_id": request_id}
+
+
+def hub_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    code = "112" if status == 415 else "101"
+    return {"status": code, "msg": message, "results": [], "request_id": request_id}
+
+
+ErrorBody = Callable[[int, str, str], dict[str, Any]]
+CONTRACT_BODIES: dict[str, ErrorBody] = {
+    "paddlex": paddlex_body,
+    "rapidocr": rapidocr_body,
+    "seed": seed_body,
+    "hub": hub_body,
+}
+SEED_PATHS = ("/paddleocr", "/easyocr", "/v1/ocr", "/upload", "/upload_pdf")
+
+
+def contract_of(request: Request) -> str:
+    """Which contract's error shape this request expects (set by the route, else by its path)."""
+    explicit = getattr(request.state, "contract", None)
+    if explicit:
+        return explicit
+    path = request.url.path
+    if path.startswith("/predict/"):
+        return "hub"
+    if path.startswith(SEED_PATHS):
+        return "seed"
+    content_type = request.headers.get("content-type", "")
+    if path == "/ocr" and content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
+        return "rapidocr"
+    return "paddlex"
+
+
+def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    request_id = getattr(request.state, "request_id", "-")
+    body = CONTRACT_BODIES[contract_of(request)](status, message, request_id)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(e.OCRServeError)
+    async def _ours(request: Request, exc: e.OCRServeError) -> JSONResponse:
+        status = status_for(exc)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        log.log(level, "request %s: %s %s -> %d %s: %s", getattr(request.state, "request_id", "-"),
+                request.method, request.url.path, status, exc.kind, exc, exc_info=status >= 500)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.Overloaded) else None
+        return error_response(request, status, str(exc), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in err.items() if k in ("loc", "msg", "type")} for err in exc.errors()]
+        message = json.dumps(errors, ensure_ascii=False, default=str)
+        log.info("request %s: %s -> 422 %s", getattr(request.state, "request_id", "-"), request.url.path, message)
+        return error_response(request, 422, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(request, exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("request %s: %s %s -> 500 unexpected", getattr(request.state, "request_id", "-"),
+                      request.method, request.url.path)
+        return error_response(request, 500, "internal server error")

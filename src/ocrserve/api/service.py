@@ -1,0 +1,147 @@
+"""The engine as the HTTP layer sees it: load once, decode and predict off the event loop.
+
+Every blocking step (base64 and image decoding, PDF rendering, inference) runs in a bounded
+pool of threads; ONNX Runtime releases the GIL, so requests overlap on the cores instead of
+queueing behind one lock as PaddleX's serving does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import os
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+
+from ..engine import OCROptions, Pipeline
+from ..errors import BadInput, InputTooLarge, OCRServeError
+from ..inputs import Limits, LoadedInput, load_bytes
+from ..pdf import is_pdf
+from ..result import OCRResult
+from ..settings import Settings
+
+log = logging.getLogger("ocrserve.service")
+T = TypeVar("T")
+
+_DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
+FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
+
+
+def decode_base64(text: str) -> bytes:
+    """Strict base64 (standard or URL-safe alphabet), with or without a `data:` prefix."""
+    body = _DATA_URL.sub("", text.strip(), count=1)
+    body = "".join(body.split())
+    if not body:
+        raise BadInput("the file field is empty")
+    body += "=" * (-len(body) % 4)
+    try:
+        if "-" in body or "_" in body:
+            return base64.urlsafe_b64decode(body.encode("ascii"))
+        return base64.b64decode(body.encode("ascii"), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
+        raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
+
+
+@dataclass
+class Document:
+    """A decoded request input and its OCR results, one per page."""
+
+    kind: str  # "image" | "pdf"
+    results: list[OCRResult]
+
+
+class OCRService:
+    """Owns the Pipeline for one process and the threads that run it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.limits = Limits.from_settings(settings)
+        threads = settings.inference_threads or min(4, os.cpu_count() or 1)
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
+        self.pipeline: Pipeline | None = None
+        self.load_error: str | None = None
+        self.started_at = time.time()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def load(self) -> None:
+        """Load the models and run each stage once so the first request is not the slow one."""
+        try:
+            pipeline = Pipeline(self.settings)
+            blank = np.full((64, 256, 3), 255, dtype=np.uint8)
+            blank[20:44, 20:236] = 0
+            pipeline.predict(blank)
+            pipeline.recognizer([blank[16:48]], 1)
+            self.pipeline = pipeline
+            log.info("model set %s ready on %s", pipeline.model_name, ", ".join(pipeline.providers))
+        except OCRServeError as exc:
+            self.load_error = str(exc)
+            log.error("engine failed to load: %s", exc)
+            raise
+
+    @property
+    def ready(self) -> bool:
+        return self.pipeline is not None
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    def require_pipeline(self) -> Pipeline:
+        if self.pipeline is None:
+            from ..errors import ModelMissing
+
+            raise ModelMissing(self.load_error or "the engine is still loading; retry shortly")
+        return self.pipeline
+
+    # --- inputs ----------------------------------------------------------------------------
+    async def bytes_from_field(self, value: str) -> bytes:
+        """A contract's `file`/`image` string: an http(s) URL to fetch, or base64."""
+        from ..urlfetch import is_url
+
+        if is_url(value):
+            return await self.fetch(value)
+        if len(value) > self.settings.max_file_size * 4 // 3 + 1024:
+            raise InputTooLarge(f"the file is over the limit of {self.settings.max_file_size} bytes")
+        return await self.run(decode_base64, value)
+
+    async def fetch(self, url: str) -> bytes:
+        from ..urlfetch import FetchPolicy, fetch_url
+
+        policy = FetchPolicy(max_bytes=self.settings.max_file_size, timeout_s=self.settings.url_timeout,
+                             max_redirects=self.settings.url_max_redirects,
+                             allowlist=tuple(self.settings.url_allowlist))
+        return await fetch_url(url, policy)
+
+    def _decode(self, data: bytes, file_type: int | None) -> LoadedInput:
+        if len(data) > self.settings.max_file_size:
+            raise InputTooLarge(f"the file is {len(data)} bytes, over the limit of {self.settings.max_file_size}")
+        if file_type == FILE_TYPE_PDF and not is_pdf(data):
+            raise BadInput("fileType is 0 (PDF) but the file is not a PDF")
+        if file_type == FILE_TYPE_IMAGE and is_pdf(data):
+            raise BadInput("fileType is 1 (image) but the file is a PDF")
+        return load_bytes(data, self.limits)
+
+    async def decode(self, data: bytes, file_type: int | None = None) -> LoadedInput:
+        return await self.run(self._decode, data, file_type)
+
+    # --- OCR -------------------------------------------------------------------------------
+    async def ocr(self, data: bytes, options: OCROptions | None = None, file_type: int | None = None) -> Document:
+        pipeline = self.require_pipeline()
+        effective = pipeline.resolve_options(options)  # bad options fail before any decoding
+        loaded = await self.decode(data, file_type)
+        results = []
+        for index, page in enumerate(loaded.pages):
+            result = await self.run(pipeline.predict, page, effective)
+            if loaded.kind == "pdf":
+                result.page_index = index
+            results.append(result)
+        return Document(loaded.kind, results)
