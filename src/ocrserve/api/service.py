@@ -21,11 +21,12 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from ..engine import OCROptions, Pipeline
-from ..errors import BadInput, InputTooLarge, OCRServeError
+from ..errors import BadInput, InputTooLarge, ModelMissing, OCRServeError
 from ..inputs import Limits, LoadedInput, load_bytes
 from ..pdf import is_pdf
 from ..result import OCRResult
 from ..settings import Settings
+from ..urlfetch import FetchPolicy, fetch_url, is_url
 
 log = logging.getLogger("ocrserve.service")
 T = TypeVar("T")
@@ -65,6 +66,10 @@ class OCRService:
         self.limits = Limits.from_settings(settings)
         threads = settings.inference_threads or min(4, os.cpu_count() or 1)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
+        # built once: a malformed allowlist entry fails at startup, not on the first URL
+        self.fetch_policy = FetchPolicy(max_bytes=settings.max_file_size, timeout_s=settings.url_timeout,
+                                        max_redirects=settings.url_max_redirects,
+                                        allowlist=tuple(settings.url_allowlist))
         self.pipeline: Pipeline | None = None
         self.load_error: str | None = None
         self.started_at = time.time()
@@ -97,16 +102,12 @@ class OCRService:
 
     def require_pipeline(self) -> Pipeline:
         if self.pipeline is None:
-            from ..errors import ModelMissing
-
             raise ModelMissing(self.load_error or "the engine is still loading; retry shortly")
         return self.pipeline
 
     # --- inputs ----------------------------------------------------------------------------
     async def bytes_from_field(self, value: str) -> bytes:
         """A contract's `file`/`image` string: an http(s) URL to fetch, or base64."""
-        from ..urlfetch import is_url
-
         if is_url(value):
             return await self.fetch(value)
         if len(value) > self.settings.max_file_size * 4 // 3 + 1024:
@@ -114,12 +115,7 @@ class OCRService:
         return await self.run(decode_base64, value)
 
     async def fetch(self, url: str) -> bytes:
-        from ..urlfetch import FetchPolicy, fetch_url
-
-        policy = FetchPolicy(max_bytes=self.settings.max_file_size, timeout_s=self.settings.url_timeout,
-                             max_redirects=self.settings.url_max_redirects,
-                             allowlist=tuple(self.settings.url_allowlist))
-        return await fetch_url(url, policy)
+        return await fetch_url(url, self.fetch_policy)
 
     def _decode(self, data: bytes, file_type: int | None) -> LoadedInput:
         if len(data) > self.settings.max_file_size:
