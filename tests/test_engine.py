@@ -11,8 +11,8 @@ from PIL import Image
 from conftest import ocr_for
 from ocrserve import OCROptions
 from ocrserve.engine.orient import rotate_ccw
-from ocrserve.evaluation import char_accuracy, load_samples
 from ocrserve.errors import BadInput, InputTooLarge, UnsupportedInput
+from ocrserve.evaluation import char_accuracy, load_samples
 from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
 

@@ -20,6 +20,7 @@ from .. import __version__
 from ..settings import Settings, load_settings
 from . import routes_hub, routes_ocr, routes_ops, routes_seed
 from .errors import install_error_handlers
+from .metrics import Metrics, MetricsMiddleware
 from .schemas import HubRequest
 from .service import OCRService
 
@@ -97,7 +98,8 @@ def body_limit(settings: Settings) -> int:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    service = OCRService(settings)
+    metrics = Metrics()
+    service = OCRService(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,9 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "seed-service contracts.")
     app.state.service = service
     app.state.settings = settings
+    app.state.metrics = metrics
     for module in (routes_ocr, routes_hub, routes_seed, routes_ops):
         app.include_router(module.router)
     install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings))
 
     def openapi() -> dict:

@@ -7,7 +7,7 @@ from typing import Any
 
 import onnxruntime as ort
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
 from .deps import service_of
@@ -58,3 +58,9 @@ async def ready(request: Request) -> JSONResponse:
     if service.ready:
         return JSONResponse({"ready": True, "model": service.settings.model})
     return JSONResponse({"ready": False, "error": service.load_error}, status_code=503)
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(request: Request) -> Response:
+    body = request.app.state.metrics.render()
+    return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -14,9 +14,10 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from ..pdf import is_pdf
 from ..result import OCRResult
 from ..settings import Settings
 from ..urlfetch import FetchPolicy, fetch_url, is_url
+from .metrics import Metrics
 
 log = logging.getLogger("ocrserve.service")
 T = TypeVar("T")
@@ -61,8 +63,9 @@ class Document:
 class OCRService:
     """Owns the Pipeline for one process and the threads that run it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.limits = Limits.from_settings(settings)
         threads = settings.inference_threads or min(4, os.cpu_count() or 1)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
@@ -139,5 +142,7 @@ class OCRService:
             result = await self.run(pipeline.predict, page, effective)
             if loaded.kind == "pdf":
                 result.page_index = index
+            if self.metrics is not None:
+                self.metrics.observe_result(result)
             results.append(result)
         return Document(loaded.kind, results)

@@ -1,0 +1,34 @@
+"""`ocrserve serve`: uvicorn over the app factory, configured from the settings object."""
+
+from __future__ import annotations
+
+import logging
+
+from .settings import Settings
+
+
+def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None,
+          log_level: str = "info") -> None:
+    """Run the HTTP service in the foreground until SIGTERM/SIGINT.
+
+    With one worker the app is built here from `settings` (so overrides from the command line
+    apply); with several, each uvicorn worker process builds its own from the environment, which
+    is why command-line values are exported as OCR_* variables first.
+    """
+    import os
+
+    import uvicorn
+
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if workers == 1:
+        from .api.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+        return
+    os.environ.setdefault("OCR_MODEL", settings.model)
+    uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, timeout_graceful_shutdown=30)
