@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 from .settings import Settings
 
@@ -24,6 +25,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     workers = workers or settings.workers
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
+    # that was installed before it; a no-op one lets the process exit 0 after a clean shutdown
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     if workers == 1:
         from .api.app import create_app
 

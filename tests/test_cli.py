@@ -1,0 +1,89 @@
+"""The `ocrserve` command, in-process through cli.main and once as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import cv2
+
+from ocrserve.cli import main
+
+SIGN = "scenes/s01_sign_zh_en.png"
+
+
+def test_predict_prints_text(samples_dir, capsys):
+    assert main(["predict", "--model", "pp-ocrv4-mobile", str(samples_dir / SIGN)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("== ") and "复制文件和目录" in out
+
+
+def test_predict_json_directory_and_pdf(samples_dir, tmp_path, capsys):
+    nested = tmp_path / "in" / "nested"
+    nested.mkdir(parents=True)
+    shutil.copy(samples_dir / SIGN, tmp_path / "in" / "a.png")
+    shutil.copy(samples_dir / "scenes/s09_large_text_60px.png", nested / "b.png")
+    (tmp_path / "in" / "notes.txt").write_text("not an image")
+    pdf = samples_dir / "pdf/smi_p8-10.pdf"
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--json", str(tmp_path / "in"), str(pdf)]) == 0
+    pages = json.loads(capsys.readouterr().out)
+    assert [p["page"] for p in pages] == [None, None, 1, 2, 3]
+    assert pages[1]["input"].endswith("nested/b.png")
+    assert {"rec_texts", "rec_polys", "dt_polys"} <= set(pages[0]["prunedResult"])
+
+
+def test_predict_save_path_writes_json_and_images(samples_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--save-path", str(out), str(samples_dir / SIGN)]) == 0
+    saved = json.loads((out / "s01_sign_zh_en.json").read_text(encoding="utf-8"))
+    assert saved["res"]["rec_texts"][0] == "复制文件和目录"
+    image = cv2.imread(str(out / "s01_sign_zh_en_ocr.png"))
+    assert image.shape[:2] == (360, 2 * 960)
+
+
+def test_bad_file_is_reported_and_others_still_run(samples_dir, tmp_path, capsys):
+    fake = tmp_path / "fake.png"
+    fake.write_text("this is text")
+    code = main(["predict", "--model", "pp-ocrv4-mobile", str(fake), str(tmp_path / "missing.png"),
+                 str(samples_dir / SIGN)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "fake.png" in captured.err and "missing.png" in captured.err
+    assert "复制文件和目录" in captured.out
+
+
+def test_unknown_model_is_a_usage_error(samples_dir, capsys):
+    assert main(["predict", "--model", "pp-ocrv9", str(samples_dir / SIGN)]) == 2
+    assert "pp-ocrv6-small" in capsys.readouterr().err
+
+
+def test_models_list_and_verify(tmp_path, monkeypatch, capsys):
+    assert main(["models", "list"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("pp-ocrv4-mobile", "pp-ocrv5-mobile", "pp-ocrv6-small", "pp-ocrv6-tiny"):
+        assert name in listing
+    assert main(["models", "verify", "pp-ocrv4-mobile"]) == 0
+    monkeypatch.setenv("OCR_MODEL_DIR", str(tmp_path))
+    assert main(["models", "verify", "pp-ocrv6-tiny"]) == 1
+    assert "ocrserve models pull pp-ocrv6-tiny" in capsys.readouterr().err
+
+
+def test_config_masks_secrets(monkeypatch, capsys):
+    monkeypatch.setenv("OCR_API_TOKENS", "very-secret-token")
+    monkeypatch.setenv("OCR_MODEL", "pp-ocrv6-tiny")
+    assert main(["config", "--json"]) == 0
+    out = capsys.readouterr().out
+    values = json.loads(out)
+    assert values["model"] == "pp-ocrv6-tiny" and values["api_tokens"] == "********"
+    assert "very-secret-token" not in out
+
+
+def test_console_script_runs_as_a_process(samples_dir):
+    proc = subprocess.run([sys.executable, "-m", "ocrserve", "predict", "--model", "pp-ocrv4-mobile", "--json",
+                           str(samples_dir / SIGN)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)[0]["prunedResult"]["rec_texts"][0] == "复制文件和目录"
+    helped = subprocess.run([sys.executable, "-m", "ocrserve", "predict", "--help"], capture_output=True, text=True)
+    assert "--save-path" in helped.stdout
