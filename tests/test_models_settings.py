@@ -96,3 +96,14 @@ def test_missing_accelerator_is_an_error_unless_fallback_allowed():
     det = ModelStore(load_settings().model_dir).locate(get_model_set("pp-ocrv6-tiny").det.file)
     model = OnnxModel(det, RuntimeConfig(providers=("directml", "cpu"), allow_cpu_fallback=True), "det")
     assert model.providers == ["CPUExecutionProvider"]
+
+
+def test_seed_rapidocr_config_file_applies(monkeypatch, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("Global:\n  text_score: 0.7\nDet:\n  model_path: models/det.onnx\n  box_thresh: 0.55\n"
+                      "Rec:\n  rec_batch_num: 4\n", encoding="utf-8")
+    monkeypatch.setenv("OCR_MODEL_CONFIG_PATH", str(config))
+    monkeypatch.setenv("OCR_BOX_THRESH", "0.6")  # the environment still wins
+    s = load_settings()
+    assert s.text_score == 0.7 and s.rec_batch_size == 4 and s.box_thresh == 0.6
+    assert s.det_model_path == tmp_path / "models" / "det.onnx"

@@ -31,29 +31,69 @@ def default_model_dir() -> Path:
     return Path(base) / "ocrserve" / "models"
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    """Reads the YAML file named by ``OCR_CONFIG_FILE`` (keys are field names)."""
+def _read_yaml_mapping(variable: str) -> tuple[Path | None, dict[str, Any]]:
+    """The mapping in the YAML file that environment `variable` names, or ({}, None) if unset."""
+    path = os.environ.get(variable)
+    if not path:
+        return None, {}
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {variable}={path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{variable}={path} is not valid YAML: {exc}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{variable}={path} must hold a mapping")
+    return Path(path), loaded
 
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+
+class _MappingSource(PydanticBaseSettingsSource):
+    """A settings source over a plain mapping of field names."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
         super().__init__(settings_cls)
-        path = os.environ.get("OCR_CONFIG_FILE")
-        self._data: dict[str, Any] = {}
-        if path:
-            try:
-                loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-            except OSError as exc:
-                raise ConfigError(f"cannot read OCR_CONFIG_FILE={path}: {exc}") from exc
-            except yaml.YAMLError as exc:
-                raise ConfigError(f"OCR_CONFIG_FILE={path} is not valid YAML: {exc}") from exc
-            if not isinstance(loaded, dict):
-                raise ConfigError(f"OCR_CONFIG_FILE={path} must hold a mapping of setting names")
-            self._data = loaded
+        self._data = {k: v for k, v in data.items() if k in settings_cls.model_fields and v is not None}
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+        return dict(self._data)
+
+
+def yaml_settings() -> dict[str, Any]:
+    """``OCR_CONFIG_FILE``: a YAML mapping of our own field names."""
+    return _read_yaml_mapping("OCR_CONFIG_FILE")[1]
+
+
+# RapidOCR config.yaml key -> our field (the seed service pointed OCR_MODEL_CONFIG_PATH at one)
+RAPIDOCR_KEYS = {
+    ("Global", "text_score"): "text_score",
+    ("Det", "model_path"): "det_model_path",
+    ("Det", "box_thresh"): "box_thresh",
+    ("Det", "unclip_ratio"): "unclip_ratio",
+    ("Det", "limit_side_len"): "det_limit_side_len",
+    ("Det", "limit_type"): "det_limit_type",
+    ("Cls", "model_path"): "cls_model_path",
+    ("Cls", "cls_batch_num"): "cls_batch_size",
+    ("Rec", "model_path"): "rec_model_path",
+    ("Rec", "rec_keys_path"): "rec_keys_path",
+    ("Rec", "rec_batch_num"): "rec_batch_size",
+}
+
+
+def rapidocr_config_settings() -> dict[str, Any]:
+    """``OCR_MODEL_CONFIG_PATH``: a RapidOCR config.yaml; relative model paths are relative to it."""
+    path, data = _read_yaml_mapping("OCR_MODEL_CONFIG_PATH")
+    out: dict[str, Any] = {}
+    for (section, key), field in RAPIDOCR_KEYS.items():
+        value = (data.get(section) or {}).get(key)
+        if value is None:
+            continue
+        if field.endswith("_path") and path is not None and not Path(value).is_absolute():
+            value = str(path.parent / value)
+        out[field] = value
+    return out
 
 
 class Settings(BaseSettings):
@@ -64,6 +104,9 @@ class Settings(BaseSettings):
     )
 
     # --- models -------------------------------------------------------------------------
+    model_config_path: Path | None = Field(
+        None, description="A RapidOCR config.yaml (seed service): its model paths and thresholds apply."
+    )
     model: str = Field("pp-ocrv6-small", description="Model set name from `ocrserve models list`.")
     model_dir: Path = Field(
         default_factory=default_model_dir,
@@ -196,7 +239,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _YamlSource(settings_cls))
+        return (init_settings, env_settings, _MappingSource(settings_cls, yaml_settings()),
+                _MappingSource(settings_cls, rapidocr_config_settings()))
 
     def effective_providers(self) -> list[str]:
         """Providers after applying the seed service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
