@@ -100,7 +100,7 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_for(exc)
         level = logging.ERROR if status >= 500 else logging.INFO
         log.log(level, "request %s: %s %s -> %d %s: %s", getattr(request.state, "request_id", "-"),
-                request.method, request.url.path, status, exc.kind, exc, exc_info=status >= 500)
+                request.method, request.url.path, status, exc.kind, exc, exc_info=status == 500)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.Overloaded) else None
         return error_response(request, status, str(exc), headers)
 
