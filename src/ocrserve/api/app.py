@@ -1,7 +1,8 @@
 """The FastAPI application: one engine per process, loaded in the lifespan, every contract mounted.
 
 `create_app()` is the factory (`uvicorn --factory ocrserve.api.app:create_app`); `app` is a
-ready instance for `gunicorn -k uvicorn.workers.UvicornWorker ocrserve.api.app:app`.
+ready instance for `gunicorn -k uvicorn_worker.UvicornWorker ocrserve.api.app:app`
+(see gunicorn.conf.py).
 """
 
 from __future__ import annotations

@@ -108,10 +108,13 @@ class PaddleXInferResult(BaseModel):
     dataInfo: ImageInfo | PDFInfo
 
 
-class PaddleXResponse(BaseModel):
+class _PaddleXEnvelope(BaseModel):
     logId: str
     errorCode: int = 0
     errorMsg: str = "Success"
+
+
+class PaddleXResponse(_PaddleXEnvelope):
     result: PaddleXInferResult
 
 
@@ -126,17 +129,12 @@ class PaddleXBetaResult(BaseModel):
     image: str | None = None
 
 
-class PaddleXBetaResponse(BaseModel):
-    logId: str
-    errorCode: int = 0
-    errorMsg: str = "Success"
+class PaddleXBetaResponse(_PaddleXEnvelope):
     result: PaddleXBetaResult
 
 
-class PaddleXError(BaseModel):
-    logId: str
+class PaddleXError(_PaddleXEnvelope):
     errorCode: int
-    errorMsg: str
 
 
 # --- RapidOCR API ----------------------------------------------------------------------------
