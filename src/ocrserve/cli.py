@@ -44,6 +44,14 @@ def predict_options(args: argparse.Namespace):
     )
 
 
+def save_results(results, path: Path, save_dir: Path) -> None:
+    """<stem>.json and <stem>_ocr.png per page (PDF pages get _page<N>)."""
+    for result in results:
+        stem = path.stem if result.page_index is None else f"{path.stem}_page{result.page_index + 1}"
+        result.save_json(save_dir / f"{stem}.json")
+        result.save_image(save_dir / f"{stem}_ocr.png")
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -58,16 +66,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
         try:
             results = ocr.predict(path, options)
-        except OCRServeError as exc:
+            if save_dir is not None:
+                save_results(results, path, save_dir)
+        except (OCRServeError, OSError) as exc:
             print(f"error: {path}: {exc}", file=sys.stderr)
             failed += 1
             continue
         for result in results:
             page = None if result.page_index is None else result.page_index + 1
-            if save_dir is not None:
-                stem = path.stem if page is None else f"{path.stem}_page{page}"
-                result.save_json(save_dir / f"{stem}.json")
-                result.save_image(save_dir / f"{stem}_ocr.png")
             if args.json:
                 pages_json.append({"input": str(path), "page": page, "prunedResult": result.to_dict()})
             else:
@@ -114,17 +120,17 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(sets, store) -> int:
-    bad = 0
+    failed_sets = 0
     for mset in sets:
-        for f in mset.files():
-            status = store.status(f)
-            if status != "ok":
-                bad += 1
-                print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
-                      f"fix: ocrserve models pull {mset.name}", file=sys.stderr)
+        bad = [(f, store.status(f)) for f in mset.files()]
+        bad = [(f, status) for f, status in bad if status != "ok"]
+        for f, status in bad:
+            print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
+                  f"fix: ocrserve models pull {mset.name}", file=sys.stderr)
         if not bad:
             print(f"ok: {mset.name}")
-    return 1 if bad else 0
+        failed_sets += bool(bad)
+    return 1 if failed_sets else 0
 
 
 # --- config / serve --------------------------------------------------------------------------
@@ -204,9 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) and usage errors (2) as return codes, for callers and tests
+        return int(exc.code or 0)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:
+        logging.getLogger("ocrserve").setLevel(logging.INFO)
     try:
         return args.func(args)
     except OCRServeError as exc:  # model errors name their fix; config errors are usage errors
