@@ -31,6 +31,12 @@ def default_model_dir() -> Path:
     return Path(base) / "ocrserve" / "models"
 
 
+def default_quota_db() -> Path:
+    """Per-user data dir (not the cache: quota counts must survive a cache clean)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ocrserve" / "quota.sqlite3"
+
+
 def _read_yaml_mapping(variable: str) -> tuple[Path | None, dict[str, Any]]:
     """The mapping in the YAML file that environment `variable` names, or ({}, None) if unset."""
     path = os.environ.get(variable)
@@ -173,6 +179,9 @@ class Settings(BaseSettings):
     cls_batch_size: int = Field(6, ge=1, le=256, description="Text-line classifier batch size.")
     rec_batch_size: int = Field(6, ge=1, le=256, description="Recognition batch size.")
     det_batch_size: int = Field(1, ge=1, le=64, description="Detection batch size.")
+    rec_batch_wait_ms: float = Field(
+        5.0, ge=0, le=1000, description="How long the service waits for other requests' crops to batch with."
+    )
 
     # --- inputs ----------------------------------------------------------------------------
     pdf_scale: float = Field(2.0, gt=0, le=8, description="PDF render scale (2.0 = 144 dpi, as PaddleX).")
@@ -198,6 +207,10 @@ class Settings(BaseSettings):
         0, ge=0, description="Threads running the engine per process (0 = one per core, at most 4)."
     )
     visualize: bool = Field(False, description="Return result images when a request does not say.")
+    max_queue: int = Field(64, ge=1, description="Requests admitted at once; more get 503 + Retry-After.")
+    request_timeout: float = Field(
+        120.0, ge=0, description="Seconds a request may take before 504 (0 = no deadline)."
+    )
     url_allowlist: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts, IPs or CIDRs that URL inputs may reach although private or loopback.",
@@ -205,10 +218,30 @@ class Settings(BaseSettings):
     url_timeout: float = Field(10.0, gt=0, le=300, description="Seconds allowed to fetch a URL input.")
     url_max_redirects: int = Field(3, ge=0, le=10, description="Redirects followed when fetching a URL.")
 
+    # --- access control and quotas ------------------------------------------------------------
+    api_tokens_file: Path | None = Field(
+        None, description="File of API tokens, one a line (blank lines and # comments ignored); read at startup."
+    )
+    auth_open_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["/", "/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
+                                 "/openapi.json"],
+        description="Paths served without a token when auth is on (exact paths, comma-separated).",
+    )
+    daily_page_limit: int = Field(
+        0, ge=0, description="Pages (images or PDF pages) each token may OCR per UTC day (0 = no quota)."
+    )
+    quota_db: Path = Field(
+        default_factory=default_quota_db,
+        description="SQLite file holding the quota counts (shared by the processes of one machine).",
+    )
+
     # --- secrets (masked by `ocrserve config`) ----------------------------------------------
     api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
+    quota_redis_url: SecretStr | None = Field(
+        None, description="Redis URL for quota counts shared by several machines (instead of quota_db)."
+    )
 
-    @field_validator("providers", "url_allowlist", mode="before")
+    @field_validator("providers", "url_allowlist", "auth_open_paths", mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: Any) -> Any:
         """Comma-separated strings (the natural form in an environment variable) become lists."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextvars
 import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..engine import OCROptions, Pipeline
-from ..errors import BadInput, InputTooLarge, ModelMissing, OCRServeError
+from ..errors import BadInput, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
 from ..inputs import Limits, LoadedInput, load_bytes
 from ..pdf import is_pdf
 from ..result import OCRResult
@@ -52,6 +53,22 @@ def decode_base64(text: str) -> bytes:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
 
 
+#: set per request by the app (a dependency) to the request's `is_disconnected`
+DISCONNECT_CHECK: contextvars.ContextVar[Callable[[], Awaitable[bool]] | None] = contextvars.ContextVar(
+    "ocrserve_disconnect_check", default=None)
+
+
+async def client_left() -> bool:
+    check = DISCONNECT_CHECK.get()
+    return bool(check is not None and await check())
+
+
+class ClientGone(OCRServeError):
+    """The client disconnected; nobody will read the answer."""
+
+    kind = "client_gone"
+
+
 @dataclass
 class Document:
     """A decoded request input and its OCR results, one per page."""
@@ -76,12 +93,13 @@ class OCRService:
         self.pipeline: Pipeline | None = None
         self.load_error: str | None = None
         self.started_at = time.time()
+        self.inflight = 0  # requests admitted and not finished (touched only on the event loop)
 
     # --- lifecycle -------------------------------------------------------------------------
     def load(self) -> None:
         """Load the models and run each stage once so the first request is not the slow one."""
         try:
-            pipeline = Pipeline(self.settings)
+            pipeline = Pipeline(self.settings, batch_across_calls=self.settings.rec_batch_wait_ms > 0)
             blank = np.full((64, 256, 3), 255, dtype=np.uint8)
             blank[20:44, 20:236] = 0
             pipeline.predict(blank)
@@ -99,6 +117,8 @@ class OCRService:
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.pipeline is not None:
+            self.pipeline.close()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -133,12 +153,34 @@ class OCRService:
         return await self.run(self._decode, data, file_type)
 
     # --- OCR -------------------------------------------------------------------------------
+    def admit(self) -> None:
+        """Refuse at once when the queue is full: a fast 503 beats a slow timeout and unbounded memory."""
+        if self.inflight >= self.settings.max_queue:
+            raise Overloaded(f"{self.inflight} requests are already queued (OCR_MAX_QUEUE="
+                             f"{self.settings.max_queue}); retry shortly", retry_after=1)
+
     async def ocr(self, data: bytes, options: OCROptions | None = None, file_type: int | None = None) -> Document:
+        """Decode and OCR one input within the request deadline; pages of a client that left are skipped."""
         pipeline = self.require_pipeline()
         effective = pipeline.resolve_options(options)  # bad options fail before any decoding
+        self.admit()
+        self.inflight += 1
+        try:
+            return await asyncio.wait_for(self._ocr(pipeline, data, effective, file_type),
+                                          timeout=self.settings.request_timeout or None)
+        except asyncio.TimeoutError:
+            raise DeadlineExceeded(
+                f"the request took longer than OCR_REQUEST_TIMEOUT={self.settings.request_timeout} s; "
+                "its remaining pages were dropped") from None
+        finally:
+            self.inflight -= 1
+
+    async def _ocr(self, pipeline: Pipeline, data: bytes, effective, file_type: int | None) -> Document:
         loaded = await self.decode(data, file_type)
         results = []
         for index, page in enumerate(loaded.pages):
+            if await client_left():
+                raise ClientGone("the client disconnected; remaining pages dropped")
             result = await self.run(pipeline.predict, page, effective)
             if loaded.kind == "pdf":
                 result.page_index = index

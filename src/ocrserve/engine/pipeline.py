@@ -19,6 +19,7 @@ from ..errors import BadInput
 from ..models.resolve import ResolvedModels, resolve_models
 from ..result import OCRResult, TextLine
 from ..settings import Settings, load_settings
+from .batcher import RecognitionBatcher
 from .detect import TextDetector, pad_thin_image, reading_order
 from .options import EffectiveOptions, OCROptions, resolve
 from .orient import ImageClassifier, page_is_upside_down, rotate_ccw, unrotate_points
@@ -64,7 +65,8 @@ class _Lines:
 class Pipeline:
     """Loaded PP-OCR models and the stage logic; safe to share between threads."""
 
-    def __init__(self, settings: Settings | None = None, models: ResolvedModels | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, models: ResolvedModels | None = None,
+                 batch_across_calls: bool = False) -> None:
         self.settings = settings or load_settings()
         self.models = models or resolve_models(self.settings)
         cfg = runtime_config(self.settings)
@@ -79,6 +81,14 @@ class Pipeline:
         self.doc_orientation = ImageClassifier(OnnxModel(m.doc_orientation_path, cfg, "doc_orientation"),
                                                m.doc_orientation)
         self.providers = self.detector.model.providers
+        # a service shares recognition batches between concurrent pages; a library call needs not
+        self.batcher = (RecognitionBatcher(self.recognizer, self.settings.rec_batch_size,
+                                           self.settings.rec_batch_wait_ms) if batch_across_calls else None)
+        self.recognize = self.batcher or self.recognizer
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
 
     @property
     def model_name(self) -> str:
@@ -134,7 +144,7 @@ class Pipeline:
         few doubtful lines only.
         """
         flipped = [np.ascontiguousarray(lines.crops[i][::-1, ::-1]) for i in lines.doubtful]
-        rereads = self.recognizer(flipped, self.settings.rec_batch_size)
+        rereads = self.recognize(flipped, self.settings.rec_batch_size)
         recs = list(recs)
         for i, crop, rec in zip(lines.doubtful, flipped, rereads):
             if rec.score > recs[i].score:
@@ -174,7 +184,7 @@ class Pipeline:
         recs: list[Recognition] = [Recognition("", 0.0)] * n
         if opts.use_rec and n:
             with _timed(timings, "rec"):
-                recs = self.recognizer(lines.crops, self.settings.rec_batch_size)
+                recs = self.recognize(lines.crops, self.settings.rec_batch_size)
                 if lines.doubtful:
                     recs = self._reread_doubtful(lines, recs)
 
