@@ -86,3 +86,29 @@ class FetchTimeout(BadInput):
     """A URL input did not answer within the configured time."""
 
     kind = "fetch_timeout"
+
+
+class Forbidden(OCRServeError):
+    """The request carries no API token, or one that is not configured (auth is on)."""
+
+    kind = "forbidden"
+
+
+class QuotaExceeded(OCRServeError):
+    """The token has used its daily page quota; it resets at the next UTC midnight (Retry-After)."""
+
+    kind = "quota_exceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QuotaUnavailable(OCRServeError):
+    """The quota store (SQLite file or Redis) cannot be read or written.
+
+    Requests are refused rather than served uncounted: with quotas on, an unreachable store
+    must not turn into unlimited use.
+    """
+
+    kind = "quota_unavailable"

@@ -13,15 +13,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..settings import Settings, load_settings
 from . import routes_hub, routes_ocr, routes_ops, routes_seed
+from .auth import TokenAuth, TokenSet
 from .errors import install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
+from .quota import quota_from_settings, within_quota
 from .schemas import HubRequest
 from .service import OCRService
 
@@ -99,6 +101,8 @@ def body_limit(settings: Settings) -> int:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    tokens = TokenSet.from_settings(settings)  # ConfigError here: bad token settings stop the start
+    quota = quota_from_settings(settings, tokens)
     metrics = Metrics()
     service = OCRService(settings, metrics)
 
@@ -117,9 +121,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.settings = settings
     app.state.metrics = metrics
-    for module in (routes_ocr, routes_hub, routes_seed, routes_ops):
-        app.include_router(module.router)
+    app.state.quota = quota
+    for module in (routes_ocr, routes_hub, routes_seed):  # the routes that OCR, and so count pages
+        app.include_router(module.router, dependencies=[Depends(within_quota)])
+    app.include_router(routes_ops.router)
     install_error_handlers(app)
+    if tokens is not None:  # innermost of the three: its 403s get a request id and are counted
+        app.add_middleware(TokenAuth, tokens=tokens, open_paths=settings.auth_open_paths)
+        log.info("auth on: %d API tokens; open paths: %s", len(tokens.digests),
+                 ", ".join(settings.auth_open_paths) or "none")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings))
 

@@ -26,6 +26,9 @@ STATUS: dict[type[Exception], int] = {
     e.InputTooLarge: 413,
     e.UnsupportedInput: 415,
     e.BadInput: 400,
+    e.Forbidden: 403,
+    e.QuotaExceeded: 429,
+    e.QuotaUnavailable: 503,
     e.Overloaded: 503,
     e.DeadlineExceeded: 504,
     e.ModelMissing: 503,
@@ -94,15 +97,26 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def ocrserve_error_response(request: Request, exc: e.OCRServeError) -> JSONResponse:
+    """Log an ocrserve error once and answer it in the contract's shape.
+
+    The exception handler below uses it, and so does the auth middleware, which answers before
+    routing (outside FastAPI's exception handlers) so that no body is read for a stranger.
+    Errors that carry `retry_after` (overload, quota) send it as `Retry-After`.
+    """
+    status = status_for(exc)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    log.log(level, "request %s: %s %s -> %d %s: %s", getattr(request.state, "request_id", "-"),
+            request.method, request.url.path, status, exc.kind, exc, exc_info=status == 500)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return error_response(request, status, str(exc), headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(e.OCRServeError)
     async def _ours(request: Request, exc: e.OCRServeError) -> JSONResponse:
-        status = status_for(exc)
-        level = logging.ERROR if status >= 500 else logging.INFO
-        log.log(level, "request %s: %s %s -> %d %s: %s", getattr(request.state, "request_id", "-"),
-                request.method, request.url.path, status, exc.kind, exc, exc_info=status == 500)
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.Overloaded) else None
-        return error_response(request, status, str(exc), headers)
+        return ocrserve_error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from ..errors import UnsupportedInput
 from ..result import OCRResult
 from .deps import json_body, parse, service_of
+from .quota import charge_pages
 from .schemas import HubRequest, HubResponse
 
 router = APIRouter()
@@ -35,5 +36,6 @@ async def ocr_system(request: Request) -> JSONResponse:
     results = []
     for image in req.images:
         doc = await service.ocr(await service.bytes_from_field(image), file_type=1)
+        await charge_pages(request, doc)
         results.append(hub_lines(doc.results[0]))
     return JSONResponse({"status": "000", "msg": "", "results": results})

@@ -12,6 +12,7 @@ from ..errors import BadInput
 from ..result import OCRResult
 from .deps import json_body, parse, service_of
 from .images import result_images
+from .quota import charge_pages
 from .schemas import (
     PaddleXBetaRequest,
     PaddleXBetaResponse,
@@ -93,10 +94,12 @@ async def paddlex_ocr(request: Request) -> JSONResponse:
         limit = beta.inferenceParams.maxLongSide if beta.inferenceParams else None
         options = OCROptions(text_det_limit_side_len=limit, text_det_limit_type="max" if limit else None)
         doc = await service.ocr(await service.bytes_from_field(beta.image), options, file_type=1)
+        await charge_pages(request, doc)
         return JSONResponse(to_paddlex_beta(doc.results[0], request.state.request_id))
     req = parse(PaddleXOCRRequest, body)
     options = paddlex_options(req)
     doc = await service.ocr(await service.bytes_from_field(req.file), options, req.fileType)
+    await charge_pages(request, doc)
     visualize = req.visualize if req.visualize is not None else service.settings.visualize
     return JSONResponse(to_paddlex(doc, visualize, request.state.request_id))
 
@@ -124,6 +127,7 @@ async def rapidocr_ocr(request: Request) -> JSONResponse:
                          text_det_box_thresh=req.box_thresh, text_det_unclip_ratio=req.unclip_ratio,
                          return_word_box=req.return_word_box)
     doc = await service.ocr(data, options, file_type=1)
+    await charge_pages(request, doc)
     return JSONResponse(to_rapidocr(doc.results[0]))
 
 

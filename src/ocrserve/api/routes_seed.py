@@ -18,6 +18,7 @@ from ..result import OCRResult
 from .deps import service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
+from .quota import charge_pages
 from .schemas import (
     SeedEasyOCRRequest,
     SeedError,
@@ -49,7 +50,9 @@ def seed_response(doc: Document, started: float, lines: list[dict[str, Any]] | N
 
 async def run_image(request: Request, data: bytes, options: OCROptions) -> Document:
     request.state.contract = "seed"
-    return await service_of(request).ocr(data, options, file_type=1)
+    doc = await service_of(request).ocr(data, options, file_type=1)
+    await charge_pages(request, doc)
+    return doc
 
 
 @router.post("/paddleocr", operation_id="seedPaddleOCR", response_model=SeedResponse, responses=ERRORS,
@@ -127,6 +130,7 @@ async def upload_pdf(request: Request, file: UploadFile = File(...), use_det: bo
                          return_word_box=return_word_box)
     data = await file.read()
     doc = await service_of(request).ocr(data, options, file_type=0)
+    await charge_pages(request, doc)
     if doc.kind != "pdf":
         raise BadInput("/upload_pdf takes a PDF; use /upload for images")
     elapsed = round(time.perf_counter() - started, 4)
