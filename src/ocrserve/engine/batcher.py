@@ -1,12 +1,14 @@
-"""Cross-request batching of recognition: crops from concurrent pages share model calls.
+"""Recognition on one shared thread, with chunks of concurrent pages merged where that is exact.
 
-Page threads hand their crops to one batching thread and wait.  The batching thread takes
-whatever has arrived within `max_wait` of the first crop, sorts all crops by aspect ratio
-(so a batch pads to similar widths), cuts batches by padded cost (crops x widest width, not
-by count alone), runs them and hands each page its own results.  While it recognises, page
-threads keep detecting, so detection of one request overlaps recognition of another.
+Page threads hand their crops to one recognition thread and wait; while it recognises, they
+keep detecting, so detection of one request overlaps recognition of another and the two never
+fight over the same cores twice.  Each page's crops are planned into chunks exactly as the
+single-request path does (sorted by aspect ratio, padded to the chunk's widest crop); chunks
+of different requests that arrived within `max_wait` and share a padded width run in one
+model call (within a count and padded-pixel budget).  Chunks are never re-padded, because the
+recognisers' readings depend on the padding: results are identical to the single-request path.
 
-A failing batch is retried crop by crop, so one bad crop fails only the page it came from.
+A failing call is retried chunk by chunk, so a bad input fails only the page it came from.
 """
 
 from __future__ import annotations
@@ -30,31 +32,48 @@ log = logging.getLogger("ocrserve.batcher")
 @dataclass
 class _Job:
     crops: Sequence[np.ndarray]
+    results: list[Recognition | None]
     future: Future = field(default_factory=Future)
-    results: list[Recognition | None] = field(default_factory=list)
-    error: BaseException | None = None
-    pending: int = 0
+    pending_chunks: int = 0
+
+    def finish_chunk(self, error: BaseException | None = None) -> None:
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+            return
+        self.pending_chunks -= 1
+        if self.pending_chunks == 0:
+            self.future.set_result(self.results)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    job: _Job
+    members: list[int]
+    width: int
 
 
 class RecognitionBatcher:
-    """Callable like TextRecognizer(crops, batch_size): same results, shared model calls."""
+    """Callable like TextRecognizer(crops, batch_size), with the same results."""
 
-    def __init__(self, recognizer: TextRecognizer, max_batch: int = 16, max_wait_ms: float = 5.0,
-                 max_batch_pixels: int = 16 * 48 * 1600) -> None:
+    def __init__(self, recognizer: TextRecognizer, batch_size: int = 6, max_wait_ms: float = 5.0,
+                 max_batch: int = 24, max_batch_pixels: int = 24 * 1600) -> None:
         self.recognizer = recognizer
-        self.max_batch = max_batch
+        self.batch_size = batch_size
         self.max_wait = max_wait_ms / 1000.0
-        self.max_batch_pixels = max_batch_pixels  # padded cost budget: batch x 48 x widest width
-        self.batch_sizes: list[int] = []  # recent batch sizes, read by metrics
+        self.max_batch = max_batch
+        self.max_batch_pixels = max_batch_pixels  # padded cost budget: crops x padded width
+        self.batch_sizes: list[int] = []  # recent model-call sizes, read by metrics and tests
         self._inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="ocr-rec-batcher", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="ocr-rec", daemon=True)
         self._thread.start()
 
     # --- caller side -------------------------------------------------------------------------
     def __call__(self, crops: Sequence[np.ndarray], batch_size: int | None = None) -> list[Recognition]:
         if not crops:
             return []
-        job = _Job(crops, results=[None] * len(crops), pending=len(crops))
+        job = _Job(crops, [None] * len(crops))
         self._inbox.put(job)
         return job.future.result()
 
@@ -62,11 +81,11 @@ class RecognitionBatcher:
         self._inbox.put(None)
         self._thread.join(timeout=5)
 
-    # --- batching thread ---------------------------------------------------------------------
+    # --- recognition thread ------------------------------------------------------------------
     def _collect(self, first: _Job) -> tuple[list[_Job], bool]:
-        jobs, crops, stop = [first], len(first.crops), False
+        jobs, stop = [first], False
         deadline = time.monotonic() + self.max_wait
-        while crops < self.max_batch * 4:
+        while sum(len(j.crops) for j in jobs) < self.max_batch * 4:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -78,51 +97,45 @@ class RecognitionBatcher:
                 stop = True
                 break
             jobs.append(job)
-            crops += len(job.crops)
         return jobs, stop
 
-    def _batches(self, items: list[tuple[_Job, int]]) -> list[list[tuple[_Job, int]]]:
-        """Width-sorted batches whose padded cost stays within the budget."""
-        def ratio(item: tuple[_Job, int]) -> float:
-            crop = item[0].crops[item[1]]
-            return crop.shape[1] / crop.shape[0]
+    def _groups(self, jobs: list[_Job]) -> list[list[_Chunk]]:
+        """Chunks of equal padded width merged, within the count and pixel budgets."""
+        by_width: dict[int, list[_Chunk]] = {}
+        for job in jobs:
+            plan = self.recognizer.plan(job.crops, self.batch_size)
+            job.pending_chunks = len(plan)
+            for members, width in plan:
+                by_width.setdefault(width, []).append(_Chunk(job, members, width))
+        groups: list[list[_Chunk]] = []
+        for width in sorted(by_width):
+            current: list[_Chunk] = []
+            for chunk in by_width[width]:
+                size = sum(len(c.members) for c in current) + len(chunk.members)
+                if current and (size > self.max_batch or size * width > self.max_batch_pixels):
+                    groups.append(current)
+                    current = []
+                current.append(chunk)
+            groups.append(current)
+        return groups
 
-        ordered = sorted(items, key=ratio)
-        batches: list[list[tuple[_Job, int]]] = []
-        current: list[tuple[_Job, int]] = []
-        for item in ordered:
-            width = max(self.recognizer.min_ratio, ratio(item)) * self.recognizer.image_height
-            cost = (len(current) + 1) * self.recognizer.image_height * width
-            if current and (len(current) >= self.max_batch or cost > self.max_batch_pixels):
-                batches.append(current)
-                current = []
-            current.append(item)
-        if current:
-            batches.append(current)
-        return batches
-
-    def _run(self, batch: list[tuple[_Job, int]]) -> None:
+    def _run(self, group: list[_Chunk]) -> None:
+        crops = [c.job.crops[i] for c in group for i in c.members]
         try:
-            recs = self.recognizer.run_batch([job.crops[i] for job, i in batch])
-            outcomes: list[Recognition | BaseException] = list(recs)
-        except OCRServeError:
-            outcomes = []
-            for job, i in batch:  # isolate the crop that fails
-                try:
-                    outcomes.append(self.recognizer.run_batch([job.crops[i]])[0])
-                except OCRServeError as exc:
-                    outcomes.append(exc)
-        for (job, i), outcome in zip(batch, outcomes):
-            if isinstance(outcome, BaseException):
-                job.error = job.error or outcome
-            else:
-                job.results[i] = outcome
-            job.pending -= 1
-            if job.pending == 0:
-                if job.error is not None:
-                    job.future.set_exception(job.error)
-                else:
-                    job.future.set_result(job.results)
+            recs = self.recognizer.run_batch(crops, group[0].width)
+        except OCRServeError as exc:
+            if len(group) == 1:
+                group[0].job.finish_chunk(exc)
+                return
+            for chunk in group:  # find the chunk that fails; the others still get their text
+                self._run([chunk])
+            return
+        self.batch_sizes.append(len(crops))
+        it = iter(recs)
+        for chunk in group:
+            for i in chunk.members:
+                chunk.job.results[i] = next(it)
+            chunk.job.finish_chunk()
 
     def _loop(self) -> None:
         while True:
@@ -131,15 +144,12 @@ class RecognitionBatcher:
                 return
             jobs, stop = self._collect(first)
             try:
-                items = [(job, i) for job in jobs for i in range(len(job.crops))]
-                for batch in self._batches(items):
-                    self._run(batch)
-                    self.batch_sizes.append(len(batch))
+                for group in self._groups(jobs):
+                    self._run(group)
                 del self.batch_sizes[:-1000]
             except Exception as exc:  # never leave a caller waiting on a dead thread
-                log.exception("recognition batch failed")
+                log.exception("recognition failed")
                 for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(InferenceError("rec", f"{type(exc).__name__}: {exc}"))
+                    job.finish_chunk(InferenceError("rec", f"{type(exc).__name__}: {exc}"))
             if stop:
                 return
