@@ -8,6 +8,7 @@ JSON Schemas written from the peers' contracts (tests/contract_schemas.py).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
 import os
 import socket
@@ -33,11 +34,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextlib.contextmanager
+def start_server(tmp_path_factory, extra_env: dict[str, str]):
+    """`ocrserve serve` on a free loopback port; yields its base URL once /ready says so."""
     port = free_port()
-    env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_URL_ALLOWLIST="127.0.0.1", OCR_MAX_FILE_SIZE="8MB",
-               OCR_MAX_PDF_PAGES="3")
+    env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", **extra_env)
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -58,6 +59,13 @@ def server(tmp_path_factory):
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0, log.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {"OCR_URL_ALLOWLIST": "127.0.0.1", "OCR_MAX_FILE_SIZE": "8MB", "OCR_MAX_PDF_PAGES": "3"}
+    with start_server(tmp_path_factory, env) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

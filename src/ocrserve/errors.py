@@ -112,3 +112,9 @@ class QuotaUnavailable(OCRServeError):
     """
 
     kind = "quota_unavailable"
+
+
+class ClientGone(OCRServeError):
+    """The client disconnected before its answer was ready; its remaining work was dropped."""
+
+    kind = "client_gone"

@@ -20,6 +20,7 @@ from .errors import BadInput, InputTooLarge, UnsupportedInput
 from .pdf import is_pdf, render_pdf
 from .settings import Settings
 
+MIN_SIDE = 4  # below this no line of text fits; refuse rather than answer an empty page
 ImageLike = Union[str, Path, bytes, bytearray, np.ndarray, Image.Image]
 
 
@@ -40,6 +41,8 @@ class Limits:
                    max_pdf_pages=settings.max_pdf_pages)
 
     def check_size(self, w: int, h: int, what: str = "image") -> None:
+        if w < MIN_SIDE or h < MIN_SIDE:
+            raise BadInput(f"{what} is {w}x{h}; at least {MIN_SIDE}x{MIN_SIDE} pixels are needed to hold text")
         if w > self.max_width or h > self.max_height:
             raise InputTooLarge(f"{what} is {w}x{h}; the limit is {self.max_width}x{self.max_height}")
         if w * h > self.max_pixels:

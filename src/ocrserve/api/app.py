@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,7 +25,7 @@ from .errors import install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .quota import quota_from_settings, within_quota
 from .schemas import HubRequest
-from .service import OCRService
+from .service import DISCONNECT_CHECK, OCRService
 
 log = logging.getLogger("ocrserve.api")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -94,6 +94,11 @@ class _BodyTooLarge(Exception):
     pass
 
 
+async def watch_disconnect(request: Request) -> None:
+    """Let the service skip the remaining pages of a client that has gone away."""
+    DISCONNECT_CHECK.set(request.is_disconnected)
+
+
 def body_limit(settings: Settings) -> int:
     """Bytes a request body may have: the file limit, base64-inflated, plus room for fields."""
     return settings.max_file_size * 4 // 3 + 64 * 1024
@@ -123,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.quota = quota
     for module in (routes_ocr, routes_hub, routes_seed):  # the routes that OCR, and so count pages
-        app.include_router(module.router, dependencies=[Depends(within_quota)])
+        app.include_router(module.router, dependencies=[Depends(within_quota), Depends(watch_disconnect)])
     app.include_router(routes_ops.router)
     install_error_handlers(app)
     if tokens is not None:  # innermost of the three: its 403s get a request id and are counted

@@ -31,6 +31,7 @@ STATUS: dict[type[Exception], int] = {
     e.QuotaUnavailable: 503,
     e.Overloaded: 503,
     e.DeadlineExceeded: 504,
+    e.ClientGone: 499,  # nginx's 'client closed request': nobody reads it, the logs and metrics do
     e.ModelMissing: 503,
     e.ModelCorrupt: 503,
     e.ProviderUnavailable: 503,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from ..engine import OCROptions
-from ..errors import BadInput
+from ..errors import BadInput, UnsupportedInput
 from ..result import OCRResult
 from .deps import json_body, parse, service_of
 from .images import result_images
@@ -151,6 +151,10 @@ async def ocr(request: Request) -> JSONResponse:
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(FORM_TYPES):
         return await rapidocr_ocr(request)
+    if content_type and "json" not in content_type:
+        request.state.contract = "paddlex"
+        raise UnsupportedInput(f"Content-Type {content_type.split(';')[0]!r} is not accepted here: send "
+                               "application/json (PaddleX) or multipart/form-data (RapidOCR API)")
     return await paddlex_ocr(request)
 
 

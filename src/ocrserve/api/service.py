@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..engine import OCROptions, Pipeline
-from ..errors import BadInput, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
+from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
 from ..inputs import Limits, LoadedInput, load_bytes
 from ..pdf import is_pdf
 from ..result import OCRResult
@@ -53,7 +53,7 @@ def decode_base64(text: str) -> bytes:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
 
 
-#: set per request by the app (a dependency) to the request's `is_disconnected`
+#: set per request (api.app.watch_disconnect) to the request's `is_disconnected`
 DISCONNECT_CHECK: contextvars.ContextVar[Callable[[], Awaitable[bool]] | None] = contextvars.ContextVar(
     "ocrserve_disconnect_check", default=None)
 
@@ -61,12 +61,6 @@ DISCONNECT_CHECK: contextvars.ContextVar[Callable[[], Awaitable[bool]] | None] =
 async def client_left() -> bool:
     check = DISCONNECT_CHECK.get()
     return bool(check is not None and await check())
-
-
-class ClientGone(OCRServeError):
-    """The client disconnected; nobody will read the answer."""
-
-    kind = "client_gone"
 
 
 @dataclass
