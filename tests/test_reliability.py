@@ -156,3 +156,23 @@ def test_sigterm_finishes_in_flight_requests_then_exits_0(tmp_path_factory, samp
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_full_queue_is_503_with_retry_after(tmp_path_factory, samples_dir):
+    pdf = b64(samples_dir / "pdf/tasn1_p6-8.pdf")
+    with start_server(tmp_path_factory, {"OCR_MAX_QUEUE": "1"}) as base:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            responses = list(pool.map(lambda _: post(base, "/ocr", json={"file": pdf, "fileType": 0}), range(4)))
+        statuses = sorted(r.status_code for r in responses)
+        assert 200 in statuses and 503 in statuses, statuses
+        refused = next(r for r in responses if r.status_code == 503)
+        assert int(refused.headers["retry-after"]) >= 1 and "OCR_MAX_QUEUE" in refused.json()["errorMsg"]
+        assert httpx.get(f"{base}/health").status_code == 200
+
+
+def test_request_past_its_deadline_is_504(tmp_path_factory, samples_dir):
+    pdf = b64(samples_dir / "pdf/tasn1_p6-8.pdf")
+    with start_server(tmp_path_factory, {"OCR_REQUEST_TIMEOUT": "0.05"}) as base:
+        r = post(base, "/ocr", json={"file": pdf, "fileType": 0})
+        assert r.status_code == 504 and "OCR_REQUEST_TIMEOUT" in r.json()["errorMsg"]
+        assert httpx.get(f"{base}/health").status_code == 200
