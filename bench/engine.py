@@ -1,0 +1,338 @@
+"""Per-stage latency of the ocrserve engine per model set, against RapidOCR in the same run.
+
+    python bench/engine.py                              # all model sets, bench + page images, 3 repeats
+    python bench/engine.py --models pp-ocrv4-mobile --repeat 1 --json out/engine.json
+
+A latency claim only holds against a peer measured on the same machine, at the same moment, on
+the same inputs and model files: so RapidOCR 1.4.4 runs on its bundled PP-OCRv4 files (the
+files of our `pp-ocrv4-mobile` set, checked by sha256) inside this process, and the table's last
+column is a ratio to it rather than an absolute claim.
+
+Method: every image is decoded once up front (ocrserve.inputs) and handed to the engines as the
+same BGR array, so decoding is not timed.  Each engine runs every image once as a warm-up (ORT
+allocates per input shape on first sight), then `--repeat` rounds follow; inside a round every
+engine reads every image, so that load from other work on the machine hits all engines alike
+rather than whichever happened to run last.  Per image and stage we take the median over the
+rounds, then sum over the images.  Each request runs alone (single-request latency) on ORT
+sessions with default thread settings, in both libraries.
+
+Images over 4 megapixels (photo_sparse, 3000x4000) are timed afterwards in a phase of their own,
+one engine at a time on a fresh instance that is dropped after its warm-up and `--large-repeat`
+rounds (default: as many as --repeat): ORT's memory arena keeps the peak of a 12 MP detection
+(2-3 GB per model set) for the session's life, so six engines holding it at once took ~17 GB,
+more than a small shared machine should give a benchmark.  Those calls are also the noisiest
+(3 to 8 s for the same call on a 2-core EPYC, with much system time: fresh buffers of hundreds
+of MB per call), so do not cut their rounds below three when the numbers matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from _common import (
+    find_samples_dir,
+    fmt_ms,
+    load_average,
+    machine_header,
+    machine_info,
+    markdown_table,
+    median,
+    write_json,
+)
+
+from ocrserve import OCR, OCROptions
+from ocrserve.inputs import load_input
+from ocrserve.models import MODEL_SETS
+from ocrserve.models.registry import V2_CLS_R144, V4_DET, V4_REC
+from ocrserve.models.store import sha256_of
+
+STAGES = ("doc_orientation", "det", "crop", "cls", "rec")
+STAGE_HEADERS = ("doc_ori ms", "det ms", "crop ms", "cls ms", "rec ms")
+BENCH_IMAGES = ("bench/doc_page.png", "bench/receipt_zh.jpg", "bench/screenshot.png", "bench/photo_sparse.jpg")
+RAPIDOCR_LABEL = "rapidocr 1.4.4 (pp-ocrv4 files)"
+LARGE_PIXELS = 4_000_000  # above this an image is timed in its own phase, on fresh instances
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One call: seconds per stage (None: this engine does not time that stage), wall time, lines."""
+
+    stages: dict[str, float | None]
+    total: float
+    lines: int
+    note: str = ""
+
+
+Caller = Callable[[np.ndarray], Measurement]
+Loader = Callable[[str], OCR]  # model set name -> OCR; shared within a phase, fresh per large image
+
+
+@dataclass
+class Row:
+    """One engine configuration (a table row), how to build it, and what it measured per image."""
+
+    label: str
+    make: Callable[[Loader], Caller]
+    runs: dict[str, list[Measurement]] = field(default_factory=dict)
+
+
+# --- the engines ------------------------------------------------------------------------------
+def ocrserve_caller(ocr: OCR, options: OCROptions) -> Caller:
+    """Time `Pipeline.predict` as the service calls it: options resolved once, per-stage timings read back."""
+    effective = ocr.pipeline.resolve_options(options)
+
+    def call(image: np.ndarray) -> Measurement:
+        start = time.perf_counter()
+        result = ocr.pipeline.predict(image, effective)
+        total = time.perf_counter() - start
+        # a stage missing from timings did not run (e.g. cls and rec when nothing was detected)
+        return Measurement({s: result.timings.get(s, 0.0) for s in STAGES}, total, len(result.lines))
+
+    return call
+
+
+def rapidocr_caller() -> Caller:
+    """RapidOCR's own [det, cls, rec] elapse list, plus the wall time of the whole call.
+
+    RapidOCR times neither document orientation (it has none) nor cropping: those cells stay
+    empty, and its cropping and pre-resizing show up only in the total.  When nothing is
+    detected it returns (None, None) right after detection, so the whole call counts as det.
+    """
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError as exc:
+        raise SystemExit("RapidOCR is the peer of this benchmark: pip install --no-deps "
+                         f"rapidocr_onnxruntime==1.4.4 ({exc})") from exc
+    engine = RapidOCR()
+
+    def call(image: np.ndarray) -> Measurement:
+        start = time.perf_counter()
+        result, elapse = engine(image)
+        total = time.perf_counter() - start
+        if elapse is None:
+            return Measurement({"doc_orientation": None, "det": total, "crop": None, "cls": 0.0, "rec": 0.0},
+                               total, 0, note="nothing detected: whole call counted as det")
+        det, cls, rec = (float(v) for v in elapse)
+        return Measurement({"doc_orientation": None, "det": det, "crop": None, "cls": cls, "rec": rec},
+                           total, len(result or []))
+
+    return call
+
+
+def check_same_files() -> None:
+    """Refuse to compare unless RapidOCR's bundled models are byte-identical to pp-ocrv4-mobile's."""
+    import rapidocr_onnxruntime
+
+    models = Path(rapidocr_onnxruntime.__file__).parent / "models"
+    for mf in (V4_DET, V4_REC, V2_CLS_R144):
+        path = models / Path(mf.path).name
+        if not path.is_file() or sha256_of(path) != mf.sha256:
+            raise SystemExit(f"RapidOCR's {path} is not {mf.requirement}:{mf.path}; the comparison would be "
+                             "between different model files")
+
+
+def build_rows(models: list[str]) -> list[Row]:
+    """ocrserve per model set with the default options, then the like-for-like pair with RapidOCR."""
+    check_same_files()
+    defaults = OCROptions(use_doc_orientation_classify=True, use_textline_orientation=True)
+    # exactly RapidOCR's work: its defaults have text-line orientation on and no page orientation
+    rapid_like = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True)
+    rows = [Row(f"ocrserve {name}", lambda load, name=name: ocrserve_caller(load(name), defaults))
+            for name in models]
+    rows.append(Row("ocrserve pp-ocrv4-mobile (rapidocr settings)",
+                    lambda load: ocrserve_caller(load("pp-ocrv4-mobile"), rapid_like)))
+    rows.append(Row(RAPIDOCR_LABEL, lambda load: rapidocr_caller()))
+    return rows
+
+
+# --- measuring ----------------------------------------------------------------------------------
+def default_images(samples: Path) -> list[Path]:
+    """The four throughput images plus the eight document pages: sparse to dense, 200 px to 4000 px."""
+    return [samples / p for p in BENCH_IMAGES] + sorted((samples / "pages").glob("*.png"))
+
+
+def resolve_images(given: list[str] | None, samples: Path) -> list[Path]:
+    """`--images` paths as given, or relative to the samples dir; the defaults otherwise."""
+    if not given:
+        return default_images(samples)
+    paths = []
+    for item in given:
+        path = Path(item)
+        if not path.is_file() and (samples / item).is_file():
+            path = samples / item
+        if not path.is_file():
+            raise SystemExit(f"no such image: {item}")
+        paths.append(path)
+    return paths
+
+
+def is_large(image: np.ndarray) -> bool:
+    return image.shape[0] * image.shape[1] > LARGE_PIXELS
+
+
+def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_repeat: int,
+            log: Callable[[str], None]) -> None:
+    """Interleaved rounds over the ordinary images, then the large ones engine by engine (see the docstring)."""
+    small = {n: a for n, a in images.items() if not is_large(a)}
+    large = {n: a for n, a in images.items() if is_large(a)}
+    if small:
+        shared = functools.cache(lambda name: OCR(model=name))  # one OCR per model set for the phase
+        calls = [row.make(shared) for row in rows]
+        for call in calls:
+            for image in small.values():
+                call(image)
+        log(f"warm-up done ({len(rows)} engines x {len(small)} images); load average {load_average()}")
+        for rnd in range(repeat):
+            for row, call in zip(rows, calls):
+                for name, image in small.items():
+                    row.runs.setdefault(name, []).append(call(image))
+            log(f"round {rnd + 1}/{repeat} done; load average {load_average()}")
+        del calls, shared
+        gc.collect()
+    for name, image in large.items():
+        for row in rows:
+            call = row.make(lambda model: OCR(model=model))
+            call(image)
+            row.runs[name] = [call(image) for _ in range(large_repeat)]
+            del call
+            gc.collect()  # drop the sessions, and their arenas, before the next engine
+        log(f"{name} done on every engine; load average {load_average()}")
+
+
+def summarise(row: Row) -> dict[str, Any]:
+    """Per image the median over rounds of each stage and of the wall time; then sums over images."""
+    per_image: dict[str, dict[str, Any]] = {}
+    for name, runs in row.runs.items():
+        stages: dict[str, float | None] = {}
+        for stage in STAGES:
+            values = [m.stages[stage] for m in runs]
+            stages[stage] = None if any(v is None for v in values) else median(values)  # type: ignore[arg-type]
+        per_image[name] = {"stages": stages, "total": median([m.total for m in runs]), "lines": runs[-1].lines,
+                           "notes": sorted({m.note for m in runs if m.note})}
+    sums: dict[str, float | None] = {}
+    for stage in STAGES:
+        values = [img["stages"][stage] for img in per_image.values()]
+        sums[stage] = None if all(v is None for v in values) else sum(v or 0.0 for v in values)
+    spreads = [(max(t) - min(t)) / median(t) for t in ([m.total for m in runs] for runs in row.runs.values())
+               if len(t) > 1]
+    return {"per_image": per_image, "stages": sums, "total": sum(i["total"] for i in per_image.values()),
+            "lines": sum(i["lines"] for i in per_image.values()),
+            "spread": median(spreads) if spreads else None}
+
+
+# --- output -------------------------------------------------------------------------------------
+def main_table(summaries: dict[str, dict[str, Any]]) -> str:
+    peer = summaries.get(RAPIDOCR_LABEL)
+    rows = []
+    for label, s in summaries.items():
+        ratio = f"{peer['total'] / s['total']:.2f}" if peer else "—"
+        spread = "—" if s["spread"] is None else f"{s['spread'] * 100:.0f}"
+        rows.append([label, *(fmt_ms(s["stages"][st]) for st in STAGES), fmt_ms(s["total"]), spread, s["lines"],
+                     ratio])
+    headers = ["engine / model set", *STAGE_HEADERS, "total ms", "spread %", "lines found", "x vs rapidocr"]
+    return markdown_table(headers, rows)
+
+
+def per_image_table(summaries: dict[str, dict[str, Any]], names: list[str]) -> str:
+    headers = ["image", *summaries]
+    rows = [[name, *(fmt_ms(s["per_image"][name]["total"]) for s in summaries.values())] for name in names]
+    return markdown_table(headers, rows)
+
+
+def image_label(path: Path, samples: Path) -> str:
+    try:
+        return str(path.relative_to(samples))
+    except ValueError:
+        return str(path)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", type=Path, default=None,
+                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
+    parser.add_argument("--images", nargs="+", default=None,
+                        help="images to time instead of the 4 bench images + pages/*.png "
+                             "(paths, or relative to --samples)")
+    parser.add_argument("--models", nargs="+", default=list(MODEL_SETS), choices=list(MODEL_SETS),
+                        metavar="NAME", help=f"model sets (default: all: {', '.join(MODEL_SETS)})")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds per image after one warm-up (default 3)")
+    parser.add_argument("--large-repeat", type=int, default=None,
+                        help="timed rounds for images over 4 megapixels, each engine on a fresh instance; "
+                             "at most --repeat (default: --repeat)")
+    parser.add_argument("--per-image", action="store_true", help="also print total ms per image and engine")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
+    args = parser.parse_args(argv)
+    args.large_repeat = args.repeat if args.large_repeat is None else min(args.large_repeat, args.repeat)
+    if args.repeat < 1 or args.large_repeat < 1:
+        parser.error("--repeat and --large-repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    samples = find_samples_dir(args.samples)
+    paths = resolve_images(args.images, samples)
+    info = machine_info()
+    log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+
+    images = {image_label(p, samples): load_input(p).pages[0] for p in paths}
+    rows = build_rows(args.models)
+    started = time.perf_counter()
+    measure(rows, images, args.repeat, args.large_repeat, log)
+    elapsed = time.perf_counter() - started
+    summaries = {row.label: summarise(row) for row in rows}
+    info["loadavg_end"] = load_average()
+
+    sizes = ", ".join(f"{n} {a.shape[1]}x{a.shape[0]}" for n, a in images.items())
+    print("## ocrserve engine latency vs RapidOCR\n")
+    print(machine_header(info))
+    print(f"- load average at end: {info['loadavg_end']}; wall time of the measurement {elapsed:.0f} s")
+    print(f"- {len(images)} images ({sizes})")
+    large = [n for n, a in images.items() if is_large(a)]
+    shrunk = [f"{n} {a.shape[1]}x{a.shape[0]}" for n, a in images.items() if max(a.shape[:2]) > 2000]
+    print(f"- single-request latency: one image at a time, ORT sessions with default threads (both libraries); "
+          f"per image and stage the median of {args.repeat} interleaved round(s) after one warm-up, summed over "
+          f"the images; over 4 MP ({', '.join(large) or 'none'}): {args.large_repeat} round(s) on a fresh instance "
+          "per engine, after the others")
+    print("- spread % = median over images of (slowest - fastest round) / median round: ratios nearer 1 than "
+          "this are noise")
+    print("- ocrserve rows: default options (document orientation on, text-line orientation on); "
+          "\"rapidocr settings\": document orientation off, i.e. the work RapidOCR does")
+    print("- RapidOCR: its defaults on the same PP-OCRv4 det/rec/cls files (sha256-checked); it times no doc "
+          "orientation or crop (—), and shrinks images to a 2000 px long side before detection, which ocrserve "
+          f"does not (here: {', '.join(shrunk) or 'none'})")
+    print("- `x vs rapidocr` = RapidOCR total / row total: above 1 is faster than RapidOCR\n")
+    print(main_table(summaries))
+    notes = sorted({f"{label} on {name}: {note}" for label, s in summaries.items()
+                    for name, img in s["per_image"].items() for note in img["notes"]})
+    for note in notes:
+        print(f"\nnote: {note}")
+    if args.per_image:
+        print("\nTotal ms per image (median):\n")
+        print(per_image_table(summaries, list(images)))
+
+    if args.json:
+        write_json(args.json, {
+            "machine": info,
+            "settings": {"repeat": args.repeat, "large_repeat": args.large_repeat, "large_pixels": LARGE_PIXELS,
+                         "models": args.models, "samples": str(samples),
+                         "images": {n: list(a.shape) for n, a in images.items()}},
+            "summary": summaries,
+            "raw": {row.label: {name: [asdict(m) for m in runs] for name, runs in row.runs.items()} for row in rows},
+        })
+        print(f"\nraw numbers: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
