@@ -14,8 +14,8 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from _common import find_samples_dir, machine_header, machine_info, markdown_table
+
 from ocrserve import OCR
 from ocrserve.engine.orient import rotate_ccw
 from ocrserve.evaluation import load_samples
