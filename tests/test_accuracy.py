@@ -17,9 +17,10 @@ import pytest
 from conftest import ocr_for
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 
+# the default set; pp-ocrv4-mobile is held to RapidOCR's output by the parity test instead
+# (its thresholds, from the same run: page 0.95, pdf 0.90, scene 0.94, any file 0.70)
 THRESHOLDS = {
     "pp-ocrv6-small": {"page": 0.965, "pdf": 0.96, "scene": 0.96, "any file": 0.80},
-    "pp-ocrv4-mobile": {"page": 0.95, "pdf": 0.90, "scene": 0.94, "any file": 0.70},
 }
 
 
