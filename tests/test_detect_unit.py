@@ -37,6 +37,13 @@ def test_resize_shape(hw, limit, kind, clamp, expected):
     assert h % 32 == 0 and w % 32 == 0
 
 
+def test_big_images_shrink_before_the_rules_like_rapidocr():
+    # 3000x4000 -> 1504x1984 (RapidOCR's reduce_max_side; 62.5 rounds to even), short side already > 736
+    assert resize_shape(4000, 3000, 736, "min", 4000, image_max_side=2000) == (1984, 1504)
+    # small images are untouched by it: 200x800 still goes up to 736 on the short side
+    assert resize_shape(200, 800, 736, "min", 4000, image_max_side=2000) == (736, 2944)
+
+
 def test_resize_shape_rejects_bad_rule_and_empty_image():
     with pytest.raises(BadInput):
         resize_shape(100, 100, 736, "middle", 4000)

@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     )
     intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime intra-op threads (0 = all cores).")
     inter_op_threads: int = Field(0, ge=0, description="ONNX Runtime inter-op threads (0 = default).")
+    cpu_mem_arena: bool = Field(
+        False, description="ONNX Runtime's CPU memory arena: faster reuse, but it keeps the largest "
+        "input's buffers forever (measured: 3.7 GB vs 2.1 GB peak RSS on the bench images)."
+    )
 
     # --- default request options ------------------------------------------------------------
     text_score: float | None = Field(
@@ -170,7 +174,11 @@ class Settings(BaseSettings):
     det_limit_side_len: int | None = Field(None, gt=0, description="Default detection resize target.")
     det_limit_type: Literal["min", "max"] | None = Field(None, description="Default resize rule.")
     det_max_side_limit: int = Field(
-        4000, ge=64, description="Hard clamp on the detector input's long side (memory bound)."
+        4000, ge=64, description="Hard clamp on the detector input's long side (PaddleX's max_side_limit)."
+    )
+    det_image_max_side: int = Field(
+        2000, ge=64, description="Images longer than this are shrunk to it before the detection rules apply "
+        "(RapidOCR's max_side_len): a 12 MP photo is detected at 3 MP; crops still come from the original."
     )
     use_doc_orientation_classify: bool = Field(
         True, description="Correct pages photographed or scanned at 90/180/270 degrees."

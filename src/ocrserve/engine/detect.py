@@ -31,16 +31,27 @@ class DetParams:
     unclip_ratio: float
     max_candidates: int = 1000
     use_dilation: bool = False
+    image_max_side: int = 0  # 0 = none; else shrink larger images to this before the rules
 
 
-def resize_shape(h: int, w: int, limit_side_len: int, limit_type: str, max_side_limit: int) -> tuple[int, int]:
-    """Detector input size: scale by the limit rule, clamp the long side, round to multiples of 32.
+def _round32(value: float) -> int:
+    return max(32, int(round(int(value) / 32) * 32))
 
-    `min` scales the short side up to `limit_side_len` (never down); `max` scales the long side
-    down to it (never up).  The clamp bounds memory whatever the rule says.
+
+def resize_shape(h: int, w: int, limit_side_len: int, limit_type: str, max_side_limit: int,
+                 image_max_side: int = 0) -> tuple[int, int]:
+    """Detector input size: shrink big images, scale by the limit rule, clamp, round to 32.
+
+    Images longer than `image_max_side` are first shrunk to it (RapidOCR's max_side_len, which
+    keeps a 12 MP photo from costing gigabytes in detection).  `min` then scales the short side
+    up to `limit_side_len` (never down); `max` scales the long side down to it (never up).  The
+    clamp bounds memory whatever the rule says.
     """
     if h <= 0 or w <= 0:
         raise BadInput(f"image has no pixels ({w}x{h})")
+    if image_max_side and max(h, w) > image_max_side:
+        shrink = image_max_side / max(h, w)
+        h, w = _round32(h * shrink), _round32(w * shrink)
     if limit_type == "min":
         ratio = limit_side_len / min(h, w) if min(h, w) < limit_side_len else 1.0
     elif limit_type == "max":
@@ -49,9 +60,7 @@ def resize_shape(h: int, w: int, limit_side_len: int, limit_type: str, max_side_
         raise BadInput(f"text_det_limit_type must be 'min' or 'max', not {limit_type!r}")
     if max(h, w) * ratio > max_side_limit:
         ratio = max_side_limit / max(h, w)
-    rh = max(32, int(round(int(h * ratio) / 32) * 32))
-    rw = max(32, int(round(int(w * ratio) / 32) * 32))
-    return rh, rw
+    return _round32(h * ratio), _round32(w * ratio)
 
 
 def normalize(img: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
@@ -181,7 +190,8 @@ class TextDetector:
 
     def preprocess(self, img: np.ndarray, params: DetParams) -> np.ndarray:
         h, w = img.shape[:2]
-        rh, rw = resize_shape(h, w, params.limit_side_len, params.limit_type, params.max_side_limit)
+        rh, rw = resize_shape(h, w, params.limit_side_len, params.limit_type, params.max_side_limit,
+                              params.image_max_side)
         resized = cv2.resize(img, (rw, rh))
         return normalize(resized, self.mean, self.std)[None]
 

@@ -97,6 +97,7 @@ def resolve(options: OCROptions | None, settings: Settings, model_set: ModelSet)
         unclip_ratio=_first(o.text_det_unclip_ratio, settings.unclip_ratio, spec.unclip_ratio),
         max_candidates=spec.max_candidates,
         use_dilation=spec.use_dilation,
+        image_max_side=settings.det_image_max_side,
     )
     return EffectiveOptions(
         det=det,

@@ -47,6 +47,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         allow_cpu_fallback=settings.allow_cpu_fallback,
         intra_op_threads=settings.intra_op_threads,
         inter_op_threads=settings.inter_op_threads,
+        cpu_mem_arena=settings.cpu_mem_arena,
     )
 
 
@@ -209,7 +210,7 @@ class Pipeline:
                 textline_angle=lines.angles[i], words=words,
             ))
         det_params = asdict(opts.det)
-        for internal in ("max_candidates", "use_dilation"):
+        for internal in ("max_candidates", "use_dilation", "image_max_side"):
             det_params.pop(internal)
         return OCRResult(
             width=orig_w, height=orig_h, lines=out_lines,

@@ -50,6 +50,7 @@ class RuntimeConfig:
     allow_cpu_fallback: bool = False
     intra_op_threads: int = 0
     inter_op_threads: int = 0
+    cpu_mem_arena: bool = False
 
 
 def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -98,6 +99,7 @@ class OnnxModel:
         opts.intra_op_num_threads = cfg.intra_op_threads
         opts.inter_op_num_threads = cfg.inter_op_threads
         opts.log_severity_level = 3
+        opts.enable_cpu_mem_arena = cfg.cpu_mem_arena
         providers = select_providers(cfg)
         try:
             return ort.InferenceSession(
