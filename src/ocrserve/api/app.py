@@ -49,7 +49,7 @@ class RequestIdAndBodyLimit:
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(scope, send, request_id)
+            await self._too_large(scope, receive, send, request_id)
             return
         received = 0
 
@@ -71,12 +71,20 @@ class RequestIdAndBodyLimit:
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
-            await self._too_large(scope, send, request_id)
+            await self._too_large(scope, receive, send, request_id)
 
-    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        """413, after discarding a bounded amount of the unread body: closing a socket with
+        unread data makes the kernel send a reset, which can destroy the 413 before the client
+        reads it.  Bodies far over the limit are still cut off (the drain is capped)."""
         from starlette.requests import Request
 
         from .errors import error_response
+
+        try:
+            await asyncio.wait_for(_discard_body(receive, DRAIN_CAP), timeout=DRAIN_SECONDS)
+        except asyncio.TimeoutError:
+            pass
 
         request = Request(scope)
         request.state.request_id = request_id
@@ -88,6 +96,21 @@ class RequestIdAndBodyLimit:
 
 async def _drain() -> Message:
     return {"type": "http.disconnect"}
+
+
+DRAIN_CAP = 8 * 1024 * 1024
+DRAIN_SECONDS = 2.0
+
+
+async def _discard_body(receive: Receive, cap: int) -> None:
+    discarded = 0
+    while discarded < cap:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        discarded += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class _BodyTooLarge(Exception):
