@@ -49,34 +49,34 @@ def seed_response(doc: Document, started: float, lines: list[dict[str, Any]] | N
 
 
 async def run_image(request: Request, data: bytes, options: OCROptions) -> Document:
-    request.state.contract = "seed"
     doc = await service_of(request).ocr(data, options, file_type=1)
     await charge_pages(request, doc)
     return doc
+
+
+async def run_field(request: Request, image: str, options: OCROptions) -> Document:
+    """A JSON `image` field (base64 or URL) through the engine."""
+    return await run_image(request, await service_of(request).bytes_from_field(image), options)
 
 
 @router.post("/paddleocr", operation_id="seedPaddleOCR", response_model=SeedResponse, responses=ERRORS,
              summary="PaddleOCR-style JSON request")
 async def paddleocr(request: Request, body: SeedPaddleOCRRequest) -> JSONResponse:
     started = time.perf_counter()
-    request.state.contract = "seed"
     if body.lang is not None:
         check_languages([body.lang], service_of(request))
     options = OCROptions(use_textline_orientation=body.use_angle_cls, text_det_thresh=body.det_db_thresh,
                          text_det_box_thresh=body.det_db_box_thresh, text_det_unclip_ratio=body.det_db_unclip_ratio)
-    data = await service_of(request).bytes_from_field(body.image)
-    return seed_response(await run_image(request, data, options), started)
+    return seed_response(await run_field(request, body.image, options), started)
 
 
 @router.post("/easyocr", operation_id="seedEasyOCR", response_model=SeedResponse, responses=ERRORS,
              summary="EasyOCR-style JSON request")
 async def easyocr(request: Request, body: SeedEasyOCRRequest) -> JSONResponse:
     started = time.perf_counter()
-    request.state.contract = "seed"
-    service = service_of(request)
-    check_languages(body.languages or ["en"], service)
+    check_languages(body.languages or ["en"], service_of(request))
     options = OCROptions(text_rec_score_thresh=body.text_threshold)
-    doc = await run_image(request, await service.bytes_from_field(body.image), options)
+    doc = await run_field(request, body.image, options)
     lines = seed_lines(doc.results[0])
     lines = [dict(line, text=_filter_chars(line["text"], body.allowlist, body.blocklist)) for line in lines]
     if body.paragraph:
@@ -98,10 +98,8 @@ def _filter_chars(text: str, allowlist: str | None, blocklist: str | None) -> st
              summary="RapidOCR-style JSON request")
 async def v1_ocr(request: Request, body: SeedV1Request) -> JSONResponse:
     started = time.perf_counter()
-    request.state.contract = "seed"
     options = OCROptions(use_det=body.use_det, use_cls=body.use_cls, use_rec=body.use_rec, text_score=body.text_score)
-    data = await service_of(request).bytes_from_field(body.image)
-    return seed_response(await run_image(request, data, options), started)
+    return seed_response(await run_field(request, body.image, options), started)
 
 
 @router.post("/upload", operation_id="seedUpload", response_model=SeedResponse, responses=ERRORS,
@@ -110,7 +108,6 @@ async def upload(request: Request, file: UploadFile = File(...), use_det: bool |
                  use_cls: bool | None = Form(None), use_rec: bool | None = Form(None),
                  text_score: float | None = Form(None, ge=0, le=1)) -> JSONResponse:
     started = time.perf_counter()
-    request.state.contract = "seed"
     options = OCROptions(use_det=use_det, use_cls=use_cls, use_rec=use_rec, text_score=text_score)
     return seed_response(await run_image(request, await file.read(), options), started)
 
@@ -124,7 +121,6 @@ async def upload_pdf(request: Request, file: UploadFile = File(...), use_det: bo
                      unclip_ratio: float | None = Form(None, gt=0, le=10),
                      return_word_box: bool | None = Form(None)) -> JSONResponse:
     started = time.perf_counter()
-    request.state.contract = "seed"
     options = OCROptions(use_det=use_det, use_cls=use_cls, use_rec=use_rec, text_score=text_score,
                          text_det_box_thresh=box_thresh, text_det_unclip_ratio=unclip_ratio,
                          return_word_box=return_word_box)
