@@ -49,6 +49,9 @@ class _FakeRecognizer:
     def plan(self, crops, batch_size):
         return [([i], 320) for i in range(len(crops))]
 
+    def __call__(self, crops, batch_size):
+        return self.run_batch(crops, 320)
+
     def run_batch(self, crops, width):
         if any(c.shape[0] == 1 for c in crops):
             raise InferenceError("rec", "bad crop")
@@ -67,3 +70,10 @@ def test_one_bad_crop_fails_only_its_own_request():
                 failed.result()
     finally:
         batcher.close()
+
+
+def test_calls_after_close_still_get_answers():
+    """A page that reaches recognition during shutdown must not wait forever on a stopped thread."""
+    batcher = RecognitionBatcher(_FakeRecognizer(), batch_size=6, max_wait_ms=1)
+    batcher.close()
+    assert [r.text for r in batcher([np.zeros((10, 30, 3), np.uint8)])] == ["30"]

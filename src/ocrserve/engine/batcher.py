@@ -66,6 +66,8 @@ class RecognitionBatcher:
         self.max_batch_pixels = max_batch_pixels  # padded cost budget: crops x padded width
         self.batch_sizes: list[int] = []  # recent model-call sizes, read by metrics and tests
         self._inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._closed = False
+        self._lock = threading.Lock()  # orders "job queued" before "closed", so none is stranded
         self._thread = threading.Thread(target=self._loop, name="ocr-rec", daemon=True)
         self._thread.start()
 
@@ -74,11 +76,18 @@ class RecognitionBatcher:
         if not crops:
             return []
         job = _Job(crops, [None] * len(crops))
-        self._inbox.put(job)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._inbox.put(job)
+        if closed:  # a page still running during shutdown finishes on its own thread
+            return self.recognizer(crops, self.batch_size)
         return job.future.result()
 
     def close(self) -> None:
-        self._inbox.put(None)
+        with self._lock:
+            self._closed = True
+            self._inbox.put(None)
         self._thread.join(timeout=5)
 
     # --- recognition thread ------------------------------------------------------------------
