@@ -12,10 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+# the reference must be present: the README's test command installs it (pip install --no-deps
+# rapidocr_onnxruntime==1.4.4); a missing reference is a failure, never a skip
+import rapidocr_onnxruntime as rapidocr
+
 from ocrserve import OCROptions
 from ocrserve.evaluation import load_samples
-
-rapidocr = pytest.importorskip("rapidocr_onnxruntime", reason="test extra: pip install --no-deps rapidocr_onnxruntime==1.4.4")
 
 OPTIONS = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True, text_score=0.5)
 
