@@ -18,11 +18,9 @@ sessions with default thread settings, in both libraries.
 
 Images over 4 megapixels (photo_sparse, 3000x4000) are timed afterwards in a phase of their own,
 one engine at a time on a fresh instance that is dropped after its warm-up and `--large-repeat`
-rounds (default: as many as --repeat): ORT's memory arena keeps the peak of a 12 MP detection
-(2-3 GB per model set) for the session's life, so six engines holding it at once took ~17 GB,
-more than a small shared machine should give a benchmark.  Those calls are also the noisiest
-(3 to 8 s for the same call on a 2-core EPYC, with much system time: fresh buffers of hundreds
-of MB per call), so do not cut their rounds below three when the numbers matter.
+rounds (default: as many as --repeat), so that no engine carries a large image's buffers into
+the others' timings.  With ORT's CPU memory arena on (OCR_CPU_MEM_ARENA=true; the default before
+ocrserve shrank big images for detection), six engines that had each seen that image held ~17 GB.
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from __future__ import annotations
 import argparse
 import functools
 import gc
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -54,6 +53,7 @@ from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
 from ocrserve.models.registry import V2_CLS_R144, V4_DET, V4_REC
 from ocrserve.models.store import sha256_of
+from ocrserve.settings import load_settings
 
 STAGES = ("doc_orientation", "det", "crop", "cls", "rec")
 STAGE_HEADERS = ("doc_ori ms", "det ms", "crop ms", "cls ms", "rec ms")
@@ -208,6 +208,27 @@ def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_r
         log(f"{name} done on every engine; load average {load_average()}")
 
 
+def measure_until_interrupted(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_repeat: int,
+                              log: Callable[[str], None]) -> bool:
+    """`measure`, but Ctrl-C or SIGTERM ends it early and keeps what was measured (True when cut short).
+
+    A full run takes many minutes on a small machine that others share; losing all of it to a
+    stray kill is worse than printing a clearly marked partial table.
+    """
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        measure(rows, images, repeat, large_repeat, log)
+        return False
+    except KeyboardInterrupt:
+        log("interrupted: reporting what was measured so far")
+        return True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def summarise(row: Row) -> dict[str, Any]:
     """Per image the median over rounds of each stage and of the wall time; then sums over images."""
     per_image: dict[str, dict[str, Any]] = {}
@@ -288,8 +309,15 @@ def main(argv: list[str] | None = None) -> int:
     images = {image_label(p, samples): load_input(p).pages[0] for p in paths}
     rows = build_rows(args.models)
     started = time.perf_counter()
-    measure(rows, images, args.repeat, args.large_repeat, log)
+    interrupted = measure_until_interrupted(rows, images, args.repeat, args.large_repeat, log)
     elapsed = time.perf_counter() - started
+    if interrupted:
+        images = {n: a for n, a in images.items() if all(row.runs.get(n) for row in rows)}
+        if not images:
+            log("interrupted before any image was measured by every engine: nothing to report")
+            return 130
+        for row in rows:
+            row.runs = {n: row.runs[n] for n in images}
     summaries = {row.label: summarise(row) for row in rows}
     info["loadavg_end"] = load_average()
 
@@ -298,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_header(info))
     print(f"- load average at end: {info['loadavg_end']}; wall time of the measurement {elapsed:.0f} s")
     print(f"- {len(images)} images ({sizes})")
+    if interrupted:
+        print("- **INTERRUPTED**: partial rounds; only the images above, measured by every engine, are in the table")
     large = [n for n, a in images.items() if is_large(a)]
     shrunk = [f"{n} {a.shape[1]}x{a.shape[0]}" for n, a in images.items() if max(a.shape[:2]) > 2000]
     print(f"- single-request latency: one image at a time, ORT sessions with default threads (both libraries); "
@@ -308,9 +338,12 @@ def main(argv: list[str] | None = None) -> int:
           "this are noise")
     print("- ocrserve rows: default options (document orientation on, text-line orientation on); "
           "\"rapidocr settings\": document orientation off, i.e. the work RapidOCR does")
-    print("- RapidOCR: its defaults on the same PP-OCRv4 det/rec/cls files (sha256-checked); it times no doc "
-          "orientation or crop (—), and shrinks images to a 2000 px long side before detection, which ocrserve "
-          f"does not (here: {', '.join(shrunk) or 'none'})")
+    cfg = load_settings()
+    print(f"- ocrserve settings: det_image_max_side {cfg.det_image_max_side}, cpu_mem_arena {cfg.cpu_mem_arena}, "
+          f"intra_op_threads {cfg.intra_op_threads} (0 = ORT default)")
+    print("- RapidOCR: its defaults on the same PP-OCRv4 det/rec/cls files (sha256-checked; max_side_len 2000, "
+          "CPU arena off); it times no doc orientation or crop (—). Longer than 2000 px here: "
+          f"{', '.join(shrunk) or 'none'}")
     print("- `x vs rapidocr` = RapidOCR total / row total: above 1 is faster than RapidOCR\n")
     print(main_table(summaries))
     notes = sorted({f"{label} on {name}: {note}" for label, s in summaries.items()
@@ -324,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         write_json(args.json, {
             "machine": info,
+            "interrupted": interrupted,
             "settings": {"repeat": args.repeat, "large_repeat": args.large_repeat, "large_pixels": LARGE_PIXELS,
                          "models": args.models, "samples": str(samples),
                          "images": {n: list(a.shape) for n, a in images.items()}},
@@ -331,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
             "raw": {row.label: {name: [asdict(m) for m in runs] for name, runs in row.runs.items()} for row in rows},
         })
         print(f"\nraw numbers: {args.json}")
-    return 0
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":

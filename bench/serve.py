@@ -45,9 +45,9 @@ photo_sparse.jpg) plus page 1 of samples/pdf/tasn1_p6-8.pdf rendered once at sca
 pypdfium2 (a dense text page, sent as PNG).  Every request is a RapidOCR API request (multipart
 `image_file`, POST /ocr) on both servers, so the HTTP work is the same; request i sends image
 i mod 5.  Differences in the work each server does: ocrserve also runs its 224x224 document
-orientation classifier per request (~1% of a page); rapidocr shrinks images to a 2000 px long side
-before detection (photo_sparse, 3000x4000, is detected at 1500x2000 there and at full size by
-ocrserve); rapidocr_api's venv has uvicorn[standard] (uvloop, httptools), this one whatever
+orientation classifier per request (~1% of a page); both shrink images to a 2000 px long side
+before detection (photo_sparse, 3000x4000, is detected at 1500x2000 by both; ocrserve's
+`OCR_DET_IMAGE_MAX_SIDE`); rapidocr_api's venv has uvicorn[standard] (uvloop, httptools), this one whatever
 ocrserve's install brought.
 
 Method.  Startup = seconds from process launch to the first 200 answer to a POST /ocr of
