@@ -35,17 +35,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def start_server(tmp_path_factory, extra_env: dict[str, str]):
+def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[str, ...] = (),
+                 ready_timeout: float = 120):
     """`ocrserve serve` on a free loopback port; yields its base URL once /ready says so."""
     port = free_port()
     env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", **extra_env)
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 *extra_args], env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + ready_timeout
         while True:
             assert proc.poll() is None, log.read_text()
             try:

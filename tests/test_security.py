@@ -13,7 +13,6 @@ import io
 import logging
 import multiprocessing
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -30,6 +29,7 @@ from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.errors import ConfigError, QuotaUnavailable
 from ocrserve.quota import RedisQuotaStore, SQLiteQuotaStore, seconds_until_utc_midnight, utc_day
+from test_api_server import free_port
 
 TOKEN_A = "tok-alpha-5bq8w2xr"
 TOKEN_B = "tok-bravo-3nz7k1pd"
@@ -247,12 +247,6 @@ def test_seconds_until_utc_midnight():
 
 
 # --- the stores --------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def redis_url():
     binary = shutil.which("redis-server")

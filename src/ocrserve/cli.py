@@ -147,10 +147,17 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve
     from .settings import load_settings
 
-    serve(load_settings(**settings_overrides(args)), host=args.host, port=args.port, workers=args.workers,
+    settings = load_settings(**settings_overrides(args))
+    if args.ray:
+        from .serve import serve_ray
+
+        serve_ray(settings, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")
+        return 0
+    from .serve import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers,
           log_level="debug" if args.verbose else "info")
     return 0
 
@@ -189,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, help="port (default OCR_PORT or 7861)")
     s.add_argument("--workers", type=int, help="worker processes (default OCR_WORKERS / OCR_WORK_COUNT or 1)")
     s.add_argument("--model", help=model_help)
+    s.add_argument("--ray", action="store_true",
+                   help="serve through Ray Serve (extra ocrserve[ray]): start a local Ray instance, or join "
+                        "OCR_RAY_ADDRESS / RAY_ADDRESS; replicas from OCR_RAY_* settings")
     s.set_defaults(func=cmd_serve)
 
     m = sub.add_parser("models", help="list, pull or verify model sets",

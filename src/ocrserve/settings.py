@@ -226,6 +226,27 @@ class Settings(BaseSettings):
     url_timeout: float = Field(10.0, gt=0, le=300, description="Seconds allowed to fetch a URL input.")
     url_max_redirects: int = Field(3, ge=0, le=10, description="Redirects followed when fetching a URL.")
 
+    # --- Ray Serve (`ocrserve serve --ray`, extra ocrserve[ray]) -----------------------------
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join (`auto`, `HEAD:6379`); unset: start a local Ray instance "
+                          "(Ray's own RAY_ADDRESS also names a cluster).",
+    )
+    ray_ingress_replicas: int = Field(1, ge=1, description="Replicas of the HTTP ingress (decoding, detection).")
+    ray_ingress_cpus: float = Field(1.0, ge=0, description="CPUs Ray reserves per ingress replica.")
+    ray_ingress_gpus: float = Field(0.0, ge=0, description="GPUs (fractions allowed) per ingress replica.")
+    ray_rec_replicas: int = Field(1, ge=1, description="Replicas of the recognition deployment (fixed count).")
+    ray_rec_max_replicas: int = Field(
+        0, ge=0, description="Autoscale recognition between ray_rec_replicas and this many replicas (0 = fixed).",
+    )
+    ray_rec_cpus: float = Field(1.0, ge=0, description="CPUs Ray reserves per recognition replica.")
+    ray_rec_gpus: float = Field(0.0, ge=0, description="GPUs (fractions allowed) per recognition replica.")
+    ray_rec_max_pages: int = Field(
+        16, ge=1, le=256, description="Pages whose crops one recognition replica merges in one batch (@serve.batch).",
+    )
+    ray_object_store_memory: int | None = Field(
+        None, gt=0, description="Object store bytes of a local Ray instance (unset: Ray's default, 30% of RAM).",
+    )
+
     # --- access control and quotas ------------------------------------------------------------
     api_tokens_file: Path | None = Field(
         None, description="File of API tokens, one a line (blank lines and # comments ignored); read at startup."

@@ -25,7 +25,7 @@ from .errors import install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .quota import quota_from_settings, within_quota
 from .schemas import HubRequest
-from .service import DISCONNECT_CHECK, OCRService
+from .service import DISCONNECT_CHECK, OCRService, PipelineFactory
 
 log = logging.getLogger("ocrserve.api")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -127,12 +127,15 @@ def body_limit(settings: Settings) -> int:
     return settings.max_file_size * 4 // 3 + 64 * 1024
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None) -> FastAPI:
+    """The whole service.  `pipeline_factory` builds the engine at startup (default: every model
+    in this process); ocrserve.scale passes one whose recognition runs in a Ray Serve deployment,
+    so both servers answer from these same routes."""
     settings = settings or load_settings()
     tokens = TokenSet.from_settings(settings)  # ConfigError here: bad token settings stop the start
     quota = quota_from_settings(settings, tokens)
     metrics = Metrics()
-    service = OCRService(settings, metrics)
+    service = OCRService(settings, metrics, pipeline_factory)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

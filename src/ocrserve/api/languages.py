@@ -42,7 +42,7 @@ def supported_languages(charset: set[str]) -> list[str]:
 
 def check_languages(codes: list[str], service: OCRService) -> None:
     """400 naming the supported codes when any asked-for language cannot be read."""
-    charset = set(service.require_pipeline().recognizer.decode.charset)
+    charset = set(service.require_pipeline().charset)
     supported = supported_languages(charset)
     unknown = [c for c in codes if c.lower() not in supported]
     if unknown:

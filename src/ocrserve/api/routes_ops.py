@@ -41,7 +41,7 @@ def health_body(request: Request) -> tuple[int, dict[str, Any]]:
         "providers": providers,
         "environment": {"python": platform.python_version(), "onnxruntime": ort.__version__,
                         "platform": platform.platform(), "workers": service.settings.workers},
-        "supported_languages": supported_languages(set(pipeline.recognizer.decode.charset)) if ready else [],
+        "supported_languages": supported_languages(set(pipeline.charset)) if ready else [],
     }
 
 

@@ -63,6 +63,14 @@ async def client_left() -> bool:
     return bool(check is not None and await check())
 
 
+PipelineFactory = Callable[[Settings], Pipeline]
+
+
+def local_pipeline(settings: Settings) -> Pipeline:
+    """Every model in this process; concurrent pages share recognition batches unless told not to."""
+    return Pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0)
+
+
 @dataclass
 class Document:
     """A decoded request input and its OCR results, one per page."""
@@ -74,9 +82,11 @@ class Document:
 class OCRService:
     """Owns the Pipeline for one process and the threads that run it."""
 
-    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None,
+                 pipeline_factory: PipelineFactory | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.pipeline_factory = pipeline_factory or local_pipeline
         self.limits = Limits.from_settings(settings)
         threads = settings.inference_threads or min(4, os.cpu_count() or 1)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
@@ -93,11 +103,11 @@ class OCRService:
     def load(self) -> None:
         """Load the models and run each stage once so the first request is not the slow one."""
         try:
-            pipeline = Pipeline(self.settings, batch_across_calls=self.settings.rec_batch_wait_ms > 0)
+            pipeline = self.pipeline_factory(self.settings)
             blank = np.full((64, 256, 3), 255, dtype=np.uint8)
             blank[20:44, 20:236] = 0
             pipeline.predict(blank)
-            pipeline.recognizer([blank[16:48]], 1)
+            pipeline.recognize([blank[16:48]], 1)
             self.pipeline = pipeline
             log.info("model set %s ready on %s", pipeline.model_name, ", ".join(pipeline.providers))
         except OCRServeError as exc:

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -29,22 +29,35 @@ from .recognize import Recognition, TextRecognizer
 log = logging.getLogger("ocrserve.batcher")
 
 
+Outcome = list[Recognition] | BaseException  # a request's recognitions, or the error of its own failing chunk
+
+
 @dataclass
 class _Job:
     crops: Sequence[np.ndarray]
     results: list[Recognition | None]
-    future: Future = field(default_factory=Future)
+    on_done: Callable[[Outcome], None] | None = None
+    error: BaseException | None = None
     pending_chunks: int = 0
+    reported: bool = False
 
-    def finish_chunk(self, error: BaseException | None = None) -> None:
-        if self.future.done():
-            return
-        if error is not None:
-            self.future.set_exception(error)
-            return
+    def outcome(self) -> Outcome:
+        return self.error if self.error is not None else self.results  # type: ignore[return-value]
+
+    def report(self) -> None:
+        """Hand the outcome over as soon as it is final, not when the whole batch round ends."""
+        if not self.reported and self.on_done is not None:
+            self.on_done(self.outcome())
+        self.reported = True
+
+    def fail(self, error: BaseException) -> None:
+        self.error = error
+        self.report()
+
+    def chunk_done(self) -> None:
         self.pending_chunks -= 1
         if self.pending_chunks == 0:
-            self.future.set_result(self.results)
+            self.report()
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,85 @@ class _Chunk:
     job: _Job
     members: list[int]
     width: int
+
+
+def _groups(recognizer: TextRecognizer, jobs: list[_Job], batch_size: int, max_batch: int,
+            max_batch_pixels: int) -> list[list[_Chunk]]:
+    """Chunks of equal padded width merged, within the count and pixel budgets."""
+    by_width: dict[int, list[_Chunk]] = {}
+    for job in jobs:
+        plan = recognizer.plan(job.crops, batch_size)
+        job.pending_chunks = len(plan)
+        for members, width in plan:
+            by_width.setdefault(width, []).append(_Chunk(job, members, width))
+    groups: list[list[_Chunk]] = []
+    for width in sorted(by_width):
+        current: list[_Chunk] = []
+        for chunk in by_width[width]:
+            size = sum(len(c.members) for c in current) + len(chunk.members)
+            if current and (size > max_batch or size * width > max_batch_pixels):
+                groups.append(current)
+                current = []
+            current.append(chunk)
+        groups.append(current)
+    return groups
+
+
+def _run(recognizer: TextRecognizer, group: list[_Chunk], call_sizes: list[int] | None) -> None:
+    live = [c for c in group if c.job.error is None]
+    if not live:
+        return
+    crops = [c.job.crops[i] for c in live for i in c.members]
+    try:
+        recs = recognizer.run_batch(crops, live[0].width)
+    except OCRServeError as exc:
+        if len(live) == 1:
+            live[0].job.fail(exc)
+            return
+        for chunk in live:  # find the chunk that fails; the others still get their text
+            _run(recognizer, [chunk], call_sizes)
+        return
+    if call_sizes is not None:
+        call_sizes.append(len(crops))
+    it = iter(recs)
+    for chunk in live:
+        for i in chunk.members:
+            chunk.job.results[i] = next(it)
+        chunk.job.chunk_done()
+
+
+def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[np.ndarray]], batch_size: int,
+                       max_batch: int = 24, max_batch_pixels: int = 24 * 1600,
+                       call_sizes: list[int] | None = None,
+                       on_done: Sequence[Callable[[Outcome], None]] | None = None) -> list[Outcome]:
+    """The crops of several requests, recognised with their chunks merged where that is exact.
+
+    One entry per request, in order: its recognitions, or the typed error of the chunk of its
+    own that failed (an exception value, never raised: batch-mates are not failed with it).
+    `on_done[i]`, when given, receives request i's outcome as soon as it is final.
+    Shared by the in-process batcher thread and the Ray Serve recognition deployment.
+    """
+    callbacks = list(on_done) if on_done is not None else [None] * len(requests)
+    jobs = [_Job(crops, [None] * len(crops), callback) for crops, callback in zip(requests, callbacks)]
+    for group in _groups(recognizer, jobs, batch_size, max_batch, max_batch_pixels):
+        _run(recognizer, group, call_sizes)
+    for job in jobs:
+        job.report()  # requests without crops, or any not yet handed over
+    return [job.outcome() for job in jobs]
+
+
+@dataclass
+class _Pending:
+    crops: Sequence[np.ndarray]
+    future: Future = field(default_factory=Future)
+
+    def settle(self, outcome: Outcome) -> None:
+        if self.future.done():
+            return
+        if isinstance(outcome, BaseException):
+            self.future.set_exception(outcome)
+        else:
+            self.future.set_result(outcome)
 
 
 class RecognitionBatcher:
@@ -65,7 +157,7 @@ class RecognitionBatcher:
         self.max_batch = max_batch
         self.max_batch_pixels = max_batch_pixels  # padded cost budget: crops x padded width
         self.batch_sizes: list[int] = []  # recent model-call sizes, read by metrics and tests
-        self._inbox: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._inbox: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()  # orders "job queued" before "closed", so none is stranded
         self._thread = threading.Thread(target=self._loop, name="ocr-rec", daemon=True)
@@ -75,7 +167,7 @@ class RecognitionBatcher:
     def __call__(self, crops: Sequence[np.ndarray], batch_size: int | None = None) -> list[Recognition]:
         if not crops:
             return []
-        job = _Job(crops, [None] * len(crops))
+        job = _Pending(crops)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -91,7 +183,7 @@ class RecognitionBatcher:
         self._thread.join(timeout=5)
 
     # --- recognition thread ------------------------------------------------------------------
-    def _collect(self, first: _Job) -> tuple[list[_Job], bool]:
+    def _collect(self, first: _Pending) -> tuple[list[_Pending], bool]:
         jobs, stop = [first], False
         deadline = time.monotonic() + self.max_wait
         while sum(len(j.crops) for j in jobs) < self.max_batch * 4:
@@ -108,44 +200,6 @@ class RecognitionBatcher:
             jobs.append(job)
         return jobs, stop
 
-    def _groups(self, jobs: list[_Job]) -> list[list[_Chunk]]:
-        """Chunks of equal padded width merged, within the count and pixel budgets."""
-        by_width: dict[int, list[_Chunk]] = {}
-        for job in jobs:
-            plan = self.recognizer.plan(job.crops, self.batch_size)
-            job.pending_chunks = len(plan)
-            for members, width in plan:
-                by_width.setdefault(width, []).append(_Chunk(job, members, width))
-        groups: list[list[_Chunk]] = []
-        for width in sorted(by_width):
-            current: list[_Chunk] = []
-            for chunk in by_width[width]:
-                size = sum(len(c.members) for c in current) + len(chunk.members)
-                if current and (size > self.max_batch or size * width > self.max_batch_pixels):
-                    groups.append(current)
-                    current = []
-                current.append(chunk)
-            groups.append(current)
-        return groups
-
-    def _run(self, group: list[_Chunk]) -> None:
-        crops = [c.job.crops[i] for c in group for i in c.members]
-        try:
-            recs = self.recognizer.run_batch(crops, group[0].width)
-        except OCRServeError as exc:
-            if len(group) == 1:
-                group[0].job.finish_chunk(exc)
-                return
-            for chunk in group:  # find the chunk that fails; the others still get their text
-                self._run([chunk])
-            return
-        self.batch_sizes.append(len(crops))
-        it = iter(recs)
-        for chunk in group:
-            for i in chunk.members:
-                chunk.job.results[i] = next(it)
-            chunk.job.finish_chunk()
-
     def _loop(self) -> None:
         while True:
             first = self._inbox.get()
@@ -153,12 +207,12 @@ class RecognitionBatcher:
                 return
             jobs, stop = self._collect(first)
             try:
-                for group in self._groups(jobs):
-                    self._run(group)
+                recognize_together(self.recognizer, [j.crops for j in jobs], self.batch_size, self.max_batch,
+                                   self.max_batch_pixels, self.batch_sizes, [j.settle for j in jobs])
                 del self.batch_sizes[:-1000]
             except Exception as exc:  # never leave a caller waiting on a dead thread
                 log.exception("recognition failed")
                 for job in jobs:
-                    job.finish_chunk(InferenceError("rec", f"{type(exc).__name__}: {exc}"))
+                    job.settle(InferenceError("rec", f"{type(exc).__name__}: {exc}"))
             if stop:
                 return

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -51,6 +52,23 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
     )
 
 
+def load_recognizer(models: ResolvedModels, cfg: RuntimeConfig) -> TextRecognizer:
+    """The recognition model of a resolved set, with its dictionary."""
+    rec_model = OnnxModel(models.rec_path, cfg, "rec")
+    charset = load_charset(rec_model, models.rec_dict_path, models.rec_dict_has_specials)
+    return TextRecognizer(rec_model, charset, models.model_set.rec.image_height, models.model_set.rec.image_width)
+
+
+class Recognize(Protocol):
+    def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]: ...
+
+
+class RemoteRecognition(Recognize, Protocol):
+    """Recognition served by another process; it names the dictionary its readings come from."""
+
+    charset: list[str]
+
+
 @dataclass
 class _Lines:
     """Working state of one page between stages (local to one call)."""
@@ -67,25 +85,29 @@ class Pipeline:
     """Loaded PP-OCR models and the stage logic; safe to share between threads."""
 
     def __init__(self, settings: Settings | None = None, models: ResolvedModels | None = None,
-                 batch_across_calls: bool = False) -> None:
+                 batch_across_calls: bool = False, remote_recognition: RemoteRecognition | None = None) -> None:
+        """`remote_recognition`: recognition runs elsewhere (a Ray Serve deployment), so this
+        process loads no recognition model; every other stage runs here."""
         self.settings = settings or load_settings()
         self.models = models or resolve_models(self.settings)
         cfg = runtime_config(self.settings)
         m = self.models
         det_spec = m.model_set.det
         self.detector = TextDetector(OnnxModel(m.det_path, cfg, "det"), det_spec.mean, det_spec.std)
-        rec_model = OnnxModel(m.rec_path, cfg, "rec")
-        charset = load_charset(rec_model, m.rec_dict_path, m.rec_dict_has_specials)
-        self.recognizer = TextRecognizer(rec_model, charset, m.model_set.rec.image_height,
-                                         m.model_set.rec.image_width)
+        self.recognizer: TextRecognizer | None = None
+        if remote_recognition is None:
+            self.recognizer = load_recognizer(m, cfg)
+        self.charset: list[str] = (remote_recognition.charset if remote_recognition is not None
+                                   else self.recognizer.decode.charset)
         self.textline = ImageClassifier(OnnxModel(m.textline_path, cfg, "textline_cls"), m.textline)
         self.doc_orientation = ImageClassifier(OnnxModel(m.doc_orientation_path, cfg, "doc_orientation"),
                                                m.doc_orientation)
         self.providers = self.detector.model.providers
         # a service shares recognition batches between concurrent pages; a library call needs not
         self.batcher = (RecognitionBatcher(self.recognizer, self.settings.rec_batch_size,
-                                           self.settings.rec_batch_wait_ms) if batch_across_calls else None)
-        self.recognize = self.batcher or self.recognizer
+                                           self.settings.rec_batch_wait_ms)
+                        if batch_across_calls and self.recognizer is not None else None)
+        self.recognize: Recognize = remote_recognition or self.batcher or self.recognizer
 
     def close(self) -> None:
         if self.batcher is not None:

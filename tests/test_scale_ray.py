@@ -1,0 +1,97 @@
+"""`ocrserve serve --ray` against plain `ocrserve serve`: same contracts, same results.
+
+Both servers run as subprocesses on 127.0.0.1 with the pp-ocrv4-mobile set.  The Ray one starts
+a local Ray instance (bound to 127.0.0.1, a small object store), deploys the ingress and the
+recognition deployment, and must answer the PaddleX `/ocr` (image and PDF) and the RapidOCR
+`/ocr` requests exactly as the plain server does; SIGTERM must take everything down (exit 0).
+"""
+
+from __future__ import annotations
+
+import base64
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+
+from ocrserve.engine.batcher import recognize_together
+from ocrserve.errors import InferenceError, ModelCorrupt
+from ocrserve.scale import RemoteFailure, to_wire
+from test_api_server import start_server
+from test_batcher import _FakeRecognizer
+
+RAY_ENV = {
+    "OCR_RAY_OBJECT_STORE_MEMORY": str(200 * 1024 * 1024),
+    "OCR_RAY_INGRESS_CPUS": "0.5",
+    "OCR_RAY_REC_CPUS": "0.5",
+    "OCR_MAX_PDF_PAGES": "2",
+    "RAY_USAGE_STATS_ENABLED": "0",
+}
+PLAIN_ENV = {"OCR_MAX_PDF_PAGES": "2"}
+
+
+def requests_to_send(samples_dir) -> list[tuple[str, dict]]:
+    """(label, httpx keyword arguments) for every request both servers get."""
+    page = (samples_dir / "pages" / "p05_en_table_smi_p12.png").read_bytes()
+    scene = (samples_dir / "scenes" / "s01_sign_zh_en.png").read_bytes()
+    pdf = (samples_dir / "pdf" / "tasn1_p6-8.pdf").read_bytes()
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    return [
+        ("paddlex image", {"url": "/ocr", "json": {"file": b64(page), "fileType": 1}}),
+        ("paddlex pdf", {"url": "/ocr", "json": {"file": b64(pdf), "fileType": 0}}),
+        ("rapidocr upload", {"url": "/ocr", "files": {"image_file": ("scene.png", scene, "image/png")}}),
+        ("paddlex bad base64", {"url": "/ocr", "json": {"file": "@@not base64@@", "fileType": 1}}),
+    ]
+
+
+def comparable(response: httpx.Response):
+    """The status and JSON body, without the per-request id."""
+    body = response.json()
+    if isinstance(body, dict):
+        body.pop("logId", None)
+    return response.status_code, body
+
+
+def answers(base: str, samples_dir) -> dict[str, tuple[int, object]]:
+    with httpx.Client(base_url=base, timeout=120) as client:
+        return {label: comparable(client.post(**kwargs)) for label, kwargs in requests_to_send(samples_dir)}
+
+
+@pytest.fixture(scope="module")
+def plain_answers(tmp_path_factory, samples_dir):
+    with start_server(tmp_path_factory, PLAIN_ENV) as base:
+        return answers(base, samples_dir)
+
+
+def test_ray_serve_answers_like_the_plain_server(tmp_path_factory, samples_dir, plain_answers):
+    with start_server(tmp_path_factory, RAY_ENV, extra_args=("--ray",), ready_timeout=150) as base:
+        ray_answers = answers(base, samples_dir)
+        # concurrent pages share recognition batches in the Ray deployment too, with the same texts
+        page = {"file": base64.b64encode((samples_dir / "pages" / "p05_en_table_smi_p12.png").read_bytes()).decode(),
+                "fileType": 1}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            concurrent = list(pool.map(lambda _: comparable(httpx.post(f"{base}/ocr", json=page, timeout=120)),
+                                       range(4)))
+        health = httpx.get(f"{base}/health", timeout=10)
+    assert set(ray_answers) == set(plain_answers)
+    for label, expected in plain_answers.items():
+        assert ray_answers[label] == expected, label
+    assert plain_answers["paddlex image"][0] == 200
+    assert len(plain_answers["paddlex image"][1]["result"]["ocrResults"][0]["prunedResult"]["rec_texts"]) > 5
+    assert plain_answers["paddlex pdf"][1]["result"]["dataInfo"]["numPages"] == 2
+    assert plain_answers["paddlex bad base64"][0] == 400
+    assert all(answer == plain_answers["paddlex image"] for answer in concurrent)
+    assert health.status_code == 200
+
+
+def test_a_failing_page_travels_back_as_its_own_typed_error():
+    """The recognition deployment's batch: one page's bad chunk is that page's error value only."""
+    good = [np.zeros((10, w, 3), np.uint8) for w in (30, 40)]
+    bad = [np.zeros((1, 5, 3), np.uint8)]
+    wire = [to_wire(o) for o in recognize_together(_FakeRecognizer(), [good, bad, good], 6)]
+    assert [r.text for r in wire[0]] == ["30", "40"] and wire[2] == wire[0]
+    assert isinstance(wire[1], RemoteFailure)
+    error = wire[1].to_exception()
+    assert isinstance(error, InferenceError) and "bad crop" in str(error)
+    assert isinstance(RemoteFailure.of(ModelCorrupt("shape")).to_exception(), ModelCorrupt)
