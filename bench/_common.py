@@ -116,4 +116,4 @@ def fmt_ms(seconds: float | None) -> str:
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Raw numbers next to the table, for plots and for diffing two runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

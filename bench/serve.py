@@ -112,6 +112,9 @@ REQUEST_TIMEOUT_S = 300.0
 STARTUP_TIMEOUT_S = 300.0
 SAMPLE_EVERY_S = 0.2
 SERVERS = ("rapidocr_api", "ocrserve")
+#: `ocrserve serve --ray` (bench/ray.py): a local Ray instance, one ingress and one recognition replica
+RAY_SERVER = "ocrserve-ray"
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "OCR_RAY_OBJECT_STORE_MEMORY": str(256 * 2**20)}
 MODEL_ENV = ("det_model_path", "cls_model_path", "rec_model_path", "rec_keys_path", "OCR_DET_MODEL_PATH",
              "OCR_CLS_MODEL_PATH", "OCR_REC_MODEL_PATH", "OCR_REC_KEYS_PATH", "OCR_MODEL", "OCR_MODEL_CONFIG_PATH",
              "OCR_CONFIG_FILE")
@@ -249,8 +252,12 @@ def server_command(server: str, files: ModelFiles, port: int, peer_venv: Path) -
                          "rec_model_path": str(files.rec)})
         return [str(peer_venv / "bin" / "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", "1"], env
     env = clean_env(files.ocrserve_env)
-    return [sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--model", files.model_set], env
+    cmd = [sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--model", files.model_set]
+    if server == RAY_SERVER:
+        env.update(RAY_ENV)
+        cmd.append("--ray")
+    return cmd, env
 
 
 class TreeSampler:
