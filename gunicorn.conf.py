@@ -21,5 +21,5 @@ bind = [f"{_host}:{os.environ.get('OCR_PORT') or 7861}"]
 workers = int(os.environ.get("OCR_WORKERS") or os.environ.get("OCR_WORK_COUNT") or 1)
 
 preload_app = False  # each worker loads its own models in the app's lifespan
-graceful_timeout = 30  # as `ocrserve serve`: in-flight requests get 30 s after SIGTERM
+graceful_timeout = float(os.environ.get("OCR_SHUTDOWN_GRACE") or 30)  # as `ocrserve serve`
 timeout = 120  # a worker silent this long is restarted (model loading runs off the event loop)

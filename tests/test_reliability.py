@@ -129,7 +129,8 @@ def test_page_cap_reads_only_the_first_pages(guarded_server):
 def test_sigterm_finishes_in_flight_requests_then_exits_0(tmp_path_factory, samples_dir):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=dict(os.environ, OCR_MODEL="pp-ocrv4-mobile"), stdout=subprocess.DEVNULL,
+                            env=dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_SHUTDOWN_GRACE="240"),
+                            stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -142,13 +143,13 @@ def test_sigterm_finishes_in_flight_requests_then_exits_0(tmp_path_factory, samp
                 pass
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.3)
-        pdf = b64(samples_dir / "pdf/smi_p8-10.pdf")
+        pdf = b64(samples_dir / "pdf/smi_p8-10.pdf")  # 3 dense pages: several seconds of work
         with ThreadPoolExecutor(max_workers=1) as pool:
             in_flight = pool.submit(post, base, "/ocr", json={"file": pdf, "fileType": 0})
             time.sleep(1.0)  # the request is being served
             proc.send_signal(signal.SIGTERM)
             response = in_flight.result(timeout=300)
-        assert response.status_code == 200
+        assert response.status_code == 200, response.text
         assert response.json()["result"]["dataInfo"]["numPages"] == 3
         assert proc.wait(timeout=60) == 0
         with pytest.raises(httpx.TransportError):

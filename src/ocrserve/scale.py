@@ -36,6 +36,7 @@ from .engine.batcher import Outcome, recognize_together
 from .engine.pipeline import Pipeline, load_recognizer, runtime_config
 from .engine.recognize import Recognition
 from .errors import InferenceError
+from .memory import set_mmap_threshold
 from .models.resolve import resolve_models
 from .settings import Settings
 
@@ -80,6 +81,7 @@ class RecognitionService:
     """The recognition model of one replica, and the batched call the ingress replicas make."""
 
     def __init__(self, settings: Settings) -> None:
+        set_mmap_threshold(settings.malloc_mmap_threshold)
         self.recognizer = load_recognizer(resolve_models(settings), runtime_config(settings))
         self.batch_size = settings.rec_batch_size
         self.call_sizes: list[int] = []

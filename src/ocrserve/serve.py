@@ -48,8 +48,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if workers == 1:
         from .api.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                    timeout_graceful_shutdown=settings.shutdown_grace)
         return
     os.environ.setdefault("OCR_MODEL", settings.model)
     uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, timeout_graceful_shutdown=30)
+                log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace)

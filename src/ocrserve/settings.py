@@ -164,6 +164,14 @@ class Settings(BaseSettings):
         False, description="ONNX Runtime's CPU memory arena: faster reuse, but it keeps the largest "
         "input's buffers forever (measured: 3.7 GB vs 2.1 GB peak RSS on the bench images)."
     )
+    ort_spinning: bool = Field(
+        True, description="Let ONNX Runtime's idle pool threads spin (lower latency for one request; under "
+        "concurrency they burn cores the other stages need)."
+    )
+    malloc_mmap_threshold: int = Field(
+        1024 * 1024, ge=0, description="Bytes from which glibc malloc maps blocks of their own, returned to the OS "
+        "when freed (0 = glibc's adaptive default, which keeps big inference buffers resident; memory.py)."
+    )
 
     # --- default request options ------------------------------------------------------------
     text_score: float | None = Field(
@@ -213,6 +221,9 @@ class Settings(BaseSettings):
     )
     inference_threads: int = Field(
         0, ge=0, description="Threads running the engine per process (0 = one per core, at most 4)."
+    )
+    shutdown_grace: float = Field(
+        30.0, ge=0, description="Seconds SIGTERM waits for in-flight requests before cancelling them."
     )
     visualize: bool = Field(False, description="Return result images when a request does not say.")
     max_queue: int = Field(64, ge=1, description="Requests admitted at once; more get 503 + Retry-After.")

@@ -49,6 +49,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         intra_op_threads=settings.intra_op_threads,
         inter_op_threads=settings.inter_op_threads,
         cpu_mem_arena=settings.cpu_mem_arena,
+        spinning=settings.ort_spinning,
     )
 
 

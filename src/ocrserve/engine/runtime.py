@@ -51,6 +51,7 @@ class RuntimeConfig:
     intra_op_threads: int = 0
     inter_op_threads: int = 0
     cpu_mem_arena: bool = False
+    spinning: bool = True
 
 
 def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -100,6 +101,9 @@ class OnnxModel:
         opts.inter_op_num_threads = cfg.inter_op_threads
         opts.log_severity_level = 3
         opts.enable_cpu_mem_arena = cfg.cpu_mem_arena
+        if not cfg.spinning:  # idle pool threads sleep instead of burning a core another stage needs
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         providers = select_providers(cfg)
         try:
             return ort.InferenceSession(

@@ -1,0 +1,48 @@
+"""Keep freed inference buffers from pinning the process's memory.
+
+With ONNX Runtime's CPU arena off, every intermediate tensor is a plain malloc.  glibc serves
+large blocks from per-thread heaps and raises its mmap threshold as such blocks are freed, so a
+detection of a big page leaves hundreds of MB in heaps that are free but never returned: a
+service that has seen a few photos sits at its peak forever.  Fixing the threshold (a block of
+at least that size is its own mapping, unmapped on free) returns those buffers at once.  Measured on the four bench images with two page threads
+(pp-ocrv6-small): peak RSS 1.65 GB -> 1.04 GB and 0.98 GB -> 0.24 GB resident after the run at
+1 MiB (1.06 / 0.22 GB at 256 KiB, which cost ~9% more CPU in page faults; 1.08 / 0.29 GB at
+4 MiB).  tests/test_memory.py keeps the mechanism honest.  No-op on a C library other than glibc.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+
+log = logging.getLogger("ocrserve.memory")
+
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.gnu_get_libc_version.restype = ctypes.c_char_p
+        libc.gnu_get_libc_version()
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def set_mmap_threshold(size: int) -> bool:
+    """Serve blocks of at least `size` bytes by mmap, so they go back to the OS when freed.
+
+    True when applied; False where the C library is not glibc or refuses (0 leaves it alone).
+    """
+    if size <= 0:
+        return False
+    libc = _glibc()
+    if libc is None:
+        log.info("not glibc: malloc settings left as they are")
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, int(size)))
