@@ -33,12 +33,14 @@ class Limits:
     max_height: int = 20000
     pdf_scale: float = 2.0
     max_pdf_pages: int = 10
+    max_pdf_document_pages: int = 1000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         return cls(max_pixels=settings.max_image_pixels, max_width=settings.max_image_width,
                    max_height=settings.max_image_height, pdf_scale=settings.pdf_scale,
-                   max_pdf_pages=settings.max_pdf_pages)
+                   max_pdf_pages=settings.max_pdf_pages,
+                   max_pdf_document_pages=settings.max_pdf_document_pages)
 
     def check_size(self, w: int, h: int, what: str = "image") -> None:
         if w < MIN_SIDE or h < MIN_SIDE:

@@ -1,7 +1,9 @@
 """PDF pages -> images with pypdfium2 (Apache-2.0/BSD; no AGPL renderer in the default install).
 
 Pages render at `scale` (2.0 = 144 dpi, as PaddleX does), so coordinates of a PDF page are in
-that pixel space.  A page cap bounds the work a single document can ask for.
+that pixel space.  Two limits bound what one document can ask for: past `max_pdf_pages` the rest
+is not read (PaddleX's behaviour: numPages says how many were), and a document longer than
+`max_pdf_document_pages` is refused outright, since nobody sends 5000 pages to get 10 back.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(PDF_MAGIC)
 
 
-def render_pdf(data: bytes, limits: Limits, strict_page_cap: bool = False) -> Iterator[np.ndarray]:
-    """Yield BGR uint8 pages.  `limits.max_pdf_pages` 0 = all; over the cap truncate or raise."""
+def render_pdf(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
+    """Yield BGR uint8 pages: the first `limits.max_pdf_pages` (0 = all)."""
     scale, max_pages = limits.pdf_scale, limits.max_pdf_pages
     with _PDFIUM_LOCK:
         try:
@@ -42,9 +44,10 @@ def render_pdf(data: bytes, limits: Limits, strict_page_cap: bool = False) -> It
             total = len(doc)
             if total == 0:
                 raise BadInput("the PDF has no pages")
+            if 0 < limits.max_pdf_document_pages < total:
+                raise InputTooLarge(f"the PDF has {total} pages, over the limit of {limits.max_pdf_document_pages} "
+                                    "(OCR_MAX_PDF_DOCUMENT_PAGES); send the pages to read as a shorter PDF")
             count = total if max_pages == 0 else min(total, max_pages)
-            if strict_page_cap and count < total:
-                raise InputTooLarge(f"the PDF has {total} pages; the limit is {max_pages}")
             pages: list[np.ndarray] = []
             for index in range(count):
                 page = doc[index]

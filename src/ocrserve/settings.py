@@ -202,6 +202,10 @@ class Settings(BaseSettings):
     # --- inputs ----------------------------------------------------------------------------
     pdf_scale: float = Field(2.0, gt=0, le=8, description="PDF render scale (2.0 = 144 dpi, as PaddleX).")
     max_pdf_pages: int = Field(10, ge=0, description="Pages read from a PDF (0 = all).")
+    max_pdf_document_pages: int = Field(
+        1000, ge=0, description="PDFs with more pages than this are refused with 413 (0 = no limit); shorter "
+        "ones are read up to max_pdf_pages."
+    )
     max_image_pixels: int = Field(
         100_000_000, gt=0, description="Refuse images with more pixels than this before decoding."
     )
