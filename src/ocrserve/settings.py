@@ -188,6 +188,10 @@ class Settings(BaseSettings):
         2000, ge=64, description="Images longer than this are shrunk to it before the detection rules apply "
         "(RapidOCR's max_side_len): a 12 MP photo is detected at 3 MP; crops still come from the original."
     )
+    det_profile: Literal["accurate", "fast"] = Field(
+        "accurate", description="Detection resize default: `accurate` = the model set's rule (min 64); `fast` = a "
+        "cheaper measured rule (engine/options.py DET_PROFILES). det_limit_* and request values still win."
+    )
     use_doc_orientation_classify: bool = Field(
         True, description="Correct pages photographed or scanned at 90/180/270 degrees."
     )

@@ -20,8 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import numpy as np
-
 from ..engine import OCROptions, Pipeline
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
 from ..inputs import Limits, LoadedInput, load_bytes
@@ -109,10 +107,9 @@ class OCRService:
         set_mmap_threshold(self.settings.malloc_mmap_threshold)  # before the first big buffer
         try:
             pipeline = self.pipeline_factory(self.settings)
-            blank = np.full((64, 256, 3), 255, dtype=np.uint8)
-            blank[20:44, 20:236] = 0
-            pipeline.predict(blank)
-            pipeline.recognize([blank[16:48]], 1)
+            started = time.perf_counter()
+            lines = pipeline.warm_up()
+            log.info("warm-up: %d lines in %.2f s", lines, time.perf_counter() - started)
             self.pipeline = pipeline
             log.info("model set %s ready on %s", pipeline.model_name, ", ".join(pipeline.providers))
         except OCRServeError as exc:

@@ -7,7 +7,7 @@ that our output matches the reference implementations on the same files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..errors import ConfigError
@@ -84,6 +84,13 @@ class ModelSet:
     rec: RecSpec
     textline: str  # key into TEXTLINE_CLASSIFIERS
     text_score: float
+    # None: the registry's own files; "int8": built locally by `ocrserve models quantize` from them
+    variant: str | None = None
+
+    @property
+    def base_name(self) -> str:
+        """The registry set whose files this one uses or was built from (`pull` names this one)."""
+        return self.name.removesuffix(f"-{self.variant}") if self.variant else self.name
 
     def files(self) -> list[ModelFile]:
         out = [self.det.file, self.rec.file, TEXTLINE_CLASSIFIERS[self.textline].file]
@@ -153,7 +160,13 @@ DOC_ORIENTATION = ClassifierSpec(
 )
 
 # --- model sets -----------------------------------------------------------------------------
-_V6_DET_CONSTANTS = dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, limit_side_len=736, limit_type="min",
+# Detection input: PaddleX's default rule, `min 64`, i.e. each image at its own resolution (rounded
+# to 32 px; images over OCR_DET_IMAGE_MAX_SIDE are shrunk first).  RapidOCR's `min 736` scales
+# small images *up* (an 800x200 screenshot to 2944x736) and was no more accurate on the sample
+# ground truth (bench/resize.py, 2026-11-22, overall character accuracy min 64 vs min 736:
+# v6-small 97.99 vs 98.02, v6-tiny 96.93 vs 97.22, v5 97.32 vs 95.55, v4 96.13 vs 95.30).
+DET_LIMIT = dict(limit_side_len=64, limit_type="min")
+_V6_DET_CONSTANTS = dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, **DET_LIMIT,
                          thresh=0.2, unclip_ratio=1.4, max_candidates=3000, use_dilation=False)
 
 MODEL_SETS: dict[str, ModelSet] = {
@@ -162,7 +175,7 @@ MODEL_SETS: dict[str, ModelSet] = {
         ModelSet(
             name="pp-ocrv4-mobile",
             description="PP-OCRv4 mobile det/rec + v2.0 cls (the seed service's files; 6.6k chars)",
-            det=DetSpec(V4_DET, mean=HALF, std=HALF, limit_side_len=736, limit_type="min",
+            det=DetSpec(V4_DET, mean=HALF, std=HALF, **DET_LIMIT,  # type: ignore[arg-type]
                         thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, max_candidates=1000,
                         use_dilation=True),
             rec=RecSpec(V4_REC, dict_file=None),
@@ -172,8 +185,8 @@ MODEL_SETS: dict[str, ModelSet] = {
         ModelSet(
             name="pp-ocrv5-mobile",
             description="PP-OCRv5 mobile det/rec + PP-LCNet_x1_0 text-line classifier (18k chars)",
-            det=DetSpec(V5_DET, mean=IMAGENET_MEAN, std=IMAGENET_STD, limit_side_len=736,
-                        limit_type="min", thresh=0.3, box_thresh=0.6, unclip_ratio=1.5,
+            det=DetSpec(V5_DET, mean=IMAGENET_MEAN, std=IMAGENET_STD, **DET_LIMIT,  # type: ignore[arg-type]
+                        thresh=0.3, box_thresh=0.6, unclip_ratio=1.5,
                         max_candidates=1000, use_dilation=False),
             rec=RecSpec(V5_REC, dict_file=V5_DICT),
             textline="pp-lcnet_x1_0_textline_ori",
@@ -200,15 +213,25 @@ MODEL_SETS: dict[str, ModelSet] = {
 
 DEFAULT_MODEL_SET = "pp-ocrv6-small"
 
+# `<set>-int8`: the same set with its files quantised locally (see models/quantize.py); it keeps
+# every pre/post-processing constant of the fp32 set, so only the weights differ.
+INT8_SUFFIX = "-int8"
+
 
 def get_model_set(name: str) -> ModelSet:
-    """Look a set up by name, with an error that lists the valid names."""
-    try:
-        return MODEL_SETS[name.lower()]
-    except KeyError:
-        raise ConfigError(
-            f"unknown model set {name!r}; choose one of: {', '.join(sorted(MODEL_SETS))}"
-        ) from None
+    """Look a set up by name (`<set>` or `<set>-int8`), with an error that lists the valid names."""
+    key = name.lower()
+    if key in MODEL_SETS:
+        return MODEL_SETS[key]
+    base = key.removesuffix(INT8_SUFFIX)
+    if key.endswith(INT8_SUFFIX) and base in MODEL_SETS:
+        fp32 = MODEL_SETS[base]
+        return replace(fp32, name=key, variant="int8",
+                       description=f"{fp32.name} with int8 dynamically quantised weights (`ocrserve models quantize`)")
+    raise ConfigError(
+        f"unknown model set {name!r}; choose one of: {', '.join(sorted(MODEL_SETS))} "
+        f"(or <set>{INT8_SUFFIX} after `ocrserve models quantize <set>`)"
+    )
 
 
 def get_textline_classifier(name: str) -> ClassifierSpec:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, ModelMissing
 from ..settings import Settings
+from .quantize import quantized_paths
 from .registry import (
     DOC_ORIENTATION,
     ClassifierSpec,
@@ -39,15 +40,25 @@ def _user_file(path: Path, what: str) -> Path:
 
 
 def resolve_models(settings: Settings) -> ResolvedModels:
-    """Registry files for `settings.model`, overridden by any user-supplied path."""
+    """Registry files for `settings.model`, overridden by any user-supplied path.
+
+    An int8 set (`<set>-int8`) takes the files `ocrserve models quantize` built and the fp32
+    registry files for the roles it leaves unquantised.
+    """
     mset = get_model_set(settings.model)
     store = ModelStore(settings.model_dir, verify=settings.verify_models)
     textline = get_textline_classifier(settings.textline_model or mset.textline)
+    wanted = {"det": mset.det.file, "rec": mset.rec.file, "textline": textline.file,
+              "doc_orientation": DOC_ORIENTATION.file}
+    built = (quantized_paths(settings.model_dir, mset, wanted, settings.verify_models)
+             if mset.variant else {})
 
-    def pick(user: Path | None, what: str, registry_file) -> Path:
+    def pick(user: Path | None, what: str, role: str) -> Path:
         if user is not None:
             return _user_file(Path(user), what)
-        return store.resolve(registry_file, mset.name)
+        if role in built:
+            return built[role]
+        return store.resolve(wanted[role], mset.base_name)
 
     rec_dict: Path | None
     has_specials = mset.rec.dict_has_specials
@@ -58,19 +69,19 @@ def resolve_models(settings: Settings) -> ResolvedModels:
     elif settings.rec_keys_path is not None:
         raise ConfigError("rec_keys_path is only meaningful together with rec_model_path")
     else:
-        rec_dict = store.resolve(mset.rec.dict_file, mset.name) if mset.rec.dict_file else None
+        rec_dict = store.resolve(mset.rec.dict_file, mset.base_name) if mset.rec.dict_file else None
 
     return ResolvedModels(
         model_set=mset,
-        det_path=pick(settings.det_model_path, "det_model_path", mset.det.file),
-        rec_path=pick(settings.rec_model_path, "rec_model_path", mset.rec.file),
+        det_path=pick(settings.det_model_path, "det_model_path", "det"),
+        rec_path=pick(settings.rec_model_path, "rec_model_path", "rec"),
         rec_dict_path=rec_dict,
         rec_dict_has_specials=has_specials,
         textline=textline,
-        textline_path=pick(settings.cls_model_path, "cls_model_path", textline.file),
+        textline_path=pick(settings.cls_model_path, "cls_model_path", "textline"),
         doc_orientation=DOC_ORIENTATION,
         doc_orientation_path=pick(settings.doc_orientation_model_path, "doc_orientation_model_path",
-                                  DOC_ORIENTATION.file),
+                                  "doc_orientation"),
     )
 
 

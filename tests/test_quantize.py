@@ -1,0 +1,206 @@
+"""Cheaper modes: int8 variants built by `ocrserve models quantize`, and the fast detection profile.
+
+The variant is built once per module from the pulled pp-ocrv6-tiny files (the smallest set, a
+few seconds to quantise) into a temporary model dir, through the CLI as a user would.  Accuracy
+floors sit a little under what was measured (bench/resize.py and the numbers in the comments,
+2026-11-22); no test asserts a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrserve import OCR, OCROptions, load_settings
+from ocrserve.cli import main
+from ocrserve.engine.detect import resize_shape
+from ocrserve.engine.options import DET_PROFILES
+from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing
+from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
+from ocrserve.models import ModelStore, get_model_set, resolve_models
+from ocrserve.models.quantize import PLANS, read_manifest, variant_dir
+from ocrserve.models.store import sha256_of
+
+SMALL = "pp-ocrv6-tiny"
+FIX = f"ocrserve models quantize {SMALL}"
+# a few pages and scenes: a table, code, Chinese, a receipt, 12 px text
+FEW = ("p05_en_table_smi_p12.png", "p06_zh_table_lshort_p17.png", "p08_zh_code_lshort_p40.png",
+       "s03_receipt_zh.jpg", "s08_small_text_12px.png")
+
+
+def link_fp32_files(model_dir: Path, set_name: str = SMALL) -> None:
+    """The pulled fp32 files of a set, linked into `model_dir`'s cache layout (no download)."""
+    source = ModelStore(load_settings().model_dir)
+    target = ModelStore(model_dir)
+    for f in get_model_set(set_name).files():
+        found = source.locate(f)
+        assert found is not None, "run `ocrserve models pull --all` first"
+        path = target.cached_path(f)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(found.resolve(), path)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A model dir holding pp-ocrv6-tiny's fp32 files and its int8 variant, built by the CLI."""
+    model_dir = tmp_path_factory.mktemp("models")
+    link_fp32_files(model_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OCR_MODEL_DIR", str(model_dir))
+        assert main(["models", "quantize", SMALL]) == 0
+        assert main(["models", "verify", f"{SMALL}-int8"]) == 0
+    return model_dir
+
+
+def copy_of(built: Path, tmp_path: Path) -> Path:
+    """A private model dir with the same fp32 links and a copy of the int8 files, to damage."""
+    link_fp32_files(tmp_path)
+    shutil.copytree(built / "int8", tmp_path / "int8")
+    return tmp_path
+
+
+def mean_accuracy(ocr: OCR, samples_dir: Path, names: tuple[str, ...]) -> float:
+    values = []
+    for sample in load_samples(samples_dir):
+        if sample.path.name not in names:
+            continue
+        result = ocr(sample.path)
+        truth = position_ordered_text(sample.lines, sample.rotation, result.width, result.height)
+        ours = position_ordered_text([(ln.text, ln.polygon) for ln in result.lines], sample.rotation,
+                                     result.width, result.height)
+        values.append(char_accuracy(truth, ours))
+    assert len(values) == len(names)
+    return float(np.mean(values))
+
+
+# --- int8 variants ---------------------------------------------------------------------------
+def test_manifest_records_sources_and_outputs(built):
+    manifest = read_manifest(built, get_model_set(f"{SMALL}-int8"))
+    fp32 = get_model_set(SMALL)
+    sources = {"det": fp32.det.file, "rec": fp32.rec.file}
+    assert set(manifest["files"]) == {role for role, plan in PLANS.items() if plan is not None}
+    assert set(manifest["files"]) | set(manifest["fp32"]) == set(PLANS)
+    for role, entry in manifest["files"].items():
+        path = variant_dir(built, fp32) / entry["path"]
+        assert entry["sha256"] == sha256_of(path) and entry["size"] == path.stat().st_size
+        if role in sources:
+            assert entry["source_sha256"] == sources[role].sha256
+            assert path.stat().st_size < sources[role].size  # int8 weights are smaller
+    assert not list(variant_dir(built, fp32).glob(".*")), "temporary files left behind"
+
+
+def test_int8_set_loads_built_files_and_fp32_for_the_rest(built):
+    models = resolve_models(load_settings(model=f"{SMALL}-int8", model_dir=built))
+    int8_dir = variant_dir(built, get_model_set(SMALL))
+    paths = {"det": models.det_path, "rec": models.rec_path, "textline": models.textline_path,
+             "doc_orientation": models.doc_orientation_path}
+    for role, plan in PLANS.items():
+        assert (paths[role].parent == int8_dir) == (plan is not None), role
+    # the variant keeps every constant of its fp32 set
+    assert models.model_set.det == get_model_set(SMALL).det and models.model_set.variant == "int8"
+
+
+def test_not_built_names_the_command_that_builds_it(tmp_path, samples_dir, monkeypatch, capsys):
+    link_fp32_files(tmp_path)
+    with pytest.raises(ModelMissing, match=f"run `{FIX}`"):
+        resolve_models(load_settings(model=f"{SMALL}-int8", model_dir=tmp_path))
+    monkeypatch.setenv("OCR_MODEL_DIR", str(tmp_path))
+    assert main(["predict", "--model", f"{SMALL}-int8", str(samples_dir / "scenes/s01_sign_zh_en.png")]) == 1
+    assert FIX in capsys.readouterr().err
+    assert main(["models", "verify", f"{SMALL}-int8"]) == 1
+    assert f"fix: {FIX}" in capsys.readouterr().err
+
+
+def test_corrupt_int8_file_is_refused(built, tmp_path):
+    model_dir = copy_of(built, tmp_path)
+    mset = get_model_set(f"{SMALL}-int8")
+    role, entry = next(iter(read_manifest(model_dir, mset)["files"].items()))
+    path = variant_dir(model_dir, mset) / entry["path"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelCorrupt, match=FIX):
+        resolve_models(load_settings(model=mset.name, model_dir=model_dir))
+    # with verification off the file is not hashed (as for pulled files)
+    assert resolve_models(load_settings(model=mset.name, model_dir=model_dir, verify_models=False))
+
+
+def test_variant_built_from_other_files_is_refused(built, tmp_path):
+    model_dir = copy_of(built, tmp_path)
+    mset = get_model_set(f"{SMALL}-int8")
+    manifest_path = variant_dir(model_dir, mset) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["rec"]["source_sha256"] = "0" * 64
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelCorrupt, match="was built from"):
+        resolve_models(load_settings(model=mset.name, model_dir=model_dir))
+    manifest_path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelCorrupt, match=FIX):
+        resolve_models(load_settings(model=mset.name, model_dir=model_dir))
+
+
+def test_unknown_base_set_is_a_config_error():
+    with pytest.raises(ConfigError, match="-int8"):
+        get_model_set("pp-ocrv9-int8")
+
+
+def test_int8_accuracy_floor(built, samples_dir):
+    """Against ground truth, and against the fp32 set on the same files: measured 2026-11-22 with
+    pp-ocrv6-tiny (min 64 detection) fp32 and int8 within 0.002 of each other, both above 0.92."""
+    ocr = OCR(model=f"{SMALL}-int8", model_dir=built, max_pdf_pages=0)
+    assert ocr.pipeline.models.rec_path.parent.parent.name == "int8"
+    int8 = mean_accuracy(ocr, samples_dir, FEW)
+    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built, max_pdf_pages=0), samples_dir, FEW)
+    assert int8 >= 0.915
+    assert int8 >= fp32 - 0.01
+
+
+# --- fast detection profile ------------------------------------------------------------------
+def test_fast_profile_is_a_setting(monkeypatch):
+    monkeypatch.setenv("OCR_DET_PROFILE", "fast")
+    assert load_settings().det_profile == "fast"
+    monkeypatch.setenv("OCR_DET_PROFILE", "fastest")
+    with pytest.raises(ConfigError, match="det_profile"):
+        load_settings()
+
+
+def test_fast_profile_shrinks_the_detector_input(samples_dir):
+    fast = OCR(model=SMALL, det_profile="fast")
+    accurate = OCR(model=SMALL)
+    rule = DET_PROFILES["fast"]
+    assert rule is not None
+    det = fast.pipeline.resolve_options(None).det
+    assert (det.limit_type, det.limit_side_len) == (rule.limit_type, rule.limit_side_len)
+    # a request's own values still win over the profile
+    det = fast.pipeline.resolve_options(OCROptions(text_det_limit_type="min", text_det_limit_side_len=736)).det
+    assert (det.limit_type, det.limit_side_len) == ("min", 736)
+
+    shapes: dict[str, list[tuple[int, ...]]] = defaultdict(list)
+
+    def recording(label: str, run):
+        def wrapped(batch: np.ndarray) -> np.ndarray:
+            shapes[label].append(batch.shape)
+            return run(batch)
+        return wrapped
+
+    for label, ocr in (("fast", fast), ("accurate", accurate)):
+        model = ocr.pipeline.detector.model
+        model.run = recording(label, model.run)  # this instance only
+        result = ocr(samples_dir / "scenes/s04_ui_screenshot.png")
+        assert result.det_params["limit_type"] == ocr.pipeline.resolve_options(None).det.limit_type
+    (fast_shape,), (accurate_shape,) = shapes["fast"], shapes["accurate"]
+    assert fast_shape[2] * fast_shape[3] < accurate_shape[2] * accurate_shape[3]
+    h, w = result.height, result.width
+    assert fast_shape[2:] == resize_shape(h, w, rule.limit_side_len, rule.limit_type, 4000, 2000)
+
+
+def test_fast_profile_accuracy_floor(samples_dir):
+    """pp-ocrv6-small, measured on these five files (2026-11-22): fast 0.962, accurate 0.960."""
+    ocr = OCR(model="pp-ocrv6-small", det_profile="fast", max_pdf_pages=0)
+    assert mean_accuracy(ocr, samples_dir, FEW) >= 0.95
