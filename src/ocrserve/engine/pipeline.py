@@ -31,6 +31,9 @@ from .words import word_polygons
 
 log = logging.getLogger("ocrserve.pipeline")
 
+#: a doubtful line (classifier 0.5-0.9 for 180 degrees) read at least this confidently is not re-read flipped
+REREAD_BELOW = 0.9
+
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
@@ -165,13 +168,22 @@ class Pipeline:
     def _reread_doubtful(self, lines: _Lines, recs: list[Recognition]) -> list[Recognition]:
         """Lines the classifier thought upside down, but not surely: read them both ways, keep the likelier.
 
-        The recogniser's own confidence is the second witness; it costs one extra batch for the
-        few doubtful lines only.
+        The recogniser's own confidence is the second witness.  A line already read with
+        confidence REREAD_BELOW or more was read the right way up (upside-down text does not
+        decode that cleanly), so only the others cost an extra batch: on an upright document page
+        PP-OCRv4's classifier was unsure of 10 of 40 lines, all first read at 0.96-0.99, and
+        re-reading them had made recognition 35% slower for no change.
         """
-        flipped = [np.ascontiguousarray(lines.crops[i][::-1, ::-1]) for i in lines.doubtful]
-        rereads = self.recognize(flipped, self.settings.rec_batch_size)
         recs = list(recs)
-        for i, crop, rec in zip(lines.doubtful, flipped, rereads):
+        unsure = []
+        for i in lines.doubtful:
+            if recs[i].score >= REREAD_BELOW:
+                lines.angles[i] = 0
+            else:
+                unsure.append(i)
+        flipped = [np.ascontiguousarray(lines.crops[i][::-1, ::-1]) for i in unsure]
+        rereads = self.recognize(flipped, self.settings.rec_batch_size) if unsure else []
+        for i, crop, rec in zip(unsure, flipped, rereads):
             if rec.score > recs[i].score:
                 recs[i], lines.crops[i], lines.flipped[i], lines.angles[i] = rec, crop, True, 180
             else:
