@@ -131,7 +131,8 @@ def test_page_cap_reads_only_the_first_pages(guarded_server):
 def test_sigterm_finishes_in_flight_requests_then_exits_0(tmp_path_factory, samples_dir):
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_SHUTDOWN_GRACE="240"),
+                            env=dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_SHUTDOWN_GRACE="240",
+                                     OCR_REQUEST_TIMEOUT="240"),
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
