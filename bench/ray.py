@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import find_samples_dir, load_average, machine_header, machine_info, markdown_table, write_json
-from serve import (CACHE, MODEL_SETS, RAY_SERVER, bench_server, fmt, level_json, load_images, log, model_files,
-                   ratio)
+from serve import CACHE, MODEL_SETS, RAY_SERVER, bench_server, fmt, level_json, load_images, log, model_files, ratio
 
 SERVERS = ("ocrserve", RAY_SERVER)
 

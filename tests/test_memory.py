@@ -1,6 +1,7 @@
 """glibc's mmap threshold: freed inference-sized buffers go back to the OS (ocrserve.memory).
 
-Each case runs in a fresh interpreter, since the setting is process-wide.  The pattern is what a
+Each case runs in a fresh interpreter, since the setting is process-wide (Linux with glibc, as
+every machine this project runs on).  The pattern is what a
 detection does: a big block freed (glibc then raises its adaptive threshold above the size of the
 next blocks), then many large blocks interleaved with small long-lived ones, all large ones freed.
 """
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-
-import pytest
 
 PATTERN = """
 import sys, numpy as np
@@ -33,14 +32,12 @@ def resident_after_free(threshold: int) -> tuple[bool, int]:
     return out[0] == "True", int(out[1])
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc behaviour")
 def test_fixed_threshold_returns_freed_buffers():
     applied, kept_mb = resident_after_free(256 * 1024)
     assert applied
     assert kept_mb < 20  # of 200 MB allocated and freed
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc behaviour")
 def test_adaptive_default_keeps_them_resident():
     """The problem the setting solves, so that a glibc change that removes it is noticed."""
     applied, kept_mb = resident_after_free(0)
