@@ -24,12 +24,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
+from test_api_server import free_port
 
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.errors import ConfigError, QuotaUnavailable
 from ocrserve.quota import RedisQuotaStore, SQLiteQuotaStore, seconds_until_utc_midnight, utc_day
-from test_api_server import free_port
 
 TOKEN_A = "tok-alpha-5bq8w2xr"
 TOKEN_B = "tok-bravo-3nz7k1pd"
