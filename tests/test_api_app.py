@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import time
 
 import pytest
@@ -18,7 +19,8 @@ from ocrserve.api.service import decode_base64
 from ocrserve.errors import BadInput, DeadlineExceeded, FetchTimeout, InputTooLarge, ModelMissing, UnsupportedInput
 
 
-def test_missing_models_make_health_fail_and_requests_503(tmp_path):
+def test_missing_models_make_health_fail_and_requests_503(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
     app = create_app(load_settings(model="pp-ocrv6-tiny", model_dir=tmp_path))
     with TestClient(app) as client:
         for _ in range(300):  # the loader thread fails fast; wait until it has
@@ -31,6 +33,10 @@ def test_missing_models_make_health_fail_and_requests_503(tmp_path):
         assert client.get("/ready").status_code == 503
         r = client.post("/ocr", json={"file": "aGVsbG8="})
         assert r.status_code == 503 and "models pull" in r.json()["errorMsg"]
+    # the fault is logged once at ERROR by the loader; each request's retryable 503 only warns
+    logged = [(rec.levelno, rec.getMessage()) for rec in caplog.records if rec.name.startswith("ocrserve")]
+    assert [lv for lv, msg in logged if msg.startswith("engine failed to load")] == [logging.ERROR], logged
+    assert [lv for lv, msg in logged if "/ocr -> 503" in msg] == [logging.WARNING], logged
 
 
 def test_request_id_is_echoed_or_made():

@@ -1,4 +1,4 @@
-"""glibc's mmap threshold: freed inference-sized buffers go back to the OS (ocrserve.memory).
+"""Memory given back: glibc's mmap threshold (ocrserve.memory) and the idle arena release (engine/arena.py).
 
 Each case runs in a fresh interpreter, since the setting is process-wide (Linux with glibc, as
 every machine this project runs on).  The pattern is what a
@@ -43,3 +43,59 @@ def test_adaptive_default_keeps_them_resident():
     applied, kept_mb = resident_after_free(0)
     assert not applied
     assert kept_mb > 150
+
+
+# --- the shared ONNX Runtime arena (ocrserve.engine.arena) --------------------------------------
+ARENA = """
+import sys, time, cv2
+from ocrserve.memory import set_mmap_threshold
+set_mmap_threshold(1 << 20)
+from ocrserve.engine.arena import IDLE_RELEASE
+from ocrserve.engine.pipeline import Pipeline
+from ocrserve.settings import load_settings
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+idle = float(sys.argv[2])
+pipeline = Pipeline(load_settings(model="pp-ocrv6-tiny", arena_idle_release_s=idle))
+pipeline.warm_up()
+time.sleep(idle + 1)
+base, releases = rss(), IDLE_RELEASE.releases
+pipeline.predict(cv2.imread(sys.argv[1]))
+after_page = rss()
+time.sleep(idle + 1)
+print(after_page - base, rss() - base, IDLE_RELEASE.releases - releases)
+"""
+
+
+def arena_growth(page, idle_s: float) -> tuple[int, int, int]:
+    """MiB above the warm baseline right after one page and a while later, and releases made."""
+    out = subprocess.run([sys.executable, "-c", ARENA, str(page), str(idle_s)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[0]), int(out[1]), int(out[2])
+
+
+def test_idle_arena_is_given_back(samples_dir):
+    """A 150 dpi page grows the arena by hundreds of MB; once idle, the service is back at baseline."""
+    after_page, later, releases = arena_growth(samples_dir / "pages/p01_en_prose_tasn1_p5.png", 0.5)
+    assert after_page > 100
+    assert later < 30 and releases == 1
+
+
+def test_arena_kept_when_release_is_off(samples_dir):
+    """OCR_ARENA_IDLE_RELEASE_S=0 keeps the high-water mark (the cost the release exists for)."""
+    after_page, later, releases = arena_growth(samples_dir / "pages/p01_en_prose_tasn1_p5.png", 0)
+    assert after_page > 100 and later > 100 and releases == 0
+
+
+def test_shared_arena_reads_exactly_as_plain_mallocs(samples_dir):
+    """Where buffers come from must not change a single reading."""
+    import cv2
+
+    from ocrserve.engine.pipeline import Pipeline
+    from ocrserve.settings import load_settings
+
+    page = cv2.imread(str(samples_dir / "scenes/s03_receipt_zh.jpg"))
+    results = [Pipeline(load_settings(model="pp-ocrv6-tiny", cpu_mem_arena=arena)).predict(page)
+               for arena in (True, False)]
+    assert [(ln.text, ln.score, ln.polygon) for ln in results[0].lines] == \
+           [(ln.text, ln.score, ln.polygon) for ln in results[1].lines]
+    assert len(results[0].lines) > 5

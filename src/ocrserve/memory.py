@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 
 log = logging.getLogger("ocrserve.memory")
@@ -21,6 +22,7 @@ log = logging.getLogger("ocrserve.memory")
 _M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     if not name:
@@ -46,3 +48,9 @@ def set_mmap_threshold(size: int) -> bool:
         log.info("not glibc: malloc settings left as they are")
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, int(size)))
+
+
+def trim_heap() -> bool:
+    """Give glibc's free heap pages back to the OS now (malloc_trim); False where not glibc."""
+    libc = _glibc()
+    return bool(libc.malloc_trim(0)) if libc is not None else False

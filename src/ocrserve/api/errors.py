@@ -98,6 +98,11 @@ def error_response(request: Request, status: int, message: str, headers: dict[st
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+#: states a client is told to retry, not faults: the engine still loading (its failure to load is
+#: logged at ERROR once, by the loader) and a full queue
+_TRANSIENT = (e.ModelMissing, e.Overloaded)
+
+
 def ocrserve_error_response(request: Request, exc: e.OCRServeError) -> JSONResponse:
     """Log an ocrserve error once and answer it in the contract's shape.
 
@@ -106,7 +111,7 @@ def ocrserve_error_response(request: Request, exc: e.OCRServeError) -> JSONRespo
     Errors that carry `retry_after` (overload, quota) send it as `Retry-After`.
     """
     status = status_for(exc)
-    level = logging.ERROR if status >= 500 else logging.INFO
+    level = logging.WARNING if isinstance(exc, _TRANSIENT) else logging.ERROR if status >= 500 else logging.INFO
     log.log(level, "request %s: %s %s -> %d %s: %s", getattr(request.state, "request_id", "-"),
             request.method, request.url.path, status, exc.kind, exc, exc_info=status == 500)
     retry_after = getattr(exc, "retry_after", None)

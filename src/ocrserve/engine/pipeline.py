@@ -53,6 +53,7 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         intra_op_threads=settings.intra_op_threads,
         inter_op_threads=settings.inter_op_threads,
         cpu_mem_arena=settings.cpu_mem_arena,
+        arena_idle_release_s=settings.arena_idle_release_s,
         spinning=settings.ort_spinning,
     )
 

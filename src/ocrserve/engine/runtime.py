@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ..errors import InferenceError, ModelCorrupt, ProviderUnavailable
+from .arena import IDLE_RELEASE, probe_input, use_shared_arena
 
 log = logging.getLogger("ocrserve.runtime")
 
@@ -50,7 +51,8 @@ class RuntimeConfig:
     allow_cpu_fallback: bool = False
     intra_op_threads: int = 0
     inter_op_threads: int = 0
-    cpu_mem_arena: bool = False
+    cpu_mem_arena: bool = True  # the process's one shared arena (arena.py)
+    arena_idle_release_s: float = 2.0
     spinning: bool = True
 
 
@@ -89,9 +91,13 @@ class OnnxModel:
                  session: ort.InferenceSession | None = None) -> None:
         self.path = Path(path)
         self.stage = stage
+        self.shared_arena = session is None and cfg.cpu_mem_arena
         self.session = session if session is not None else self._load(cfg)
         self.input_name = self.session.get_inputs()[0].name
         self.providers = list(self.session.get_providers())
+        if self.shared_arena:
+            IDLE_RELEASE.configure(cfg.arena_idle_release_s)
+            IDLE_RELEASE.watch(self)
         log.info("%s: %s on %s", stage, self.path.name, ", ".join(self.providers))
 
     def _load(self, cfg: RuntimeConfig) -> ort.InferenceSession:
@@ -100,7 +106,10 @@ class OnnxModel:
         opts.intra_op_num_threads = cfg.intra_op_threads
         opts.inter_op_num_threads = cfg.inter_op_threads
         opts.log_severity_level = 3
-        opts.enable_cpu_mem_arena = cfg.cpu_mem_arena
+        if self.shared_arena:
+            use_shared_arena(opts)
+        else:
+            opts.enable_cpu_mem_arena = False
         if not cfg.spinning:  # idle pool threads sleep instead of burning a core another stage needs
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
@@ -119,6 +128,16 @@ class OnnxModel:
     def run(self, batch: np.ndarray) -> np.ndarray:
         """First output for one input batch; ORT errors become InferenceError for this stage."""
         try:
-            return self.session.run(None, {self.input_name: batch})[0]
+            if not self.shared_arena:
+                return self.session.run(None, {self.input_name: batch})[0]
+            with IDLE_RELEASE.running():
+                return self.session.run(None, {self.input_name: batch})[0]
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    def run_probe(self, run_options: ort.RunOptions) -> None:
+        """A run on the smallest input this model takes (the arena release rides on it)."""
+        self.session.run(None, {self.input_name: probe_input(self.session)}, run_options)
+
+    def __repr__(self) -> str:
+        return f"OnnxModel({self.stage}: {self.path.name})"
