@@ -22,7 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from _common import find_samples_dir, load_average, machine_header, machine_info, markdown_table, write_json
-from serve import CACHE, MODEL_SETS, RAY_SERVER, bench_server, fmt, level_json, load_images, log, model_files, ratio
+from serve import (
+    CACHE,
+    MODEL_SETS,
+    RAY_SERVER,
+    TRAFFIC,
+    bench_server,
+    fmt,
+    level_json,
+    load_images,
+    log,
+    model_files,
+    ratio,
+)
 
 SERVERS = ("ocrserve", RAY_SERVER)
 
@@ -50,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-seconds", type=float, default=240.0)
     parser.add_argument("--samples", type=Path, default=None)
+    parser.add_argument("--traffic", choices=TRAFFIC, default="varied", help="as in bench/serve.py")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     args.peer_venv = Path("/nonexistent")  # bench_server's signature; no peer here

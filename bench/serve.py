@@ -44,7 +44,12 @@ Load.  The four throughput images (samples/bench: doc_page.png, receipt_zh.jpg, 
 photo_sparse.jpg) plus page 1 of samples/pdf/tasn1_p6-8.pdf rendered once at scale 2 with
 pypdfium2 (a dense text page, sent as PNG).  Every request is a RapidOCR API request (multipart
 `image_file`, POST /ocr) on both servers, so the HTTP work is the same; request i sends image
-i mod 5.  Differences in the work each server does: ocrserve also runs its 224x224 document
+i mod 5.  Traffic is `varied` by default: request i of a level sends that image rescaled by a
+factor in [0.8, 1.2] drawn from a fixed sequence (per level and request number, so both servers
+get the same bytes) and re-encoded in its own format before the level starts, so nearly every
+call brings the engine new input shapes, as real traffic does.  `--traffic repeat` sends the five
+images as they are: ONNX Runtime then reuses one cached allocation plan per shape, which flatters
+a server whose allocations are expensive (it hid a 1.9x cost in ocrserve until 2026-11-22).  Differences in the work each server does: ocrserve also runs its 224x224 document
 orientation classifier per request (~1% of a page); both shrink images to a 2000 px long side
 before detection (photo_sparse, 3000x4000, is detected at 1500x2000 by both; ocrserve's
 `OCR_DET_IMAGE_MAX_SIDE`); rapidocr_api's venv has uvicorn[standard] (uvloop, httptools), this one whatever
@@ -62,11 +67,11 @@ children) sampled with psutil every 0.2 s during the level; CPU = CPU seconds of
 the level / (wall time x logical cores), i.e. percent of the whole machine.  The client runs on
 the same cores: its CPU share is in the JSON (`client_cpu_pct`).
 
-Bound.  After the services, ocrserve's engine is timed in this process on the same decoded images
-and files: `OCR(model=SET)`, a ThreadPoolExecutor of 2 threads calling `ocr.pipeline.predict` on as
-many images as one level's requests (after one warm-up per image): images/s with no HTTP, no
-decoding and no queueing, the bound for this machine; the service's c-max images/s is printed as a
-fraction of it.
+Bound.  After the services, ocrserve's engine is timed in this process on the same files and the
+images of one more level (decoded before the clock starts): `OCR(model=SET)`, a ThreadPoolExecutor
+of 2 threads calling `ocr.pipeline.predict` on as many images as one level's requests (after one
+warm-up per base image): images/s with no HTTP, no decoding and no queueing, the bound for this
+machine; the service's c-max images/s is printed as a fraction of it.
 
 Time.  On an idle 2-core machine a default run (2 sets x 2 servers x 3 levels x 20 requests) takes
 roughly 10-20 minutes; `--max-seconds` (default 240) caps each level however slow the machine is.
@@ -159,6 +164,39 @@ def load_images(samples: Path) -> list[Image]:
     pil.save(buf, format="PNG")
     images.append(Image(PDF_LABEL, buf.getvalue(), "image/png", pil.width, pil.height))
     return images
+
+
+TRAFFIC = ("varied", "repeat")
+SCALE_RANGE = (0.8, 1.2)
+_GOLDEN = 0.6180339887498949
+
+
+def scale_for(level_seed: int, i: int) -> float:
+    """Request i's rescale factor: a low-discrepancy sequence, different for every level."""
+    low, high = SCALE_RANGE
+    return low + (high - low) * (((i + 1) * _GOLDEN + level_seed * 0.1372) % 1.0)
+
+
+def rescaled(image: Image, factor: float) -> Image:
+    """The image at `factor` times its size, re-encoded as it came (PNG, or JPEG at quality 95)."""
+    import cv2
+
+    pixels = cv2.imdecode(np.frombuffer(image.data, np.uint8), cv2.IMREAD_COLOR)
+    w, h = round(image.width * factor), round(image.height * factor)
+    pixels = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    png = image.mime == "image/png"
+    ok, buf = cv2.imencode(".png" if png else ".jpg", pixels, [] if png else [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise RuntimeError(f"cannot re-encode {image.name} at {factor:.3f}")
+    return Image(image.name, buf.tobytes(), image.mime, w, h)
+
+
+def request_images(images: list[Image], requests: int, traffic: str, level_seed: int) -> list[Image]:
+    """What request i of a level sends: image i mod 5, rescaled when the traffic is varied."""
+    chosen = [images[i % len(images)] for i in range(requests)]
+    if traffic == "repeat":
+        return chosen
+    return [rescaled(im, scale_for(level_seed, i)) for i, im in enumerate(chosen)]
 
 
 # --- model files -------------------------------------------------------------------------------
@@ -425,13 +463,14 @@ class Level:
         return float(np.percentile(self.latencies, q)) if self.latencies else None
 
 
-async def run_level(server: Server, model_set: str, images: list[Image], concurrency: int, requests: int,
+async def run_level(server: Server, model_set: str, images: list[Image], concurrency: int,
                     max_seconds: float) -> Level:
+    """`images[i]` is what request i sends; as many requests as images, or until `max_seconds`."""
     import httpx
     import psutil
 
     level = Level(server.name, model_set, concurrency)
-    counter = iter(range(requests))
+    counter = iter(range(len(images)))
     me = psutil.Process()
     client_cpu0 = sum(me.cpu_times()[:2])
     cpu0, _ = server.sampler.window()
@@ -443,7 +482,7 @@ async def run_level(server: Server, model_set: str, images: list[Image], concurr
             i = next(counter, None)
             if i is None:
                 return
-            image = images[i % len(images)]
+            image = images[i]
             level.requests += 1
             t0 = time.perf_counter()
             try:
@@ -470,7 +509,7 @@ async def run_level(server: Server, model_set: str, images: list[Image], concurr
     level.peak_rss = peak
     level.cpu_pct = 100.0 * (cpu1 - cpu0) / (level.wall_s * cores)
     level.client_cpu_pct = 100.0 * (sum(me.cpu_times()[:2]) - client_cpu0) / (level.wall_s * cores)
-    level.stopped_by_time = level.requests < requests
+    level.stopped_by_time = level.requests < len(images)
     level.loadavg_end = load_average()
     return level
 
@@ -488,8 +527,9 @@ async def bench_server(server_name: str, files: ModelFiles, images: list[Image],
         _, out["rss_after_startup"] = server.sampler.read()
         log(f"{server_name} answered after {out['startup_s']:.1f} s; warming up")
         out["warm_up"] = await warm_up(server, images)
-        for c in args.concurrency:
-            level = await run_level(server, files.model_set, images, c, args.requests, args.max_seconds)
+        for seed, c in enumerate(args.concurrency):
+            sent = request_images(images, args.requests, args.traffic, seed)
+            level = await run_level(server, files.model_set, sent, c, args.max_seconds)
             out["levels"].append(level)
             log(f"{server_name} {files.model_set} c{c}: {level.ok}/{level.requests} ok in {level.wall_s:.1f} s "
                 f"({level.images_per_s:.2f} img/s), errors {level.errors}; load average {level.loadavg_end}")
@@ -506,21 +546,22 @@ async def bench_server(server_name: str, files: ModelFiles, images: list[Image],
 
 
 # --- in-process bound --------------------------------------------------------------------------
-def engine_bound(files: ModelFiles, images: list[Image], count: int, max_seconds: float,
+def engine_bound(files: ModelFiles, images: list[Image], sent: list[Image], max_seconds: float,
                  threads: int = 2) -> dict[str, Any]:
     """ocrserve's Pipeline in this process, 2 threads, decoded images: the machine's ceiling.
 
-    Same bound as a level: `count` images (request i -> image i mod 5) or `max_seconds`, whichever
-    comes first; images already being read at the deadline are finished and counted.
+    Same bound as a level: the images of `sent` (warmed up on the base `images`) or `max_seconds`,
+    whichever comes first; images already being read at the deadline are finished and counted.
     """
     from ocrserve import OCR, OCROptions
     from ocrserve.inputs import load_input
 
-    arrays = [load_input(im.data).pages[0] for im in images]
+    arrays = [load_input(im.data).pages[0] for im in sent]
+    count = len(arrays)
     ocr = OCR(model=files.model_set, **files.ocrserve_env)
     effective = ocr.pipeline.resolve_options(OCROptions())
-    for a in arrays:
-        ocr.pipeline.predict(a, effective)
+    for im in images:
+        ocr.pipeline.predict(load_input(im.data).pages[0], effective)
     counter = iter(range(count))
     lock = threading.Lock()
     done = [0]
@@ -533,7 +574,7 @@ def engine_bound(files: ModelFiles, images: list[Image], count: int, max_seconds
                 i = next(counter, None)
             if i is None:
                 return
-            ocr.pipeline.predict(arrays[i % len(arrays)], effective)
+            ocr.pipeline.predict(arrays[i], effective)
             with lock:
                 done[0] += 1
 
@@ -629,6 +670,10 @@ def report(payload: dict[str, Any]) -> None:
     print(machine_header(info))
     print(f"- load average at end: {info['loadavg_end']}; wall time {payload['wall_s'] / 60:.1f} min")
     print(f"- peer: {', '.join(f'{k} {v}' for k, v in info['peer'].items())}")
+    traffic = settings.get("traffic", "repeat")
+    print(f"- traffic: {traffic}" + (f" (request i sends image i mod {len(names)} rescaled by a factor in "
+          f"[{SCALE_RANGE[0]}, {SCALE_RANGE[1]}], a new one per request and level, the same for both servers)"
+          if traffic == "varied" else " (the same five images in turn)"))
     print(f"- images (request i sends image i mod {len(names)}): "
           + ", ".join(f"{n} {w}x{h} ({size // 1024} KiB)" for n, (w, h, size) in settings["images"].items()))
     print(f"- per level: up to {settings['requests']} requests or {settings['max_seconds']:.0f} s, concurrency "
@@ -675,6 +720,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=None,
                         help="stop starting requests in a level after this many seconds (default 240)")
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS, help=argparse.SUPPRESS)
+    parser.add_argument("--traffic", choices=TRAFFIC, default="varied",
+                        help="varied (default): every request a newly rescaled image; repeat: the five as they are")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-process engine bound")
     parser.add_argument("--peer-venv", type=Path, default=Path(os.environ.get("PEER_VENV", DEFAULT_PEER_VENV)),
                         help="venv with rapidocr_api (bench/setup_peer.sh; default bench/.venv-peer)")
@@ -725,14 +772,15 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
         if not args.no_engine:
             log(f"in-process engine bound for {name}")
-            bounds.append(engine_bound(files[name], images, args.requests, args.max_seconds))
+            sent = request_images(images, args.requests, args.traffic, len(args.concurrency))
+            bounds.append(engine_bound(files[name], images, sent, args.max_seconds))
             gc.collect()  # drop the engine's sessions (and their arenas) before the next server starts
     info["loadavg_end"] = load_average()
     payload = {
         "machine": info,
         "wall_s": time.perf_counter() - started,
         "settings": {"models": args.models, "concurrency": args.concurrency, "requests": args.requests,
-                     "max_seconds": args.max_seconds, "samples": str(samples),
+                     "max_seconds": args.max_seconds, "samples": str(samples), "traffic": args.traffic,
                      "images": {im.name: [im.width, im.height, len(im.data)] for im in images}},
         "files": {k: {"det": str(f.det), "cls": str(f.cls), "rec": str(f.rec), "note": f.note}
                   for k, f in files.items()},

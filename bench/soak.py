@@ -41,8 +41,8 @@ each kind and outcome is printed.
 
 Memory.  RSS of the server process and its children (psutil), summed: at the start (after the
 warm-up), at every 10% of progress (requests finished, or time with `--minutes`), at the end (after
-the last answer and 2 s of rest), and the peak over the run sampled every 0.25 s, with the tree's
-thread and open-file counts next to it.  A plateau looks like the 10% rows levelling off;
+the last answer and END_REST_S = 4 s of rest: past the engine's 2 s idle arena release), and the
+peak over the run sampled every 0.25 s, with the tree's thread and open-file counts next to it.  A plateau looks like the 10% rows levelling off;
 a leak like a steady climb.  requests/s = answers (any status) / wall time of the run.
 
 psutil is needed (`pip install psutil`); it belongs with the benchmarks' own dependencies, not
@@ -82,6 +82,7 @@ except ImportError:  # pragma: no cover - the message says what to do
 import httpx
 
 MB = 1024 * 1024
+END_REST_S = 4.0  # rest before the end sample: past OCR_ARENA_IDLE_RELEASE_S (2 s)
 KIND_WEIGHTS = {
     "scene_json": 6, "scene_upload": 3, "pdf_page": 1,
     "garbage_b64": 2, "truncated_png": 2, "oversize": 1, "one_by_one": 2, "bad_json": 2,
@@ -377,9 +378,9 @@ async def run_load(server: Server, inputs: Inputs, memory: TreeMemory, args: arg
         await asyncio.gather(*workers)
         wall = time.monotonic() - started
         await watcher
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(END_REST_S)
         rss, threads, fds = memory.read()
-        points.append(MemPoint("end (+2 s idle)", tally.done, time.monotonic() - started, rss, threads, fds))
+        points.append(MemPoint(f"end (+{END_REST_S:.0f} s idle)", tally.done, time.monotonic() - started, rss, threads, fds))
         memory.stop()
         health = None
         with contextlib.suppress(httpx.HTTPError):

@@ -77,3 +77,39 @@ def test_calls_after_close_still_get_answers():
     batcher = RecognitionBatcher(_FakeRecognizer(), batch_size=6, max_wait_ms=1)
     batcher.close()
     assert [r.text for r in batcher([np.zeros((10, 30, 3), np.uint8)])] == ["30"]
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_detection_runs_at_most_det_concurrency_pages_at_once(slots, samples_dir):
+    """Pages wait for a detection slot: a second detection at once would only add its working set."""
+    import threading
+    import time
+
+    from ocrserve import load_settings
+    from ocrserve.engine.pipeline import Pipeline
+
+    pipeline = Pipeline(load_settings(model="pp-ocrv6-tiny", det_concurrency=slots), batch_across_calls=True)
+    model, run = pipeline.detector.model, pipeline.detector.model.run
+    lock, active, most = threading.Lock(), [0], [0]
+
+    def counted(batch):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.2)  # long enough for every page thread to arrive while this one runs
+            return run(batch)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    model.run = counted
+    page = load_input(samples_dir / "scenes/s01_sign_zh_en.png").pages[0]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            results = list(pool.map(lambda _: pipeline.predict(page), range(4)))
+    finally:
+        pipeline.close()
+    assert most[0] == slots
+    assert all([ln.text for ln in r.lines] == [ln.text for ln in results[0].lines] for r in results)
+    assert results[0].lines

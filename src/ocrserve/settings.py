@@ -203,6 +203,10 @@ class Settings(BaseSettings):
     cls_batch_size: int = Field(6, ge=1, le=256, description="Text-line classifier batch size.")
     rec_batch_size: int = Field(6, ge=1, le=256, description="Recognition batch size.")
     det_batch_size: int = Field(1, ge=1, le=64, description="Detection batch size.")
+    det_concurrency: int = Field(
+        1, ge=1, le=64, description="Pages detected at once per process (each detection already uses every core; "
+        "more at once adds their working sets to peak memory). Raise it for GPU providers."
+    )
     rec_batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long the service waits for other requests' crops to batch with."
     )

@@ -4,20 +4,24 @@ Why an arena: real traffic brings a new input shape on almost every call (each p
 size, each recognition chunk its own width).  Without ONNX Runtime's arena every intermediate
 tensor is a fresh malloc; with glibc's threshold fixed for memory's sake (memory.py) each of
 those is a fresh mapping the kernel must fault in and zero, and with glibc's adaptive default
-the blocks above 32 MiB still are.  Measured (2026-11-22, 2-core AMD EPYC, pp-ocrv6-small, the
-four bench images each at four new scales, one page at a time; `bench/arena.py`):
+the blocks above 32 MiB still are.  Measured with `python bench/arena.py` (2026-11-22, 2-core AMD
+EPYC, pp-ocrv6-small, 16 calls on the four bench images each rescaled anew, two page threads
+and the service's batcher):
 
-    arena off, mmap threshold 1 MiB     48.7 s   17.6 M page faults   peak 667 MiB, after 274
-    arena off, glibc adaptive           31.3 s    5.4 M               peak 1128, after 633
-    one arena per session               25.2 s    0.3 M               peak 1493, after 1425
-    one shared arena (this module)      24.2 s    0.2 M               peak 1011, after 943
-    ... released after the run          25.7 s    0.2 M               peak 1014, after 258
+    arena off, mmap threshold 1 MiB     50.8 s   16.1 M page faults   peak  812 MiB, idle  239
+    arena off, glibc adaptive           33.5 s    5.6 M               peak 1523 MiB, idle  957
+    shared arena, memory pattern on     26.1 s    0.5 M               peak 1283 MiB, idle  215
+    shared arena, never released        25.2 s    0.4 M               peak  985 MiB, idle  858
+    shared arena, released when idle    25.9 s    0.4 M               peak 1002 MiB, idle  214
 
 Repeating the same few images hides the cost (ONNX Runtime then reuses a cached allocation plan
-per shape), which is how a benchmark of five images sent in turn missed it.
+per shape), which is how a benchmark of five images sent in turn missed it.  The memory pattern
+(that plan: one block per run) is turned off, because with a new shape per call its blocks come
+in new sizes and fragment the arena (peak 1283 vs 1002 MiB) for no speed.
 
 Why shared: one arena per session grows to each model's own peak, and the detector's and the
-recogniser's peaks add up; sessions that share one reuse the same chunks.
+recogniser's peaks add up; sessions that share one reuse the same chunks (one page thread, memory
+pattern on, same images: peak 1493 MiB with an arena per session, 1011 MiB shared).
 
 Why released when idle: an arena keeps its high-water mark forever.  Once no session has run for
 `idle_s`, a tiny run with ONNX Runtime's shrink option frees every chunk not in use and glibc
@@ -43,7 +47,9 @@ from ..memory import trim_heap
 log = logging.getLogger("ocrserve.arena")
 
 _SHRINK = ("memory.enable_memory_arena_shrinkage", "cpu:0")
-_NEXT_POWER_OF_TWO = 0  # OrtArenaCfg arena_extend_strategy; SameAsRequested fragmented to 2.2 GB peak
+#: OrtArenaCfg; arena_extend_strategy 0 = next power of two (SameAsRequested fragmented to 2.2 GB peak)
+ARENA_CONFIG = {"max_mem": 0, "arena_extend_strategy": 0, "initial_chunk_size_bytes": -1,
+                "max_dead_bytes_per_chunk": -1}
 
 _registered = False
 _register_lock = threading.Lock()
@@ -54,12 +60,12 @@ def use_shared_arena(opts: ort.SessionOptions) -> None:
     global _registered
     with _register_lock:
         if not _registered:
-            cfg = ort.OrtArenaCfg({"max_mem": 0, "arena_extend_strategy": _NEXT_POWER_OF_TWO,
-                                   "initial_chunk_size_bytes": -1, "max_dead_bytes_per_chunk": -1})
+            cfg = ort.OrtArenaCfg(ARENA_CONFIG)
             info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
             ort.create_and_register_allocator(info, cfg)
             _registered = True
     opts.enable_cpu_mem_arena = True
+    opts.enable_mem_pattern = False  # a whole-run block per new shape fragments the arena (module doc)
     opts.add_session_config_entry("session.use_env_allocators", "1")
 
 
