@@ -87,7 +87,7 @@ class IdleRelease:
 
     def __init__(self) -> None:
         self.idle_s = 0.0
-        self.releases = 0  # read by tests and logs
+        self.releases = 0  # read by tests
         self._active = 0
         self._last_end = 0.0
         self._dirty = False
@@ -149,6 +149,7 @@ class IdleRelease:
                 continue
             trim_heap()
             self.releases += 1
+            log.debug("arena released through %r (release %d)", probe, self.releases)
             return True
         return False
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,9 +129,7 @@ class OnnxModel:
     def run(self, batch: np.ndarray) -> np.ndarray:
         """First output for one input batch; ORT errors become InferenceError for this stage."""
         try:
-            if not self.shared_arena:
-                return self.session.run(None, {self.input_name: batch})[0]
-            with IDLE_RELEASE.running():
+            with IDLE_RELEASE.running() if self.shared_arena else nullcontext():
                 return self.session.run(None, {self.input_name: batch})[0]
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
