@@ -14,6 +14,7 @@ import numpy as np
 import pyclipper
 
 from ..errors import BadInput
+from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
 MIN_BOX_SIDE = 3
@@ -61,15 +62,6 @@ def resize_shape(h: int, w: int, limit_side_len: int, limit_type: str, max_side_
     if max(h, w) * ratio > max_side_limit:
         ratio = max_side_limit / max(h, w)
     return _round32(h * ratio), _round32(w * ratio)
-
-
-def normalize(img: np.ndarray, mean: tuple[float, ...], std: tuple[float, ...]) -> np.ndarray:
-    """uint8 HWC BGR -> float32 CHW, (x/255 - mean) / std."""
-    scale = np.float32(1.0 / 255.0)
-    m = np.asarray(mean, dtype=np.float32)
-    s = np.asarray(std, dtype=np.float32)
-    out = (img.astype(np.float32) * scale - m) / s
-    return out.transpose(2, 0, 1)
 
 
 # --- DB post-processing ---------------------------------------------------------------------
@@ -185,15 +177,14 @@ class TextDetector:
 
     def __init__(self, model: OnnxModel, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
         self.model = model
-        self.mean = mean
-        self.std = std
+        self.normalize = PixelNormalizer.scaled(mean, std)
 
     def preprocess(self, img: np.ndarray, params: DetParams) -> np.ndarray:
         h, w = img.shape[:2]
         rh, rw = resize_shape(h, w, params.limit_side_len, params.limit_type, params.max_side_limit,
                               params.image_max_side)
         resized = cv2.resize(img, (rw, rh))
-        return normalize(resized, self.mean, self.std)[None]
+        return self.normalize(resized)[None]
 
     def postprocess(self, prob_map: np.ndarray, params: DetParams, h: int, w: int) -> tuple[np.ndarray, list[float]]:
         boxes, scores = boxes_from_prob(prob_map, params, w, h)

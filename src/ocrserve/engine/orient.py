@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from ..models.registry import ClassifierSpec
+from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
 # rotating counter-clockwise by the doc-orientation label makes the page upright
@@ -53,8 +54,7 @@ class ImageClassifier:
     def __init__(self, model: OnnxModel, spec: ClassifierSpec) -> None:
         self.model = model
         self.spec = spec
-        self.mean = np.asarray(spec.mean, dtype=np.float32)
-        self.std = np.asarray(spec.std, dtype=np.float32)
+        self.normalize = PixelNormalizer.divided(spec.mean, spec.std)
 
     def prepare(self, img: np.ndarray) -> np.ndarray:
         spec = self.spec
@@ -72,9 +72,8 @@ class ImageClassifier:
             top = (resized.shape[0] - spec.input_height) // 2
             left = (resized.shape[1] - spec.input_width) // 2
             resized = resized[top : top + spec.input_height, left : left + spec.input_width]
-        chw = ((resized.astype(np.float32) / 255.0 - self.mean) / self.std).transpose(2, 0, 1)
         out = np.zeros((3, spec.input_height, spec.input_width), dtype=np.float32)
-        out[:, :, : chw.shape[2]] = chw
+        self.normalize(resized, out[:, :, : resized.shape[1]])
         return out
 
     def probabilities(self, images: Sequence[np.ndarray], batch_size: int) -> np.ndarray:

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelCorrupt
+from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
 TALL_CROP_RATIO = 1.5
@@ -109,14 +110,15 @@ class TextRecognizer:
         self.decode = CTCDecoder(charset)
         self.image_height = image_height
         self.image_width = image_width
+        self.pixels = PixelNormalizer.divided((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
 
     def normalize(self, crop: np.ndarray, batch_width: int) -> tuple[np.ndarray, float]:
         """Resize to the model height keeping the ratio, pad right with zeros to `batch_width`."""
         h, w = crop.shape[:2]
         resized_w = min(batch_width, int(math.ceil(self.image_height * w / h)))
-        resized = cv2.resize(crop, (resized_w, self.image_height)).astype(np.float32)
+        resized = cv2.resize(crop, (resized_w, self.image_height))
         out = np.zeros((3, self.image_height, batch_width), dtype=np.float32)
-        out[:, :, :resized_w] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+        self.pixels(resized, out[:, :, :resized_w])
         return out, resized_w / batch_width
 
     def plan(self, crops: Sequence[np.ndarray], batch_size: int) -> list[tuple[list[int], int]]:
