@@ -33,9 +33,16 @@ AVX-512 VNNI, onnxruntime 1.31.1, each model alone on fixed-size inputs, variant
 
 So the int8 variant is a modest saving, honestly reported: only recognition gets cheaper
 (whole pages 0.91x for v6-small, 0.95x for v4 in `bench/resize.py`); combine it with the fast
-detection profile (`OCR_DET_PROFILE=fast`) for more.  Static (calibrated QDQ) quantisation,
-which ONNX Runtime runs with fast int8 Conv kernels, would be the way to a cheaper detector; it
-needs calibration images and is not done here.
+detection profile (`OCR_DET_PROFILE=fast`) for more.
+
+Static (calibrated QDQ) quantisation was measured too and is not offered (2026-11-30, same
+machine, onnxruntime 1.32.0, calibrated with `quantize_static` MinMax on the four
+`samples/bench` images, which have no ground truth, and compared on other samples'
+inputs): the PP-OCRv6-small detector with int8 Conv ran 1.12x (per-tensor), 1.15x
+(per-channel) and 1.21x (QOperator) the fp32 time on the four bench pages, the recogniser with
+int8 Conv (converted to opset 13 for per-channel weights) 1.09x, and it changed 40 of 199 line
+readings on eight other samples ("NULL;" -> "NULL:", lost bullets).  Slower and less accurate,
+so it stays out.
 
 `PLANS` holds those choices; a role that maps to None loads the registry's fp32 file.
 """
