@@ -5,7 +5,7 @@
 
 The service's c16 throughput equals the in-process engine's (bench/serve.py), so the engine is
 where time goes; this prints the call tree of `Pipeline.predict` (after one warm-up per image)
-with the per-stage totals the pipeline itself records.  Needs `pip install pyinstrument`.
+with the per-stage totals the pipeline itself records.  Needs the `bench` extra (pyinstrument).
 """
 
 from __future__ import annotations

@@ -32,8 +32,10 @@ AVX-512 VNNI, onnxruntime 1.31.1, each model alone on fixed-size inputs, variant
   they cost ~1-2% of a page; a flipped orientation decision would cost a whole line or page.
 
 So the int8 variant is a modest saving, honestly reported: only recognition gets cheaper
-(whole pages 0.91x for v6-small, 0.95x for v4 in `bench/resize.py`); combine it with the fast
-detection profile (`OCR_DET_PROFILE=fast`) for more.
+(whole pages 0.91x for v6-small, 0.95x for v4 in `bench/resize.py` on 2026-11-22; 0.98x and
+1.02x on 2026-11-30, once the shared ORT arena had removed the page-fault cost that the smaller
+int8 buffers had saved); combine it with the fast detection profile (`OCR_DET_PROFILE=fast`)
+for more.
 
 Static (calibrated QDQ) quantisation was measured too and is not offered (2026-11-30, same
 machine, onnxruntime 1.32.0, calibrated with `quantize_static` MinMax on the four
