@@ -55,8 +55,10 @@ before detection (photo_sparse, 3000x4000, is detected at 1500x2000 by both; ocr
 `OCR_DET_IMAGE_MAX_SIDE`); rapidocr_api's venv has uvicorn[standard] (uvloop, httptools), this one whatever
 ocrserve's install brought.
 
-Method.  Startup = seconds from process launch to the first 200 answer to a POST /ocr of
-screenshot.png (polled every 0.25 s).  Then one untimed warm-up round (each image once, in turn;
+Method.  Before each server starts, the bench waits (at most 60 s) until the machine's CPU has
+been under 20% busy for a second, so that the previous server's teardown (rapidocr_api frees
+5-6 GB after c16) does not land in the next one's startup.  Startup = seconds from process
+launch to the first 200 answer to a POST /ocr of screenshot.png (polled every 0.25 s).  Then one untimed warm-up round (each image once, in turn;
 its line counts are printed as a sanity check).  Then per concurrency level C: C client
 coroutines (httpx.AsyncClient, one connection each, 300 s per request) take request numbers from
 a shared counter until `--requests` were started or `--max-seconds` have passed; in-flight requests
@@ -514,9 +516,22 @@ async def run_level(server: Server, model_set: str, images: list[Image], concurr
     return level
 
 
+def wait_for_quiet_cpu(busy_pct: float = 20.0, max_wait_s: float = 60.0) -> float:
+    """Seconds waited until the whole machine's CPU was under `busy_pct` for one second."""
+    import psutil
+
+    started = time.perf_counter()
+    while psutil.cpu_percent(interval=1.0) >= busy_pct and time.perf_counter() - started < max_wait_s:
+        pass
+    return time.perf_counter() - started
+
+
 async def bench_server(server_name: str, files: ModelFiles, images: list[Image], args: argparse.Namespace,
                        log_dir: Path) -> dict[str, Any]:
     startup_image = next(im for im in images if im.name == STARTUP_IMAGE)
+    quiet_after = wait_for_quiet_cpu()
+    if quiet_after > 1.5:
+        log(f"waited {quiet_after:.0f} s for the CPU to go quiet")
     log(f"starting {server_name} ({files.model_set}); load average {load_average()}")
     server = Server(server_name, files, args.peer_venv, log_dir)
     out: dict[str, Any] = {"server": server_name, "model_set": files.model_set, "command": server.command,
