@@ -290,15 +290,22 @@ def backend(request, tmp_path) -> tuple[str, str]:
     return "redis", url
 
 
+def _today_and_tomorrow() -> tuple[str, str]:
+    """Days that have not ended: Redis keys expire at their day's end, so a fixed past date would vanish."""
+    now = datetime.now(timezone.utc)
+    return utc_day(now), utc_day(now + timedelta(days=1))
+
+
 def test_store_counts_per_token_and_day(backend):
     store = make_store(*backend)
     a, b = token_id(TOKEN_A), token_id(TOKEN_B)
-    assert store.used(a, "2026-11-22") == 0
-    assert store.add(a, "2026-11-22", 1) == 1
-    assert store.add(a, "2026-11-22", 3) == 4
-    assert store.add(b, "2026-11-22", 2) == 2
-    assert store.add(a, "2026-11-23", 5) == 5
-    assert (store.used(a, "2026-11-22"), store.used(b, "2026-11-22"), store.used(a, "2026-11-23")) == (4, 2, 5)
+    today, tomorrow = _today_and_tomorrow()
+    assert store.used(a, today) == 0
+    assert store.add(a, today, 1) == 1
+    assert store.add(a, today, 3) == 4
+    assert store.add(b, today, 2) == 2
+    assert store.add(a, tomorrow, 5) == 5
+    assert (store.used(a, today), store.used(b, today), store.used(a, tomorrow)) == (4, 2, 5)
 
 
 def test_store_counts_survive_a_new_instance(backend):
@@ -306,24 +313,25 @@ def test_store_counts_survive_a_new_instance(backend):
     assert make_store(*backend).used(token_id(TOKEN_A), utc_day()) == 7
 
 
-def _add_many(backend: str, where: str, token: str, times: int, start: Any) -> None:
+def _add_many(backend: str, where: str, token: str, day: str, times: int, start: Any) -> None:
     store = make_store(backend, where)
     start.wait(timeout=120)
     for _ in range(times):
-        store.add(token, "2026-11-22", 1)
+        store.add(token, day, 1)
 
 
 def test_concurrent_increments_from_processes_are_not_lost(backend):
     make_store(*backend)  # the schema exists before the race
     ctx = multiprocessing.get_context("spawn")
     start = ctx.Barrier(4)
-    procs = [ctx.Process(target=_add_many, args=(*backend, token_id(TOKEN_A), 50, start)) for _ in range(4)]
+    day = _today_and_tomorrow()[1]  # a day that cannot end while the processes run
+    procs = [ctx.Process(target=_add_many, args=(*backend, token_id(TOKEN_A), day, 50, start)) for _ in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(timeout=180)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    assert make_store(*backend).used(token_id(TOKEN_A), "2026-11-22") == 200
+    assert make_store(*backend).used(token_id(TOKEN_A), day) == 200
 
 
 def test_redis_counts_expire_at_utc_midnight(redis_url):
