@@ -58,8 +58,8 @@ ocrserve's install brought.
 Method.  Before each server starts, the bench waits (at most 60 s) until the machine's CPU has
 been under 20% busy for a second, so that the previous server's teardown (rapidocr_api frees
 5-6 GB after c16) does not land in the next one's startup.  Startup = seconds from process
-launch to the first 200 answer to a POST /ocr of screenshot.png (polled every 0.25 s).  Then one untimed warm-up round (each image once, in turn;
-its line counts are printed as a sanity check).  Then per concurrency level C: C client
+launch to the first 200 answer to a POST /ocr of screenshot.png (polled every 0.25 s).  Then one
+untimed warm-up round (each image once, in turn; its line counts are printed as a sanity check).  Then per concurrency level C: C client
 coroutines (httpx.AsyncClient, one connection each, 300 s per request) take request numbers from
 a shared counter until `--requests` were started or `--max-seconds` have passed; in-flight requests
 are awaited.  images/s = successful requests / wall time of the level; latency percentiles are over

@@ -342,6 +342,14 @@ def test_redis_counts_expire_at_utc_midnight(redis_url):
     assert not any(TOKEN_A.encode() in key for key in store.client.keys("*"))
 
 
+def test_a_count_for_an_ended_day_is_kept_not_dropped_by_its_own_expiry(backend):
+    # a request counted just after midnight for the day that just ended: Redis must not expire it at once
+    store = make_store(*backend)
+    assert store.add(token_id(TOKEN_A), "2026-01-01", 2) == 2
+    assert store.add(token_id(TOKEN_A), "2026-01-01", 3) == 5
+    assert store.used(token_id(TOKEN_A), "2026-01-01") == 5
+
+
 def test_store_failures_are_quota_unavailable(tmp_path):
     with pytest.raises(QuotaUnavailable):
         RedisQuotaStore(f"redis://127.0.0.1:{free_port()}/0", timeout_s=1).used("x", utc_day())

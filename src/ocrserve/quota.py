@@ -36,6 +36,18 @@ def day_end(day: str) -> datetime:
     return datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), tzinfo=timezone.utc)
 
 
+# how long a count for a day that has already ended is kept: an increment that lands just after
+# midnight for the day that just ended must not be dropped by the very EXPIREAT that carries it
+ENDED_DAY_GRACE_S = 3600
+
+
+def expiry(day: str, now: datetime | None = None) -> int:
+    """Unix time a Redis count for `day` expires: the day's end, or a grace period for an ended day."""
+    now = now or datetime.now(timezone.utc)
+    end = day_end(day)
+    return int((end if end > now else now + timedelta(seconds=ENDED_DAY_GRACE_S)).timestamp())
+
+
 def seconds_until_utc_midnight(now: datetime | None = None) -> int:
     """Whole seconds (rounded up, at least 1) until the quota resets: the 429's Retry-After."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
@@ -107,7 +119,7 @@ class SQLiteQuotaStore:
 class RedisQuotaStore:
     """Counts in Redis, for replicas on several machines: one key per (day, token id).
 
-    `INCRBY` and `EXPIREAT` (the day's end) go in one MULTI/EXEC transaction, so the increment
+    `INCRBY` and `EXPIREAT` (the day's end; `expiry` for a day already ended) go in one MULTI/EXEC transaction, so the increment
     is atomic and a key never outlives its day without an expiry.  The URL is parsed at startup
     (a malformed one is a ConfigError); the server is first contacted by a request, and while it
     cannot be reached requests get 503 (QuotaUnavailable).
@@ -140,7 +152,7 @@ class RedisQuotaStore:
         try:
             with self.client.pipeline(transaction=True) as pipe:
                 pipe.incrby(key, pages)
-                pipe.expireat(key, int(day_end(day).timestamp()))
+                pipe.expireat(key, expiry(day))
                 total, _ = pipe.execute()
         except self._errors as exc:
             raise QuotaUnavailable(f"the quota store (Redis) cannot be reached: {exc}") from exc

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..errors import ModelCorrupt
+from ..models.registry import HALF
 from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
@@ -110,7 +111,7 @@ class TextRecognizer:
         self.decode = CTCDecoder(charset)
         self.image_height = image_height
         self.image_width = image_width
-        self.pixels = PixelNormalizer.divided((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))
+        self.pixels = PixelNormalizer.divided(HALF, HALF)
 
     def normalize(self, crop: np.ndarray, batch_width: int) -> tuple[np.ndarray, float]:
         """Resize to the model height keeping the ratio, pad right with zeros to `batch_width`."""
