@@ -119,8 +119,8 @@ class SQLiteQuotaStore:
 class RedisQuotaStore:
     """Counts in Redis, for replicas on several machines: one key per (day, token id).
 
-    `INCRBY` and `EXPIREAT` (the day's end; `expiry` for a day already ended) go in one MULTI/EXEC transaction, so the increment
-    is atomic and a key never outlives its day without an expiry.  The URL is parsed at startup
+    `INCRBY` and `EXPIREAT` (the day's end, or `expiry`'s grace for a day already ended) go in one
+    MULTI/EXEC transaction, so the increment is atomic and a key never lives without an expiry.  The URL is parsed at startup
     (a malformed one is a ConfigError); the server is first contacted by a request, and while it
     cannot be reached requests get 503 (QuotaUnavailable).
     """
