@@ -5,8 +5,10 @@ is a pure ASGI middleware rather than a FastAPI dependency because it must answe
 anything else happens: FastAPI reads and parses a route's body (a multipart upload of up to
 `OCR_MAX_FILE_SIZE`) before it runs the route's dependencies, and a stranger should not make
 us do that.  It also covers every path, `/docs` included, so `OCR_AUTH_OPEN_PATHS` means what
-it says.  Its 403 takes the contract's error shape from the path and content type
-(`errors.contract_of`), since no route has run yet to name its contract.
+it says: exact paths, except that an entry ending in `/*` opens every path below it
+(`/docs/assets/*`, the documentation pages' scripts), never a path with a `..` segment.  Its
+403 takes the contract's error shape from the path and content type (`errors.contract_of`),
+since no route has run yet to name its contract.
 
 Tokens are kept only as sha256 digests.  A presented token is hashed and compared with
 `hmac.compare_digest` against every configured digest, without stopping at a match, so the
@@ -108,6 +110,22 @@ def presented_token(authorization: bytes) -> bytes | None:
     return credential if scheme.lower() in SCHEMES and credential else None
 
 
+class OpenPaths:
+    """The paths served without a token: exact ones, and prefixes from entries ending in `/*`."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        entries = list(entries)
+        self.exact = frozenset(e for e in entries if not e.endswith("/*"))
+        self.prefixes = tuple(e[:-1] for e in entries if e.endswith("/*"))  # keeps the slash: "/docs/assets/"
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, str):
+            return False
+        if path in self.exact:
+            return True
+        return path.startswith(self.prefixes) and ".." not in path.split("/")
+
+
 class TokenAuth:
     """ASGI middleware: 403 unless the request is for an open path or carries a configured token.
 
@@ -118,7 +136,7 @@ class TokenAuth:
     def __init__(self, app: ASGIApp, tokens: TokenSet, open_paths: Iterable[str]) -> None:
         self.app = app
         self.tokens = tokens
-        self.open_paths = frozenset(open_paths)
+        self.open_paths = OpenPaths(open_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.open_paths:
