@@ -107,3 +107,76 @@ def test_seed_rapidocr_config_file_applies(monkeypatch, tmp_path):
     s = load_settings()
     assert s.text_score == 0.7 and s.rec_batch_size == 4 and s.box_thresh == 0.6
     assert s.det_model_path == tmp_path / "models" / "det.onnx"
+
+
+def test_config_files_are_fields_with_their_effective_values(monkeypatch, tmp_path):
+    rapid = tmp_path / "rapidocr.yaml"
+    rapid.write_text("Global:\n  text_score: 0.7\nRec:\n  rec_batch_num: 4\n", encoding="utf-8")
+    own = tmp_path / "ocr.yaml"
+    own.write_text(f"model: pp-ocrv6-tiny\nmodel_config_path: {rapid}\nconfig_file: /elsewhere.yaml\n",
+                   encoding="utf-8")
+    for name in ("OCR_CONFIG_FILE", "OCR_MODEL_CONFIG_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings().config_file is None and load_settings().model_config_path is None
+
+    monkeypatch.setenv("OCR_CONFIG_FILE", str(own))  # only through the environment
+    s = load_settings()
+    shown = s.public_dict()
+    assert shown["config_file"] == str(own) and s.model == "pp-ocrv6-tiny"
+    # the RapidOCR file named in our YAML applies, and is what the field shows
+    assert shown["model_config_path"] == str(rapid) and s.text_score == 0.7 and s.rec_batch_size == 4
+
+    other = tmp_path / "other-rapidocr.yaml"
+    other.write_text("Global:\n  text_score: 0.3\n", encoding="utf-8")
+    monkeypatch.setenv("OCR_MODEL_CONFIG_PATH", str(other))  # the environment beats the YAML
+    s = load_settings()
+    assert s.model_config_path == other and s.text_score == 0.3 and s.rec_batch_size == 6
+    s = load_settings(model_config_path=rapid)  # and a keyword beats both
+    assert s.model_config_path == rapid and s.text_score == 0.7
+
+    monkeypatch.delenv("OCR_CONFIG_FILE")
+    monkeypatch.delenv("OCR_MODEL_CONFIG_PATH")
+    s = load_settings(config_file=own)  # a keyword names the file too
+    assert s.config_file == own and s.model == "pp-ocrv6-tiny" and s.text_score == 0.7
+    monkeypatch.setenv("OCR_CONFIG_FILE", "")
+    assert load_settings().config_file is None
+
+
+def test_dead_det_batch_size_only_warns(monkeypatch, caplog):
+    assert "det_batch_size" not in load_settings().public_dict()
+    monkeypatch.setenv("OCR_DET_BATCH_SIZE", "1")  # what happens anyway: quiet
+    with caplog.at_level("WARNING", logger="ocrserve"):
+        load_settings()
+    assert not [r for r in caplog.records if "DET_BATCH_SIZE" in r.getMessage()]
+    monkeypatch.setenv("OCR_DET_BATCH_SIZE", "8")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="ocrserve"):
+        s = load_settings()
+    warned = [r for r in caplog.records if "OCR_DET_BATCH_SIZE" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].levelname == "WARNING"
+    assert "no effect" in warned[0].getMessage() and "OCR_DET_CONCURRENCY" in warned[0].getMessage()
+    assert s.det_concurrency == 1
+
+
+def test_visualize_unset_means_each_contracts_default(monkeypatch):
+    monkeypatch.delenv("OCR_VISUALIZE", raising=False)
+    assert load_settings().visualize is None
+    monkeypatch.setenv("OCR_VISUALIZE", "false")
+    assert load_settings().visualize is False
+
+
+def test_cors_origins_and_open_paths(monkeypatch):
+    monkeypatch.delenv("OCR_CORS_ORIGINS", raising=False)
+    s = load_settings()
+    assert s.cors_origins == []
+    assert {"/live", "/redoc", "/docs/assets/*", "/docs", "/health"} <= set(s.auth_open_paths)
+    monkeypatch.setenv("OCR_CORS_ORIGINS", " https://app.example/, http://localhost:3000 ")
+    assert load_settings().cors_origins == ["https://app.example", "http://localhost:3000"]
+    monkeypatch.setenv("OCR_CORS_ORIGINS", "*")
+    assert load_settings().cors_origins == ["*"]
+    monkeypatch.setenv("OCR_CORS_ORIGINS", "app.example")
+    with pytest.raises(ConfigError, match="cors_origins"):
+        load_settings()
+    monkeypatch.setenv("OCR_CORS_ORIGINS", "https://app.example/path")
+    with pytest.raises(ConfigError, match="cors_origins"):
+        load_settings()

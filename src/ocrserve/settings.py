@@ -7,6 +7,7 @@ reads ``os.environ``.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,6 +23,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 
+log = logging.getLogger("ocrserve.settings")
 ProviderName = Literal["cpu", "cuda", "tensorrt", "rocm", "openvino", "directml"]
 
 
@@ -37,10 +39,24 @@ def default_quota_db() -> Path:
     return Path(base) / "ocrserve" / "quota.sqlite3"
 
 
-def _read_yaml_mapping(variable: str) -> tuple[Path | None, dict[str, Any]]:
-    """The mapping in the YAML file that environment `variable` names, or ({}, None) if unset."""
-    path = os.environ.get(variable)
-    if not path:
+def _env(name: str) -> str | None:
+    """Environment variable `name`, matched case-insensitively as the settings' env source does."""
+    value = os.environ.get(name)
+    if value is None:
+        wanted = name.lower()
+        value = next((v for k, v in os.environ.items() if k.lower() == wanted), None)
+    return value
+
+
+FROM_ENV: Any = object()  # "the file that the environment variable names"
+
+
+def _read_yaml_mapping(variable: str, path: Any = FROM_ENV) -> tuple[Path | None, dict[str, Any]]:
+    """The mapping in the YAML file `path` (by default the one environment `variable` names), or
+    (None, {}) when there is none.  `variable` also names the file in error messages."""
+    if path is FROM_ENV:
+        path = _env(variable)
+    if path is None or not str(path).strip():
         return None, {}
     try:
         loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
@@ -67,9 +83,11 @@ class _MappingSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-def yaml_settings() -> dict[str, Any]:
-    """``OCR_CONFIG_FILE``: a YAML mapping of our own field names."""
-    return _read_yaml_mapping("OCR_CONFIG_FILE")[1]
+def yaml_settings(path: Any = FROM_ENV) -> dict[str, Any]:
+    """``OCR_CONFIG_FILE`` (or `path`): a YAML mapping of our own field names.  A `config_file` key
+    in it is dropped: the file cannot name another file in its place."""
+    data = _read_yaml_mapping("OCR_CONFIG_FILE", path)[1]
+    return {k: v for k, v in data.items() if k != "config_file"}
 
 
 # RapidOCR config.yaml key -> our field (the seed service pointed OCR_MODEL_CONFIG_PATH at one)
@@ -88,9 +106,10 @@ RAPIDOCR_KEYS = {
 }
 
 
-def rapidocr_config_settings() -> dict[str, Any]:
-    """``OCR_MODEL_CONFIG_PATH``: a RapidOCR config.yaml; relative model paths are relative to it."""
-    path, data = _read_yaml_mapping("OCR_MODEL_CONFIG_PATH")
+def rapidocr_config_settings(path: Any = FROM_ENV) -> dict[str, Any]:
+    """``OCR_MODEL_CONFIG_PATH`` (or `path`): a RapidOCR config.yaml; relative model paths are relative
+    to it."""
+    path, data = _read_yaml_mapping("OCR_MODEL_CONFIG_PATH", path)
     out: dict[str, Any] = {}
     for (section, key), field in RAPIDOCR_KEYS.items():
         value = (data.get(section) or {}).get(key)
@@ -109,10 +128,17 @@ class Settings(BaseSettings):
         env_prefix="OCR_", extra="ignore", populate_by_name=True, frozen=True
     )
 
-    # --- models -------------------------------------------------------------------------
-    model_config_path: Path | None = Field(
-        None, description="A RapidOCR config.yaml (seed service): its model paths and thresholds apply."
+    # --- configuration files ------------------------------------------------------------------
+    config_file: Path | None = Field(
+        None, description="YAML file of these settings by their field names (below the environment and "
+        "keyword arguments in precedence)."
     )
+    model_config_path: Path | None = Field(
+        None, description="A RapidOCR config.yaml (seed service): its model paths and thresholds apply, below "
+        "everything else (may itself be named in the config_file YAML)."
+    )
+
+    # --- models -------------------------------------------------------------------------
     model: str = Field("pp-ocrv6-small", description="Model set name from `ocrserve models list`.")
     model_dir: Path = Field(
         default_factory=default_model_dir,
@@ -202,7 +228,6 @@ class Settings(BaseSettings):
     use_textline_orientation: bool = Field(True, description="Classify each line as 0 or 180 degrees.")
     cls_batch_size: int = Field(6, ge=1, le=256, description="Text-line classifier batch size.")
     rec_batch_size: int = Field(6, ge=1, le=256, description="Recognition batch size.")
-    det_batch_size: int = Field(1, ge=1, le=64, description="Detection batch size.")
     det_concurrency: int = Field(
         1, ge=1, le=64, description="Pages detected at once per process (each detection already uses every core; "
         "more at once adds their working sets to peak memory). Raise it for GPU providers."
@@ -229,6 +254,9 @@ class Settings(BaseSettings):
     )
 
     # --- HTTP service ------------------------------------------------------------------------
+    environment: str = Field(
+        "production", description="The deployment's name, reported by /health (the seed service's `environment`)."
+    )
     host: str = Field("0.0.0.0", description="Address `ocrserve serve` binds.")
     port: int = Field(7861, ge=1, le=65535, description="Port `ocrserve serve` binds.")
     workers: int = Field(
@@ -241,7 +269,10 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds SIGTERM waits for in-flight requests before cancelling them."
     )
-    visualize: bool = Field(False, description="Return result images when a request does not say.")
+    visualize: bool | None = Field(
+        None, description="Return result images when a request does not say (unset: each contract's original "
+        "default: PaddleX returns them, others have none)."
+    )
     max_queue: int = Field(64, ge=1, description="Requests admitted at once; more get 503 + Retry-After.")
     request_timeout: float = Field(
         120.0, ge=0, description="Seconds a request may take before 504 (0 = no deadline)."
@@ -279,9 +310,10 @@ class Settings(BaseSettings):
         None, description="File of API tokens, one a line (blank lines and # comments ignored); read at startup."
     )
     auth_open_paths: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["/", "/health", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
-                                 "/openapi.json"],
-        description="Paths served without a token when auth is on (exact paths, comma-separated).",
+        default_factory=lambda: ["/", "/health", "/live", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
+                                 "/docs/assets/*", "/redoc", "/openapi.json"],
+        description="Paths served without a token when auth is on (comma-separated; exact paths, except that "
+        "one ending in `/*` opens every path below it, e.g. `/docs/assets/*`).",
     )
     daily_page_limit: int = Field(
         0, ge=0, description="Pages (images or PDF pages) each token may OCR per UTC day (0 = no quota)."
@@ -291,13 +323,21 @@ class Settings(BaseSettings):
         description="SQLite file holding the quota counts (shared by the processes of one machine).",
     )
 
+    # --- browsers ------------------------------------------------------------------------------
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins whose pages may call the API from a browser (CORS; comma-separated, e.g. "
+        "`https://app.example,http://localhost:3000`, or `*` for any, then without credentials); "
+        "empty: no CORS headers at all.",
+    )
+
     # --- secrets (masked by `ocrserve config`) ----------------------------------------------
     api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
     quota_redis_url: SecretStr | None = Field(
         None, description="Redis URL for quota counts shared by several machines (instead of quota_db)."
     )
 
-    @field_validator("providers", "url_allowlist", "auth_open_paths", mode="before")
+    @field_validator("providers", "url_allowlist", "auth_open_paths", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: Any) -> Any:
         """Comma-separated strings (the natural form in an environment variable) become lists."""
@@ -306,6 +346,28 @@ class Settings(BaseSettings):
         if info.field_name == "providers" and isinstance(value, list):
             value = [str(p).lower() for p in value]
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        """Each origin as browsers send it in `Origin`: scheme://host[:port], no path (a trailing
+        slash is dropped, since an origin never has one), or `*` alone."""
+        out: list[str] = []
+        for raw in value:
+            origin = raw.strip().rstrip("/")
+            if origin == "*":
+                return ["*"]
+            scheme, sep, rest = origin.partition("://")
+            if not sep or not scheme or not rest or "/" in rest:
+                raise ValueError(f"CORS origin {raw!r} is not `*` or scheme://host[:port]")
+            out.append(origin)
+        return out
+
+    @field_validator("config_file", "model_config_path", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: Any) -> Any:
+        """`OCR_CONFIG_FILE=` (empty) means no file, as it does when the file is read."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("max_file_size", mode="before")
     @classmethod
@@ -328,8 +390,16 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, _MappingSource(settings_cls, yaml_settings()),
-                _MappingSource(settings_cls, rapidocr_config_settings()))
+        # the two files are read from where the settings name them: a keyword argument, else the
+        # environment, and (for the RapidOCR file) else the config_file YAML, so that what
+        # `ocrserve config` shows for config_file / model_config_path is the file that applied
+        given = getattr(init_settings, "init_kwargs", {})
+        own = yaml_settings(given.get("config_file", FROM_ENV))
+        rapidocr_file = given.get("model_config_path", FROM_ENV)
+        if rapidocr_file is FROM_ENV and _env("OCR_MODEL_CONFIG_PATH") is None:
+            rapidocr_file = own.get("model_config_path")
+        return (init_settings, env_settings, _MappingSource(settings_cls, own),
+                _MappingSource(settings_cls, rapidocr_config_settings(rapidocr_file)))
 
     def effective_providers(self) -> list[str]:
         """Providers after applying the seed service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
@@ -355,8 +425,25 @@ class Settings(BaseSettings):
         return out
 
 
+# variables that users of earlier versions have set but that no longer do anything: name -> why
+# (the value that is what happens anyway, so is not worth a warning; what to use instead)
+DEAD_VARIABLES = {
+    "OCR_DET_BATCH_SIZE": ("1", "detection runs one page at a time; OCR_DET_CONCURRENCY sets how many pages "
+                                "are detected at once"),
+}
+
+
+def warn_dead_variables() -> None:
+    """One WARNING per variable of DEAD_VARIABLES set in the environment to a value that would matter."""
+    for name, (harmless, why) in DEAD_VARIABLES.items():
+        value = _env(name)
+        if value is not None and value.strip() != harmless:
+            log.warning("%s=%s has no effect: %s", name, value, why)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from YAML, environment and explicit overrides (highest wins)."""
+    warn_dead_variables()
     try:
         return Settings(**overrides)
     except ConfigError:
