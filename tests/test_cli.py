@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+from unittest import mock
 
 import cv2
+import pytest
 
+import ocrserve.serve
+from ocrserve import load_settings
 from ocrserve.cli import main
+from ocrserve.serve import env_name, worker_environment
 
 SIGN = "scenes/s01_sign_zh_en.png"
 
@@ -87,3 +93,61 @@ def test_console_script_runs_as_a_process(samples_dir):
     assert json.loads(proc.stdout)[0]["prunedResult"]["rec_texts"][0] == "复制文件和目录"
     helped = subprocess.run([sys.executable, "-m", "ocrserve", "predict", "--help"], capture_output=True, text=True)
     assert "--save-path" in helped.stdout
+
+
+# --- serve: what reaches the worker processes (no server is started: uvicorn.run is faked) ---
+@pytest.fixture
+def fake_uvicorn(monkeypatch):
+    """uvicorn.run replaced by a recorder that also builds the settings as a worker process would
+    (from the environment at that moment); signal handlers left alone."""
+    import uvicorn
+
+    calls: list[dict] = []
+
+    def run(app, **kwargs):
+        calls.append({"app": app, "kwargs": kwargs, "worker_settings": load_settings()})
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(ocrserve.serve.signal, "signal", lambda *args: None)
+    with mock.patch.dict(os.environ):  # whatever serve exports is undone after the test
+        yield calls
+
+
+def test_serve_workers_get_the_command_lines_model(fake_uvicorn, monkeypatch):
+    monkeypatch.setenv("OCR_MODEL", "pp-ocrv6-tiny")
+    monkeypatch.setenv("OCR_WORK_COUNT", "5")
+    assert main(["serve", "--workers", "3", "--model", "pp-ocrv4-mobile", "--port", "7999"]) == 0
+    (call,) = fake_uvicorn
+    assert call["app"] == "ocrserve.api.app:create_app" and call["kwargs"]["factory"] is True
+    assert call["kwargs"]["workers"] == 3 and call["kwargs"]["port"] == 7999
+    worker = call["worker_settings"]
+    assert worker.model == "pp-ocrv4-mobile" and worker.workers == 3 and worker.port == 7999
+
+
+def test_serve_workers_without_options_keep_the_environment(fake_uvicorn, monkeypatch):
+    monkeypatch.setenv("OCR_MODEL", "pp-ocrv6-tiny")
+    monkeypatch.setenv("OCR_WORKERS", "2")
+    assert main(["serve"]) == 0
+    (call,) = fake_uvicorn
+    assert call["kwargs"]["workers"] == 2 and call["worker_settings"].model == "pp-ocrv6-tiny"
+
+
+def test_serve_one_worker_builds_the_app_from_the_command_line(fake_uvicorn, monkeypatch):
+    monkeypatch.setenv("OCR_MODEL", "pp-ocrv6-tiny")
+    assert main(["serve", "--model", "pp-ocrv4-mobile"]) == 0
+    (call,) = fake_uvicorn
+    assert call["app"].state.settings.model == "pp-ocrv4-mobile"  # the app object, engine not loaded
+
+
+def test_worker_environment_round_trips_through_the_settings(monkeypatch):
+    settings = load_settings(model="pp-ocrv4-mobile", workers=4, providers=["cuda", "cpu"], use_gpu=True,
+                             det_model_path="/m/det.onnx", max_file_size="1MB")
+    env = worker_environment(settings, ["model", "workers", "providers", "use_gpu", "det_model_path",
+                                        "max_file_size", "text_score"])
+    assert env == {"OCR_MODEL": "pp-ocrv4-mobile", "OCR_WORKERS": "4", "OCR_PROVIDERS": "cuda,cpu",
+                   "OCR_USE_GPU": "true", "OCR_DET_MODEL_PATH": "/m/det.onnx", "OCR_MAX_FILE_SIZE": "1048576"}
+    assert env_name("workers") == "OCR_WORKERS" and env_name("model") == "OCR_MODEL"
+    with mock.patch.dict(os.environ, {"OCR_MODEL": "pp-ocrv6-tiny", **env}):
+        again = load_settings()
+    for field in ("model", "workers", "providers", "use_gpu", "det_model_path", "max_file_size"):
+        assert getattr(again, field) == getattr(settings, field), field

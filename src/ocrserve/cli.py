@@ -177,21 +177,25 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .settings import load_settings
 
-    settings = load_settings(**settings_overrides(args))
+    overrides = settings_overrides(args)
+    settings = load_settings(**overrides)
+    log_level = "debug" if args.verbose else "info"
     if args.ray:
         from .serve import serve_ray
 
-        serve_ray(settings, host=args.host, port=args.port, log_level="debug" if args.verbose else "info")
+        serve_ray(settings, log_level=log_level)
         return 0
     from .serve import serve
 
-    serve(settings, host=args.host, port=args.port, workers=args.workers,
-          log_level="debug" if args.verbose else "info")
+    # several workers build their settings from the environment: `overrides` says what to export
+    serve(settings, log_level=log_level, overrides=overrides)
     return 0
 
 
 def settings_overrides(args: argparse.Namespace) -> dict:
-    return {"model": args.model} if getattr(args, "model", None) else {}
+    """The settings given as options (`--model`, and serve's `--host`, `--port`, `--workers`)."""
+    names = ("model", "host", "port", "workers")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, "")}
 
 
 # --- parser ----------------------------------------------------------------------------------

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import AliasChoices, SecretStr
 
 from .settings import Settings
 
@@ -11,6 +16,40 @@ from .settings import Settings
 def _configure_logging(log_level: str) -> None:
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def env_name(field: str) -> str:
+    """The OCR_* variable that sets `field`: its first OCR_ alias (`workers` -> OCR_WORKERS), else
+    OCR_<FIELD>."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        for choice in alias.choices:
+            if isinstance(choice, str) and choice.upper().startswith("OCR_"):
+                return choice
+    return f"OCR_{field.upper()}"
+
+
+def env_value(value: Any) -> str:
+    """A settings value as the environment source reads it back (lists comma-separated)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)  # numbers, strings, paths
+
+
+def worker_environment(settings: Settings, fields: Iterable[str]) -> dict[str, str]:
+    """OCR_* variables that give a worker process, which builds its own settings from the
+    environment, `settings`' values of `fields` (the ones set on the command line).  Each wins
+    over the same variable already in the environment, as the command line does over it."""
+    out: dict[str, str] = {}
+    for field in fields:
+        value = getattr(settings, field)
+        if value is not None:
+            out[env_name(field)] = env_value(value)
+    return out
 
 
 def serve_ray(settings: Settings, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
@@ -26,15 +65,14 @@ def serve_ray(settings: Settings, host: str | None = None, port: int | None = No
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None,
-          log_level: str = "info") -> None:
+          log_level: str = "info", overrides: Iterable[str] = ()) -> None:
     """Run the HTTP service in the foreground until SIGTERM/SIGINT.
 
     With one worker the app is built here from `settings` (so overrides from the command line
     apply); with several, each uvicorn worker process builds its own from the environment, which
-    is why command-line values are exported as OCR_* variables first.
+    is why the model, the worker count and the `overrides` (names of settings given on the
+    command line) are exported as OCR_* variables first, replacing any already set.
     """
-    import os
-
     import uvicorn
 
     host = host or settings.host
@@ -51,6 +89,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                     timeout_graceful_shutdown=settings.shutdown_grace)
         return
-    os.environ.setdefault("OCR_MODEL", settings.model)
+    os.environ.update(worker_environment(settings, dict.fromkeys(["model", *overrides])))
+    os.environ[env_name("workers")] = str(workers)
     uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace)
