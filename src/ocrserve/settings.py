@@ -254,9 +254,6 @@ class Settings(BaseSettings):
     )
 
     # --- HTTP service ------------------------------------------------------------------------
-    environment: str = Field(
-        "production", description="The deployment's name, reported by /health (the seed service's `environment`)."
-    )
     host: str = Field("0.0.0.0", description="Address `ocrserve serve` binds.")
     port: int = Field(7861, ge=1, le=65535, description="Port `ocrserve serve` binds.")
     workers: int = Field(
