@@ -100,6 +100,30 @@ def test_docs_assets_and_redirect_page(tmp_path):
     assert not {"/docs", "/redoc", "/docs/oauth2-redirect"} & paths and "/" in paths
 
 
+def test_every_schema_reference_resolves(tmp_path):
+    """ReDoc renders nothing but "Something went wrong" for a spec with a dangling $ref."""
+    spec = client_for(tmp_path).get("/openapi.json").json()
+
+    def refs(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                yield node["$ref"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    dangling = []
+    for ref in set(refs(spec)):
+        node = spec
+        for part in ref.removeprefix("#/").split("/"):
+            node = node.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(node, dict) else None
+        if node is None:
+            dangling.append(ref)
+    assert not dangling, dangling
+
+
 def test_docs_follow_the_root_path(tmp_path):
     app = create_app(load_settings(model="pp-ocrv6-tiny", model_dir=tmp_path / "models"))
     client = TestClient(app, root_path="/ocr")
