@@ -238,10 +238,16 @@ def test_docs_and_assets_open_when_auth_is_on(tmp_path):
     assert client.post("/v1/ocr", json={"image": "aGVsbG8="}).status_code == 403
     closed = client_for(tmp_path, api_tokens=TOKEN, auth_open_paths="/health")
     assert closed.get("/docs/assets/swagger-ui.css").status_code == 403
+    assert closed.get("/docs").status_code == 403
+    only_docs = client_for(tmp_path, api_tokens=TOKEN, auth_open_paths="/docs,/openapi.json")
+    assert only_docs.get("/docs/assets/swagger-ui-bundle.js").status_code == 200  # else a blank page
+    assert only_docs.get("/redoc").status_code == 403
 
 
 def test_open_path_prefixes():
-    paths = OpenPaths(["/docs", "/docs/assets/*"])
-    assert "/docs" in paths and "/docs/assets/swagger-ui.css" in paths and "/docs/assets/a/b.js" in paths
-    for path in ("/docs/", "/docs/assets", "/docs/assetsX/a.js", "/docs/assets/../v1/ocr", "/v1/ocr", "/docsx"):
+    paths = OpenPaths(["/health", "/files/*"])
+    assert "/health" in paths and "/files/a.js" in paths and "/files/a/b.js" in paths
+    for path in ("/health/", "/files", "/filesX/a.js", "/files/../v1/ocr", "/files/a/../../v1/ocr", "/v1/ocr",
+                 "/docs/assets/swagger-ui.css"):
         assert path not in paths, path
+    assert "/docs/assets/swagger-ui.css" in OpenPaths(["/redoc"])  # an open docs page opens its assets

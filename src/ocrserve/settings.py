@@ -310,7 +310,8 @@ class Settings(BaseSettings):
         default_factory=lambda: ["/", "/health", "/live", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
                                  "/docs/assets/*", "/redoc", "/openapi.json"],
         description="Paths served without a token when auth is on (comma-separated; exact paths, except that "
-        "one ending in `/*` opens every path below it, e.g. `/docs/assets/*`).",
+        "one ending in `/*` opens every path below it, e.g. `/docs/assets/*`, which an open `/docs` or "
+        "`/redoc` also opens).",
     )
     daily_page_limit: int = Field(
         0, ge=0, description="Pages (images or PDF pages) each token may OCR per UTC day (0 = no quota)."

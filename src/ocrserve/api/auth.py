@@ -6,7 +6,8 @@ anything else happens: FastAPI reads and parses a route's body (a multipart uplo
 `OCR_MAX_FILE_SIZE`) before it runs the route's dependencies, and a stranger should not make
 us do that.  It also covers every path, `/docs` included, so `OCR_AUTH_OPEN_PATHS` means what
 it says: exact paths, except that an entry ending in `/*` opens every path below it
-(`/docs/assets/*`, the documentation pages' scripts), never a path with a `..` segment.  Its
+(`/docs/assets/*`, the documentation pages' scripts), never a path with a `..` segment; and
+where `/docs` or `/redoc` is open, so are those scripts, or the open page would be blank.  Its
 403 takes the contract's error shape from the path and content type (`errors.contract_of`),
 since no route has run yet to name its contract.
 
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ConfigError, Forbidden
 from ..settings import Settings
+from .browser import ASSETS_URL, DOCS_URL, REDOC_URL
 from .errors import ocrserve_error_response
 
 log = logging.getLogger("ocrserve.api.auth")
@@ -111,10 +113,13 @@ def presented_token(authorization: bytes) -> bytes | None:
 
 
 class OpenPaths:
-    """The paths served without a token: exact ones, and prefixes from entries ending in `/*`."""
+    """The paths served without a token: exact ones, and prefixes from entries ending in `/*`;
+    an open documentation page opens its assets too."""
 
     def __init__(self, entries: Iterable[str]) -> None:
         entries = list(entries)
+        if {DOCS_URL, REDOC_URL} & set(entries):
+            entries.append(f"{ASSETS_URL}/*")
         self.exact = frozenset(e for e in entries if not e.endswith("/*"))
         self.prefixes = tuple(e[:-1] for e in entries if e.endswith("/*"))  # keeps the slash: "/docs/assets/"
 
