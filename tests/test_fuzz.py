@@ -33,7 +33,8 @@ from hypothesis import HealthCheck, Phase, settings
 from PIL import Image
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
-from test_api_server import start_server
+
+from _support.server import start_server
 
 MAX_EXAMPLES = 15
 OPERATION_BUDGET_S = 15.0  # per operation and media type; later cases are not sent (~2-3 min in all)

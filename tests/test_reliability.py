@@ -21,7 +21,9 @@ import httpx
 import pypdf
 import pytest
 from PIL import Image
-from test_api_server import b64, free_port, post, start_server
+from test_api_server import b64, post
+
+from _support.server import free_port, start_server
 
 
 def png_bytes(size: tuple[int, int]) -> bytes:

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
+from test_batcher import _FakeRecognizer
 
+from _support.server import start_server
 from ocrserve.engine.batcher import recognize_together
 from ocrserve.errors import InferenceError, ModelCorrupt
 from ocrserve.scale import RemoteFailure, to_wire
-from test_api_server import start_server
-from test_batcher import _FakeRecognizer
 
 RAY_ENV = {
     "OCR_RAY_OBJECT_STORE_MEMORY": str(200 * 1024 * 1024),

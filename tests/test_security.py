@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
-from test_api_server import free_port
 
+from _support.server import free_port
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.errors import ConfigError, QuotaUnavailable

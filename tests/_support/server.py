@@ -1,0 +1,46 @@
+"""A real `ocrserve serve` subprocess on a free loopback port, for the end-to-end test modules."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[str, ...] = (),
+                 ready_timeout: float = 120):
+    """`ocrserve serve` on a free loopback port; yields its base URL once /ready says so."""
+    port = free_port()
+    env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", **extra_env)
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),
+                                 *extra_args], env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready: " + log.read_text()
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0, log.read_text()
