@@ -66,7 +66,7 @@ if cfg.pop("mem_pattern", False):  # a study row only: no setting turns the plan
     import ocrserve.engine.runtime as runtime
     runtime.use_shared_arena = use_with_pattern
 from ocrserve.engine.arena import IDLE_RELEASE
-from ocrserve.engine.pipeline import Pipeline
+from ocrserve.engine import build_pipeline
 from ocrserve.memory import set_mmap_threshold
 from ocrserve.settings import load_settings
 opts = json.loads(sys.argv[2])
@@ -74,7 +74,7 @@ settings = load_settings(**{"model": opts["model"], "arena_idle_release_s": opts
 set_mmap_threshold(settings.malloc_mmap_threshold)
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
-pipeline = Pipeline(settings, batch_across_calls=True)
+pipeline = build_pipeline(settings, batch_across_calls=True)
 pipeline.warm_up()
 base = [cv2.imread(str(Path(opts["samples"]) / "bench" / f)) for f in opts["files"]]
 def page(i):

@@ -17,7 +17,7 @@ import numpy as np
 from _common import find_samples_dir, machine_header, machine_info, markdown_table
 
 from ocrserve import OCR
-from ocrserve.engine.orient import rotate_ccw
+from ocrserve.engine.geometry import rotate_ccw
 from ocrserve.evaluation import load_samples
 from ocrserve.inputs import load_input
 
@@ -37,7 +37,7 @@ def main() -> None:
         cells = [sample.name]
         for turn in (0, 90, 180, 270):
             image = rotate_ccw(upright, (360 - turn) % 360)  # content turned `turn` degrees clockwise
-            model_label = ocr.pipeline.classify_document(image)
+            model_label = ocr.pipeline.orientation.document_angle(image)
             result = ocr.pipeline.predict(image)
             ok = result.doc_angle == turn
             correct += ok

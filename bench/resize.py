@@ -44,7 +44,8 @@ from _common import find_samples_dir, load_average, machine_header, machine_info
 from accuracy import KINDS, Score, pct, score, summarise
 
 from ocrserve import OCR, OCROptions
-from ocrserve.engine.options import DET_PROFILES, EffectiveOptions, resolve
+from ocrserve.engine.config import DET_PROFILES, EngineConfig
+from ocrserve.engine.options import EffectiveOptions, resolve
 from ocrserve.errors import ModelMissing
 from ocrserve.evaluation import Sample, load_samples
 from ocrserve.inputs import Limits, load_input
@@ -79,6 +80,12 @@ def parse_policy(text: str) -> tuple[str, int]:
         raise SystemExit(f"--policies: {text!r} is not 'min N' or 'max N'") from None
 
 
+def fast_profile(ocr: OCR) -> EffectiveOptions:
+    """What `OCR_DET_PROFILE=fast` would resolve to on this engine, without loading it again."""
+    fast = EngineConfig.from_settings(ocr.settings.model_copy(update={"det_profile": "fast"}))
+    return resolve(None, fast, ocr.pipeline.models.model_set)
+
+
 def build_rows(models: list[str], policies: list[str], with_int8: bool) -> list[Row]:
     """Engines loaded once per model set (policies are per-call options, as a request would send)."""
     rows: list[Row] = []
@@ -95,9 +102,7 @@ def build_rows(models: list[str], policies: list[str], with_int8: bool) -> list[
             rows.append(Row(f"{name} · {kind} {side}", name, ocr, ocr.pipeline.resolve_options(options)))
         fast = DET_PROFILES["fast"]
         fast_label = f"fast profile ({fast.limit_type} {fast.limit_side_len})" if fast else "fast profile"
-        fast_settings = ocr.settings.model_copy(update={"det_profile": "fast"})
-        rows.append(Row(f"{name} · {fast_label}", name, ocr,
-                        resolve(None, fast_settings, ocr.pipeline.models.model_set)))
+        rows.append(Row(f"{name} · {fast_label}", name, ocr, fast_profile(ocr)))
         if with_int8:
             try:
                 int8 = OCR(model=f"{name}-int8", max_pdf_pages=0)
@@ -105,9 +110,7 @@ def build_rows(models: list[str], policies: list[str], with_int8: bool) -> list[
                 print(f"[bench] skipping {name}-int8: {exc}", file=sys.stderr)
                 continue
             rows.append(Row(f"{name}-int8 · default", name, int8, int8.pipeline.resolve_options(None)))
-            fast_int8 = int8.settings.model_copy(update={"det_profile": "fast"})
-            rows.append(Row(f"{name}-int8 · {fast_label}", name, int8,
-                            resolve(None, fast_int8, int8.pipeline.models.model_set)))
+            rows.append(Row(f"{name}-int8 · {fast_label}", name, int8, fast_profile(int8)))
     return rows
 
 

@@ -1,4 +1,5 @@
-"""Cross-request recognition batching: same texts as direct recognition, failures stay local."""
+"""Cross-request recognition batching: same texts as direct recognition, failures stay local,
+one observation per model call."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from ocrserve.engine import OCROptions
 from ocrserve.engine.batcher import RecognitionBatcher
-from ocrserve.engine.recognize import Recognition, crop_line
+from ocrserve.engine.recognize import Recognition, TextRecognizer, crop_line
 from ocrserve.errors import InferenceError
 from ocrserve.inputs import load_input
 
@@ -86,9 +88,9 @@ def test_detection_runs_at_most_det_concurrency_pages_at_once(slots, samples_dir
     import time
 
     from ocrserve import load_settings
-    from ocrserve.engine.pipeline import Pipeline
+    from ocrserve.engine import build_pipeline
 
-    pipeline = Pipeline(load_settings(model="pp-ocrv6-tiny", det_concurrency=slots), batch_across_calls=True)
+    pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", det_concurrency=slots), batch_across_calls=True)
     model, run = pipeline.detector.model, pipeline.detector.model.run
     lock, active, most = threading.Lock(), [0], [0]
 
@@ -113,3 +115,60 @@ def test_detection_runs_at_most_det_concurrency_pages_at_once(slots, samples_dir
     assert most[0] == slots
     assert all([ln.text for ln in r.lines] == [ln.text for ln in results[0].lines] for r in results)
     assert results[0].lines
+
+
+def _observed(recognizer: TextRecognizer, calls: list[tuple[int, int]]) -> TextRecognizer:
+    """The same model, telling `calls` of each batch it runs."""
+    return _with_observer(recognizer, lambda crops, width: calls.append((crops, width)))
+
+
+def _with_observer(recognizer: TextRecognizer, on_batch) -> TextRecognizer:
+    return TextRecognizer(recognizer.model, recognizer.decode.charset, recognizer.image_height,
+                          recognizer.image_width, on_batch=on_batch)
+
+
+def test_observer_sees_each_batch_of_a_direct_call(ocr_v4, crops_by_page):
+    calls: list[tuple[int, int]] = []
+    recognizer = _observed(ocr_v4.pipeline.recognizer, calls)
+    crops = crops_by_page[0]
+    recognizer(crops, 6)
+    assert calls == [(len(members), width) for members, width in recognizer.plan(crops, 6)]
+
+
+def test_observer_sees_merged_batches_once(ocr_v4, crops_by_page):
+    """Pages merged into one model call are one observation, not one per page."""
+    calls: list[tuple[int, int]] = []
+    batcher = RecognitionBatcher(_observed(ocr_v4.pipeline.recognizer, calls), batch_size=6, max_wait_ms=20)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda i: batcher(crops_by_page[i % 4]), range(16)))
+    finally:
+        batcher.close()
+    assert [crops for crops, _ in calls] == batcher.batch_sizes
+    assert sum(crops for crops, _ in calls) == sum(len(page) for page in crops_by_page) * 4
+    assert max(crops for crops, _ in calls) > 6  # some observations did span several pages
+    assert all(width >= 320 for _, width in calls)  # padded widths in pixels, at least the trained width
+
+
+def test_builder_hands_the_observer_to_recognition(samples_dir):
+    from ocrserve import load_settings
+    from ocrserve.engine import build_pipeline
+
+    calls: list[tuple[int, int]] = []
+    pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny"), batch_across_calls=True,
+                              on_batch=lambda crops, width: calls.append((crops, width)))
+    try:
+        result = pipeline.predict(load_input(samples_dir / "scenes/s01_sign_zh_en.png").pages[0],
+                                  OCROptions(use_textline_orientation=False))
+    finally:
+        pipeline.close()
+    assert sum(crops for crops, _ in calls) == len(result.detected_polygons) > 0
+
+
+def test_a_failing_observer_does_not_fail_recognition(ocr_v4, crops_by_page):
+    def broken(crops: int, width: int) -> None:
+        raise RuntimeError("metrics backend down")
+
+    recognizer = ocr_v4.pipeline.recognizer
+    observed = _with_observer(recognizer, broken)
+    assert [r.text for r in observed(crops_by_page[1], 6)] == [r.text for r in recognizer(crops_by_page[1], 6)]

@@ -9,7 +9,6 @@ from ocrserve.engine.detect import (
     DetParams,
     boxes_from_prob,
     order_clockwise,
-    pad_thin_image,
     reading_order,
     resize_shape,
     unclip,
@@ -92,9 +91,7 @@ def test_order_clockwise_and_reading_order():
     assert reading_order(boxes) == [2, 1, 0, 3]
 
 
-def test_pad_thin_image_only_pads_thin_images():
-    wide = np.zeros((20, 400, 3), dtype=np.uint8)
-    padded, top = pad_thin_image(wide)
-    assert top > 0 and padded.shape[0] == 20 + 2 * top
-    normal = np.zeros((300, 400, 3), dtype=np.uint8)
-    assert pad_thin_image(normal)[1] == 0
+def test_public_params_are_what_a_client_sees():
+    public = PARAMS.public()
+    assert list(public) == ["limit_side_len", "limit_type", "max_side_limit", "thresh", "box_thresh", "unclip_ratio"]
+    assert public["box_thresh"] == PARAMS.box_thresh

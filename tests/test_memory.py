@@ -51,11 +51,11 @@ import sys, time, cv2
 from ocrserve.memory import set_mmap_threshold
 set_mmap_threshold(1 << 20)
 from ocrserve.engine.arena import IDLE_RELEASE
-from ocrserve.engine.pipeline import Pipeline
+from ocrserve.engine import build_pipeline
 from ocrserve.settings import load_settings
 def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
 idle = float(sys.argv[2])
-pipeline = Pipeline(load_settings(model="pp-ocrv6-tiny", arena_idle_release_s=idle))
+pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", arena_idle_release_s=idle))
 pipeline.warm_up()
 time.sleep(idle + 1)
 base, releases = rss(), IDLE_RELEASE.releases
@@ -90,11 +90,11 @@ def test_shared_arena_reads_exactly_as_plain_mallocs(samples_dir):
     """Where buffers come from must not change a single reading."""
     import cv2
 
-    from ocrserve.engine.pipeline import Pipeline
+    from ocrserve.engine import build_pipeline
     from ocrserve.settings import load_settings
 
     page = cv2.imread(str(samples_dir / "scenes/s03_receipt_zh.jpg"))
-    results = [Pipeline(load_settings(model="pp-ocrv6-tiny", cpu_mem_arena=arena)).predict(page)
+    results = [build_pipeline(load_settings(model="pp-ocrv6-tiny", cpu_mem_arena=arena)).predict(page)
                for arena in (True, False)]
     assert [(ln.text, ln.score, ln.polygon) for ln in results[0].lines] == \
            [(ln.text, ln.score, ln.polygon) for ln in results[1].lines]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrserve.engine.orient import page_is_upside_down, rotate_ccw, unrotate_points
+from ocrserve.engine.geometry import rotate_ccw, unrotate_points
+from ocrserve.engine.orient import page_is_upside_down
 
 
 @pytest.mark.parametrize("angle", [0, 90, 180, 270])

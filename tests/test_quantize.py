@@ -19,8 +19,8 @@ import pytest
 
 from ocrserve import OCR, OCROptions, load_settings
 from ocrserve.cli import main
+from ocrserve.engine.config import DET_PROFILES
 from ocrserve.engine.detect import resize_shape
-from ocrserve.engine.options import DET_PROFILES
 from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import ModelStore, get_model_set, resolve_models

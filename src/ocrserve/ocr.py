@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import OCROptions, Pipeline
+from .engine import OCROptions, build_pipeline
 from .inputs import ImageLike, Limits, load_input
 from .result import OCRResult
 from .settings import Settings, load_settings
@@ -28,7 +28,7 @@ class OCR:
         if settings is not None and overrides:
             settings = settings.model_copy(update=overrides)
         self.settings = settings or load_settings(**overrides)
-        self.pipeline = Pipeline(self.settings)
+        self.pipeline = build_pipeline(self.settings)
         self.limits = Limits.from_settings(self.settings)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, **option_values: Any) -> list[OCRResult]:

@@ -32,8 +32,10 @@ from ray.serve.handle import DeploymentHandle
 
 from . import errors
 from .api.app import create_app
+from .engine import Pipeline, build_pipeline
 from .engine.batcher import Outcome, recognize_together
-from .engine.pipeline import Pipeline, load_recognizer, runtime_config
+from .engine.builder import load_recognizer
+from .engine.config import runtime_config
 from .engine.recognize import Recognition
 from .errors import InferenceError
 from .memory import set_mmap_threshold
@@ -140,7 +142,7 @@ class RayRecognition:
 
 def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> Callable[[Settings], Pipeline]:
     def build(settings: Settings) -> Pipeline:
-        return Pipeline(settings, remote_recognition=RayRecognition(recognition_handle()))
+        return build_pipeline(settings, remote_recognition=RayRecognition(recognition_handle()))
     return build
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..engine import OCROptions, Pipeline
+from ..engine import OCROptions, Pipeline, build_pipeline
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
 from ..inputs import Limits, LoadedInput, load_bytes
 from ..memory import set_mmap_threshold
@@ -67,7 +67,7 @@ PipelineFactory = Callable[[Settings], Pipeline]
 
 def local_pipeline(settings: Settings) -> Pipeline:
     """Every model in this process; concurrent pages share recognition batches unless told not to."""
-    return Pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0)
+    return build_pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0)
 
 
 @dataclass

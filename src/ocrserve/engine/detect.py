@@ -7,7 +7,8 @@ so that one detector serves many threads with different per-request thresholds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import cv2
 import numpy as np
@@ -18,6 +19,8 @@ from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
 MIN_BOX_SIDE = 3
+# a field set by the model set or the operator, not by the client: left out of what a result reports
+_INTERNAL = {"internal": True}
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,13 @@ class DetParams:
     thresh: float
     box_thresh: float
     unclip_ratio: float
-    max_candidates: int = 1000
-    use_dilation: bool = False
-    image_max_side: int = 0  # 0 = none; else shrink larger images to this before the rules
+    max_candidates: int = field(default=1000, metadata=_INTERNAL)
+    use_dilation: bool = field(default=False, metadata=_INTERNAL)
+    image_max_side: int = field(default=0, metadata=_INTERNAL)  # 0 = none; else shrink larger images to this first
+
+    def public(self) -> dict[str, Any]:
+        """The fields a client sees (PaddleX's `text_det_params`), in declaration order."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.metadata.get("internal")}
 
 
 def _round32(value: float) -> int:
@@ -197,16 +204,3 @@ class TextDetector:
         out = self.model.run(batch)
         return self.postprocess(out[0, 0], params, *img.shape[:2])
 
-
-def pad_thin_image(img: np.ndarray, min_height: int = 30, max_ratio: float = 8.0) -> tuple[np.ndarray, int]:
-    """Letterbox very short or very wide images top and bottom, as RapidOCR does, so DB sees context.
-
-    Returns the padded image and the top padding to subtract from box coordinates.
-    """
-    h, w = img.shape[:2]
-    if h > min_height and w / h <= max_ratio:
-        return img, 0
-    new_h = max(int(w / max_ratio), min_height) * 2
-    pad = int(abs(new_h - h) / 2)
-    padded = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    return padded, pad

@@ -2,39 +2,23 @@
 
 `None` means "the configured default".  `resolve` turns an OCROptions into EffectiveOptions with
 every value concrete and validated, once per request, before any work is done; nothing shared
-is ever mutated to carry a request's options.
+is ever mutated to carry a request's options.  Values come from four layers, first set wins:
+the request, the operator's settings (EngineConfig), the caller's own defaults (an HTTP
+contract's: the original service's), the model set's constants.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 from ..errors import BadInput
 from ..models.registry import ModelSet
-from ..settings import Settings
+from .config import EngineConfig
 from .detect import DetParams
 
 MAX_LIMIT_SIDE_LEN = 8192
-
-
-@dataclass(frozen=True)
-class DetResize:
-    """A detection resize rule: scale the short (`min`) or long (`max`) side to `limit_side_len`."""
-
-    limit_type: str
-    limit_side_len: int
-
-
-# `OCR_DET_PROFILE`: None keeps each model set's own rule (min 64: each image at its own resolution).
-# `fast` was chosen with bench/resize.py on the 28 ground-truth samples (README "Cheaper modes"):
-# the long side at most 960 px.  Against min 736 it cut the detection stage to ~0.35x and whole
-# pages to ~0.85x (scenes ~0.6x) for pp-ocrv6-small at -0.3 points of character accuracy (PDF
-# pages at 144 dpi lose ~1 point, pages and scenes none); max 736 was cheaper still but lost
-# 2 points on PDF pages, max 1280 cost more for the same accuracy.
-DET_PROFILES: dict[str, DetResize | None] = {
-    "accurate": None,
-    "fast": DetResize("max", 960),
-}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -100,35 +84,40 @@ class EffectiveOptions:
     use_rec: bool
 
 
-def _first(*values):
+def _first(*values: T | None) -> T:
     return next(v for v in values if v is not None)
 
 
-def resolve(options: OCROptions | None, settings: Settings, model_set: ModelSet) -> EffectiveOptions:
-    """Request value, else setting, else the detection profile's rule or the model set's constant."""
-    o = options or OCROptions()
+def resolve(options: OCROptions | None, config: EngineConfig, model_set: ModelSet,
+            defaults: OCROptions | None = None) -> EffectiveOptions:
+    """Request value, else setting, else the caller's default, else the model set's constant.
+
+    A pure function of its arguments.  `defaults` are an HTTP contract's own default values;
+    the settings that always hold a value (max side limit, both orientation switches) leave
+    them nothing to decide.
+    """
+    o, d = options or OCROptions(), defaults or OCROptions()
     spec = model_set.det
-    profile = DET_PROFILES[settings.det_profile] or DetResize(spec.limit_type, spec.limit_side_len)
     det = DetParams(
-        limit_side_len=_first(o.text_det_limit_side_len, settings.det_limit_side_len, profile.limit_side_len),
-        limit_type=_first(o.text_det_limit_type, settings.det_limit_type, profile.limit_type),
-        max_side_limit=_first(o.text_det_max_side_limit, settings.det_max_side_limit),
-        thresh=_first(o.text_det_thresh, spec.thresh),
-        box_thresh=_first(o.text_det_box_thresh, settings.box_thresh, spec.box_thresh),
-        unclip_ratio=_first(o.text_det_unclip_ratio, settings.unclip_ratio, spec.unclip_ratio),
+        limit_side_len=_first(o.text_det_limit_side_len, config.det_limit_side_len, d.text_det_limit_side_len,
+                              spec.limit_side_len),
+        limit_type=_first(o.text_det_limit_type, config.det_limit_type, d.text_det_limit_type, spec.limit_type),
+        max_side_limit=_first(o.text_det_max_side_limit, config.det_max_side_limit),
+        thresh=_first(o.text_det_thresh, d.text_det_thresh, spec.thresh),
+        box_thresh=_first(o.text_det_box_thresh, config.box_thresh, d.text_det_box_thresh, spec.box_thresh),
+        unclip_ratio=_first(o.text_det_unclip_ratio, config.unclip_ratio, d.text_det_unclip_ratio,
+                            spec.unclip_ratio),
         max_candidates=spec.max_candidates,
         use_dilation=spec.use_dilation,
-        image_max_side=settings.det_image_max_side,
+        image_max_side=config.det_image_max_side,
     )
     return EffectiveOptions(
         det=det,
-        text_rec_score_thresh=_first(o.text_rec_score_thresh, o.text_score, settings.text_score,
-                                     model_set.text_score),
-        use_doc_orientation_classify=_first(o.use_doc_orientation_classify,
-                                            settings.use_doc_orientation_classify),
-        use_textline_orientation=_first(o.use_textline_orientation, o.use_cls,
-                                        settings.use_textline_orientation),
-        return_word_box=_first(o.return_word_box, False),
-        use_det=_first(o.use_det, True),
-        use_rec=_first(o.use_rec, True),
+        text_rec_score_thresh=_first(o.text_rec_score_thresh, o.text_score, config.text_score,
+                                     d.text_rec_score_thresh, d.text_score, model_set.text_score),
+        use_doc_orientation_classify=_first(o.use_doc_orientation_classify, config.use_doc_orientation_classify),
+        use_textline_orientation=_first(o.use_textline_orientation, o.use_cls, config.use_textline_orientation),
+        return_word_box=_first(o.return_word_box, d.return_word_box, False),
+        use_det=_first(o.use_det, d.use_det, True),
+        use_rec=_first(o.use_rec, d.use_rec, True),
     )

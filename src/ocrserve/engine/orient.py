@@ -1,103 +1,112 @@
-"""Orientation: the text-line 0/180 classifier and the document 0/90/180/270 classifier.
+"""Which way is up: the page's quarter turn, an upside-down page, each line's 0/180.
 
-Both are plain image classifiers; they differ in input size and resize rule, which the
-registry's ClassifierSpec states.  Geometry helpers to turn a page upright and to map points
-back to the client's original pixels live here too, so that rotation has one home.
+The policy over the two classifiers (classify.py): the document model turns the page upright by
+a multiple of 90 degrees; the text lines' own 0/180 votes then catch a page it left upside down,
+flip single lines, and mark the lines they lean 180 on without being sure, which are read both
+ways once recognised.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-import cv2
 import numpy as np
 
-from ..models.registry import ClassifierSpec
-from .pixels import PixelNormalizer
-from .runtime import OnnxModel
+from .classify import ImageClassifier
+from .detect import reading_order
+from .geometry import PageFrame, rotate_ccw  # rotate_ccw: still imported from here by api/contracts/paddlex.py
+from .lines import PageLines
+from .options import EffectiveOptions
+from .recognize import Recognition
 
-# rotating counter-clockwise by the doc-orientation label makes the page upright
-_CCW = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
+__all__ = ["REREAD_BELOW", "Orientation", "page_is_upside_down", "rotate_ccw"]
 
-
-def rotate_ccw(img: np.ndarray, angle: int) -> np.ndarray:
-    """Rotate an image counter-clockwise by 0/90/180/270 degrees."""
-    return img if angle % 360 == 0 else cv2.rotate(img, _CCW[angle % 360])
-
-
-def unrotate_points(points: np.ndarray, angle: int, orig_w: int, orig_h: int) -> np.ndarray:
-    """Map points from an image turned `angle` degrees CCW back to the original (W, H) image."""
-    pts = np.asarray(points, dtype=np.float32).copy()
-    u, v = pts[..., 0].copy(), pts[..., 1].copy()
-    angle %= 360
-    if angle == 90:
-        pts[..., 0], pts[..., 1] = orig_w - 1 - v, u
-    elif angle == 180:
-        pts[..., 0], pts[..., 1] = orig_w - 1 - u, orig_h - 1 - v
-    elif angle == 270:
-        pts[..., 0], pts[..., 1] = v, orig_h - 1 - u
-    return pts
-
-
-def _softmax_if_needed(out: np.ndarray) -> np.ndarray:
-    out = out.astype(np.float32)
-    if np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
-        return out
-    e = np.exp(out - out.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class ImageClassifier:
-    """Batched classifier; returns the class probabilities per image, in input order."""
-
-    def __init__(self, model: OnnxModel, spec: ClassifierSpec) -> None:
-        self.model = model
-        self.spec = spec
-        self.normalize = PixelNormalizer.divided(spec.mean, spec.std)
-
-    def prepare(self, img: np.ndarray) -> np.ndarray:
-        spec = self.spec
-        h, w = img.shape[:2]
-        if spec.resize == "keep_ratio_pad":
-            resized_w = min(spec.input_width, int(math.ceil(spec.input_height * w / h)))
-            resized = cv2.resize(img, (resized_w, spec.input_height))
-        elif spec.resize == "stretch":
-            resized = cv2.resize(img, (spec.input_width, spec.input_height))
-        else:  # short side to 256/224 of the input, then a centre crop (PP-LCNet doc_ori)
-            short = int(round(spec.input_height * 256 / 224))
-            scale = short / min(h, w)
-            resized = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                 interpolation=cv2.INTER_LANCZOS4)
-            top = (resized.shape[0] - spec.input_height) // 2
-            left = (resized.shape[1] - spec.input_width) // 2
-            resized = resized[top : top + spec.input_height, left : left + spec.input_width]
-        out = np.zeros((3, spec.input_height, spec.input_width), dtype=np.float32)
-        self.normalize(resized, out[:, :, : resized.shape[1]])
-        return out
-
-    def probabilities(self, images: Sequence[np.ndarray], batch_size: int) -> np.ndarray:
-        """(N, len(labels)) probabilities."""
-        if not images:
-            return np.zeros((0, len(self.spec.labels)), dtype=np.float32)
-        order = np.argsort([im.shape[1] / im.shape[0] for im in images], kind="stable")
-        probs = np.zeros((len(images), len(self.spec.labels)), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            batch = np.stack([self.prepare(images[i]) for i in chunk])
-            probs[chunk] = _softmax_if_needed(self.model.run(batch))
-        return probs
+#: a doubtful line (classifier 0.5-0.9 for 180 degrees) read at least this confidently is not re-read flipped
+REREAD_BELOW = 0.9
 
 
 def page_is_upside_down(probs: np.ndarray, weights: np.ndarray, share: float = 0.6) -> bool:
     """Page-level 180 decision from the lines' own votes, weighted by line length.
 
     The 4-class document model can miss a 180-degree page (reported on synthetic pages); the
-    lines of the page are many independent witnesses.  Measured with PP-OCRv6 small on the
-    sample pages and scenes (bench/orientation.py): the length-weighted mean 180-probability is
-    at most 0.17 on upright pages, 0.33 on a page with one of three lines inverted, and at
-    least 0.67 when the page is upside down; 0.6 separates them.
+    lines of the page are many independent witnesses.  `share` separates upright pages, pages
+    with a minority of inverted lines and upside-down pages on the samples (README "Orientation",
+    bench/orientation.py).
     """
     if len(probs) == 0 or float(weights.sum()) <= 0:
         return False
     return float((probs[:, 1] * weights).sum() / weights.sum()) > share
+
+
+def _half_turn(crop: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(crop[::-1, ::-1])
+
+
+def _turn_page(lines: PageLines, probs: np.ndarray, frame: PageFrame
+               ) -> tuple[PageLines, np.ndarray, PageFrame]:
+    """The lines of the page turned 180 degrees, in the turned page's reading order."""
+    frame, boxes = frame.turned_180(lines.boxes)
+    order = reading_order(boxes)
+    turned = PageLines(boxes[order], [_half_turn(lines.crops[i]) for i in order], [lines.turned[i] for i in order])
+    return turned, probs[order][:, ::-1], frame
+
+
+class Orientation:
+    """The orientation stage: both classifiers and what their answers mean for a page."""
+
+    def __init__(self, document: ImageClassifier, textline: ImageClassifier, batch_size: int) -> None:
+        self.document = document
+        self.textline = textline
+        self.batch_size = batch_size
+
+    def document_angle(self, image: np.ndarray) -> int:
+        """Degrees CCW that make the page upright, by the 4-class model."""
+        probs = self.document.probabilities([image], 1)[0]
+        return int(self.document.spec.labels[int(np.argmax(probs))])
+
+    def classify_lines(self, lines: PageLines, frame: PageFrame, opts: EffectiveOptions
+                       ) -> tuple[PageLines, PageFrame]:
+        """Text-line 0/180 votes; with doc orientation on they also decide a 180-degree page."""
+        probs = self.textline.probabilities(lines.crops, self.batch_size)
+        if opts.use_doc_orientation_classify and opts.use_det:
+            widths = np.array([c.shape[1] for c in lines.crops], dtype=np.float32)
+            if page_is_upside_down(probs, widths):
+                lines, probs, frame = _turn_page(lines, probs, frame)
+        if opts.use_textline_orientation:
+            self._flip_lines(lines, probs)
+        return lines, frame
+
+    def _flip_lines(self, lines: PageLines, probs: np.ndarray) -> None:
+        thresh = self.textline.spec.thresh
+        flips = probs[:, 1] > thresh
+        lines.crops = [_half_turn(c) if f else c for c, f in zip(lines.crops, flips)]
+        lines.flipped = [bool(f) for f in flips]
+        lines.angles = [180 if p[1] > p[0] else 0 for p in probs]
+        lines.doubtful = [i for i, p in enumerate(probs) if 0.5 < p[1] <= thresh]
+
+    @staticmethod
+    def reread_doubtful(lines: PageLines, recs: list[Recognition],
+                        read: Callable[[Sequence[np.ndarray]], list[Recognition]]) -> list[Recognition]:
+        """Lines the classifier thought upside down, but not surely: read them both ways, keep the likelier.
+
+        The recogniser's own confidence is the second witness: upside-down text does not decode
+        as cleanly as REREAD_BELOW, so a line read that well was read the right way up and costs
+        no extra batch (commit f351813 has the measurement behind the bound).
+        """
+        if not lines.doubtful:
+            return recs
+        recs = list(recs)
+        unsure = []
+        for i in lines.doubtful:
+            if recs[i].score >= REREAD_BELOW:
+                lines.angles[i] = 0
+            else:
+                unsure.append(i)
+        flipped = [_half_turn(lines.crops[i]) for i in unsure]
+        rereads = read(flipped) if unsure else []
+        for i, crop, rec in zip(unsure, flipped, rereads):
+            if rec.score > recs[i].score:
+                recs[i], lines.crops[i], lines.flipped[i], lines.angles[i] = rec, crop, True, 180
+            else:
+                lines.angles[i] = 0
+        return recs

@@ -11,10 +11,12 @@ only when they have the same padded width, so a line reads the same however busy
 
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -24,7 +26,12 @@ from ..models.registry import HALF
 from .pixels import PixelNormalizer
 from .runtime import OnnxModel
 
+log = logging.getLogger("ocrserve.recognize")
+
 TALL_CROP_RATIO = 1.5
+
+#: told of every recognition model call that succeeded: (crops in the batch, padded width in pixels)
+BatchObserver = Callable[[int, int], None]
 
 
 def crop_line(img: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -102,16 +109,30 @@ class CTCDecoder:
         return out
 
 
+class Recognize(Protocol):
+    """What the pipeline calls to read crops: a TextRecognizer, the cross-request batcher, or a remote one."""
+
+    def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]: ...
+
+
+class RemoteRecognition(Recognize, Protocol):
+    """Recognition served by another process; it names the dictionary its readings come from."""
+
+    charset: list[str]
+
+
 class TextRecognizer:
     """Recognition over one ONNX model: crops in, Recognition per crop out, in input order."""
 
     def __init__(self, model: OnnxModel, charset: Sequence[str], image_height: int = 48,
-                 image_width: int = 320) -> None:
+                 image_width: int = 320, on_batch: BatchObserver | None = None) -> None:
         self.model = model
         self.decode = CTCDecoder(charset)
         self.image_height = image_height
         self.image_width = image_width
         self.pixels = PixelNormalizer.divided(HALF, HALF)
+        # every model call passes run_batch, whoever plans it (this class or the batcher), so it is told here
+        self.on_batch = on_batch
 
     def normalize(self, crop: np.ndarray, batch_width: int) -> tuple[np.ndarray, float]:
         """Resize to the model height keeping the ratio, pad right with zeros to `batch_width`."""
@@ -137,7 +158,13 @@ class TextRecognizer:
         """One model call, every crop padded to `width`."""
         prepared = [self.normalize(c, width) for c in crops]
         batch = np.stack([p[0] for p in prepared])
-        return self.decode(self.model.run(batch), [p[1] for p in prepared])
+        recs = self.decode(self.model.run(batch), [p[1] for p in prepared])
+        if self.on_batch is not None:
+            try:
+                self.on_batch(len(crops), width)
+            except Exception:  # an observer (metrics) must never fail the page it observes
+                log.exception("recognition batch observer failed")
+        return recs
 
     def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]:
         results: list[Recognition | None] = [None] * len(crops)

@@ -1,0 +1,72 @@
+"""Building an engine: resolve the model files, load each ONNX model once, hand the stages over.
+
+The one place that turns settings into loaded stages, so that `Pipeline` only orders them and
+a test or a deployment can assemble one from parts of its own.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from ..models.resolve import ResolvedModels, resolve_models
+from ..settings import Settings, load_settings
+from .batcher import RecognitionBatcher
+from .classify import ImageClassifier
+from .config import EngineConfig
+from .detect import TextDetector
+from .orient import Orientation
+from .pipeline import Pipeline
+from .recognize import BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
+from .runtime import OnnxModel, RuntimeConfig
+
+
+def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig,
+                    on_batch: BatchObserver | None = None) -> TextRecognizer:
+    """The recognition model of a resolved set, with its dictionary."""
+    rec_model = OnnxModel(models.rec_path, runtime, "rec")
+    charset = load_charset(rec_model, models.rec_dict_path, models.rec_dict_has_specials)
+    spec = models.model_set.rec
+    return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch)
+
+
+def load_orientation(models: ResolvedModels, config: EngineConfig) -> Orientation:
+    """Both orientation classifiers of a resolved set."""
+    runtime = config.runtime
+    textline = ImageClassifier(OnnxModel(models.textline_path, runtime, "textline_cls"), models.textline)
+    document = ImageClassifier(OnnxModel(models.doc_orientation_path, runtime, "doc_orientation"),
+                               models.doc_orientation)
+    return Orientation(document, textline, config.cls_batch_size)
+
+
+def build_pipeline(source: Settings | EngineConfig | None = None, *, models: ResolvedModels | None = None,
+                   batch_across_calls: bool = False, remote_recognition: RemoteRecognition | None = None,
+                   on_batch: BatchObserver | None = None) -> Pipeline:
+    """A Pipeline with every model loaded.
+
+    `source`: the settings (None: load them), or an EngineConfig, which names no files and so
+    needs `models`.  `batch_across_calls`: concurrent pages share recognition batches (a service;
+    a library call needs not).  `remote_recognition`: recognition runs elsewhere (a Ray Serve
+    deployment), so no recognition model is loaded here.  `on_batch(crops, padded_width)` is
+    told of every recognition model call this process makes.
+    """
+    if isinstance(source, EngineConfig):
+        if models is None:
+            raise ConfigError("an EngineConfig names no model files: pass models= (resolve_models(settings))")
+        config = source
+    else:
+        settings = source if source is not None else load_settings()
+        config = EngineConfig.from_settings(settings)
+        models = models or resolve_models(settings)
+    det_spec = models.model_set.det
+    detector = TextDetector(OnnxModel(models.det_path, config.runtime, "det"), det_spec.mean, det_spec.std)
+    recognizer: TextRecognizer | None = None
+    recognize: Recognize
+    if remote_recognition is not None:
+        recognize, charset = remote_recognition, remote_recognition.charset
+    else:
+        recognizer = load_recognizer(models, config.runtime, on_batch)
+        recognize, charset = recognizer, recognizer.decode.charset
+    orientation = load_orientation(models, config)
+    if batch_across_calls and recognizer is not None:  # last: its thread starts once nothing else can fail
+        recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms)
+    return Pipeline(config, models, detector=detector, orientation=orientation, recognize=recognize,
+                    charset=charset, recognizer=recognizer)

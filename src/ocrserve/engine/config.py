@@ -1,0 +1,97 @@
+"""The engine's own configuration: what its stages need, read once from the settings.
+
+Stages and the Pipeline never see `Settings`; `EngineConfig.from_settings` is the one place that
+maps the operator's knobs onto the engine, so the engine can be built and tested without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from .runtime import RuntimeConfig
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DetResize:
+    """A detection resize rule: scale the short (`min`) or long (`max`) side to `limit_side_len`."""
+
+    limit_type: str
+    limit_side_len: int
+
+
+# `OCR_DET_PROFILE`: None keeps each model set's own rule (min 64: each image at its own resolution).
+# `fast` was chosen with bench/resize.py on the ground-truth samples (README "Cheaper modes"): the
+# long side at most 960 px, for a fraction of the detection time at a small loss on PDF pages.
+DET_PROFILES: dict[str, DetResize | None] = {
+    "accurate": None,
+    "fast": DetResize("max", 960),
+}
+
+
+def runtime_config(settings: Settings) -> RuntimeConfig:
+    """What every ONNX Runtime session of one engine shares."""
+    return RuntimeConfig(
+        providers=tuple(settings.effective_providers()),
+        device_id=settings.gpu_id,
+        rocm_device_id=settings.hip_index,
+        allow_cpu_fallback=settings.allow_cpu_fallback,
+        intra_op_threads=settings.intra_op_threads,
+        inter_op_threads=settings.inter_op_threads,
+        cpu_mem_arena=settings.cpu_mem_arena,
+        arena_idle_release_s=settings.arena_idle_release_s,
+        spinning=settings.ort_spinning,
+    )
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Sessions, batching and the operator's default option values; immutable, shared by every call.
+
+    The option fields are the operator's layer of `options.resolve`: a request's value beats them,
+    they beat a caller's (an HTTP contract's) defaults and the model set's constants.  None: not set.
+    """
+
+    runtime: RuntimeConfig
+    cls_batch_size: int
+    rec_batch_size: int
+    det_concurrency: int  # pages detected at once
+    rec_batch_wait_ms: float  # how long the cross-request batcher waits for batch-mates
+    det_image_max_side: int  # larger images are shrunk to this before the resize rule
+    det_max_side_limit: int
+    use_doc_orientation_classify: bool
+    use_textline_orientation: bool
+    det_limit_side_len: int | None = None  # explicit, else the detection profile's
+    det_limit_type: str | None = None
+    box_thresh: float | None = None
+    unclip_ratio: float | None = None
+    text_score: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        profile = DET_PROFILES[settings.det_profile]
+        return cls(
+            runtime=runtime_config(settings),
+            cls_batch_size=settings.cls_batch_size,
+            rec_batch_size=settings.rec_batch_size,
+            det_concurrency=settings.det_concurrency,
+            rec_batch_wait_ms=settings.rec_batch_wait_ms,
+            det_image_max_side=settings.det_image_max_side,
+            det_max_side_limit=settings.det_max_side_limit,
+            use_doc_orientation_classify=settings.use_doc_orientation_classify,
+            use_textline_orientation=settings.use_textline_orientation,
+            det_limit_side_len=_first_set(settings.det_limit_side_len, profile and profile.limit_side_len),
+            det_limit_type=_first_set(settings.det_limit_type, profile and profile.limit_type),
+            box_thresh=settings.box_thresh,
+            unclip_ratio=settings.unclip_ratio,
+            text_score=settings.text_score,
+        )
+
+
+def _first_set(*values: T | None) -> T | None:
+    return next((v for v in values if v is not None), None)
