@@ -7,6 +7,8 @@ INT_POINT = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxI
 NUM_POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
 INT_QUAD = {"type": "array", "items": INT_POINT, "minItems": 4, "maxItems": 4}
 NUM_QUAD = {"type": "array", "items": NUM_POINT, "minItems": 4, "maxItems": 4}
+# PaddleX sends str(uuid.uuid4()) as logId
+UUID = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
 PRUNED_RESULT = {
     "type": "object",
@@ -35,7 +37,7 @@ PADDLEX_RESPONSE = {
     "type": "object",
     "required": ["logId", "errorCode", "errorMsg", "result"],
     "properties": {
-        "logId": {"type": "string"},
+        "logId": {"type": "string", "pattern": UUID},
         "errorCode": {"const": 0},
         "errorMsg": {"const": "Success"},
         "result": {
@@ -104,15 +106,22 @@ SEED_RESPONSE = {
                    "image_size": {"type": "object", "required": ["width", "height"]}},
 }
 
+SEED_LINE = {"type": "object", "required": ["text", "confidence", "bbox"],
+             "properties": {"text": {"type": "string"}, "confidence": {"type": "number"}, "bbox": NUM_QUAD}}
+# the seed README's /upload_pdf: one item per page, that page's lines and its own processing time
 SEED_PDF_RESPONSE = {
     "type": "object", "required": ["success", "results"],
     "properties": {"success": {"const": True}, "results": {"type": "array", "items": {
         "type": "object",
         "required": ["page", "index", "result", "bbox_image", "processing_time", "image_size"],
-        "properties": {"page": {"type": "integer", "minimum": 1}, "index": {"type": "integer"},
-                       "result": {"type": "array", "minItems": 3, "maxItems": 3},
+        "properties": {"page": {"type": "integer", "minimum": 1}, "index": {"type": "integer", "minimum": 0},
+                       "result": {"type": "array", "items": SEED_LINE},
                        "bbox_image": {"type": "array", "items": {"type": "integer"}, "minItems": 4,
-                                      "maxItems": 4}}}}},
+                                      "maxItems": 4},
+                       "processing_time": {"type": "number", "exclusiveMinimum": 0},
+                       "image_size": {"type": "object", "required": ["width", "height"],
+                                      "properties": {"width": {"type": "integer"},
+                                                     "height": {"type": "integer"}}}}}}},
 }
 
 SEED_ERROR = {"type": "object", "required": ["success", "error"],
@@ -122,5 +131,9 @@ HEALTH_RESPONSE = {
     "type": "object",
     "required": ["logId", "errorCode", "errorMsg", "status", "model", "model_version", "gpu_support",
                  "providers", "environment", "supported_languages"],
-    "properties": {"errorCode": {"const": 0}, "errorMsg": {"const": "Healthy"}, "status": {"const": "healthy"}},
+    "properties": {"errorCode": {"const": 0}, "errorMsg": {"const": "Healthy"}, "status": {"const": "healthy"},
+                   "model": {"type": "string"}, "model_version": {"type": "string", "pattern": "^v[0-9]+$"},
+                   "gpu_support": {"type": "boolean"}, "providers": {"type": "array", "items": {"type": "string"}},
+                   "environment": {"type": "string"},
+                   "supported_languages": {"type": "array", "items": {"type": "string"}}},
 }

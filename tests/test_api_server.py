@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import http.server
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_paddlex_image_base64(server, samples_dir):
     jsonschema.validate(r.json(), cs.PADDLEX_RESPONSE)
     page = r.json()["result"]["ocrResults"][0]
     assert page["prunedResult"]["rec_texts"][0] == "复制文件和目录"
-    assert "ocrImage" not in page  # visualize defaults to off
+    assert "ocrImage" in page  # PaddleX's default: result images unless asked not to
     assert r.json()["result"]["dataInfo"] == {"width": 960, "height": 360, "type": "image"}
 
 
@@ -111,6 +112,30 @@ def test_paddlex_options_change_the_result(server, samples_dir):
     assert len(strict["result"]["ocrResults"][0]["prunedResult"]["rec_texts"]) < len(on["rec_texts"])
     words = post(server, "/ocr", json={"file": img, "returnWordBox": True}).json()
     assert "text_word_boxes" in words["result"]["ocrResults"][0]["prunedResult"]
+
+
+def test_paddlex_defaults_are_paddlexs(server, samples_dir):
+    """Result images unless asked not to, every line kept (textRecScoreThresh 0.0), a UUID logId."""
+    img = b64(samples_dir / "scenes/s01_sign_zh_en.png")
+    r = post(server, "/ocr", json={"file": img, "fileType": 1})
+    page = r.json()["result"]["ocrResults"][0]
+    assert base64.b64decode(page["ocrImage"])[:3] == b"\xff\xd8\xff" and "inputImage" in page
+    assert page["prunedResult"]["text_rec_score_thresh"] == 0.0
+    stages = {item.split(";")[0].strip() for item in r.headers["server-timing"].split(",")}
+    assert {"queue", "decode", "det", "rec"} <= stages
+    plain = post(server, "/ocr", json={"file": img, "visualize": False}).json()["result"]["ocrResults"][0]
+    assert set(plain) == {"prunedResult"}
+    rapid = post(server, "/ocr", data={"image_data": img, "text_score": "0.0"}).json()
+    assert [v["rec_txt"] for v in rapid.values()] == page["prunedResult"]["rec_texts"]
+
+
+def test_a_json_object_declared_as_a_form_is_served_as_paddlex(server, samples_dir):
+    """PaddleX 3.0-beta's Node.js (axios) and PHP examples send JSON as application/x-www-form-urlencoded."""
+    body = json.dumps({"image": b64(samples_dir / "scenes/s01_sign_zh_en.png")})
+    r = post(server, "/ocr", content=body, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 200, r.text
+    jsonschema.validate(r.json(), cs.PADDLEX_BETA_RESPONSE)
+    assert r.json()["result"]["texts"][0]["text"] == "复制文件和目录"
 
 
 def test_paddlex_beta_body(server, samples_dir):
@@ -197,7 +222,10 @@ def test_seed_uploads(server, samples_dir):
     with (samples_dir / "pdf/smi_p8-10.pdf").open("rb") as fh:
         r = post(server, "/upload_pdf", files={"file": fh})
     jsonschema.validate(r.json(), cs.SEED_PDF_RESPONSE)
-    assert {line["page"] for line in r.json()["results"]} == {1, 2, 3}
+    pages = r.json()["results"]
+    assert [(p["page"], p["index"]) for p in pages] == [(1, 0), (2, 1), (3, 2)]  # one item per page
+    assert all(p["result"] for p in pages) and pages[0]["bbox_image"] == [0, 0, *pages[0]["image_size"].values()]
+    assert len({p["processing_time"] for p in pages}) == 3  # each page's own time
     with (samples_dir / "scenes/s01_sign_zh_en.png").open("rb") as fh:
         r = post(server, "/upload_pdf", files={"file": fh})
     assert r.status_code == 400
@@ -209,6 +237,8 @@ def test_health_root_openapi(server):
     health = httpx.get(f"{server}/health").json()
     jsonschema.validate(health, cs.HEALTH_RESPONSE)
     assert health["providers"] == ["CPUExecutionProvider"] and health["model"] == "pp-ocrv4-mobile"
+    assert health["model_version"] == "v4" and health["environment"] == "production"
+    assert httpx.get(f"{server}/live").json() == {"live": True}
     assert httpx.get(f"{server}/").json()["message"].startswith("Welcome to RapidOCR API")
     spec = httpx.get(f"{server}/openapi.json").json()
     ops = {op["operationId"] for item in spec["paths"].values() for op in item.values()}
@@ -237,6 +267,12 @@ def test_metrics_count_requests_and_pages(server, samples_dir):
     post(server, "/ocr", json={"file": b64(samples_dir / "scenes/s01_sign_zh_en.png")})
     text = httpx.get(f"{server}/metrics").text
     assert 'ocrserve_requests_total{method="POST",route="/ocr",status="200"}' in text
-    pages = [line for line in text.splitlines() if line.startswith("ocrserve_pages_total ")]
+    pages = [line for line in text.splitlines() if line.startswith('ocrserve_pages_total{contract="paddlex"} ')]
     assert pages and float(pages[0].split()[1]) >= 1
     assert 'ocrserve_stage_duration_seconds_count{stage="det"}' in text
+    for name in ("ocrserve_queue_depth", "ocrserve_queue_wait_seconds_count", "ocrserve_rec_batch_crops_count",
+                 "ocrserve_rec_batch_padded_width_count"):
+        value = [line for line in text.splitlines() if line.startswith(name + " ")]
+        assert value, name
+    assert float([line for line in text.splitlines() if line.startswith("ocrserve_rec_batch_crops_count ")][0]
+                 .split()[1]) >= 1

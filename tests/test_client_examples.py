@@ -306,7 +306,8 @@ def server(tmp_path_factory, page_site):
 
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory):
-    with start_server(tmp_path_factory, {"OCR_API_TOKENS": TOKEN}) as base:
+    # the cloud answers result images as links (PaddleX's return_img_urls), which its client downloads
+    with start_server(tmp_path_factory, {"OCR_API_TOKENS": TOKEN, "OCR_RESULT_IMAGES": "url"}) as base:
         yield base
 
 

@@ -128,6 +128,19 @@ def test_options_change_results(ocr_v4, samples_dir):
     assert params["limit_side_len"] == 960 and params["limit_type"] == "max"
 
 
+def test_detection_off_reads_a_thin_line_crop_as_it_is(ocr_v4, samples_dir):
+    """use_det=False (rapidocr_api's switch): a wide one-line crop is read whole, without letterbox rows."""
+    image = np.asarray(Image.open(samples_dir / "scenes/s01_sign_zh_en.png").convert("RGB"))[:, :, ::-1]
+    line = ocr_v4(image).lines[1]
+    x0, y0, x1, y1 = line.box
+    crop = np.ascontiguousarray(image[y0:y1 + 1, x0:x1 + 1])
+    assert crop.shape[1] / crop.shape[0] > 8  # wide enough that detection would letterbox it
+    result = ocr_v4(crop, use_det=False)
+    h, w = crop.shape[:2]
+    assert result.texts == [line.text]
+    assert sorted(map(tuple, result.lines[0].polygon)) == [(0, 0), (0, h - 1), (w - 1, 0), (w - 1, h - 1)]
+
+
 def test_word_boxes_cover_the_words(ocr_v4, samples_dir):
     result = ocr_v4(samples_dir / "scenes/s09_large_text_60px.png", return_word_box=True)
     d = result.to_dict()

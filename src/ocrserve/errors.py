@@ -118,3 +118,9 @@ class ClientGone(OCRServeError):
     """The client disconnected before its answer was ready; its remaining work was dropped."""
 
     kind = "client_gone"
+
+
+class NotFound(OCRServeError):
+    """The resource named by the request does not exist (or its link has expired)."""
+
+    kind = "not_found"

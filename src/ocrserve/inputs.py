@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import BadInput, InputTooLarge, UnsupportedInput
-from .pdf import is_pdf, render_pdf
+from .pdf import PdfPages, is_pdf, render_pdf
 from .settings import Settings
 
 MIN_SIDE = 4  # below this no line of text fits; refuse rather than answer an empty page
@@ -109,6 +109,39 @@ def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         return np.ascontiguousarray(np.repeat(arr, 3, axis=2))
     raise BadInput(f"numpy image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), not {arr.shape}")
+
+
+class ImagePage:
+    """A one-page source over image bytes, decoded when the page is asked for."""
+
+    kind = "image"
+
+    def __init__(self, data: bytes, limits: Limits) -> None:
+        self.data = data
+        self.limits = limits
+
+    def __len__(self) -> int:
+        return 1
+
+    def page(self, index: int) -> np.ndarray:
+        if index != 0:
+            raise IndexError(index)
+        return decode_image_bytes(self.data, self.limits)
+
+    def close(self) -> None:
+        self.data = b""
+
+
+PageSource = Union[ImagePage, PdfPages]
+
+
+def open_pages(data: bytes, limits: Limits) -> PageSource:
+    """Bytes -> a source that decodes its pages one at a time (a PDF is opened and checked now)."""
+    if is_pdf(data):
+        return PdfPages(data, limits)
+    if not data:
+        raise BadInput("the file is empty (0 bytes)")
+    return ImagePage(data, limits)
 
 
 def load_bytes(data: bytes, limits: Limits) -> LoadedInput:

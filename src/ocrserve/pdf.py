@@ -29,42 +29,73 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip().startswith(PDF_MAGIC)
 
 
-def render_pdf(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
-    """Yield BGR uint8 pages: the first `limits.max_pdf_pages` (0 = all)."""
-    scale, max_pages = limits.pdf_scale, limits.max_pdf_pages
-    with _PDFIUM_LOCK:
-        try:
-            doc = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as exc:
-            msg = str(exc)
-            if "password" in msg.lower():
-                raise BadInput("the PDF is encrypted (password protected); send a decrypted copy") from exc
-            raise BadInput(f"the PDF cannot be read: {msg}") from exc
-        try:
-            total = len(doc)
-            if total == 0:
-                raise BadInput("the PDF has no pages")
-            if 0 < limits.max_pdf_document_pages < total:
-                raise InputTooLarge(f"the PDF has {total} pages, over the limit of {limits.max_pdf_document_pages} "
-                                    "(OCR_MAX_PDF_DOCUMENT_PAGES); send the pages to read as a shorter PDF")
-            count = total if max_pages == 0 else min(total, max_pages)
-            pages: list[np.ndarray] = []
-            for index in range(count):
-                page = doc[index]
+class PdfPages:
+    """An open PDF whose pages are rendered one at a time, on demand.
+
+    Only `count` pages are offered (the first `limits.max_pdf_pages`, 0 = all), so a long
+    document is never held decoded at once; every pdfium call takes the process-wide lock, but
+    the lock is released between pages so other requests' PDFs are not kept waiting.
+    """
+
+    kind = "pdf"
+
+    def __init__(self, data: bytes, limits: Limits) -> None:
+        self.limits = limits
+        with _PDFIUM_LOCK:
+            try:
+                self._doc = pdfium.PdfDocument(data)
+            except pdfium.PdfiumError as exc:
+                msg = str(exc)
+                if "password" in msg.lower():
+                    raise BadInput("the PDF is encrypted (password protected); send a decrypted copy") from exc
+                raise BadInput(f"the PDF cannot be read: {msg}") from exc
+            self.total = len(self._doc)
+        if self.total == 0:
+            self.close()
+            raise BadInput("the PDF has no pages")
+        if 0 < limits.max_pdf_document_pages < self.total:
+            self.close()
+            raise InputTooLarge(f"the PDF has {self.total} pages, over the limit of {limits.max_pdf_document_pages} "
+                                "(OCR_MAX_PDF_DOCUMENT_PAGES); send the pages to read as a shorter PDF")
+        self.count = self.total if limits.max_pdf_pages == 0 else min(self.total, limits.max_pdf_pages)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def page(self, index: int) -> np.ndarray:
+        """Page `index` (0-based) as BGR uint8 at the configured scale."""
+        scale = self.limits.pdf_scale
+        with _PDFIUM_LOCK:
+            page = self._doc[index]
+            try:
+                w, h = page.get_size()
+                self.limits.check_size(int(w * scale), int(h * scale), f"PDF page {index + 1} at scale {scale}")
+                bitmap = page.render(scale=scale, rev_byteorder=False)
                 try:
-                    w, h = page.get_size()
-                    limits.check_size(int(w * scale), int(h * scale), f"PDF page {index + 1} at scale {scale}")
-                    bitmap = page.render(scale=scale, rev_byteorder=False)
-                    try:
-                        arr = bitmap.to_numpy()
-                        pages.append(_to_bgr(arr))
-                    finally:
-                        bitmap.close()
+                    return _to_bgr(bitmap.to_numpy())
                 finally:
-                    page.close()
-        finally:
-            doc.close()
-    yield from pages
+                    bitmap.close()
+            finally:
+                page.close()
+
+    def close(self) -> None:
+        doc, self._doc = getattr(self, "_doc", None), None
+        if doc is not None:
+            with _PDFIUM_LOCK:
+                doc.close()
+
+    def __enter__(self) -> PdfPages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def render_pdf(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
+    """Yield BGR uint8 pages: the first `limits.max_pdf_pages` (0 = all), one rendered at a time."""
+    with PdfPages(data, limits) as pages:
+        for index in range(len(pages)):
+            yield pages.page(index)
 
 
 def pdf_page_count(data: bytes) -> int:

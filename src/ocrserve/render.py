@@ -225,7 +225,11 @@ def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
+def encode_jpeg(image: np.ndarray, max_side: int = 2000, quality: int = 85) -> bytes:
+    """JPEG bytes capped at max_side, like PaddleX's 2000x2000 result images."""
+    return _encode(fit_within(image, max_side), ".jpg", [cv2.IMWRITE_JPEG_QUALITY, quality])
+
+
 def encode_jpeg_base64(image: np.ndarray, max_side: int = 2000, quality: int = 85) -> str:
-    """JPEG as base64 text for JSON responses, capped at max_side like PaddleX's 2000x2000 result images."""
-    return base64.b64encode(_encode(fit_within(image, max_side), ".jpg",
-                                    [cv2.IMWRITE_JPEG_QUALITY, quality])).decode("ascii")
+    """JPEG as base64 text for JSON responses."""
+    return base64.b64encode(encode_jpeg(image, max_side, quality)).decode("ascii")

@@ -32,11 +32,12 @@ from ray.serve.handle import DeploymentHandle
 
 from . import errors
 from .api.app import create_app
+from .api.service import PipelineFactory
 from .engine import Pipeline, build_pipeline
 from .engine.batcher import Outcome, recognize_together
 from .engine.builder import load_recognizer
 from .engine.config import runtime_config
-from .engine.recognize import Recognition
+from .engine.recognize import BatchObserver, Recognition
 from .errors import InferenceError
 from .memory import set_mmap_threshold
 from .models.resolve import resolve_models
@@ -140,8 +141,9 @@ class RayRecognition:
         return outcome
 
 
-def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> Callable[[Settings], Pipeline]:
-    def build(settings: Settings) -> Pipeline:
+def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> PipelineFactory:
+    def build(settings: Settings, on_batch: BatchObserver | None = None) -> Pipeline:
+        # recognition batches run in the OCRRecognition replicas, so this ingress has none to observe
         return build_pipeline(settings, remote_recognition=RayRecognition(recognition_handle()))
     return build
 

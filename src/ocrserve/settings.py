@@ -33,10 +33,20 @@ def default_model_dir() -> Path:
     return Path(base) / "ocrserve" / "models"
 
 
-def default_quota_db() -> Path:
-    """Per-user data dir (not the cache: quota counts must survive a cache clean)."""
+def default_data_dir() -> Path:
+    """Per-user data dir: what must survive a cache clean (quota counts, the link secret)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "ocrserve" / "quota.sqlite3"
+    return Path(base) / "ocrserve"
+
+
+def default_quota_db() -> Path:
+    """In the data dir, not the cache: quota counts must survive a cache clean."""
+    return default_data_dir() / "quota.sqlite3"
+
+
+def default_result_files_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ocrserve" / "results"
 
 
 def _env(name: str) -> str | None:
@@ -220,7 +230,7 @@ class Settings(BaseSettings):
     )
     det_profile: Literal["accurate", "fast"] = Field(
         "accurate", description="Detection resize default: `accurate` = the model set's rule (min 64); `fast` = a "
-        "cheaper measured rule (engine/options.py DET_PROFILES). det_limit_* and request values still win."
+        "cheaper measured rule (engine/config.py DET_PROFILES). det_limit_* and request values still win."
     )
     use_doc_orientation_classify: bool = Field(
         True, description="Correct pages photographed or scanned at 90/180/270 degrees."
@@ -254,6 +264,18 @@ class Settings(BaseSettings):
     )
 
     # --- HTTP service ------------------------------------------------------------------------
+    result_images: Literal["base64", "url"] = Field(
+        "base64", description="How PaddleX responses carry result images: base64 in the JSON, or `url`: a signed "
+        "link valid for result_files_ttl that needs no token (PaddleX's return_img_urls; the PaddleOCR cloud's form)."
+    )
+    result_files_dir: Path = Field(
+        default_factory=default_result_files_dir, description="Where linked result images are kept (shared by "
+        "the worker processes of one machine)."
+    )
+    result_files_ttl: float = Field(3600.0, gt=0, description="Seconds a linked result image stays readable.")
+    environment: str = Field(
+        "production", description="The deployment's name, reported by /health (the seed service's `environment`)."
+    )
     host: str = Field("0.0.0.0", description="Address `ocrserve serve` binds.")
     port: int = Field(7861, ge=1, le=65535, description="Port `ocrserve serve` binds.")
     workers: int = Field(
@@ -308,8 +330,9 @@ class Settings(BaseSettings):
     )
     auth_open_paths: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["/", "/health", "/live", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
-                                 "/docs/assets/*", "/redoc", "/openapi.json"],
-        description="Paths served without a token when auth is on (comma-separated; exact paths, except that "
+                                 "/docs/assets/*", "/redoc", "/openapi.json", "/files/*"],
+        description="Paths served without a token when auth is on (`/files/*`: result links, which carry their "
+        "own signature; comma-separated; exact paths, except that "
         "one ending in `/*` opens every path below it, e.g. `/docs/assets/*`, which an open `/docs` or "
         "`/redoc` also opens).",
     )
@@ -331,6 +354,10 @@ class Settings(BaseSettings):
 
     # --- secrets (masked by `ocrserve config`) ----------------------------------------------
     api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
+    link_secret: SecretStr | None = Field(
+        None, description="Key signing result links (hex or text, >= 16 bytes); unset: generated once into "
+        "<data dir>/link-secret and shared by the machine's workers."
+    )
     quota_redis_url: SecretStr | None = Field(
         None, description="Redis URL for quota counts shared by several machines (instead of quota_db)."
     )

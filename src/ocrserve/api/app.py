@@ -13,19 +13,20 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.openapi.utils import get_openapi
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
-from ..settings import Settings, load_settings
-from . import routes_hub, routes_ocr, routes_ops, routes_seed
+from ..links import LinkSigner, secret_source
+from ..settings import Settings, default_data_dir, load_settings
+from . import result_files, routes_hub, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
+from .browser import install_browser_routes
 from .errors import install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .quota import quota_from_settings, within_quota
-from .schemas import HubRequest
-from .service import DISCONNECT_CHECK, OCRService, PipelineFactory
+from .result_files import result_files_from_settings
+from .service import OCRService, PipelineFactory
 
 log = logging.getLogger("ocrserve.api")
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -45,7 +46,7 @@ class RequestIdAndBodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
@@ -117,11 +118,6 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def watch_disconnect(request: Request) -> None:
-    """Let the service skip the remaining pages of a client that has gone away."""
-    DISCONNECT_CHECK.set(request.is_disconnected)
-
-
 def body_limit(settings: Settings) -> int:
     """Bytes a request body may have: the file limit, base64-inflated, plus room for fields."""
     return settings.max_file_size * 4 // 3 + 64 * 1024
@@ -136,6 +132,9 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     quota = quota_from_settings(settings, tokens)
     metrics = Metrics()
     service = OCRService(settings, metrics, pipeline_factory)
+    configured = settings.link_secret.get_secret_value() if settings.link_secret else None
+    signer = LinkSigner(secret_source(configured, default_data_dir() / "link-secret"))
+    metrics.queue_depth.set_function(lambda: service.waiting)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -146,16 +145,19 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
         finally:
             service.close()
 
-    app = FastAPI(title="ocrserve", version=__version__, lifespan=lifespan,
-                  description="PP-OCR on ONNX Runtime behind the PaddleX, RapidOCR, hub-serving and "
-                              "seed-service contracts.")
+    app = FastAPI(title="ocrserve", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="PP-OCR on ONNX Runtime behind the PaddleX, rapidocr_api, PaddleOCR hub-serving "
+                              "and seed-service contracts.")
     app.state.service = service
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.quota = quota
+    app.state.signer = signer
+    app.state.result_files = result_files_from_settings(settings, signer)
     for module in (routes_ocr, routes_hub, routes_seed):  # the routes that OCR, and so count pages
-        app.include_router(module.router, dependencies=[Depends(within_quota), Depends(watch_disconnect)])
+        app.include_router(module.router, dependencies=[Depends(within_quota)])
     app.include_router(routes_ops.router)
+    app.include_router(result_files.router)
     install_error_handlers(app)
     if tokens is not None:  # innermost of the three: its 403s get a request id and are counted
         app.add_middleware(TokenAuth, tokens=tokens, open_paths=settings.auth_open_paths)
@@ -163,24 +165,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
                  ", ".join(settings.auth_open_paths) or "none")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings))
+    install_browser_routes(app, settings)  # last: its CORS layer must be the outermost
 
-    def openapi() -> dict:
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
-            components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in [*routes_ocr.EXTRA_SCHEMAS, HubRequest]:
-                js = model.model_json_schema(ref_template="#/components/schemas/{model}")
-                components.update(js.pop("$defs", {}))
-                components[model.__name__] = js
-            upload = dict(components["RapidOCRForm"])
-            upload["properties"] = {"image_file": {"type": "string", "format": "binary"}, **upload["properties"]}
-            upload["title"] = "RapidOCRUpload"
-            components["RapidOCRUpload"] = upload
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -1,4 +1,4 @@
-"""Small request helpers shared by the route modules."""
+"""Request and response plumbing shared by the route modules: bodies in, models out."""
 
 from __future__ import annotations
 
@@ -8,20 +8,25 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
 
 from ..errors import BadInput
-from .service import OCRService
+from .service import Document, OCRService
 
 M = TypeVar("M", bound=BaseModel)
+#: bodies up to this size are parsed on the event loop; bigger ones (base64 files) in a thread
+INLINE_PARSE_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 20
 
 
 def service_of(request: Request) -> OCRService:
     return request.app.state.service
 
 
-async def json_body(request: Request) -> Any:
+def loads_json(raw: bytes) -> Any:
     """The body as JSON, or a 400 that says what is wrong with it."""
-    raw = await request.body()
     if not raw.strip():
         raise BadInput("the request body is empty; send a JSON object")
     try:
@@ -30,11 +35,50 @@ async def json_body(request: Request) -> Any:
         raise BadInput(f"the request body is not valid JSON: {exc}") from exc
 
 
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    return loads_json(raw) if len(raw) <= INLINE_PARSE_BYTES else await run_in_threadpool(loads_json, raw)
+
+
+async def json_object_or_none(request: Request) -> dict[str, Any] | None:
+    """The body if it is a JSON object, whatever its declared type (some published clients declare
+    JSON as form-encoded); None otherwise."""
+    raw = await request.body()
+    if not raw.lstrip()[:1] == b"{":
+        return None
+    try:
+        data = loads_json(raw) if len(raw) <= INLINE_PARSE_BYTES else await run_in_threadpool(loads_json, raw)
+    except BadInput:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def parse(model: type[M], data: Any) -> M:
-    """Validate into a schema model; failures become FastAPI's 422 in the contract's shape."""
+    """Validate into a contract's request model; failures become the 422 in the contract's shape."""
     if not isinstance(data, dict):
         raise BadInput("the request body must be a JSON object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from exc
+
+
+async def read_form(request: Request, file_field: str) -> tuple[dict[str, str], bytes | None]:
+    """A multipart or urlencoded form: its text fields, and the bytes of its one file part (or None)."""
+    async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        upload = form.get(file_field)
+        data = await upload.read() if isinstance(upload, UploadFile) else None
+    return fields, data
+
+
+def server_timing(doc: Document) -> str:
+    """`Server-Timing`: each stage's milliseconds over the request's pages, queue wait included."""
+    return ", ".join(f"{stage};dur={seconds * 1000:.1f}" for stage, seconds in doc.timings.items())
+
+
+async def respond(body: BaseModel, doc: Document | None = None, status: int = 200) -> Response:
+    """Serialise a contract's response model off the event loop (it may carry megabytes of images)."""
+    content = await run_in_threadpool(body.model_dump_json, exclude_none=True)
+    headers = {"Server-Timing": server_timing(doc)} if doc is not None and doc.timings else None
+    return Response(content, status_code=status, media_type="application/json", headers=headers)

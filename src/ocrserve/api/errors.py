@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
+from .contracts import CONTRACTS
 
 log = logging.getLogger("ocrserve.api")
 
@@ -27,6 +26,7 @@ STATUS: dict[type[Exception], int] = {
     e.UnsupportedInput: 415,
     e.BadInput: 400,
     e.Forbidden: 403,
+    e.NotFound: 404,
     e.QuotaExceeded: 429,
     e.QuotaUnavailable: 503,
     e.Overloaded: 503,
@@ -48,31 +48,7 @@ def status_for(exc: Exception) -> int:
     return 500
 
 
-# --- error bodies per contract ----------------------------------------------------------------
-def paddlex_body(status: int, message: str, request_id: str) -> dict[str, Any]:
-    return {"logId": request_id, "errorCode": status, "errorMsg": message}
-
-
-def rapidocr_body(status: int, message: str, request_id: str) -> dict[str, Any]:
-    return {"detail": message, "requestId": request_id}
-
-
-def seed_body(status: int, message: str, request_id: str) -> dict[str, Any]:
-    return {"success": False, "error": message, "request_id": request_id}
-
-
-def hub_body(status: int, message: str, request_id: str) -> dict[str, Any]:
-    code = "112" if status == 415 else "101"
-    return {"status": code, "msg": message, "results": [], "request_id": request_id}
-
-
-ErrorBody = Callable[[int, str, str], dict[str, Any]]
-CONTRACT_BODIES: dict[str, ErrorBody] = {
-    "paddlex": paddlex_body,
-    "rapidocr": rapidocr_body,
-    "seed": seed_body,
-    "hub": hub_body,
-}
+# --- which contract's error shape ------------------------------------------------------------
 SEED_PATHS = ("/paddleocr", "/easyocr", "/v1/ocr", "/upload", "/upload_pdf")
 
 
@@ -94,7 +70,7 @@ def contract_of(request: Request) -> str:
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
-    body = CONTRACT_BODIES[contract_of(request)](status, message, request_id)
+    body = CONTRACTS[contract_of(request)].error_body(status, message, request_id)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

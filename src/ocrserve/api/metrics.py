@@ -1,4 +1,4 @@
-"""Prometheus metrics: requests by route and status, latencies, stage times, pages, in-flight work.
+"""Prometheus metrics: requests by route and status, latencies, queue, batches, stage times, pages.
 
 One registry per app instance (tests build many apps in one process); route labels use the
 route template, never the raw path, so label cardinality stays bounded.
@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..result import OCRResult
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+BATCH_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 64, 128)
+WIDTH_BUCKETS = (80, 160, 320, 480, 640, 960, 1280, 1920, 2560, 3840)
 
 
 class Metrics:
@@ -27,14 +29,28 @@ class Metrics:
         self.inflight = Gauge("ocrserve_inflight_requests", "Requests being served now", registry=r)
         self.stages = Histogram("ocrserve_stage_duration_seconds", "Engine time per stage and page",
                                 ["stage"], buckets=LATENCY_BUCKETS, registry=r)
-        self.pages = Counter("ocrserve_pages_total", "Pages (images or PDF pages) processed", registry=r)
+        self.pages = Counter("ocrserve_pages_total", "Pages (images or PDF pages) processed, by contract",
+                             ["contract"], registry=r)
         self.lines = Counter("ocrserve_text_lines_total", "Text lines returned", registry=r)
+        self.queue_depth = Gauge("ocrserve_queue_depth", "Admitted requests waiting for an inference slot",
+                                 registry=r)
+        self.slot_wait = Histogram("ocrserve_queue_wait_seconds", "Time a request waited for an inference slot",
+                                   buckets=LATENCY_BUCKETS, registry=r)
+        self.batch_crops = Histogram("ocrserve_rec_batch_crops", "Text-line crops per recognition batch",
+                                     buckets=BATCH_BUCKETS, registry=r)
+        self.batch_width = Histogram("ocrserve_rec_batch_padded_width", "Padded width (px) of each recognition batch",
+                                     buckets=WIDTH_BUCKETS, registry=r)
 
-    def observe_result(self, result: OCRResult) -> None:
-        self.pages.inc()
+    def observe_result(self, result: OCRResult, contract: str) -> None:
+        self.pages.labels(contract).inc()
         self.lines.inc(len(result.lines))
         for stage, seconds in result.timings.items():
             self.stages.labels(stage).observe(seconds)
+
+    def observe_batch(self, crops: int, padded_width: int) -> None:
+        """The engine's recognition-batch observer: called once per batch actually run."""
+        self.batch_crops.observe(crops)
+        self.batch_width.observe(padded_width)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

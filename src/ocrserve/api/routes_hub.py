@@ -2,40 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from ..errors import UnsupportedInput
-from ..result import OCRResult
-from .deps import json_body, parse, service_of
+from .contracts import hub
+from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
+from .deps import json_body, parse, respond, service_of
 from .quota import charge_pages
-from .schemas import HubRequest, HubResponse
 
 router = APIRouter()
+HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"images": [EXAMPLE_IMAGE_B64]})})
 
 
-def hub_lines(result: OCRResult) -> list[dict[str, Any]]:
-    return [{"text": line.text, "confidence": float(line.score),
-             "text_region": [[int(round(x)), int(round(y))] for x, y in line.polygon]} for line in result.lines]
-
-
-HUB_BODY = {"requestBody": {"required": True, "content": {
-    "application/json": {"schema": {"$ref": "#/components/schemas/HubRequest"}}}}}
-
-
-@router.post("/predict/ocr_system", operation_id="hubOcrSystem", response_model=HubResponse,
+@router.post("/predict/ocr_system", operation_id="hubOcrSystem", response_model=hub.Response,
+             responses={status: {"model": hub.ErrorResponse} for status in (400, 403, 413, 415, 422, 503)},
              summary="PaddleOCR 2.x hub serving: OCR a list of base64 images", openapi_extra=HUB_BODY)
-async def ocr_system(request: Request) -> JSONResponse:
-    request.state.contract = "hub"
+async def ocr_system(request: Request) -> Response:
+    request.state.contract = hub.CONTRACT.name
     if not request.headers.get("content-type", "").lower().startswith("application/json"):
         raise UnsupportedInput("send Content-Type: application/json with {\"images\": [base64, ...]}")
-    req = parse(HubRequest, await json_body(request))
+    req = parse(hub.Request, await json_body(request))
     service = service_of(request)
     results = []
     for image in req.images:
-        doc = await service.ocr(await service.bytes_from_field(image), file_type=1)
+        doc = await service.ocr(await service.bytes_from_field(image), defaults=hub.CONTRACT.defaults, file_type=1,
+                                client_left=request.is_disconnected, contract=hub.CONTRACT.name)
         await charge_pages(request, doc)
-        results.append(hub_lines(doc.results[0]))
-    return JSONResponse({"status": "000", "msg": "", "results": results})
+        results.append(doc.results[0])
+    return await respond(hub.to_response(results))

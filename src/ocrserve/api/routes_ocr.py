@@ -1,161 +1,108 @@
-"""POST /ocr: PaddleX serving (JSON) and RapidOCR API (form) on one path, by content type."""
+"""POST /ocr: PaddleX serving (a JSON object) and rapidocr_api (a form) on one path.
+
+The body decides: a JSON object is PaddleX's, whatever its declared type (PaddleX 3.0-beta's
+Node.js and PHP examples declare JSON as form-encoded); otherwise a form is rapidocr_api's.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
-from ..engine import OCROptions
 from ..errors import BadInput, UnsupportedInput
 from ..result import OCRResult
-from .deps import json_body, parse, service_of
-from .images import result_images
+from .contracts import paddlex, rapidocr
+from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
+from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
 from .quota import charge_pages
-from .schemas import (
-    PaddleXBetaRequest,
-    PaddleXBetaResponse,
-    PaddleXError,
-    PaddleXOCRRequest,
-    PaddleXResponse,
-    RapidOCRError,
-    RapidOCRForm,
-)
-from .service import Document
+from .result_files import publish
 
 router = APIRouter()
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-OCR_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"anyOf": [
-                {"$ref": "#/components/schemas/PaddleXOCRRequest"},
-                {"$ref": "#/components/schemas/PaddleXBetaRequest"},
-            ]}},
-            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/RapidOCRUpload"}},
-            "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/RapidOCRForm"}},
-        },
-    }
-}
+OCR_BODY = request_body({
+    "application/json": ({"anyOf": [inline_schema(paddlex.OCRRequest), inline_schema(paddlex.BetaRequest)]},
+                         {"file": EXAMPLE_IMAGE_B64, "fileType": 1}),
+    "multipart/form-data": (inline_schema(rapidocr.Upload), None),
+    "application/x-www-form-urlencoded": (inline_schema(rapidocr.Form), {"image_data": EXAMPLE_IMAGE_B64}),
+})
 
 
-# --- PaddleX -------------------------------------------------------------------------------
-def paddlex_options(req: PaddleXOCRRequest) -> OCROptions:
-    nested = req.inferenceParams
-
-    def pick(name: str) -> Any:
-        value = getattr(req, name)
-        return value if value is not None or nested is None else getattr(nested, name)
-
-    return OCROptions(
-        text_det_limit_side_len=pick("textDetLimitSideLen"),
-        text_det_limit_type=pick("textDetLimitType"),
-        text_det_thresh=pick("textDetThresh"),
-        text_det_box_thresh=pick("textDetBoxThresh"),
-        text_det_unclip_ratio=pick("textDetUnclipRatio"),
-        text_rec_score_thresh=pick("textRecScoreThresh"),
-        use_doc_orientation_classify=req.useDocOrientationClassify,
-        use_textline_orientation=req.useTextlineOrientation,
-        return_word_box=req.returnWordBox,
-    )
-
-
-def data_info(doc: Document) -> dict[str, Any]:
-    if doc.kind == "pdf":
-        pages = [{"width": r.width, "height": r.height} for r in doc.results]
-        return {"numPages": len(pages), "pages": pages, "type": "pdf"}
-    first = doc.results[0]
-    return {"width": first.width, "height": first.height, "type": "image"}
-
-
-def to_paddlex(doc: Document, visualize: bool, request_id: str) -> dict[str, Any]:
-    pages = [{"prunedResult": r.to_dict(), **result_images(r, visualize)} for r in doc.results]
-    return {"logId": request_id, "errorCode": 0, "errorMsg": "Success",
-            "result": {"ocrResults": pages, "dataInfo": data_info(doc)}}
-
-
-def to_paddlex_beta(result: OCRResult, request_id: str) -> dict[str, Any]:
-    texts = [{"poly": [[int(round(x)), int(round(y))] for x, y in line.polygon], "text": line.text,
-              "score": float(line.score)} for line in result.lines]
-    images = result_images(result, True)
-    return {"logId": request_id, "errorCode": 0, "errorMsg": "Success",
-            "result": {"texts": texts, "image": images.get("ocrImage")}}
-
-
-async def paddlex_ocr(request: Request) -> JSONResponse:
-    request.state.contract = "paddlex"
+async def shipped_images(request: Request, result: OCRResult, visualize: bool) -> dict[str, str]:
+    """A page's result images, drawn and encoded off the event loop, as base64 or signed links."""
     service = service_of(request)
-    body = await json_body(request)
-    if isinstance(body, dict) and "file" not in body and "image" in body:
-        beta = parse(PaddleXBetaRequest, body)
-        limit = beta.inferenceParams.maxLongSide if beta.inferenceParams else None
-        options = OCROptions(text_det_limit_side_len=limit, text_det_limit_type="max" if limit else None)
-        doc = await service.ocr(await service.bytes_from_field(beta.image), options, file_type=1)
+    images = await service.run(paddlex.page_images, result, visualize)
+    if not images:
+        return {}
+    files = request.app.state.result_files if service.settings.result_images == "url" else None
+    return await service.run(publish, images, files, str(request.base_url))
+
+
+async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
+    request.state.contract = paddlex.CONTRACT.name
+    service = service_of(request)
+    contract = paddlex.CONTRACT
+    if "file" not in body and "image" in body:
+        beta = parse(paddlex.BetaRequest, body)
+        visualize = contract.visualize(None, service.settings)
+        doc = await service.ocr(await service.bytes_from_field(beta.image), paddlex.beta_options(beta),
+                                defaults=contract.defaults, file_type=1, client_left=request.is_disconnected,
+                                keep_images=visualize, contract=contract.name)
         await charge_pages(request, doc)
-        return JSONResponse(to_paddlex_beta(doc.results[0], request.state.request_id))
-    req = parse(PaddleXOCRRequest, body)
-    options = paddlex_options(req)
-    doc = await service.ocr(await service.bytes_from_field(req.file), options, req.fileType)
+        images = await shipped_images(request, doc.results[0], visualize)
+        return await respond(paddlex.to_beta_response(doc.results[0], images.get("ocrImage"),
+                                                      request.state.request_id), doc)
+    req = parse(paddlex.OCRRequest, body)
+    visualize = contract.visualize(req.visualize, service.settings)
+    doc = await service.ocr(await service.bytes_from_field(req.file), paddlex.to_options(req),
+                            defaults=contract.defaults, file_type=req.fileType, client_left=request.is_disconnected,
+                            keep_images=visualize, contract=contract.name)
     await charge_pages(request, doc)
-    visualize = req.visualize if req.visualize is not None else service.settings.visualize
-    return JSONResponse(to_paddlex(doc, visualize, request.state.request_id))
+    images = [await shipped_images(request, r, visualize) for r in doc.results]
+    return await respond(paddlex.to_response(doc.kind, doc.results, images, request.state.request_id), doc)
 
 
-# --- RapidOCR API --------------------------------------------------------------------------
-def to_rapidocr(result: OCRResult) -> dict[str, Any]:
-    return {str(i): {"rec_txt": line.text, "dt_boxes": [[float(x), float(y)] for x, y in line.polygon],
-                     "score": float(line.score)} for i, line in enumerate(result.lines)}
-
-
-async def rapidocr_ocr(request: Request) -> JSONResponse:
-    request.state.contract = "rapidocr"
+async def rapidocr_ocr(request: Request) -> Response:
+    request.state.contract = rapidocr.CONTRACT.name
     service = service_of(request)
-    async with request.form(max_files=1, max_fields=20) as form:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        upload = form.get("image_file")
-        req = parse(RapidOCRForm, fields)
-        if isinstance(upload, UploadFile) or hasattr(upload, "read"):
-            data = await upload.read()
-        elif req.image_data:
-            data = await service.bytes_from_field(req.image_data)
-        else:
+    fields, data = await read_form(request, "image_file")
+    form = parse(rapidocr.Form, fields)
+    if data is None:
+        if not form.image_data:
             raise BadInput("send the image as an `image_file` upload or base64 `image_data` field")
-    options = OCROptions(use_det=req.use_det, use_cls=req.use_cls, use_rec=req.use_rec, text_score=req.text_score,
-                         text_det_box_thresh=req.box_thresh, text_det_unclip_ratio=req.unclip_ratio,
-                         return_word_box=req.return_word_box)
-    doc = await service.ocr(data, options, file_type=1)
+        data = await service.bytes_from_field(form.image_data)
+    doc = await service.ocr(data, rapidocr.to_options(form), defaults=rapidocr.CONTRACT.defaults, file_type=1,
+                            client_left=request.is_disconnected, contract=rapidocr.CONTRACT.name)
     await charge_pages(request, doc)
-    return JSONResponse(to_rapidocr(doc.results[0]))
+    return await respond(rapidocr.to_response(doc.results[0]), doc)
 
 
 @router.post(
     "/ocr",
     operation_id="infer",
-    summary="OCR an image or PDF (PaddleX JSON body, or RapidOCR API form body)",
-    response_model=PaddleXResponse,
-    responses={
-        200: {"content": {"application/json": {"schema": {"anyOf": [
-            {"$ref": "#/components/schemas/PaddleXResponse"},
-            {"$ref": "#/components/schemas/PaddleXBetaResponse"},
-            {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/RapidOCRLine"}},
-        ]}}}},
-        400: {"model": PaddleXError}, 413: {"model": PaddleXError}, 415: {"model": PaddleXError},
-        422: {"model": PaddleXError}, 503: {"model": PaddleXError}, 500: {"model": RapidOCRError},
-    },
+    summary="OCR an image or PDF (PaddleX JSON body, or rapidocr_api form body)",
+    response_model=paddlex.OCRResponse | paddlex.BetaResponse | rapidocr.Response,
+    responses={400: {"model": paddlex.ErrorResponse}, 403: {"model": paddlex.ErrorResponse},
+               413: {"model": paddlex.ErrorResponse}, 415: {"model": paddlex.ErrorResponse},
+               422: {"model": paddlex.ErrorResponse}, 429: {"model": paddlex.ErrorResponse},
+               503: {"model": paddlex.ErrorResponse}, 504: {"model": paddlex.ErrorResponse}},
     openapi_extra=OCR_BODY,
 )
-async def ocr(request: Request) -> JSONResponse:
+async def ocr(request: Request) -> Response:
     content_type = request.headers.get("content-type", "").lower()
+    if not content_type or "json" in content_type:
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            request.state.contract = paddlex.CONTRACT.name
+            raise BadInput("the request body must be a JSON object with a `file` field")
+        return await paddlex_ocr(request, body)
+    body = None if content_type.startswith("multipart/") else await json_object_or_none(request)
+    if body is not None:
+        return await paddlex_ocr(request, body)
     if content_type.startswith(FORM_TYPES):
         return await rapidocr_ocr(request)
-    if content_type and "json" not in content_type:
-        request.state.contract = "paddlex"
-        raise UnsupportedInput(f"Content-Type {content_type.split(';')[0]!r} is not accepted here: send "
-                               "application/json (PaddleX) or multipart/form-data (RapidOCR API)")
-    return await paddlex_ocr(request)
-
-
-EXTRA_SCHEMAS = [PaddleXOCRRequest, PaddleXBetaRequest, PaddleXBetaResponse, RapidOCRForm]
+    request.state.contract = paddlex.CONTRACT.name
+    raise UnsupportedInput(f"Content-Type {content_type.split(';')[0]!r} is not accepted here: send "
+                           "application/json (PaddleX) or multipart/form-data (rapidocr_api)")

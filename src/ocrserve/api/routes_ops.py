@@ -1,55 +1,50 @@
-"""Operations: GET / (RapidOCR's probe), /health (both worlds at once), /ready."""
+"""Operations: /health (both worlds at once), /ready, /live and /metrics."""
 
 from __future__ import annotations
 
 import platform
-from typing import Any
 
 import onnxruntime as ort
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
-from .deps import service_of
+from .contracts import seed
+from .deps import respond, service_of
 from .languages import supported_languages
-from .schemas import HealthResponse
 
 router = APIRouter()
 GPU_PROVIDERS = {"CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider",
                  "DmlExecutionProvider", "OpenVINOExecutionProvider"}
 
 
-@router.get("/", operation_id="root", summary="RapidOCR API's welcome probe")
-async def root() -> dict[str, str]:
-    return {"message": "Welcome to RapidOCR API Server!", "service": "ocrserve", "docs": "/docs"}
-
-
-def health_body(request: Request) -> tuple[int, dict[str, Any]]:
+def health(request: Request) -> seed.HealthResponse:
     service = service_of(request)
     pipeline = service.pipeline
     ready = pipeline is not None
-    status = "healthy" if ready else ("failed" if service.load_error else "loading")
-    providers = pipeline.providers if ready else []
-    return (200 if ready else 503), {
-        "logId": request.state.request_id,
-        "errorCode": 0 if ready else 503,
-        "errorMsg": "Healthy" if ready else (service.load_error or "Loading models"),
-        "status": status,
-        "model": service.settings.model,
-        "model_version": __version__,
-        "gpu_support": bool(GPU_PROVIDERS & set(ort.get_available_providers())),
-        "providers": providers,
-        "environment": {"python": platform.python_version(), "onnxruntime": ort.__version__,
-                        "platform": platform.platform(), "workers": service.settings.workers},
-        "supported_languages": supported_languages(set(pipeline.charset)) if ready else [],
-    }
+    model = pipeline.model_name if ready else service.settings.model
+    return seed.HealthResponse(
+        logId=request.state.request_id,
+        errorCode=0 if ready else 503,
+        errorMsg="Healthy" if ready else (service.load_error or "Loading models"),
+        status="healthy" if ready else ("failed" if service.load_error else "loading"),
+        model=model,
+        model_version=seed.model_version(model),
+        gpu_support=bool(GPU_PROVIDERS & set(ort.get_available_providers())),
+        providers=pipeline.providers if ready else [],
+        environment=service.settings.environment,
+        supported_languages=supported_languages(set(pipeline.charset)) if ready else [],
+        version=__version__,
+        runtime={"python": platform.python_version(), "onnxruntime": ort.__version__,
+                 "platform": platform.platform(), "workers": service.settings.workers},
+    )
 
 
-@router.get("/health", operation_id="checkHealth", response_model=HealthResponse,
-            responses={503: {"model": HealthResponse}}, summary="Liveness and engine state")
-async def health(request: Request) -> JSONResponse:
-    status, body = health_body(request)
-    return JSONResponse(body, status_code=status)
+@router.get("/health", operation_id="checkHealth", response_model=seed.HealthResponse,
+            responses={503: {"model": seed.HealthResponse}}, summary="Engine state: 200 once loaded and answering")
+async def check_health(request: Request) -> Response:
+    body = health(request)
+    return await respond(body, status=200 if body.errorCode == 0 else 503)
 
 
 @router.get("/ready", operation_id="checkReady", summary="Readiness: 200 once models are loaded and warm")
@@ -58,6 +53,11 @@ async def ready(request: Request) -> JSONResponse:
     if service.ready:
         return JSONResponse({"ready": True, "model": service.settings.model})
     return JSONResponse({"ready": False, "error": service.load_error}, status_code=503)
+
+
+@router.get("/live", operation_id="checkLive", summary="Liveness: 200 while the process serves HTTP")
+async def live() -> JSONResponse:
+    return JSONResponse({"live": True})
 
 
 @router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", response_class=Response)

@@ -1,7 +1,7 @@
 """The seed service's endpoints: /paddleocr, /easyocr, /v1/ocr, /upload, /upload_pdf.
 
-They share one response shape (`success`, `results`, `processing_time`, `image_size`) and
-differ only in how options arrive, so each route maps its fields to OCROptions and hands over.
+Each maps its fields to OCROptions through the seed contract and hands over; JSON bodies are
+read by the route itself, so a JSON object is served whatever its declared content type.
 """
 
 from __future__ import annotations
@@ -9,81 +9,83 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from starlette.responses import Response
 
 from ..engine import OCROptions
 from ..errors import BadInput
-from ..result import OCRResult
-from .deps import service_of
+from ..pdf import is_pdf
+from .contracts import seed
+from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
+from .deps import json_body, parse, read_form, respond, service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota import charge_pages
-from .schemas import (
-    SeedEasyOCRRequest,
-    SeedError,
-    SeedPaddleOCRRequest,
-    SeedPDFResponse,
-    SeedResponse,
-    SeedV1Request,
-)
-from .service import Document
+from .service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document
 
 router = APIRouter()
-ERRORS = {status: {"model": SeedError} for status in (400, 403, 413, 415, 422, 500, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}
+                                           for status in (400, 403, 413, 415, 422, 429, 500, 503, 504)}
 
 
-def seed_lines(result: OCRResult) -> list[dict[str, Any]]:
-    return [{"text": line.text, "confidence": float(line.score),
-             "bbox": [[float(x), float(y)] for x, y in line.polygon]} for line in result.lines]
+class _FileUpload(seed.UploadForm):
+    file: bytes
 
 
-def seed_response(doc: Document, started: float, lines: list[dict[str, Any]] | None = None) -> JSONResponse:
-    first = doc.results[0]
-    return JSONResponse({
-        "success": True,
-        "results": lines if lines is not None else seed_lines(first),
-        "processing_time": round(time.perf_counter() - started, 4),
-        "image_size": {"width": first.width, "height": first.height},
-    })
+def _json_doc(model: type[BaseModel], **example: Any) -> dict[str, Any]:
+    return request_body({"application/json": (inline_schema(model), {"image": EXAMPLE_IMAGE_B64, **example})})
 
 
-async def run_image(request: Request, data: bytes, options: OCROptions) -> Document:
-    doc = await service_of(request).ocr(data, options, file_type=1)
+UPLOAD_DOC = request_body({"multipart/form-data": (inline_schema(_FileUpload), None)})
+
+
+async def _ocr(request: Request, data: bytes, options: OCROptions, file_type: int) -> Document:
+    doc = await service_of(request).ocr(data, options, defaults=seed.CONTRACT.defaults, file_type=file_type,
+                                        client_left=request.is_disconnected, contract=seed.CONTRACT.name)
     await charge_pages(request, doc)
     return doc
 
 
-async def run_field(request: Request, image: str, options: OCROptions) -> Document:
+async def _ocr_field(request: Request, image: str, options: OCROptions) -> Document:
     """A JSON `image` field (base64 or URL) through the engine."""
-    return await run_image(request, await service_of(request).bytes_from_field(image), options)
+    return await _ocr(request, await service_of(request).bytes_from_field(image), options, FILE_TYPE_IMAGE)
 
 
-@router.post("/paddleocr", operation_id="seedPaddleOCR", response_model=SeedResponse, responses=ERRORS,
-             summary="PaddleOCR-style JSON request")
-async def paddleocr(request: Request, body: SeedPaddleOCRRequest) -> JSONResponse:
+async def _upload(request: Request) -> tuple[seed.UploadForm, bytes]:
+    fields, data = await read_form(request, "file")
+    form = parse(seed.UploadForm, fields)
+    if data is None:
+        raise BadInput("send the file as a multipart `file` part")
+    return form, data
+
+
+@router.post("/paddleocr", operation_id="seedPaddleOCR", response_model=seed.Response, responses=ERRORS,
+             summary="PaddleOCR-style JSON request", openapi_extra=_json_doc(seed.PaddleOCRRequest, use_angle_cls=True, lang="ch"))
+async def paddleocr(request: Request) -> Response:
     started = time.perf_counter()
+    body = parse(seed.PaddleOCRRequest, await json_body(request))
     if body.lang is not None:
         check_languages([body.lang], service_of(request))
-    options = OCROptions(use_textline_orientation=body.use_angle_cls, text_det_thresh=body.det_db_thresh,
-                         text_det_box_thresh=body.det_db_box_thresh, text_det_unclip_ratio=body.det_db_unclip_ratio)
-    return seed_response(await run_field(request, body.image, options), started)
+    doc = await _ocr_field(request, body.image, seed.paddleocr_options(body))
+    return await respond(seed.to_response(doc.results[0], time.perf_counter() - started), doc)
 
 
-@router.post("/easyocr", operation_id="seedEasyOCR", response_model=SeedResponse, responses=ERRORS,
-             summary="EasyOCR-style JSON request")
-async def easyocr(request: Request, body: SeedEasyOCRRequest) -> JSONResponse:
+@router.post("/easyocr", operation_id="seedEasyOCR", response_model=seed.Response, responses=ERRORS,
+             summary="EasyOCR-style JSON request", openapi_extra=_json_doc(seed.EasyOCRRequest, languages=["ch_sim", "en"]))
+async def easyocr(request: Request) -> Response:
     started = time.perf_counter()
+    body = parse(seed.EasyOCRRequest, await json_body(request))
     check_languages(body.languages or ["en"], service_of(request))
-    options = OCROptions(text_rec_score_thresh=body.text_threshold)
-    doc = await run_field(request, body.image, options)
-    lines = seed_lines(doc.results[0])
-    lines = [dict(line, text=_filter_chars(line["text"], body.allowlist, body.blocklist)) for line in lines]
+    doc = await _ocr_field(request, body.image, seed.easyocr_options(body))
+    lines = [{"text": _filter_chars(line.text, body.allowlist, body.blocklist), "confidence": line.confidence,
+              "bbox": line.bbox} for line in seed.lines(doc.results[0])]
     if body.paragraph:
         lines = merge_paragraphs(lines)
     if body.detail == 0:
         lines = [{"text": line["text"]} for line in lines]
-    return seed_response(doc, started, lines)
+    results = [seed.Line.model_validate(line) for line in lines]
+    return await respond(seed.to_response(doc.results[0], time.perf_counter() - started, results), doc)
 
 
 def _filter_chars(text: str, allowlist: str | None, blocklist: str | None) -> str:
@@ -94,49 +96,29 @@ def _filter_chars(text: str, allowlist: str | None, blocklist: str | None) -> st
     return text
 
 
-@router.post("/v1/ocr", operation_id="seedV1OCR", response_model=SeedResponse, responses=ERRORS,
-             summary="RapidOCR-style JSON request")
-async def v1_ocr(request: Request, body: SeedV1Request) -> JSONResponse:
+@router.post("/v1/ocr", operation_id="seedV1OCR", response_model=seed.Response, responses=ERRORS,
+             summary="RapidOCR-style JSON request", openapi_extra=_json_doc(seed.V1Request, use_det=True, use_cls=True, use_rec=True, text_score=0.5))
+async def v1_ocr(request: Request) -> Response:
     started = time.perf_counter()
-    options = OCROptions(use_det=body.use_det, use_cls=body.use_cls, use_rec=body.use_rec, text_score=body.text_score)
-    return seed_response(await run_field(request, body.image, options), started)
+    body = parse(seed.V1Request, await json_body(request))
+    doc = await _ocr_field(request, body.image, seed.v1_options(body))
+    return await respond(seed.to_response(doc.results[0], time.perf_counter() - started), doc)
 
 
-@router.post("/upload", operation_id="seedUpload", response_model=SeedResponse, responses=ERRORS,
-             summary="Multipart image upload")
-async def upload(request: Request, file: UploadFile = File(...), use_det: bool | None = Form(None),
-                 use_cls: bool | None = Form(None), use_rec: bool | None = Form(None),
-                 text_score: float | None = Form(None, ge=0, le=1)) -> JSONResponse:
+@router.post("/upload", operation_id="seedUpload", response_model=seed.Response, responses=ERRORS,
+             summary="Multipart image upload", openapi_extra=UPLOAD_DOC)
+async def upload(request: Request) -> Response:
     started = time.perf_counter()
-    options = OCROptions(use_det=use_det, use_cls=use_cls, use_rec=use_rec, text_score=text_score)
-    return seed_response(await run_image(request, await file.read(), options), started)
+    form, data = await _upload(request)
+    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_IMAGE)
+    return await respond(seed.to_response(doc.results[0], time.perf_counter() - started), doc)
 
 
-@router.post("/upload_pdf", operation_id="seedUploadPDF", response_model=SeedPDFResponse, responses=ERRORS,
-             summary="Multipart PDF upload, one result per line per page")
-async def upload_pdf(request: Request, file: UploadFile = File(...), use_det: bool | None = Form(None),
-                     use_cls: bool | None = Form(None), use_rec: bool | None = Form(None),
-                     text_score: float | None = Form(None, ge=0, le=1),
-                     box_thresh: float | None = Form(None, ge=0, le=1),
-                     unclip_ratio: float | None = Form(None, gt=0, le=10),
-                     return_word_box: bool | None = Form(None)) -> JSONResponse:
-    started = time.perf_counter()
-    options = OCROptions(use_det=use_det, use_cls=use_cls, use_rec=use_rec, text_score=text_score,
-                         text_det_box_thresh=box_thresh, text_det_unclip_ratio=unclip_ratio,
-                         return_word_box=return_word_box)
-    data = await file.read()
-    doc = await service_of(request).ocr(data, options, file_type=0)
-    await charge_pages(request, doc)
-    if doc.kind != "pdf":
+@router.post("/upload_pdf", operation_id="seedUploadPDF", response_model=seed.PDFResponse, responses=ERRORS,
+             summary="Multipart PDF upload: one result per page", openapi_extra=UPLOAD_DOC)
+async def upload_pdf(request: Request) -> Response:
+    form, data = await _upload(request)
+    if not is_pdf(data):
         raise BadInput("/upload_pdf takes a PDF; use /upload for images")
-    elapsed = round(time.perf_counter() - started, 4)
-    results = []
-    for page_no, result in enumerate(doc.results, start=1):
-        size = {"width": result.width, "height": result.height}
-        for index, line in enumerate(result.lines):
-            x0, y0, x1, y1 = line.box
-            box = [[float(x), float(y)] for x, y in line.polygon]
-            results.append({"page": page_no, "index": index, "result": [box, line.text, float(line.score)],
-                            "bbox_image": [x0, y0, x1 - x0, y1 - y0], "processing_time": elapsed,
-                            "image_size": size})
-    return JSONResponse({"success": True, "results": results})
+    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_PDF)
+    return await respond(seed.to_pdf_response(doc.results, doc.page_seconds), doc)

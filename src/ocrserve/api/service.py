@@ -1,8 +1,8 @@
-"""The engine as the HTTP layer sees it: load once, decode and predict off the event loop.
+"""The engine as the HTTP layer sees it: admission, deadlines, pages decoded one at a time.
 
-Every blocking step (base64 and image decoding, PDF rendering, inference) runs in a bounded
-pool of threads; ONNX Runtime releases the GIL, so requests overlap on the cores instead of
-queueing behind one lock as PaddleX's serving does.
+Every blocking step (base64 and image decoding, PDF rendering, inference, result images) runs
+in a bounded pool of threads; ONNX Runtime releases the GIL, so requests overlap on the cores
+instead of queueing behind one lock as PaddleX's serving does.
 """
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextvars
 import logging
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..engine import OCROptions, Pipeline, build_pipeline
-from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, OCRServeError, Overloaded
-from ..inputs import Limits, LoadedInput, load_bytes
+from ..engine.recognize import BatchObserver
+from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
+from ..inputs import Limits, PageSource, open_pages
 from ..memory import set_mmap_threshold
 from ..pdf import is_pdf
 from ..result import OCRResult
@@ -35,6 +35,8 @@ T = TypeVar("T")
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
 FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
+#: asked before each page: has the client gone away? (a route passes its request's check)
+ClientLeft = Callable[[], Awaitable[bool]]
 
 
 def decode_base64(text: str) -> bytes:
@@ -52,22 +54,17 @@ def decode_base64(text: str) -> bytes:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
 
 
-#: set per request (api.app.watch_disconnect) to the request's `is_disconnected`
-DISCONNECT_CHECK: contextvars.ContextVar[Callable[[], Awaitable[bool]] | None] = contextvars.ContextVar(
-    "ocrserve_disconnect_check", default=None)
+async def _never_left() -> bool:
+    return False
 
 
-async def client_left() -> bool:
-    check = DISCONNECT_CHECK.get()
-    return bool(check is not None and await check())
+#: builds the engine at startup; the observer sees every recognition batch run in this process
+PipelineFactory = Callable[[Settings, BatchObserver | None], Pipeline]
 
 
-PipelineFactory = Callable[[Settings], Pipeline]
-
-
-def local_pipeline(settings: Settings) -> Pipeline:
+def local_pipeline(settings: Settings, on_batch: BatchObserver | None = None) -> Pipeline:
     """Every model in this process; concurrent pages share recognition batches unless told not to."""
-    return build_pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0)
+    return build_pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0, on_batch=on_batch)
 
 
 @dataclass
@@ -76,6 +73,8 @@ class Document:
 
     kind: str  # "image" | "pdf"
     results: list[OCRResult]
+    page_seconds: list[float] = field(default_factory=list)  # wall time of each page: decode + engine
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage over all pages, queue included
 
 
 class OCRService:
@@ -100,21 +99,27 @@ class OCRService:
         self.load_error: str | None = None
         self.started_at = time.time()
         self.inflight = 0  # requests admitted and not finished (touched only on the event loop)
+        self.waiting = 0  # of those, the ones waiting for an inference slot
 
     # --- lifecycle -------------------------------------------------------------------------
     def load(self) -> None:
-        """Load the models and run each stage once so the first request is not the slow one."""
+        """Load the models and run each stage once so the first request is not the slow one.
+
+        Any failure, of any type, is kept as the load error that /health and every OCR request
+        report; the traceback goes to the log once.
+        """
         set_mmap_threshold(self.settings.malloc_mmap_threshold)  # before the first big buffer
         try:
-            pipeline = self.pipeline_factory(self.settings)
+            observer = self.metrics.observe_batch if self.metrics is not None else None
+            pipeline = self.pipeline_factory(self.settings, observer)
             started = time.perf_counter()
             lines = pipeline.warm_up()
             log.info("warm-up: %d lines in %.2f s", lines, time.perf_counter() - started)
             self.pipeline = pipeline
             log.info("model set %s ready on %s", pipeline.model_name, ", ".join(pipeline.providers))
-        except OCRServeError as exc:
-            self.load_error = str(exc)
-            log.error("engine failed to load: %s", exc)
+        except Exception as exc:
+            self.load_error = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
+            log.exception("engine failed to load: %s", exc)
             raise
 
     @property
@@ -146,17 +151,15 @@ class OCRService:
     async def fetch(self, url: str) -> bytes:
         return await fetch_url(url, self.fetch_policy)
 
-    def _decode(self, data: bytes, file_type: int | None) -> LoadedInput:
+    def open_pages(self, data: bytes, file_type: int | None = None) -> PageSource:
+        """Check the bytes against the limits and the declared type; pages are decoded later, one by one."""
         if len(data) > self.settings.max_file_size:
             raise InputTooLarge(f"the file is {len(data)} bytes, over the limit of {self.settings.max_file_size}")
         if file_type == FILE_TYPE_PDF and not is_pdf(data):
             raise BadInput("fileType is 0 (PDF) but the file is not a PDF")
         if file_type == FILE_TYPE_IMAGE and is_pdf(data):
             raise BadInput("fileType is 1 (image) but the file is a PDF")
-        return load_bytes(data, self.limits)
-
-    async def decode(self, data: bytes, file_type: int | None = None) -> LoadedInput:
-        return await self.run(self._decode, data, file_type)
+        return open_pages(data, self.limits)
 
     # --- OCR -------------------------------------------------------------------------------
     def admit(self) -> None:
@@ -165,15 +168,23 @@ class OCRService:
             raise Overloaded(f"{self.inflight} requests are already queued (OCR_MAX_QUEUE="
                              f"{self.settings.max_queue}); retry shortly", retry_after=1)
 
-    async def ocr(self, data: bytes, options: OCROptions | None = None, file_type: int | None = None) -> Document:
-        """Decode and OCR one input within the request deadline; pages of a client that left are skipped."""
+    async def ocr(self, data: bytes, options: OCROptions | None = None, *, defaults: OCROptions | None = None,
+                  file_type: int | None = None, client_left: ClientLeft | None = None,
+                  keep_images: bool = False, contract: str = "library") -> Document:
+        """Decode and OCR one input within the request deadline.
+
+        `defaults` are the calling contract's own defaults (below the operator's settings);
+        `client_left` is asked before each page, so a client that went away costs no more pages;
+        decoded images stay on the results only when `keep_images` (a response draws them).
+        """
         pipeline = self.require_pipeline()
-        effective = pipeline.resolve_options(options)  # bad options fail before any decoding
+        effective = pipeline.resolve_options(options, defaults)  # bad options fail before any decoding
         self.admit()
         self.inflight += 1
         try:
-            return await asyncio.wait_for(self._ocr(pipeline, data, effective, file_type),
-                                          timeout=self.settings.request_timeout or None)
+            return await asyncio.wait_for(
+                self._ocr(pipeline, data, effective, file_type, client_left or _never_left, keep_images, contract),
+                timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
             raise DeadlineExceeded(
                 f"the request took longer than OCR_REQUEST_TIMEOUT={self.settings.request_timeout} s; "
@@ -181,19 +192,47 @@ class OCRService:
         finally:
             self.inflight -= 1
 
-    async def _ocr(self, pipeline: Pipeline, data: bytes, effective, file_type: int | None) -> Document:
-        async with self.slots:
+    async def _ocr(self, pipeline: Pipeline, data: bytes, effective: Any, file_type: int | None,
+                   client_left: ClientLeft, keep_images: bool, contract: str) -> Document:
+        queued = time.perf_counter()
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            waited = time.perf_counter() - queued
+            if self.metrics is not None:
+                self.metrics.slot_wait.observe(waited)
             if await client_left():
                 raise ClientGone("the client disconnected while queued; dropped")
-            loaded = await self.decode(data, file_type)
-            results = []
-            for index, page in enumerate(loaded.pages):
-                if await client_left():
-                    raise ClientGone("the client disconnected; remaining pages dropped")
-                result = await self.run(pipeline.predict, page, effective)
-                if loaded.kind == "pdf":
-                    result.page_index = index
-                if self.metrics is not None:
-                    self.metrics.observe_result(result)
-                results.append(result)
-            return Document(loaded.kind, results)
+            source = await self.run(self.open_pages, data, file_type)
+            try:
+                doc = Document(source.kind, [], timings={"queue": waited})
+                for index in range(len(source)):
+                    if await client_left():
+                        raise ClientGone("the client disconnected; remaining pages dropped")
+                    await self._page(pipeline, source, index, effective, keep_images, contract, doc)
+                return doc
+            finally:
+                await self.run(source.close)
+        finally:
+            self.slots.release()
+
+    async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
+                    keep_images: bool, contract: str, doc: Document) -> None:
+        started = time.perf_counter()
+        image = await self.run(source.page, index)
+        decoded = time.perf_counter() - started
+        result = await self.run(pipeline.predict, image, effective)
+        del image
+        if not keep_images:
+            result.image = None
+        if source.kind == "pdf":
+            result.page_index = index
+        doc.results.append(result)
+        doc.page_seconds.append(time.perf_counter() - started)
+        for stage, seconds in {"decode": decoded, **result.timings}.items():
+            doc.timings[stage] = doc.timings.get(stage, 0.0) + seconds
+        if self.metrics is not None:
+            self.metrics.observe_result(result, contract)

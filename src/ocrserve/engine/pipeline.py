@@ -105,7 +105,8 @@ class Pipeline:
                 frame = frame.rotated(self.orientation.document_angle(image))
         upright = rotate_ccw(image, frame.angle)
         with self._detect_slots, _timed(timings, "det"):
-            page, pad = pad_thin_image(upright)
+            # detection off: the caller sent one line, read as it is (letterbox rows would be read too)
+            page, pad = pad_thin_image(upright) if opts.use_det else (upright, 0)
             boxes = self.detector(page, opts.det)[0] if opts.use_det else _whole_image(page)
         frame = frame.padded(pad)
         with _timed(timings, "crop"):
