@@ -52,25 +52,56 @@ def save_results(results, path: Path, save_dir: Path) -> None:
         result.save_image(save_dir / f"{stem}_ocr.png")
 
 
+def parse_formats(value: str | None) -> list[str]:
+    """`txt,md,pdf` -> canonical format names (an unknown one is a usage error naming the choices)."""
+    from .export import get_format
+
+    if not value:
+        return []
+    return list(dict.fromkeys(get_format(name).name for name in value.split(",") if name.strip()))
+
+
+def save_formats(ocr, results, path: Path, save_dir: Path, formats: Sequence[str]) -> None:
+    """DIR/<stem>.<ext> per format: one file per input document, all its pages in it."""
+    from .export import FORMATS, export
+
+    save_dir.mkdir(parents=True, exist_ok=True)
+    original = path.read_bytes() if "pdf" in formats else None
+    for name in formats:
+        data = export(results, name, original=original, name=path.name, pdf_scale=ocr.limits.pdf_scale)
+        (save_dir / f"{path.stem}{FORMATS[name].extension}").write_bytes(data)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .ocr import OCR
 
+    formats = parse_formats(args.format)
+    save_dir = Path(args.save_path) if args.save_path else None
+    if formats and save_dir is None and (len(formats) > 1 or formats == ["pdf"]):
+        raise ConfigError("--format with several formats, or pdf, needs --save-path DIR")
     ocr = OCR(**settings_overrides(args))
     options = predict_options(args)
     files = list(iter_inputs(args.paths))
-    save_dir = Path(args.save_path) if args.save_path else None
     pages_json: list[dict] = []
     failed = 0
     for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
         try:
-            results = ocr.predict(path, options)
-            if save_dir is not None:
+            results = ocr.predict(path, options, pdf_text=args.pdf_text)
+            if save_dir is not None and formats:
+                save_formats(ocr, results, path, save_dir, formats)
+            elif save_dir is not None:
                 save_results(results, path, save_dir)
+            elif formats:
+                from .export import export
+
+                sys.stdout.write(export(results, formats[0], name=path.name).decode("utf-8"))
         except (OCRServeError, OSError) as exc:
             print(f"error: {path}: {exc}", file=sys.stderr)
             failed += 1
+            continue
+        if formats:
             continue
         for result in results:
             page = None if result.page_index is None else result.page_index + 1
@@ -211,7 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="OCR images, PDFs and directories (recursively); print text or JSON.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image, PDF or directory")
     p.add_argument("--model", help=model_help)
-    p.add_argument("--save-path", metavar="DIR", help="write <name>.json and <name>_ocr.png per page here")
+    p.add_argument("--save-path", metavar="DIR", help="write <name>.json and <name>_ocr.png per page here, or the "
+                   "--format files (<name>.<ext> per input)")
+    p.add_argument("--format", metavar="LIST", help="comma-separated output formats: txt, md, hocr, alto, json, pdf "
+                   "(searchable PDF); one text format without --save-path prints to stdout")
+    p.add_argument("--pdf-text", choices=["auto", "ocr", "text"],
+                   help="PDF pages: their own text layer when usable (auto), always OCR, or the layer only "
+                        "(default OCR_PDF_TEXT or auto)")
     p.add_argument("--json", action="store_true", help="print [{input, page, prunedResult}, ...] as JSON")
     p.add_argument("--no-doc-orientation", action="store_true", help="do not turn rotated pages upright")
     p.add_argument("--no-textline-orientation", action="store_true", help="do not turn upside-down lines")

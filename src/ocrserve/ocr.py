@@ -1,13 +1,26 @@
-"""`OCR`: the Python face.  Decodes whatever it is given, runs the Pipeline, returns results."""
+"""`OCR`: the Python face.  Decodes whatever it is given, runs the Pipeline, returns results.
+
+A PDF page whose own text layer passes the check is read from that layer instead of OCRed
+(`pdf_text`, docs/pdf.md); any document can be written back as text, Markdown, hOCR, ALTO,
+JSON or a searchable PDF (`export`, `save_pdf`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .engine import OCROptions, build_pipeline
+from .errors import BadInput
+from .export import export, get_format
 from .inputs import ImageLike, Limits, load_input
+from .pdf import PdfPages, is_pdf
 from .result import OCRResult
 from .settings import Settings, load_settings
+from .textlayer import after_ocr, answers_page, layer_of, layer_result
+
+PDF_TEXT_MODES = ("auto", "ocr", "text")
 
 
 class OCR:
@@ -17,9 +30,11 @@ class OCR:
     >>> result = ocr("page.png")            # one OCRResult for an image
     >>> pages = ocr("scan.pdf")             # a list of OCRResult, one per page, for a PDF
     >>> print(result.text); result.save_image("out/")
+    >>> ocr.save_pdf("scan.pdf", "out/scan.pdf")   # the same pages, searchable
 
     Keyword arguments of the constructor are settings (see `ocrserve config`); keyword arguments
-    of a call are per-request options with PaddleX / RapidOCR names (see OCROptions).
+    of a call are per-request options with PaddleX / RapidOCR names (see OCROptions), plus
+    `pdf_text` (auto / ocr / text) for PDFs.
     """
 
     def __init__(self, model: str | None = None, settings: Settings | None = None, **overrides: Any) -> None:
@@ -31,17 +46,36 @@ class OCR:
         self.pipeline = build_pipeline(self.settings)
         self.limits = Limits.from_settings(self.settings)
 
-    def predict(self, source: ImageLike, options: OCROptions | None = None, **option_values: Any) -> list[OCRResult]:
+    def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
+                **option_values: Any) -> list[OCRResult]:
         """Always a list: one result per image or PDF page."""
         opts = (options or OCROptions()).merged(OCROptions(**option_values)) if option_values else options
         effective = self.pipeline.resolve_options(opts)
+        data = _pdf_bytes(source)
+        if data is not None:
+            return self._predict_pdf(data, effective, self._mode(pdf_text))
         loaded = load_input(source, self.limits)
+        return [self.pipeline.predict(page, effective) for page in loaded.pages]
+
+    def _mode(self, pdf_text: str | None) -> str:
+        mode = pdf_text or self.settings.pdf_text
+        if mode not in PDF_TEXT_MODES:
+            raise BadInput(f"pdf_text must be one of {', '.join(PDF_TEXT_MODES)}, not {mode!r}")
+        return mode
+
+    def _predict_pdf(self, data: bytes, effective: Any, mode: str) -> list[OCRResult]:
         results = []
-        for index, page in enumerate(loaded.pages):
-            result = self.pipeline.predict(page, effective)
-            if loaded.kind == "pdf":
+        with PdfPages(data, self.limits) as pages:
+            for index in range(len(pages)):
+                layer = layer_of(pages, index, mode)
+                if answers_page(layer, mode):
+                    w, h = pages.page_size(index)
+                    result = layer_result(layer, w, h, det_params=effective.det.public(),
+                                          text_rec_score_thresh=effective.text_rec_score_thresh)
+                else:
+                    result = after_ocr(self.pipeline.predict(pages.page(index), effective), layer)
                 result.page_index = index
-            results.append(result)
+                results.append(result)
         return results
 
     def __call__(self, source: ImageLike, options: OCROptions | None = None,
@@ -49,3 +83,55 @@ class OCR:
         """An OCRResult for an image; a list of them (one per page) for a PDF."""
         results = self.predict(source, options, **option_values)
         return results if results and results[0].page_index is not None else results[0]
+
+    def export(self, source: ImageLike | Sequence[ImageLike], fmt: str, options: OCROptions | None = None,
+               **option_values: Any) -> bytes:
+        """One document in format `fmt` (txt, md, hocr, alto, json, pdf); several images make one document."""
+        sources = list(source) if isinstance(source, (list, tuple)) else [source]
+        results: list[OCRResult] = []
+        originals: list[bytes | None] = []
+        for item in sources:
+            page_results = self.predict(item, options, **option_values)
+            results += page_results
+            originals += [_raw_bytes(item)] * len(page_results)
+        if len(sources) > 1:
+            if get_format(fmt).name == "pdf" and any(is_pdf(o or b"") for o in originals):
+                raise BadInput("a searchable PDF of several inputs takes images only; export each PDF on its own")
+            if get_format(fmt).name == "pdf":
+                from .export.searchable_pdf import searchable_pdf
+
+                images = [o if o is not None else r.image for o, r in zip(originals, results)]
+                return searchable_pdf(results, page_images=images)
+        name = str(sources[0]) if isinstance(sources[0], (str, Path)) else ""
+        return export(results, fmt, original=originals[0], name=name, pdf_scale=self.limits.pdf_scale)
+
+    def save_pdf(self, source: ImageLike | Sequence[ImageLike], path: str | Path, options: OCROptions | None = None,
+                 **option_values: Any) -> Path:
+        """Write `source` (an image, several images or a PDF) as one searchable PDF at `path`."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.export(source, "pdf", options, **option_values))
+        return target
+
+
+def _raw_bytes(source: ImageLike) -> bytes | None:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise BadInput(f"no such file: {path}")
+        return path.read_bytes()
+    return None
+
+
+def _pdf_bytes(source: ImageLike) -> bytes | None:
+    """The bytes of a PDF source (path or bytes), None for anything else."""
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source) if is_pdf(bytes(source)) else None
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        with open(source, "rb") as fh:
+            if not is_pdf(fh.read(1024)):
+                return None
+        return Path(source).read_bytes()
+    return None

@@ -19,6 +19,7 @@ from .errors import BadInput, InputTooLarge
 
 if TYPE_CHECKING:
     from .inputs import Limits
+    from .textlayer import TextLayer
 
 PDF_MAGIC = b"%PDF-"
 # pdfium is not thread-safe: one document at a time per process
@@ -75,6 +76,30 @@ class PdfPages:
                     return _to_bgr(bitmap.to_numpy())
                 finally:
                     bitmap.close()
+            finally:
+                page.close()
+
+    def page_size(self, index: int) -> tuple[int, int]:
+        """(width, height) in pixels of page `index` rendered at the configured scale."""
+        from .textlayer import page_pixel_size
+
+        with _PDFIUM_LOCK:
+            page = self._doc[index]
+            try:
+                return page_pixel_size(page, self.limits.pdf_scale)
+            finally:
+                page.close()
+
+    def text_layer(self, index: int) -> TextLayer:
+        """Page `index`'s own text, in the pixels `page(index)` would render, and the check's verdict."""
+        from .textlayer import page_pixel_size, read_text_layer
+
+        scale = self.limits.pdf_scale
+        with _PDFIUM_LOCK:
+            page = self._doc[index]
+            try:
+                self.limits.check_size(*page_pixel_size(page, scale), f"PDF page {index + 1} at scale {scale}")
+                return read_text_layer(page, scale)
             finally:
                 page.close()
 

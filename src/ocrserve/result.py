@@ -28,6 +28,7 @@ class TextLine:
     polygon: list[list[float]]  # 4 points, clockwise from the text's top-left
     textline_angle: int = -1  # 0 / 180 when the text-line classifier ran, else -1
     words: tuple[Word, ...] | None = None
+    source: str = "ocr"  # "ocr", or "text_layer": read from the PDF page's own text, not from pixels
 
     @property
     def box(self) -> list[int]:
@@ -52,6 +53,10 @@ class OCRResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     image: np.ndarray | None = field(default=None, repr=False)  # BGR input, for visualisation
     page_index: int | None = None
+    #: where the lines came from: "ocr", or "text_layer" (the PDF page's own text, read without OCR)
+    source: str = "ocr"
+    #: the PDF text layer's verdict when one was looked at (`textlayer.LayerCheck.status`), else None
+    text_layer: str | None = None
 
     @property
     def texts(self) -> list[str]:
@@ -90,7 +95,35 @@ class OCRResult:
             out["text_word"] = [[w.text for w in ws] for ws in words]
             out["text_word_region"] = [[_int_poly(w.polygon) for w in ws] for ws in words]
             out["text_word_boxes"] = [[_xyxy(w.polygon) for w in ws] for ws in words]
+        if self.source != "ocr" or self.text_layer not in (None, "none"):
+            # extension keys (docs/pdf.md): absent on plain OCR pages, so their output stays PaddleX's
+            out["text_source"] = self.source
+            out["text_layer"] = self.text_layer
         return out
+
+    def to_text(self) -> str:
+        """Plain text, one line per line, in reading order."""
+        from .export import render_text
+
+        return render_text([self])
+
+    def to_markdown(self) -> str:
+        """Markdown: lines grouped into paragraphs and headings by their size and spacing."""
+        from .export import render_markdown
+
+        return render_markdown([self])
+
+    def to_hocr(self) -> str:
+        """hOCR 1.2 (XHTML): page, paragraphs, lines and words with their boxes and confidences."""
+        from .export import render_hocr
+
+        return render_hocr([self])
+
+    def to_alto(self) -> str:
+        """ALTO XML v4 (pixel units): page, text blocks, lines and strings."""
+        from .export import render_alto
+
+        return render_alto([self])
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)

@@ -270,6 +270,12 @@ class Settings(BaseSettings):
     )
     result_files_dir: Path = Field(
         default_factory=default_result_files_dir, description="Where linked result images are kept (shared by "
+    # --- PDF text layer ----------------------------------------------------------------------
+    pdf_text: Literal["auto", "ocr", "text"] = Field(
+        "auto", description="PDF pages: auto = a page's own text layer when the check finds it usable, else "
+        "OCR; ocr = always OCR the rendered page; text = only the text layer, never OCR (docs/pdf.md)."
+    )
+
         "the worker processes of one machine)."
     )
     result_files_ttl: float = Field(3600.0, gt=0, description="Seconds a linked result image stays readable.")

@@ -1,0 +1,53 @@
+"""hOCR 1.2: XHTML with ocr_page / ocr_par / ocr_line / ocrx_word and their bbox and x_wconf."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from ..result import OCRResult
+from .layout import blocks, words_of, xml_safe, xyxy
+
+
+def _bbox(box: Sequence[int]) -> str:
+    return "bbox {} {} {} {}".format(*box)
+
+
+def render_page(result: OCRResult, number: int) -> list[str]:
+    out = [f'  <div class="ocr_page" id="page_{number}" title="{_bbox((0, 0, result.width, result.height))}; '
+           f'ppageno {number - 1}">']
+    for b, block in enumerate(blocks(result), start=1):
+        out.append(f'   <p class="ocr_par" id="par_{number}_{b}" title="{_bbox(block.box)}">')
+        for placed in block.lines:
+            line = placed.line
+            lid = f"line_{number}_{b}_{len(out)}"
+            out.append(f'    <span class="ocr_line" id="{lid}" title="{_bbox(xyxy(line.polygon))}">')
+            for w, (text, poly) in enumerate(words_of(line), start=1):
+                conf = int(round(max(0.0, min(1.0, line.score)) * 100))
+                out.append(f'     <span class="ocrx_word" id="word_{lid[5:]}_{w}" '
+                           f'title="{_bbox(xyxy(poly))}; x_wconf {conf}">{escape(xml_safe(text))}</span>')
+            out.append("    </span>")
+        out.append("   </p>")
+    out.append("  </div>")
+    return out
+
+
+def render_hocr(results: Sequence[OCRResult]) -> str:
+    from .. import __version__  # at call time: the package is still importing this module
+
+    head = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">',
+        '<html xmlns="http://www.w3.org/1999/xhtml" xml:lang="en" lang="en">',
+        " <head>",
+        "  <title></title>",
+        '  <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>',
+        f'  <meta name="ocr-system" content="ocrserve {__version__}"/>',
+        '  <meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_word"/>',
+        f'  <meta name="ocr-number-of-pages" content="{len(results)}"/>',
+        " </head>",
+        " <body>",
+    ]
+    body = [row for number, result in enumerate(results, start=1) for row in render_page(result, number)]
+    return "\n".join([*head, *body, " </body>", "</html>", ""])

@@ -1,0 +1,56 @@
+"""Markdown from geometry alone: paragraphs at wide gaps, headings for short blocks of large text.
+
+No layout model: a block's line height against the page's median line height decides its
+heading level, which is what a reader of a typeset page sees too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..result import OCRResult
+from .layout import Block, blocks, is_bullet
+
+_LEADING_MARKER = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)](?=\s))")
+_INLINE = re.compile(r"([\\`*_\[\]<>])")
+
+
+def _is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
+
+
+def join_lines(texts: Sequence[str]) -> str:
+    """Lines of one paragraph as one string: no space between CJK lines, hyphenated words rejoined."""
+    out = ""
+    for text in (t.strip() for t in texts):
+        if not text:
+            continue
+        if not out:
+            out = text
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and text[0].islower():
+            out = out[:-1] + text
+        elif _is_cjk(out[-1]) or _is_cjk(text[0]):
+            out += text
+        else:
+            out += " " + text
+    return out
+
+
+def escape(text: str) -> str:
+    text = _INLINE.sub(r"\\\1", text)
+    return _LEADING_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def render_block(block: Block) -> str:
+    texts = [p.line.text for p in block.lines]
+    if is_bullet(texts[0]):
+        return "- " + escape(join_lines([texts[0].lstrip()[2:], *texts[1:]]))
+    text = escape(join_lines(texts))
+    return f"{'#' * block.level} {text}" if block.level else text
+
+
+def render_markdown(results: Sequence[OCRResult]) -> str:
+    pages = ["\n\n".join(render_block(b) for b in blocks(result)) for result in results]
+    return "\n\n---\n\n".join(pages).strip() + "\n"

@@ -1,0 +1,289 @@
+"""A PDF page's own text as an OCRResult: no rendering, no OCR, when the text can be trusted.
+
+Characters and their boxes come from pdfium's text page, cut into lines where pdfium breaks
+them (its order is the page's reading order) and mapped into the pixel space the page renders
+to at `pdf_scale`, so a line reads exactly like an OCR line of the rendered page.  The check
+(`check_layer`) refuses the usual broken layers: fonts without a ToUnicode map (replacement or
+private-use characters), and a page that is mostly image with text over only part of it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from .result import OCRResult, TextLine
+
+#: `OCRResult.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
+SOURCE_TEXT_LAYER = "text_layer"
+#: `OCRResult.source` of a page whose text layer was kept and whose image regions were OCRed as well
+SOURCE_MIXED = "text_layer+ocr"
+#: at most this share of a layer's characters may be unmappable (U+FFFD, private use, controls)
+MAX_UNMAPPED = 0.05
+#: a horizontal gap wider than this many character heights splits a pdfium line in two
+SPLIT_GAP = 1.5
+#: a page whose images cover this share of it is "mostly image" ...
+IMAGE_PAGE = 0.5
+#: ... and its text layer is partial when its line boxes hold less than this share of the page's ink
+MIN_INK_COVERED = 0.5
+INK_SCALE = 0.5  # the coarse render the ink is counted on (36 dpi)
+INK_LEVEL = 128  # grey below this is ink
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """The verdict on a page's text layer: `status` is usable, none, unmapped or partial."""
+
+    status: str
+    reason: str
+    characters: int = 0
+    unmapped: float = 0.0
+    image_cover: float = 0.0
+    ink_covered: float = 0.0
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "usable"
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    lines: list[TextLine]
+    check: LayerCheck
+
+
+def pixel_transform(page: pdfium.PdfPage, scale: float) -> np.ndarray:
+    """2x3 affine from the page's user space (points) to the pixels `page.render(scale=scale)` gives.
+
+    Taken from pdfium itself (crop box origin and /Rotate included), over a grid 1000 times finer
+    than the bitmap so that its integer device coordinates lose nothing.
+    """
+    k = 1000
+    size_x, size_y = math.ceil(page.get_width() * scale) * k, math.ceil(page.get_height() * scale) * k
+    dx, dy = ctypes.c_int(), ctypes.c_int()
+    out = []
+    for x, y in ((0.0, 0.0), (1000.0, 0.0), (0.0, 1000.0)):
+        pdfium_c.FPDF_PageToDevice(page, 0, 0, size_x, size_y, 0, x, y, ctypes.byref(dx), ctypes.byref(dy))
+        out.append((dx.value / k, dy.value / k))
+    (ox, oy), (ax, ay), (bx, by) = out
+    return np.array([[(ax - ox) / 1000, (bx - ox) / 1000, ox], [(ay - oy) / 1000, (by - oy) / 1000, oy]])
+
+
+def _unmapped(code: int) -> bool:
+    return (code in (0, 0xFFFD) or 0xE000 <= code <= 0xF8FF or code >= 0xF0000
+            or (code < 0x20 and code not in (9, 10, 13)))
+
+
+def _char_box(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, float, float, float] | None:
+    rect = pdfium_c.FS_RECTF()
+    if not pdfium_c.FPDFText_GetLooseCharBox(textpage, index, rect):
+        return None
+    return rect.left, rect.bottom, rect.right, rect.top
+
+
+def _line_polygon(boxes: Sequence[tuple[float, float, float, float]], m: np.ndarray) -> list[list[float]]:
+    """The union of a line's character boxes, in pixels, its corners from the text's own top-left."""
+    pts = []
+    for left, bottom, right, top in boxes:
+        pts += [(left, bottom), (right, bottom), (right, top), (left, top)]
+    px = np.asarray(pts) @ m[:, :2].T + m[:, 2]
+    x0, y0 = px.min(axis=0)
+    x1, y1 = px.max(axis=0)
+    rect = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+    first, last = np.asarray(boxes[0]), np.asarray(boxes[-1])
+    c0 = np.array([(first[0] + first[2]) / 2, (first[1] + first[3]) / 2]) @ m[:, :2].T
+    c1 = np.array([(last[0] + last[2]) / 2, (last[1] + last[3]) / 2]) @ m[:, :2].T
+    d = c1 - c0
+    turns = 0
+    if len(boxes) > 1 and np.hypot(*d) > 1e-6:
+        # reading direction in pixels: right 0, down 1, left 2, up 3 quarter turns clockwise
+        turns = int(round(math.atan2(d[1], d[0]) / (math.pi / 2))) % 4
+    rect = rect[-turns:] + rect[:-turns] if turns else rect
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in rect]
+
+
+def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLine], int, int]:
+    """(lines, visible characters, unmappable characters) of a text page."""
+    lines: list[TextLine] = []
+    text: list[str] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    visible = unmapped = 0
+
+    def flush() -> None:
+        line = "".join(text).strip()
+        if line and boxes:
+            lines.append(TextLine(text=line, score=1.0, polygon=_line_polygon(boxes, m), source=SOURCE_TEXT_LAYER))
+        text.clear()
+        boxes.clear()
+
+    for i in range(textpage.count_chars()):
+        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+        if code in (10, 13):
+            flush()
+            continue
+        if code == 2:  # pdfium's mark for a hyphen that ends a line: keep the hyphen, end the line
+            box = _char_box(textpage, i)
+            if box is not None:
+                text.append("-")
+                boxes.append(box)
+            flush()
+            continue
+        ch = chr(code) if 0 < code < 0x110000 else "\ufffd"
+        if pdfium_c.FPDFText_IsGenerated(textpage, i) or ch.isspace():
+            text.append(" ")
+            continue
+        visible += 1
+        unmapped += _unmapped(code)
+        if code == 0xFFFE or pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1:
+            unmapped += not _unmapped(code)
+        box = _char_box(textpage, i)
+        if box is None:
+            continue
+        if boxes and box[0] - boxes[-1][2] > SPLIT_GAP * (box[3] - box[1]):
+            flush()  # a column or cell far to the right: its own line, as detection would cut it
+        text.append(ch)
+        boxes.append(box)
+    flush()
+    return lines, visible, unmapped
+
+
+def _image_boxes(page: pdfium.PdfPage) -> list[tuple[float, float, float, float]]:
+    out = []
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=4):
+        left, bottom, right, top = obj.get_bounds()
+        out.append((left, bottom, right, top))
+    return out
+
+
+def _area(box: tuple[float, float, float, float]) -> float:
+    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+
+
+def _clip(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, float, float]:
+    return max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+
+
+def check_layer(page: pdfium.PdfPage, lines: Sequence[TextLine], visible: int, unmapped: int,
+                m: np.ndarray) -> LayerCheck:
+    if visible == 0:
+        return LayerCheck("none", "the page has no text layer")
+    share = unmapped / visible
+    if share > MAX_UNMAPPED:
+        return LayerCheck("unmapped", f"{share:.0%} of the text layer's {visible} characters have no Unicode "
+                          "mapping (a font without ToUnicode, or private-use code points); the page was OCRed", visible, share)
+    page_box = tuple(page.get_bbox())
+    page_area = max(_area(page_box), 1e-6)
+    images = [_clip(b, page_box) for b in _image_boxes(page)]
+    cover = min(sum(_area(b) for b in images), page_area) / page_area
+    if cover < IMAGE_PAGE:
+        return LayerCheck("usable", "", visible, share, cover)
+    covered = _ink_covered(page, lines, m)
+    if covered < MIN_INK_COVERED:
+        return LayerCheck("partial", f"the page is {cover:.0%} image and its text layer lies over {covered:.0%} "
+                          "of its ink; the page was OCRed", visible, share, cover, covered)
+    return LayerCheck("usable", "", visible, share, cover, covered)
+
+
+def _ink_covered(page: pdfium.PdfPage, lines: Sequence[TextLine], m: np.ndarray) -> float:
+    """Share of the page's dark pixels that lie under a text line, on a coarse render.
+
+    An OCR layer covers the printed text it was made from; a stamp or a header over a scan
+    leaves most of the scan's ink outside every line box.
+    """
+    bitmap = page.render(scale=INK_SCALE, grayscale=True)
+    try:
+        grey = bitmap.to_numpy()
+    finally:
+        bitmap.close()
+    grey = grey[:, :, 0] if grey.ndim == 3 else grey
+    ink = grey < INK_LEVEL
+    total = int(ink.sum())
+    if total < 0.001 * ink.size:
+        return 1.0  # a blank image: nothing the layer could be missing
+    mask = np.zeros_like(ink)
+    ratio = INK_SCALE / max(float(np.hypot(m[0, 0], m[1, 0])), 1e-6)  # rendered pixels -> coarse pixels
+    h, w = mask.shape
+    for line in lines:
+        pts = np.asarray(line.polygon) * ratio
+        x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 1
+        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+        mask[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)] = True
+    return float((ink & mask).sum()) / total
+
+
+def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
+    """The page's text lines in rendered-pixel space and the verdict on them."""
+    m = pixel_transform(page, scale)
+    textpage = page.get_textpage()
+    try:
+        lines, visible, unmapped = read_lines(textpage, m)
+    finally:
+        textpage.close()
+    return TextLayer(lines, check_layer(page, lines, visible, unmapped, m))
+
+
+def page_pixel_size(page: pdfium.PdfPage, scale: float) -> tuple[int, int]:
+    return math.ceil(page.get_width() * scale), math.ceil(page.get_height() * scale)
+
+
+def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict | None = None,
+                 text_rec_score_thresh: float = 0.0, page_index: int | None = None) -> OCRResult:
+    """An OCRResult from a text layer: score 1.0 per line, `source` = text_layer, no detections run."""
+    return OCRResult(
+        width=width, height=height, lines=list(layer.lines),
+        detected_polygons=[line.polygon for line in layer.lines], doc_angle=None,
+        det_params=dict(det_params or {}), text_rec_score_thresh=text_rec_score_thresh,
+        use_textline_orientation=False, return_word_box=False, page_index=page_index,
+        source=SOURCE_TEXT_LAYER, text_layer=layer.check.status,
+    )
+
+
+def merge_ocr(layer: TextLayer, ocr: OCRResult) -> OCRResult:
+    """OCR of a page whose layer is partial: the layer's lines kept, OCR lines added where it has none.
+
+    An OCR line mostly inside a layer line's box is the same text read twice and is dropped.
+    """
+    kept = [line for line in ocr.lines if not _covered(line, layer.lines)]
+    ocr.lines = list(layer.lines) + kept
+    ocr.source = SOURCE_MIXED if layer.lines else "ocr"
+    ocr.text_layer = layer.check.status
+    return ocr
+
+
+def _covered(line: TextLine, others: Sequence[TextLine]) -> bool:
+    x0, y0, x1, y1 = line.box
+    area = max((x1 - x0) * (y1 - y0), 1)
+    for other in others:
+        a0, b0, a1, b1 = other.box
+        inter = max(min(x1, a1) - max(x0, a0), 0) * max(min(y1, b1) - max(y0, b0), 0)
+        if inter / area > 0.5:
+            return True
+    return False
+
+
+def layer_of(source: object, index: int, mode: str) -> TextLayer | None:
+    """The text layer of page `index` when `mode` asks for it and the source is a PDF, else None."""
+    if mode == "ocr" or getattr(source, "kind", None) != "pdf":
+        return None
+    return source.text_layer(index)  # type: ignore[attr-defined]
+
+
+def answers_page(layer: TextLayer | None, mode: str) -> bool:
+    """Whether the layer is the page's answer: usable, or `text` mode, which never OCRs."""
+    return layer is not None and (layer.check.usable or mode == "text")
+
+
+def after_ocr(result: OCRResult, layer: TextLayer | None) -> OCRResult:
+    """An OCRed page: say why its layer was not used; a partial layer's lines are kept beside the OCR's."""
+    if layer is None or layer.check.status == "none":
+        return result
+    if layer.check.status == "partial":
+        return merge_ocr(layer, result)
+    result.text_layer = layer.check.status
+    return result
