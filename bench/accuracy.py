@@ -3,6 +3,12 @@
     python bench/accuracy.py                                    # all model sets, default options
     python bench/accuracy.py --models pp-ocrv6-small --per-file
     python bench/accuracy.py --options '{"text_det_limit_type": "max", "text_det_limit_side_len": 960}'
+    python bench/accuracy.py --models pp-ocrv6-small --line-order paddlex reading   # before / after
+
+Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
+reading order (the lines as returned, against the ground truth's own line order; the sample
+set's pages follow pdftotext's order, the generated layout samples (bench/layout_samples.py:
+tilted receipts, two-column pages, vertical text, sparse pages) the order a person reads).
 
 Accuracy is `ocrserve.evaluation`'s definition, scored exactly as tests/test_accuracy.py scores
 it (one definition for the README's numbers and the tests' thresholds): NFKC, whitespace removed,
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -29,6 +36,8 @@ from typing import Any
 
 import numpy as np
 from _common import find_samples_dir, load_average, machine_header, machine_info, markdown_table, write_json
+from layout_samples import LAYOUT_KINDS
+from layout_samples import build as build_layout_samples
 
 from ocrserve import OCR, OCROptions, OCRResult
 from ocrserve.errors import BadInput
@@ -36,6 +45,9 @@ from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_or
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
+# groups reported beside the kinds; a sample may be in several (the sample receipt is a scene too)
+GROUPS = (*KINDS, ("rotated", "rotated"), ("receipt", "receipts"), ("two-column", "two-column"),
+          ("vertical", "vertical"), ("sparse", "sparse"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,9 @@ class Score:
 
     sample: str
     kind: str
-    accuracy: float
+    groups: tuple[str, ...]
+    accuracy: float  # order-insensitive
+    ordered: float  # in the order the lines are returned, against the ground truth's order
     seconds: float  # for a PDF page: the PDF's predict time / its page count
     lines: int
 
@@ -57,9 +71,23 @@ def score(sample: Sample, result: OCRResult) -> float:
     return char_accuracy(truth, ours)
 
 
-def run(samples: list[Sample], models: list[str], options: OCROptions | None) -> dict[str, list[Score]]:
-    """Every model set on every file, file by file; PDFs predicted once and indexed by page."""
-    engines = {name: OCR(model=name, max_pdf_pages=0) for name in models}
+def in_reading_order(sample: Sample, result: OCRResult) -> float:
+    """Character accuracy of the lines as returned against the ground truth's own line order."""
+    return char_accuracy("".join(text for text, _ in sample.lines), "".join(result.texts))
+
+
+def groups_of(sample: Sample) -> set[str]:
+    groups = {sample.kind}
+    if sample.rotation or "rotated" in sample.path.name or "rot180" in sample.path.name:
+        groups.add("rotated")
+    if "receipt" in sample.path.name:
+        groups.add("receipt")
+    return groups
+
+
+def run(samples: list[Sample], engines: dict[str, OCR], options: OCROptions | None) -> dict[str, list[Score]]:
+    """Every engine on every file, file by file; PDFs predicted once and indexed by page."""
+    models = list(engines)
     warmup = next((s.path for s in samples if s.kind != "pdf"), samples[0].path)
     for ocr in engines.values():
         ocr.predict(warmup, options)
@@ -74,8 +102,8 @@ def run(samples: list[Sample], models: list[str], options: OCROptions | None) ->
             seconds = (time.perf_counter() - start) / len(results)
             for sample in file_samples:
                 result = results[(sample.page or 1) - 1]
-                scores[name].append(Score(sample.name, sample.kind, score(sample, result), seconds,
-                                          len(result.lines)))
+                scores[name].append(Score(sample.name, sample.kind, tuple(sorted(groups_of(sample))), score(sample, result),
+                                          in_reading_order(sample, result), seconds, len(result.lines)))
         print(f"[bench] {n}/{len(by_file)} {path.name}; load average {load_average()}", file=sys.stderr, flush=True)
     return scores
 
@@ -83,21 +111,34 @@ def run(samples: list[Sample], models: list[str], options: OCROptions | None) ->
 def summarise(scores: list[Score]) -> dict[str, Any]:
     """Mean accuracy per kind and overall (over all samples), total seconds, seconds per document page."""
     out: dict[str, Any] = {}
-    for kind, _ in KINDS:
-        values = [s.accuracy for s in scores if s.kind == kind]
-        out[kind] = float(np.mean(values)) if values else None
-        out[f"n_{kind}"] = len(values)
-    out["overall"] = float(np.mean([s.accuracy for s in scores]))
-    worst = min(scores, key=lambda s: s.accuracy)
+    for kind, _ in GROUPS:
+        members = [s for s in scores if kind in s.groups]
+        out[kind] = float(np.mean([s.accuracy for s in members])) if members else None
+        out[f"{kind}_ordered"] = float(np.mean([s.ordered for s in members])) if members else None
+        out[f"n_{kind}"] = len(members)
+    known = [s for s in scores if s.kind in dict(KINDS)]
+    out["overall"] = float(np.mean([s.accuracy for s in known]))
+    out["overall_ordered"] = float(np.mean([s.ordered for s in known]))
+    worst = min(known, key=lambda s: s.accuracy)
     out["worst"] = {"sample": worst.sample, "accuracy": worst.accuracy}
     out["seconds"] = sum(s.seconds for s in scores)
-    doc_pages = [s.seconds for s in scores if s.kind in ("page", "pdf")]
+    doc_pages = [s.seconds for s in known if s.kind in ("page", "pdf")]
     out["seconds_per_page"] = sum(doc_pages) / len(doc_pages) if doc_pages else None
     return out
 
 
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.2f}"
+
+
+def order_table(summaries: dict[str, dict[str, Any]]) -> str:
+    """Per group: order-insensitive % / in reading order %."""
+    first = next(iter(summaries.values()))
+    present = [(kind, label) for kind, label in GROUPS if first[f"n_{kind}"]]
+    headers = ["engine", *(f"{label} (n={first[f'n_{kind}']})" for kind, label in present), "overall (sample set)"]
+    rows = [[name, *(f"{pct(s[kind])} / {pct(s[f'{kind}_ordered'])}" for kind, _ in present),
+             f"{pct(s['overall'])} / {pct(s['overall_ordered'])}"] for name, s in summaries.items()]
+    return markdown_table(headers, rows)
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> str:
@@ -117,8 +158,8 @@ def per_file_table(scores: dict[str, list[Score]]) -> str:
     models = list(scores)
     names = [s.sample for s in scores[models[0]]]
     kinds = [s.kind for s in scores[models[0]]]
-    rows = [[name, kind, *(pct(scores[m][i].accuracy) for m in models)] for i, (name, kind) in
-            enumerate(zip(names, kinds))]
+    rows = [[name, kind, *(f"{pct(scores[m][i].accuracy)} / {pct(scores[m][i].ordered)}" for m in models)]
+            for i, (name, kind) in enumerate(zip(names, kinds))]
     return markdown_table(["file", "kind", *models], rows, align="ll" + "r" * len(models))
 
 
@@ -144,6 +185,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--options", default=None, metavar="JSON",
                         help="OCROptions keyword arguments as a JSON object, e.g. "
                              "'{\"text_det_limit_type\": \"max\", \"text_det_limit_side_len\": 960}'")
+    parser.add_argument("--line-order", nargs="+", default=["reading"], choices=["reading", "paddlex"],
+                        help="line orders to compare (OCR_LINE_ORDER; default: reading)")
+    parser.add_argument("--no-layout", action="store_true",
+                        help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
     return parser.parse_args(argv)
@@ -156,10 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     samples = list(load_samples(samples_dir))
     if not samples:
         raise SystemExit(f"no ground-truth samples in {samples_dir / 'manifest.jsonl'}")
+    layout_dir = tempfile.TemporaryDirectory(prefix="ocr-layout-")
+    if not args.no_layout:
+        samples += list(load_samples(build_layout_samples(samples_dir, Path(layout_dir.name)), LAYOUT_KINDS))
     info = machine_info()
 
+    engines = {(name if len(args.line_order) == 1 else f"{name} · {order}"):
+               OCR(model=name, max_pdf_pages=0, line_order=order)
+               for name in args.models for order in args.line_order}
     started = time.perf_counter()
-    scores = run(samples, args.models, options)
+    scores = run(samples, engines, options)
     elapsed = time.perf_counter() - started
     info["loadavg_end"] = load_average()
     summaries = {name: summarise(s) for name, s in scores.items()}
@@ -174,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     print("- time: wall time of OCR.predict per file (decode and PDF rendering included, model load excluded), "
           "one request at a time, default ORT threads; s / page over pages and PDF pages\n")
     print(summary_table(summaries))
+    print("\nCharacter accuracy % per group, order-insensitive / in reading order (layout samples generated "
+          "by bench/layout_samples.py):\n")
+    print(order_table(summaries))
     if args.per_file:
         print("\nCharacter accuracy % per file:\n")
         print(per_file_table(scores))
@@ -181,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         write_json(args.json, {
             "machine": info,
-            "settings": {"models": args.models, "samples": str(samples_dir), "options": shown},
+            "settings": {"models": args.models, "line_order": args.line_order, "samples": str(samples_dir), "options": shown},
             "summary": summaries,
             "scores": {name: [asdict(s) for s in values] for name, values in scores.items()},
         })

@@ -5,7 +5,8 @@ same model files must give the same lines: the same text on at least 98% of line
 corners within 3 px.  Document orientation is off (RapidOCR has none); detection uses RapidOCR's
 resize rule (736/min; ocrserve's default is PaddleX's min 64, see models/registry.py); everything
 else is each library's default for these files (thresh 0.3, box 0.5, unclip 1.6, text_score 0.5,
-text-line classifier on).
+text-line classifier on).  Lines come in PaddleX's order (`OCR_LINE_ORDER=paddlex`), the order
+RapidOCR returns them in; the matching below pairs lines by position anyway.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 # rapidocr_onnxruntime==1.4.4); a missing reference is a failure, never a skip
 import rapidocr_onnxruntime as rapidocr
 
-from ocrserve import OCROptions
+from ocrserve import OCR, OCROptions
 from ocrserve.evaluation import load_samples
 
 OPTIONS = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True, text_score=0.5,
@@ -27,6 +28,11 @@ OPTIONS = OCROptions(use_doc_orientation_classify=False, use_textline_orientatio
 @pytest.fixture(scope="module")
 def reference():
     return rapidocr.RapidOCR()
+
+
+@pytest.fixture(scope="module")
+def ocr_v4_paddlex_order():
+    return OCR(model="pp-ocrv4-mobile", line_order="paddlex")
 
 
 def _match(ours, theirs):
@@ -39,7 +45,8 @@ def _match(ours, theirs):
     return pairs
 
 
-def test_same_lines_as_rapidocr(reference, ocr_v4, samples_dir):
+def test_same_lines_as_rapidocr(reference, ocr_v4_paddlex_order, samples_dir):
+    ocr_v4 = ocr_v4_paddlex_order
     samples = [s for s in load_samples(samples_dir, kinds=("page", "scene"))]
     total = same_text = close_boxes = 0
     worst: list[str] = []

@@ -246,6 +246,12 @@ class Settings(BaseSettings):
         5.0, ge=0, le=1000, description="How long the service waits for other requests' crops to batch with."
     )
 
+    # --- reading order and orientation policy ---------------------------------------------------
+    line_order: Literal["reading", "paddlex"] = Field(
+        "reading", description="Order of the returned lines: `reading` = columns, rows and text direction as a "
+        "person reads them (docs/reading-order.md); `paddlex` = PaddleX's top-y-then-x rule (parity tests)."
+    )
+
     # --- inputs ----------------------------------------------------------------------------
     pdf_scale: float = Field(2.0, gt=0, le=8, description="PDF render scale (2.0 = 144 dpi, as PaddleX).")
     max_pdf_pages: int = Field(10, ge=0, description="Pages read from a PDF (0 = all).")

@@ -71,6 +71,7 @@ class EngineConfig:
     box_thresh: float | None = None
     unclip_ratio: float | None = None
     text_score: float | None = None
+    line_order: str = "reading"  # engine/reading_order.py LINE_ORDERS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineConfig:
@@ -90,6 +91,7 @@ class EngineConfig:
             box_thresh=settings.box_thresh,
             unclip_ratio=settings.unclip_ratio,
             text_score=settings.text_score,
+            line_order=settings.line_order,
         )
 
 

@@ -19,6 +19,7 @@ class PageLines:
     flipped: list[bool] = field(default_factory=list)  # crop was turned 180 degrees (upside-down line)
     angles: list[int] = field(default_factory=list)  # 0 / 180 once classified, else -1
     doubtful: list[int] = field(default_factory=list)  # lines the classifier leaned 180 on, unsure
+    confirm: list[int] = field(default_factory=list)  # lines it turned on a mostly upright page
 
     def __post_init__(self) -> None:
         n = len(self.crops)
@@ -30,6 +31,12 @@ class PageLines:
         """One upright crop per box of `page`."""
         crops, turned = zip(*[crop_line(page, b) for b in boxes]) if len(boxes) else ((), ())
         return cls(boxes, list(crops), list(turned))
+
+    def take(self, order: list[int]) -> PageLines:
+        """These lines in `order` (doubtful marks are spent by then and not carried)."""
+        return PageLines(self.boxes[order].reshape(-1, 4, 2), [self.crops[i] for i in order],
+                         [self.turned[i] for i in order], [self.flipped[i] for i in order],
+                         [self.angles[i] for i in order])
 
     def __len__(self) -> int:
         return len(self.crops)

@@ -1,4 +1,4 @@
-"""The stage order: doc orientation -> detection -> text-line orientation -> recognition.
+"""The stage order: doc orientation -> detection -> text-line orientation -> recognition -> reading order.
 
 One Pipeline holds ready stages (builder.py loads them) and nothing per request: every call
 works on its own locals and a frozen EffectiveOptions, so many threads may call `predict` at
@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -25,7 +26,8 @@ from .detect import TextDetector
 from .geometry import PageFrame, pad_thin_image, rotate_ccw
 from .lines import PageLines
 from .options import EffectiveOptions, OCROptions, resolve
-from .orient import Orientation
+from .orient import Orientation, lines_run_down
+from .reading_order import line_order
 from .recognize import Recognition, Recognize, TextRecognizer
 
 
@@ -100,17 +102,12 @@ class Pipeline:
         opts = options if isinstance(options, EffectiveOptions) else self.resolve_options(options)
         timings: dict[str, float] = {}
         frame = PageFrame.of(image)
+        detected = None
         if opts.use_doc_orientation_classify:
-            with _timed(timings, "doc_orientation"):
-                frame = frame.rotated(self.orientation.document_angle(image))
-        upright = rotate_ccw(image, frame.angle)
-        with self._detect_slots, _timed(timings, "det"):
-            # detection off: the caller sent one line, read as it is (letterbox rows would be read too)
-            page, pad = pad_thin_image(upright) if opts.use_det else (upright, 0)
-            boxes = self.detector(page, opts.det)[0] if opts.use_det else _whole_image(page)
-        frame = frame.padded(pad)
-        with _timed(timings, "crop"):
-            lines = PageLines.cut(page, boxes)
+            frame, detected = self._document_turn(image, frame, opts, timings)
+        frame, page, lines = detected or self._detect(image, frame, opts, timings)
+        if opts.use_doc_orientation_classify and opts.use_det and frame.angle % 180 and lines_run_down(lines.boxes):
+            frame, page, lines = self._second_opinion(image, frame, page, lines, opts, timings)
         if len(lines) and (opts.use_textline_orientation or opts.use_doc_orientation_classify):
             with _timed(timings, "cls"):
                 lines, frame = self.orientation.classify_lines(lines, frame, opts)
@@ -118,7 +115,57 @@ class Pipeline:
         if opts.use_rec and len(lines):
             with _timed(timings, "rec"):
                 recs = self.orientation.reread_doubtful(lines, self._read(lines.crops), self._read)
+        if self.config.line_order != "paddlex" and len(lines) > 1:  # the detector already gives PaddleX's order
+            with _timed(timings, "order"):
+                order = line_order(lines.boxes, self.config.line_order)
+                lines, recs = lines.take(order), [recs[i] for i in order]
         return page_result(image, frame, lines, recs, opts, timings)
+
+    def _document_turn(self, image: np.ndarray, frame: PageFrame, opts: EffectiveOptions,
+                       timings: dict[str, float]
+                       ) -> tuple[PageFrame, tuple[PageFrame, np.ndarray, PageLines] | None]:
+        """The page's quarter turn, and its detection when that was needed to decide and still holds.
+
+        A model that is unsure (a sparse page) is asked again on the text the lines of the page
+        cover, so the page is detected as it is first; that detection is kept when no turn follows.
+        """
+        with _timed(timings, "doc_orientation"):
+            probs = self.orientation.document_probabilities(image)
+        if self.orientation.is_sure(probs) or not opts.use_det:
+            return frame.rotated(self.orientation.label(probs)), None
+        as_is = self._detect(image, frame, opts, timings)
+        with _timed(timings, "doc_orientation"):
+            angle = self.orientation.angle_from_lines(image, as_is[0].to_client(as_is[2].boxes))
+        return frame.rotated(angle), (as_is if angle == 0 else None)
+
+    def _detect(self, image: np.ndarray, frame: PageFrame, opts: EffectiveOptions, timings: dict[str, float]
+                ) -> tuple[PageFrame, np.ndarray, PageLines]:
+        """Detect and cut the lines of `image` turned by `frame.angle`."""
+        upright = rotate_ccw(image, frame.angle)
+        with self._detect_slots, _timed(timings, "det"):
+            # detection off: the caller sent one line, read as it is (letterbox rows would be read too)
+            page, pad = pad_thin_image(upright) if opts.use_det else (upright, 0)
+            boxes = self.detector(page, opts.det)[0] if opts.use_det else _whole_image(page)
+        with _timed(timings, "crop"):
+            lines = PageLines.cut(page, boxes)
+        return frame.padded(pad), page, lines
+
+    def _second_opinion(self, image: np.ndarray, frame: PageFrame, page: np.ndarray, lines: PageLines,
+                        opts: EffectiveOptions, timings: dict[str, float]
+                        ) -> tuple[PageFrame, np.ndarray, PageLines]:
+        """The document model's quarter turn left the text running down the page: try the page unturned.
+
+        The unturned page wins when its lines are wide and they read at least as well as the turned
+        page's (an upright vertical-text page turned by the model would lose here, rightly); the
+        line votes then settle 0 against 180.
+        """
+        alternative, alt_page, alt_lines = self._detect(image, replace(frame, angle=0, pad=0), opts, timings)
+        if not len(alt_lines) or lines_run_down(alt_lines.boxes):
+            return frame, page, lines
+        with _timed(timings, "doc_orientation"):
+            unturned_wins = (self.orientation.legibility(alt_lines.crops, self._read)
+                             >= self.orientation.legibility(lines.crops, self._read))
+        return (alternative, alt_page, alt_lines) if unturned_wins else (frame, page, lines)
 
     def _read(self, crops: Sequence[np.ndarray]) -> list[Recognition]:
         return self.recognize(crops, self.config.rec_batch_size)
