@@ -8,7 +8,7 @@ from starlette.responses import Response
 from ..errors import UnsupportedInput
 from .contracts import hub
 from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
-from .deps import json_body, parse, respond, service_of
+from .deps import json_body, json_object_or_none, parse, respond, service_of
 from .quota import charge_pages
 
 router = APIRouter()
@@ -20,9 +20,13 @@ HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"imag
              summary="PaddleOCR 2.x hub serving: OCR a list of base64 images", openapi_extra=HUB_BODY)
 async def ocr_system(request: Request) -> Response:
     request.state.contract = hub.CONTRACT.name
-    if not request.headers.get("content-type", "").lower().startswith("application/json"):
-        raise UnsupportedInput("send Content-Type: application/json with {\"images\": [base64, ...]}")
-    req = parse(hub.Request, await json_body(request))
+    if "json" in request.headers.get("content-type", "").lower():
+        body = await json_body(request)
+    else:  # a JSON object is served whatever its declared type; anything else is the hub's 112
+        body = await json_object_or_none(request)
+        if body is None:
+            raise UnsupportedInput("send Content-Type: application/json with {\"images\": [base64, ...]}")
+    req = parse(hub.Request, body)
     service = service_of(request)
     results = []
     for image in req.images:
