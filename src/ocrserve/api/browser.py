@@ -8,7 +8,14 @@ static folder only; its app factory is not used).  Swagger UI's online validator
 and ReDoc does not load Google Fonts, so neither page reaches outside the server.
 
 `GET /` keeps the JSON body that RapidOCR API clients probe for, and gives a browser (an
-Accept header that prefers text/html to JSON) a small HTML page instead; both vary on Accept.
+Accept header that prefers text/html to JSON) the OCR page instead; both vary on Accept.  The
+page is plain HTML, CSS and JavaScript under `static/`; its stylesheet and scripts are written
+into the one HTML response (`index_html`), so it needs nothing else from the server to start:
+with auth on, only `/` has to be open (the default), and the page then sends the token the
+person types for `/ocr`.  What this server offers (model set, limits, whether a token is needed,
+the option defaults) is written in as JSON too (`page_config`), so no extra endpoint is needed.
+A Content-Security-Policy names the inline scripts by hash and lets the page talk to this
+server only.
 
 CORS (`OCR_CORS_ORIGINS`) is Starlette's `CORSMiddleware`.  `install_browser_routes` is the
 app factory's last step, so that middleware is the outermost: a preflight is answered before
@@ -19,8 +26,13 @@ the CORS headers that let the page read them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import re
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import mimeparse
 from fastapi import FastAPI, Request
@@ -67,10 +79,71 @@ def wants_html(accept: str | None) -> bool:
         return False
 
 
+#: `<link rel="stylesheet" href="X.css">` and `<script src="X.js"></script>` in index.html: the
+#: files written in.  Relative links, so index.html also opens from disk while it is edited.
+_ASSET_TAG = re.compile(r'<link rel="stylesheet" href="(?P<css>[\w/.-]+\.css)">|<script src="(?P<js>[\w/.-]+\.js)"></script>')
+_CONFIG_TAG = '<script type="application/json" id="server-config">{}</script>'
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def _static_text(name: str) -> str:
+    node = resources.files(__package__).joinpath("static")
+    for part in name.split("/"):
+        if part in ("", ".", ".."):
+            raise ValueError(f"page asset {name!r}: only plain relative paths under static/")
+        node = node.joinpath(part)
+    return node.read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def index_html() -> str:
-    """The placeholder page shipped as package data (ocrserve/api/static/index.html)."""
-    return resources.files(__package__).joinpath("static").joinpath("index.html").read_text(encoding="utf-8")
+    """The page (package data under ocrserve/api/static) with page.css and js/*.js written in."""
+    def inline(match: re.Match[str]) -> str:
+        name = match["css"] or match["js"]
+        text = _static_text(name)
+        tag = "style" if match["css"] else "script"
+        if f"</{tag}" in text.lower():  # it would end the element early
+            raise ValueError(f"page asset {name} contains '</{tag}'")
+        return f"<{tag}>\n{text}</{tag}>"
+
+    return _ASSET_TAG.sub(inline, _static_text("index.html"))
+
+
+def page_config(settings: Settings) -> dict[str, Any]:
+    """What the page shows and sends by default: this process's model set (one per process today;
+    the selector becomes a choice when the list has more), the limits it can tell a person about,
+    whether a token is needed, and the options that apply when a PaddleX request leaves them out."""
+    from .auth import configured_tokens  # auth reads this module's paths at import
+    from .contracts import paddlex
+
+    score = settings.text_score if settings.text_score is not None else paddlex.CONTRACT.defaults.text_rec_score_thresh
+    return {
+        "model": settings.model,
+        "models": [settings.model],
+        "auth": bool(configured_tokens(settings)),
+        "maxFileSize": settings.max_file_size,
+        "maxPdfPages": settings.max_pdf_pages,
+        "defaults": {"useDocOrientationClassify": settings.use_doc_orientation_classify,
+                     "useTextlineOrientation": settings.use_textline_orientation,
+                     "textRecScoreThresh": score},
+    }
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_response_parts(settings: Settings) -> tuple[str, str]:
+    """The page for these settings, and its Content-Security-Policy."""
+    config = json.dumps(page_config(settings)).replace("<", "\\u003c")  # cannot close the <script>
+    html = index_html().replace(_CONFIG_TAG, _CONFIG_TAG.replace("{}", config))
+    scripts = " ".join(_sha256(s) for s in _INLINE_SCRIPT.findall(html))
+    styles = " ".join(_sha256(s) for s in _INLINE_STYLE.findall(html))
+    # result images are data: URLs, or signed links to this server (absolute, so any scheme's host)
+    policy = (f"default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data: blob: http: https:; "
+              "object-src 'none'; base-uri 'none'; form-action 'none'")
+    return html, policy
 
 
 def install_browser_routes(app: FastAPI, settings: Settings) -> None:
@@ -86,12 +159,15 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")
 
+    page, policy = page_response_parts(settings)
+    page_headers = {**_VARY, "Content-Security-Policy": policy}
+
     @app.get("/", operation_id="root", response_model=Welcome,
-             summary="RapidOCR API's welcome probe (JSON); a browser gets an HTML page",
+             summary="RapidOCR API's welcome probe (JSON); a browser gets the OCR page",
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     async def root(request: Request) -> Response:
         if wants_html(request.headers.get("accept")):
-            return HTMLResponse(index_html(), headers=_VARY)
+            return HTMLResponse(page, headers=page_headers)
         return JSONResponse(WELCOME, headers=_VARY)
 
     app.mount(ASSETS_URL, StaticFiles(packages=[ASSETS_PACKAGE]), name="docs-assets")

@@ -1,0 +1,122 @@
+// Talking to the server: the PaddleX `POST /ocr` JSON contract, its errors and its timings.
+// Everything else on the page sees a read as `{kind, pages, timings, raw}` (result.js), so a
+// later path (an async job for a long PDF) only has to return the same shape.
+(function (ns) {
+  "use strict";
+
+  // Relative URLs, so the page keeps working behind a reverse proxy that mounts it under a prefix.
+  const OCR_URL = "ocr";
+
+  class ServerError extends Error {
+    // status: the HTTP status; message: the server's own words; retryAfter: seconds, when it said
+    constructor(status, message, retryAfter, requestId) {
+      super(message);
+      this.status = status;
+      this.retryAfter = retryAfter;
+      this.requestId = requestId;
+    }
+  }
+
+  function fileKind(file) {
+    // fileType 0 = PDF, 1 = image; anything else is left for the server to sniff (and refuse
+    // in its own words when it is neither)
+    const name = (file.name || "").toLowerCase();
+    if (file.type === "application/pdf" || name.endsWith(".pdf")) return 0;
+    if ((file.type || "").startsWith("image/")) return 1;
+    return null;
+  }
+
+  function readBase64(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => {
+        const url = String(reader.result);
+        resolve(url.slice(url.indexOf(",") + 1));
+      };
+      reader.onerror = () => reject(reader.error || new Error("the file could not be read"));
+      reader.readAsDataURL(file);
+    });
+  }
+
+  // `Server-Timing: queue;dur=0.1, decode;dur=3.2, ...` -> [{name, ms}]
+  function parseServerTiming(header) {
+    if (!header) return [];
+    return header.split(",").map((part) => {
+      const [name, ...params] = part.trim().split(";");
+      const dur = params.map((p) => p.trim()).find((p) => p.startsWith("dur="));
+      return { name: name.trim(), ms: dur ? Number(dur.slice(4)) : NaN };
+    }).filter((t) => t.name);
+  }
+
+  // Retry-After is seconds or an HTTP date
+  function parseRetryAfter(value) {
+    if (!value) return null;
+    if (/^\d+$/.test(value.trim())) return Number(value.trim());
+    const when = Date.parse(value);
+    return Number.isNaN(when) ? null : Math.max(0, Math.round((when - Date.now()) / 1000));
+  }
+
+  // The error text as the server wrote it, whichever contract's body shape it came in.
+  function errorMessage(body, fallback) {
+    if (body && typeof body === "object") {
+      for (const key of ["errorMsg", "msg", "detail", "error", "message"]) {
+        const value = body[key];
+        if (typeof value === "string" && value) return value;
+        if (value && typeof value === "object") return JSON.stringify(value);
+      }
+    }
+    return fallback;
+  }
+
+  async function readBody(response) {
+    const text = await response.text();
+    try {
+      return JSON.parse(text);
+    } catch (_) {
+      return text;
+    }
+  }
+
+  async function toServerError(response) {
+    const body = await readBody(response);
+    const fallback = typeof body === "string" && body.trim() ? body.trim() : response.statusText || "request failed";
+    return new ServerError(response.status, errorMessage(body, fallback),
+                           parseRetryAfter(response.headers.get("Retry-After")),
+                           response.headers.get("X-Request-ID"));
+  }
+
+  // options: {useDocOrientationClassify, useTextlineOrientation, textRecScoreThresh};
+  // token: sent as a Bearer token when set.  Resolves to {kind, pages, timings, raw, elapsedMs}.
+  async function ocrSync(file, options, token) {
+    const body = { file: await readBase64(file), visualize: true, ...options };
+    const type = fileKind(file);
+    if (type !== null) body.fileType = type;
+    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    const started = performance.now();
+    let response;
+    try {
+      response = await fetch(OCR_URL, { method: "POST", headers, body: JSON.stringify(body) });
+    } catch (err) {
+      throw new ServerError(0, "the server could not be reached (" + err.message + ")", null, null);
+    }
+    if (!response.ok) throw await toServerError(response);
+    const raw = await response.json();
+    const elapsedMs = performance.now() - started;
+    return {
+      ...ns.result.fromPaddleX(raw),
+      timings: parseServerTiming(response.headers.get("Server-Timing")),
+      elapsedMs,
+      raw,
+    };
+  }
+
+  // The one call the page makes.  Every file goes through `/ocr` today; a long PDF is to go
+  // through the async job path (submit, poll with progress, then the same `{kind, pages, ...}`)
+  // once the server has it, chosen here, so nothing else on the page changes.
+  function read(file, options, token) {
+    return ocrSync(file, options, token);
+  }
+
+  ns.api = { read, ocrSync, ServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
+})(window.OCRPage = window.OCRPage || {});

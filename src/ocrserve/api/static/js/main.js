@@ -1,0 +1,272 @@
+// The page's wiring: server config and options, one read at a time, page navigation, the
+// box <-> line highlight, timings, copy and errors.
+(function (ns) {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const config = readConfig();
+  const state = { file: null, doc: null, page: 0, run: 0, hover: null, pinned: null, localImage: null };
+
+  function readConfig() {
+    try {
+      return JSON.parse($("server-config").textContent || "{}");
+    } catch (_) {
+      return {};
+    }
+  }
+
+  // --- options ---------------------------------------------------------------------------
+  function initOptions() {
+    const models = config.models && config.models.length ? config.models : [config.model || "?"];
+    const select = $("model");
+    models.forEach((name) => select.add(new Option(name, name, name === config.model, name === config.model)));
+    // one model set per server process today: shown, and only a choice when there is one
+    select.disabled = models.length < 2;
+    $("model-note").textContent = models.length < 2 ? "The model set this server runs." : "";
+    const defaults = config.defaults || {};
+    $("doc-orientation").checked = defaults.useDocOrientationClassify !== false;
+    $("line-orientation").checked = defaults.useTextlineOrientation !== false;
+    $("score").value = String(defaults.textRecScoreThresh ?? 0);
+    showScore();
+    $("score").addEventListener("input", showScore);
+    for (const id of ["doc-orientation", "line-orientation", "score"]) {
+      $(id).addEventListener("change", () => { if (state.file) run(); });
+    }
+    if (config.auth) $("token-box").hidden = false;
+  }
+
+  function showScore() {
+    $("score-value").textContent = Number($("score").value).toFixed(2);
+  }
+
+  function options() {
+    return {
+      useDocOrientationClassify: $("doc-orientation").checked,
+      useTextlineOrientation: $("line-orientation").checked,
+      textRecScoreThresh: Number($("score").value),
+    };
+  }
+
+  // --- a read ----------------------------------------------------------------------------
+  function setFile(file) {
+    state.file = file;
+    $("file-name").textContent = file.name + " (" + formatBytes(file.size) + ")";
+    $("run").disabled = false;
+    if (state.localImage) URL.revokeObjectURL(state.localImage);
+    // shown only if the server sends no page image back (it is asked to)
+    state.localImage = (file.type || "").startsWith("image/") ? URL.createObjectURL(file) : null;
+    clearDocument();  // a new file: what was shown for the last one must not pass for its result
+    run();
+  }
+
+  async function run() {
+    if (!state.file) return;
+    const mine = ++state.run;  // a newer read wins; an older answer arriving late is dropped
+    clearError();
+    $("run").disabled = true;
+    setStatus("Reading " + state.file.name + "…", true);
+    try {
+      const doc = await ns.api.read(state.file, options(), getToken());
+      if (mine !== state.run) return;
+      state.doc = doc;
+      showDocument(doc);
+    } catch (err) {
+      if (mine !== state.run) return;
+      showError(err);
+      setStatus("", false);
+    } finally {
+      if (mine === state.run) $("run").disabled = false;
+    }
+  }
+
+  function showDocument(doc) {
+    const lines = doc.pages.reduce((n, p) => n + p.lines.length, 0);
+    const pages = doc.kind === "pdf" ? " on " + doc.pages.length + " page" + (doc.pages.length === 1 ? "" : "s") : "";
+    let note = "";
+    if (doc.kind === "pdf" && config.maxPdfPages && doc.pages.length >= config.maxPdfPages) {
+      note = " (this server reads at most " + config.maxPdfPages + " pages of a PDF)";
+    }
+    setStatus(lines + " line" + (lines === 1 ? "" : "s") + pages + note + ".", false);
+    showTimings(doc);
+    $("pager").hidden = doc.kind !== "pdf";
+    $("page-count").textContent = "of " + doc.pages.length;
+    $("page-number").max = String(doc.pages.length);
+    $("copy").disabled = false;
+    setExports(true);
+    showPage(0);
+  }
+
+  function clearDocument() {
+    state.doc = null;
+    state.hover = state.pinned = null;
+    viewer.hide();
+    lines.show([]);
+    $("stage").classList.remove("filled");
+    $("pager").hidden = true;
+    $("timings-box").hidden = true;
+    $("line-count").textContent = "";
+    $("copy").disabled = true;
+    setExports(false);
+  }
+
+  function showPage(index) {
+    const doc = state.doc;
+    if (!doc || !doc.pages.length) return;
+    state.page = Math.min(Math.max(index, 0), doc.pages.length - 1);
+    state.hover = state.pinned = null;
+    const page = doc.pages[state.page];
+    $("page-number").value = String(state.page + 1);
+    $("page-prev").disabled = state.page === 0;
+    $("page-next").disabled = state.page === doc.pages.length - 1;
+    $("line-count").textContent = "(" + page.lines.length + (doc.kind === "pdf" ? ", page " + page.number : "") + ")";
+    $("stage").classList.add("filled");
+    viewer.show(page, state.localImage);
+    lines.show(page.lines);
+    highlight(false);
+  }
+
+  // --- box <-> line ----------------------------------------------------------------------
+  // Hovering (or focusing) shows a line for as long as the pointer stays; a click pins it.
+  function point(index, how, from) {
+    if (how === "click") state.pinned = state.pinned === index ? null : index;
+    else state.hover = index;
+    highlight(from === "box" && index !== null);
+  }
+
+  function highlight(reveal) {
+    const active = state.hover !== null ? state.hover : state.pinned;
+    viewer.highlight(active);
+    lines.highlight(active, reveal);
+  }
+
+  // --- timings, status, errors -----------------------------------------------------------
+  function showTimings(doc) {
+    const table = $("timings");
+    table.textContent = "";
+    const rows = doc.timings.filter((t) => Number.isFinite(t.ms));
+    const total = rows.reduce((n, t) => n + t.ms, 0) || 1;
+    const add = (name, ms, share) => {
+      const row = table.insertRow();
+      row.insertCell().textContent = name;
+      const bar = row.insertCell();
+      bar.className = "bar-cell";
+      if (share !== null) {
+        const fill = document.createElement("span");
+        fill.className = "fill";
+        fill.style.width = Math.max(1, Math.round(share * 100)) + "%";
+        bar.appendChild(fill);
+      }
+      const value = row.insertCell();
+      value.className = "ms";
+      value.textContent = ms.toFixed(1) + " ms";
+    };
+    rows.forEach((t) => add(t.name, t.ms, t.ms / total));
+    add("round trip, this browser", doc.elapsedMs, null);
+    $("timings-box").hidden = false;
+  }
+
+  function setStatus(text, busy) {
+    $("status").textContent = text;
+    $("status").classList.toggle("busy", Boolean(busy));
+  }
+
+  function clearError() {
+    $("error").hidden = true;
+    $("error").textContent = "";
+  }
+
+  function showError(err) {
+    const box = $("error");
+    box.textContent = "";
+    const head = document.createElement("strong");
+    head.className = "error-status";
+    head.textContent = err.status ? "HTTP " + err.status : "Error";
+    const message = document.createElement("span");
+    message.className = "error-message";
+    message.textContent = err.message;  // the server's own words, as it sent them
+    box.append(head, " ", message);
+    if (err.retryAfter !== null && err.retryAfter !== undefined) {
+      const retry = document.createElement("span");
+      retry.className = "error-retry";
+      retry.textContent = " Retry in " + formatSeconds(err.retryAfter) + ".";
+      box.appendChild(retry);
+    }
+    if (err.requestId) {
+      const id = document.createElement("small");
+      id.className = "error-id";
+      id.textContent = "request " + err.requestId;
+      box.append(document.createElement("br"), id);
+    }
+    box.hidden = false;
+    if (err.status === 403) {  // a guarded server: ask for the token
+      $("token-box").hidden = false;
+      $("token").focus();
+    }
+  }
+
+  function formatSeconds(s) {
+    if (s < 120) return s + " s";
+    if (s < 7200) return Math.round(s / 60) + " min";
+    return Math.round(s / 3600) + " h";
+  }
+
+  function formatBytes(n) {
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return (n / 1024).toFixed(0) + " KB";
+    return (n / 1024 / 1024).toFixed(1) + " MB";
+  }
+
+  // --- copy ------------------------------------------------------------------------------
+  async function copyAll() {
+    if (!state.doc) return;
+    const text = ns.result.plainText(state.doc);
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (_) {
+      // no Clipboard API off a secure origin (plain http to another host): the old way
+      const area = document.createElement("textarea");
+      area.value = text;
+      document.body.appendChild(area);
+      area.select();
+      document.execCommand("copy");
+      area.remove();
+    }
+    setStatus("Copied " + text.split("\n").filter(Boolean).length + " lines.", false);
+  }
+
+  // --- server state ----------------------------------------------------------------------
+  async function showServer() {
+    const info = $("server-info");
+    try {
+      const response = await fetch("health", { headers: { Accept: "application/json" } });
+      const body = await response.json();
+      info.textContent = [body.model, body.status, (body.providers || []).join(", ") || null,
+                          body.version ? "v" + body.version : null].filter(Boolean).join(" · ") + " · ";
+      if (body.status === "loading") setTimeout(showServer, 2000);
+    } catch (_) {
+      info.textContent = config.model ? config.model + " · " : "";
+    }
+  }
+
+  // --- wiring ----------------------------------------------------------------------------
+  const viewer = ns.viewer.create({
+    figure: $("figure"), image: $("page-image"), svg: $("boxes"),
+    onPoint: (index, how) => point(index, how, "box"),
+  });
+  const lines = ns.lines.create({ list: $("lines"), onPoint: (index, how) => point(index, how, "line") });
+  const getToken = ns.token.bind($("token"), $("token-forget"));
+  const setExports = ns.exports.mount($("exports"), () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name } : null),
+                                      showError);
+
+  initOptions();
+  ns.input.bind({ picker: $("file"), zone: $("drop"), onFile: setFile });
+  $("run").addEventListener("click", run);
+  $("copy").addEventListener("click", copyAll);
+  $("page-prev").addEventListener("click", () => showPage(state.page - 1));
+  $("page-next").addEventListener("click", () => showPage(state.page + 1));
+  $("page-number").addEventListener("change", () => showPage(Number($("page-number").value) - 1));
+  $("token").addEventListener("keydown", (event) => { if (event.key === "Enter" && state.file) run(); });
+  showServer();
+
+  ns.state = state;  // for the browser tests and for a curious reader in the console
+})(window.OCRPage = window.OCRPage || {});

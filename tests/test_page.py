@@ -1,0 +1,386 @@
+"""The OCR page at `/`, in a real browser: headless Chromium (the system's, driven by Playwright's
+Python API; Playwright's own browser download is not reachable here) against a real
+`ocrserve serve` (pp-ocrv4-mobile) on loopback.
+
+What a person does is what each test does: open a file through the page's file input and look
+at what the page drew.  The page's boxes, texts and pages are checked against the API's own
+answer for the same file and options, asked for separately over HTTP.  Errors the server cannot
+be made to give on demand (429 with its Retry-After, 503, 413) are answered for it by
+intercepting the page's request, to check that the page shows a server's words as they are.
+
+A missing Chromium or Playwright is a failure that says what to install, never a skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image, ImageStat
+
+from _support.server import start_server
+
+REPO = Path(__file__).resolve().parents[1]
+IMAGE = "scenes/s01_sign_zh_en.png"
+PDF = "pdf/smi_p8-10.pdf"
+PDF_PAGES = 2  # of its 3
+TOKEN = "page-token-7d2c91fa"
+TOKEN_KEY = "ocrserve.token"  # static/js/token.js
+# the page's defaults for a server with no OCR_* option settings (PaddleX's: every line kept)
+OPTIONS = {"useDocOrientationClassify": True, "useTextlineOrientation": True, "textRecScoreThresh": 0.0}
+# what this closed network needs: no sandbox (root in CI), nothing fetched from outside
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+WAIT_MS = 180_000  # a generous ceiling for a busy CI machine; not a performance check
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+# --- no browser needed ---------------------------------------------------------------------
+def test_every_page_file_ships_as_package_data():
+    """index.html's stylesheet and scripts are written in from package data: each must be shipped."""
+    static = REPO / "src" / "ocrserve" / "api" / "static"
+    names = re.findall(r'(?:href|src)="([\w/.-]+\.(?:css|js))"', (static / "index.html").read_text(encoding="utf-8"))
+    on_disk = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file() and p.suffix != ".html")
+    assert sorted(names) == on_disk  # no file left unused, none missing
+    # read with a pattern, not tomllib, which Python 3.10 (still supported) lacks
+    table = re.search(r'^\[tool\.setuptools\.package-data\]\s*ocrserve\s*=\s*\[(.*?)\]',
+                      (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.M | re.S)
+    assert table, "pyproject.toml has no [tool.setuptools.package-data] ocrserve = [...]"
+    patterns = re.findall(r'"([^"]+)"', table[1])
+    unshipped = [n for n in names if not any(fnmatch.fnmatch(f"api/static/{n}", p) for p in patterns)]
+    assert not unshipped, (unshipped, patterns)
+
+
+# --- fixtures --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None and Path("/usr/bin/chromium").is_file():
+        path = "/usr/bin/chromium"
+    if path is None:
+        pytest.fail("Chromium is not installed; the page tests run in it (apt-get install -y chromium; .ci/run does this)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("playwright is not installed (it is in the test extra: pip install -e '.[test]')")
+    pw = sync_playwright().start()
+    try:
+        chromium = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:
+        pw.stop()
+        pytest.fail(f"Chromium at {chromium_path} did not start under Playwright: {exc}")
+    yield chromium
+    chromium.close()
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # two PDF pages read, not ten: the page's note on the cap is seen, and CI reads a page less
+    with start_server(tmp_path_factory, {"OCR_MAX_PDF_PAGES": str(PDF_PAGES)}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def token_server(tmp_path_factory):
+    with start_server(tmp_path_factory, {"OCR_API_TOKENS": TOKEN}) as base:
+        yield base
+
+
+@pytest.fixture()
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.goto(server + "/")
+    tab.errors = errors
+    yield tab
+    context.close()
+    assert not [e for e in errors if "status of 4" not in e and "status of 5" not in e], errors
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def api_answer(base: str, path: Path, file_type: int | None, token: str | None = None) -> httpx.Response:
+    """The API's answer for the file with the page's options (result images left out: same lines)."""
+    body = {"file": base64.b64encode(path.read_bytes()).decode("ascii"), "visualize": False, **OPTIONS}
+    if file_type is not None:
+        body["fileType"] = file_type
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.post(f"{base}/ocr", json=body, headers=headers, timeout=WAIT_MS / 1000)
+
+
+def open_file(tab, path: Path):
+    """Give the page a file through its input; returns the page's own /ocr response, once drawn."""
+    with tab.expect_response(lambda r: r.url.endswith("/ocr") and r.request.method == "POST") as info:
+        tab.set_input_files("#file", str(path))
+    tab.wait_for_function("() => !document.querySelector('#status').classList.contains('busy')")
+    return info.value
+
+
+def drawn_boxes(tab) -> list[dict]:
+    """Each drawn polygon's points, and its on-screen box in the page's pixels (scaled back)."""
+    return tab.evaluate("""() => {
+        const svg = document.querySelector('#boxes');
+        const [, , width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
+        const img = document.querySelector('#page-image').getBoundingClientRect();
+        const sx = width / img.width, sy = height / img.height;
+        return Array.from(svg.querySelectorAll('polygon')).map((p) => {
+            const r = p.getBoundingClientRect();
+            return {
+                index: Number(p.dataset.index),
+                points: p.getAttribute('points').split(' ').map((xy) => xy.split(',').map(Number)),
+                screen: [(r.left - img.left) * sx, (r.top - img.top) * sy, (r.right - img.left) * sx,
+                         (r.bottom - img.top) * sy],
+                pxPerScreenPx: Math.max(sx, sy),
+            };
+        });
+    }""")
+
+
+def listed(tab) -> list[list[str]]:
+    return tab.eval_on_selector_all("#lines li", "els => els.map(li => [li.querySelector('.text').textContent, "
+                                    "li.querySelector('.conf').textContent])")
+
+
+def assert_page_matches(tab, pruned: dict, width: int, height: int) -> None:
+    """The drawn boxes and the listed lines are the API's, box for box, in the API's order."""
+    assert tab.get_attribute("#boxes", "viewBox") == f"0 0 {width} {height}"
+    boxes = sorted(drawn_boxes(tab), key=lambda b: b["index"])
+    assert len(boxes) == len(pruned["rec_polys"]) > 0
+    for box, poly in zip(boxes, pruned["rec_polys"]):
+        assert box["points"] == poly
+        xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+        slack = box["pxPerScreenPx"] + 1  # one screen pixel of rounding, in page pixels
+        for got, want in zip(box["screen"], (min(xs), min(ys), max(xs), max(ys))):
+            assert abs(got - want) <= slack, (box, poly)
+    assert listed(tab) == [[t, f"{s:.3f}"] for t, s in zip(pruned["rec_texts"], pruned["rec_scores"])]
+
+
+def error_shown(tab) -> tuple[str, str, str]:
+    tab.wait_for_selector("#error:not([hidden])")
+    return (tab.text_content("#error .error-status"), tab.text_content("#error .error-message"),
+            tab.text_content("#error .error-retry") if tab.query_selector("#error .error-retry") else "")
+
+
+# --- tests -----------------------------------------------------------------------------------
+def test_root_serves_the_page_with_nothing_else_to_fetch(server):
+    r = httpx.get(server + "/", headers={"Accept": BROWSER_ACCEPT})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    policy = r.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src 'sha256-" in policy
+    assert "<script src=" not in r.text and 'rel="stylesheet"' not in r.text  # written in, not linked
+    config = json.loads(r.text.split('id="server-config">', 1)[1].split("</script>", 1)[0])
+    assert config["model"] == "pp-ocrv4-mobile" and config["models"] == ["pp-ocrv4-mobile"]
+    assert config["auth"] is False and config["maxPdfPages"] == PDF_PAGES
+    assert httpx.get(server + "/").json()["message"] == "Welcome to RapidOCR API Server!"  # API clients
+
+
+def test_every_control_has_a_label(page):
+    unlabelled = page.evaluate("""() => Array.from(document.querySelectorAll('input, select'))
+        .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.id)""")
+    assert unlabelled == []
+    nameless = page.evaluate("""() => Array.from(document.querySelectorAll('button'))
+        .filter((b) => !(b.getAttribute('aria-label') || b.textContent.trim())).map((b) => b.id)""")
+    assert nameless == []
+
+
+def test_image_boxes_and_texts_are_the_apis(page, server, samples_dir, tmp_path):
+    path = samples_dir / IMAGE
+    answer = api_answer(server, path, 1).json()["result"]
+    response = open_file(page, path)
+    assert response.status == 200
+    pruned = answer["ocrResults"][0]["prunedResult"]
+    assert_page_matches(page, pruned, answer["dataInfo"]["width"], answer["dataInfo"]["height"])
+    assert page.is_hidden("#pager") and page.input_value("#model") == "pp-ocrv4-mobile"
+    assert page.is_disabled("#model")  # one model set served: shown, not a choice
+    assert page.eval_on_selector("#page-image", "img => img.complete && img.naturalWidth > 0")
+
+    # every stage the server timed is listed, plus the browser's own round trip
+    stages = [part.split(";")[0].strip() for part in response.headers["server-timing"].split(",")]
+    shown = page.eval_on_selector_all("#timings tr", "rows => rows.map(r => r.cells[0].textContent)")
+    assert shown == stages + ["round trip, this browser"] and "decode" in stages
+
+    with page.expect_download() as info:
+        page.click("#download-json")
+    saved = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert saved["result"]["ocrResults"][0]["prunedResult"]["rec_texts"] == pruned["rec_texts"]
+    assert "inputImage" not in saved["result"]["ocrResults"][0]
+    with page.expect_download() as info:
+        page.click("#download-txt")
+    assert Path(info.value.path()).read_text(encoding="utf-8") == "\n".join(pruned["rec_texts"]) + "\n"
+
+    shot = tmp_path / "page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    figure = page.query_selector("#figure").bounding_box()
+    with Image.open(shot) as im:
+        whole = im.convert("RGB")
+        crop = whole.crop((int(figure["x"]), int(figure["y"]), int(figure["x"] + figure["width"]),
+                           int(figure["y"] + figure["height"])))
+    assert whole.size[0] >= 1000 and len(whole.getcolors(1 << 24)) > 50, "the page screenshot is blank"
+    assert max(ImageStat.Stat(crop).stddev) > 10 and len(crop.getcolors(1 << 24)) > 100, "the image is blank"
+
+
+def test_hover_and_focus_link_a_box_and_its_line(page, samples_dir):
+    open_file(page, samples_dir / IMAGE)
+    count = page.locator("#boxes polygon").count()
+    assert count >= 2
+    for index in range(count):
+        page.hover(f"#boxes polygon[data-index='{index}']")
+        active = page.eval_on_selector_all("#lines li.active", "els => els.map(e => Number(e.dataset.index))")
+        assert active == [index]
+        assert page.get_attribute(f"#lines li[data-index='{index}']", "aria-current") == "true"
+    page.hover("#lines li[data-index='0'] button")
+    assert page.eval_on_selector_all("#boxes polygon.active", "els => els.map(e => Number(e.dataset.index))") == [0]
+    page.mouse.move(1, 1)
+    page.focus("#lines li[data-index='1'] button")  # the keyboard path: Tab onto a line
+    assert page.eval_on_selector_all("#boxes polygon.active", "els => els.map(e => Number(e.dataset.index))") == [1]
+
+
+def test_pdf_pages_are_navigable(page, samples_dir):
+    """Checked against the server's answer to the page's own request (a PDF is read once, not twice,
+    on a shared CI machine); that request is checked to be the API call for this file and options."""
+    path = samples_dir / PDF
+    response = open_file(page, path)
+    sent = json.loads(response.request.post_data)
+    assert base64.b64decode(sent.pop("file")) == path.read_bytes()
+    assert sent == {"visualize": True, "fileType": 0, **OPTIONS}
+    answer = response.json()["result"]
+    pages = answer["dataInfo"]["pages"]
+    assert answer["dataInfo"]["numPages"] == len(pages) == PDF_PAGES
+    assert f"at most {PDF_PAGES} pages" in page.text_content("#status")
+    assert page.is_visible("#pager")
+    assert page.text_content("#page-count") == f"of {len(pages)}" and page.input_value("#page-number") == "1"
+    assert_page_matches(page, answer["ocrResults"][0]["prunedResult"], pages[0]["width"], pages[0]["height"])
+    assert page.is_disabled("#page-prev")
+
+    page.click("#page-next")
+    assert page.input_value("#page-number") == "2" and page.is_disabled("#page-next")
+    assert_page_matches(page, answer["ocrResults"][1]["prunedResult"], pages[1]["width"], pages[1]["height"])
+    page.wait_for_function("() => { const i = document.querySelector('#page-image'); "
+                           "return i.complete && i.naturalWidth > 0; }")
+
+    page.fill("#page-number", "1")  # typing a page number goes there too
+    page.dispatch_event("#page-number", "change")
+    assert listed(page)[0][0] == answer["ocrResults"][0]["prunedResult"]["rec_texts"][0]
+
+
+def test_drop_paste_and_options(page, samples_dir):
+    """A file dropped on the page or pasted is read like a picked one; an option changed reads it again
+    with that option; Copy all puts every line on the clipboard."""
+    data = base64.b64encode((samples_dir / IMAGE).read_bytes()).decode("ascii")
+    make = "(b64) => { const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)); " \
+           "const dt = new DataTransfer(); dt.items.add(new File([bytes], 'sign.png', {type: 'image/png'})); "
+    for gesture in ("window.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));",
+                    "document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true}));"):
+        page.evaluate("() => { document.querySelector('#lines').textContent = ''; }")
+        with page.expect_response(lambda r: r.url.endswith("/ocr")) as info:
+            page.evaluate(make + gesture + "}", data)
+        assert info.value.status == 200
+        page.wait_for_function("() => document.querySelectorAll('#lines li').length > 0")
+        assert page.text_content("#file-name").startswith("sign.png")
+
+    with page.expect_request(lambda r: r.url.endswith("/ocr")) as sent:
+        page.click("label[for=doc-orientation]")  # unticks it; the file is read again
+    assert json.loads(sent.value.post_data)["useDocOrientationClassify"] is False
+    page.wait_for_function("() => !document.querySelector('#status').classList.contains('busy')")
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.click("#copy")
+    texts = [row[0] for row in listed(page)]
+    assert page.evaluate("() => navigator.clipboard.readText()") == "\n".join(texts)
+
+
+def test_a_new_file_clears_the_last_result(page, samples_dir, tmp_path):
+    open_file(page, samples_dir / IMAGE)
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"not a png at all")
+    response = open_file(page, path)
+    assert response.status >= 400
+    assert page.locator("#boxes polygon").count() == 0 and page.locator("#lines li").count() == 0
+    assert page.is_hidden("#figure") and page.is_disabled("#download-json") and page.is_disabled("#copy")
+
+
+def test_a_text_file_shows_the_servers_415(page, server, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("this is not an image\n", encoding="utf-8")
+    expected = api_answer(server, path, None)
+    assert expected.status_code == 415
+    response = open_file(page, path)
+    assert response.status == 415
+    status, message, retry = error_shown(page)
+    assert (status, message, retry) == ("HTTP 415", expected.json()["errorMsg"], "")
+    assert page.locator("#boxes polygon").count() == 0
+
+
+@pytest.mark.parametrize("status, retry_after, message", [
+    (429, "37", "daily page quota of 100 used; it resets at 00:00 UTC"),
+    (503, "1", "the queue is full (64 requests); retry shortly"),
+    (413, None, "the request body is over the limit of 27983530 bytes"),
+])
+def test_server_errors_are_shown_as_sent(page, samples_dir, status, retry_after, message):
+    """Statuses a test cannot make this server give on demand, answered for it; the page must show the
+    server's message verbatim, and its Retry-After as a wait."""
+    headers = {"Content-Type": "application/json", "X-Request-ID": "req-1234"}
+    if retry_after:
+        headers["Retry-After"] = retry_after
+    body = json.dumps({"logId": "req-1234", "errorCode": status, "errorMsg": message})
+    page.route("**/ocr", lambda route: route.fulfill(status=status, headers=headers, body=body))
+    open_file(page, samples_dir / IMAGE)
+    assert error_shown(page) == (f"HTTP {status}", message, f" Retry in {retry_after} s." if retry_after else "")
+    assert "req-1234" in page.text_content("#error")
+
+
+def test_token_field_with_auth_on(browser, token_server, samples_dir):
+    path = samples_dir / IMAGE
+    missing = api_answer(token_server, path, 1)
+    assert missing.status_code == 403
+    answer = api_answer(token_server, path, 1, token=TOKEN).json()["result"]
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(token_server + "/")
+        assert tab.is_visible("#token") and tab.input_value("#token") == ""
+
+        response = open_file(tab, path)  # no token yet: the server's 403, in its words
+        assert response.status == 403
+        assert error_shown(tab)[:2] == ("HTTP 403", missing.json()["errorMsg"])
+
+        tab.fill("#token", TOKEN)
+        with tab.expect_request(lambda r: r.url.endswith("/ocr")) as sent:
+            tab.press("#token", "Enter")  # Enter in the token field reads the file again
+        assert sent.value.headers["authorization"] == f"Bearer {TOKEN}"
+        tab.wait_for_function("() => document.querySelectorAll('#lines li').length > 0")
+        tab.wait_for_function("() => !document.querySelector('#status').classList.contains('busy')")
+        assert tab.is_hidden("#error")
+        info = answer["dataInfo"]
+        assert_page_matches(tab, answer["ocrResults"][0]["prunedResult"], info["width"], info["height"])
+
+        stored = tab.evaluate("""(key) => ({session: sessionStorage.getItem(key),
+            local: Object.keys(localStorage).map(k => k + '=' + localStorage.getItem(k)), cookie: document.cookie})""",
+                              TOKEN_KEY)
+        assert stored["session"] == TOKEN
+        assert not [entry for entry in stored["local"] if TOKEN in entry] and TOKEN not in stored["cookie"]
+        tab.reload()
+        assert tab.input_value("#token") == TOKEN  # the same tab keeps it
+        other = context.new_page()  # a new tab does not (session storage is per tab)
+        other.goto(token_server + "/")
+        assert other.input_value("#token") == ""
+        tab.click("#token-forget")
+        assert tab.evaluate("(key) => sessionStorage.getItem(key)", TOKEN_KEY) is None
+    finally:
+        context.close()
