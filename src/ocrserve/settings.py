@@ -7,13 +7,14 @@ reads ``os.environ``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -269,6 +270,12 @@ class Settings(BaseSettings):
         20 * 1024 * 1024, gt=0, description="Largest accepted file in bytes (checked while it streams in)."
     )
 
+    # --- PDF text layer ----------------------------------------------------------------------
+    pdf_text: Literal["auto", "ocr", "text"] = Field(
+        "auto", description="PDF pages: auto = a page's own text layer when the check finds it usable, else "
+        "OCR; ocr = always OCR the rendered page; text = only the text layer, never OCR (docs/pdf.md)."
+    )
+
     # --- HTTP service ------------------------------------------------------------------------
     result_images: Literal["base64", "url"] = Field(
         "base64", description="How PaddleX responses carry result images: base64 in the JSON, or `url`: a signed "
@@ -276,12 +283,6 @@ class Settings(BaseSettings):
     )
     result_files_dir: Path = Field(
         default_factory=default_result_files_dir, description="Where linked result images are kept (shared by "
-    # --- PDF text layer ----------------------------------------------------------------------
-    pdf_text: Literal["auto", "ocr", "text"] = Field(
-        "auto", description="PDF pages: auto = a page's own text layer when the check finds it usable, else "
-        "OCR; ocr = always OCR the rendered page; text = only the text layer, never OCR (docs/pdf.md)."
-    )
-
         "the worker processes of one machine)."
     )
     result_files_ttl: float = Field(3600.0, gt=0, description="Seconds a linked result image stays readable.")
@@ -300,6 +301,26 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds SIGTERM waits for in-flight requests before cancelling them."
     )
+    metrics_dir: Path | None = Field(
+        None, validation_alias=AliasChoices("OCR_METRICS_DIR", "PROMETHEUS_MULTIPROC_DIR"),
+        description="Where several workers keep their metrics for /metrics to sum (emptied at start; unset: a "
+        "new directory in the system's temp dir, removed at exit; prometheus_client's own variable is read too).",
+    )
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, value: str) -> str:
+        """An address or name alone: gunicorn and uvicorn bind `host:port`, so a port or a space in it
+        would fail later with a worse message."""
+        host = value.strip().removeprefix("[").removesuffix("]")
+        if not host or any(c.isspace() or c in "/[]" for c in host):
+            raise ValueError(f"{value!r} is not an IP address or host name")
+        if ":" in host:
+            try:
+                ipaddress.IPv6Address(host)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or host name (give the port in OCR_PORT)") from None
+        return host
     visualize: bool | None = Field(
         None, description="Return result images when a request does not say (unset: each contract's original "
         "default: PaddleX returns them, others have none)."
@@ -355,6 +376,48 @@ class Settings(BaseSettings):
         default_factory=default_quota_db,
         description="SQLite file holding the quota counts (shared by the processes of one machine).",
     )
+
+    # --- async jobs (`/api/v2/ocr/jobs`, PaddleOCR's official API) -------------------------------
+    job_dir: Path = Field(
+        default_factory=lambda: default_data_dir() / "jobs",
+        description="Job store: an SQLite index plus each job's input, JSONL result and images (shared by the "
+        "worker processes of one machine; a local filesystem).",
+    )
+    job_max_pages: int = Field(1000, ge=1, description="Pages one job may read (after pageRanges); more -> 400.")
+    job_ttl: float = Field(86400.0, gt=0, description="Seconds a job and its results are kept after submission.")
+    job_workers: int = Field(1, ge=0, description="Jobs run at once per process (0: this process runs none).")
+    job_max_queued: int = Field(100, ge=1, description="Jobs waiting to run; a submission past it gets 503.")
+    job_max_bytes: int = Field(
+        10 * 1024**3, ge=0, description="Disk the job store may use (inputs, results, images; 0 = no limit); "
+        "a submission that would pass it gets 503.",
+    )
+    job_lease_s: float = Field(
+        60.0, gt=0, description="Seconds a worker's claim on a job lasts unless renewed; a crashed worker's job is "
+        "taken over after it."
+    )
+    job_models: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: {"PP-OCRv5": "pp-ocrv5-mobile", "PP-OCRv6": "pp-ocrv6-small"},
+        description="The API's `model` names -> model sets (`PP-OCRv5=pp-ocrv5-mobile,PP-OCRv6=pp-ocrv6-small`).",
+    )
+    job_max_loaded_models: int = Field(
+        2, ge=1, description="Model sets kept loaded at once per process (each is ~100-200 MB); the least "
+        "recently used idle one is unloaded past it."
+    )
+    job_secret: SecretStr | None = Field(
+        None, description="Key signing job result links and callbacks (>= 16 bytes); unset: generated once "
+        "into <job_dir>/secret."
+    )
+
+    @field_validator("job_models", mode="before")
+    @classmethod
+    def _split_mapping(cls, value: Any) -> Any:
+        """`NAME=set,NAME=set` (an environment variable) becomes a mapping."""
+        if isinstance(value, str):
+            pairs = [p.strip().partition("=") for p in value.split(",") if p.strip()]
+            if any(not sep or not k.strip() or not v.strip() for k, sep, v in pairs):
+                raise ValueError("job_models must be NAME=model-set pairs separated by commas")
+            value = {k.strip(): v.strip() for k, _, v in pairs}
+        return value
 
     # --- browsers ------------------------------------------------------------------------------
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -485,5 +548,26 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ConfigError:
         raise
-    except Exception as exc:  # pydantic.ValidationError: name the bad field(s) plainly
+    except ValidationError as exc:  # name the variable an operator sets, and the field a YAML file uses
+        raise ConfigError("invalid settings: " + "; ".join(_describe(e) for e in exc.errors())) from exc
+    except Exception as exc:
         raise ConfigError(f"invalid settings: {exc}") from exc
+
+
+def variables_of(field: str) -> list[str]:
+    """The environment variables that set `field` (its aliases, else OCR_<FIELD>)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [c for c in alias.choices if isinstance(c, str)]
+    return [alias] if isinstance(alias, str) else [f"OCR_{field.upper()}"]
+
+
+def _describe(error: Any) -> str:
+    """`OCR_PORT (port) = '0': Input should be greater than or equal to 1`; secrets' values are not shown."""
+    name = str(error["loc"][0]) if error.get("loc") else ""
+    field = next((f for f in Settings.model_fields if f == name or name in variables_of(f)), None)
+    if field is None:
+        return f"{name}: {error['msg']}"
+    secret = Settings.model_fields[field].annotation in (SecretStr, SecretStr | None)
+    value = "" if secret or "input" not in error else f" = {error['input']!r}"
+    return f"{' / '.join(variables_of(field))} ({field}){value}: {error['msg']}"

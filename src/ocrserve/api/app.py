@@ -17,9 +17,12 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
+from ..jobs.links import job_signer
+from ..jobs.runner import JobRunner
+from ..jobs.store import JobStore
 from ..links import LinkSigner, secret_source
 from ..settings import Settings, default_data_dir, load_settings
-from . import result_files, routes_hub, routes_ocr, routes_ops, routes_seed
+from . import result_files, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
 from .errors import install_error_handlers
@@ -140,9 +143,14 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = asyncio.get_running_loop().run_in_executor(None, service.load)
         loader.add_done_callback(lambda f: f.exception())  # failure is reported by /health
+        # the job store is opened here, not in create_app, so building an app creates no files
+        app.state.job_store = JobStore(settings.job_dir)
+        app.state.job_runner = JobRunner(app.state.job_store, service, settings, app.state.job_signer, quota)
+        app.state.job_runner.start()
         try:
             yield
         finally:
+            await app.state.job_runner.stop()
             service.close()
 
     app = FastAPI(title="ocrserve", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -154,8 +162,10 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.state.quota = quota
     app.state.signer = signer
     app.state.result_files = result_files_from_settings(settings, signer)
-    for module in (routes_ocr, routes_hub, routes_seed):  # the routes that OCR, and so count pages
+    app.state.job_signer = job_signer(settings)
+    for module in (routes_ocr, routes_hub, routes_seed, routes_jobs):  # the routes that OCR, and so count pages
         app.include_router(module.router, dependencies=[Depends(within_quota)])
+    app.include_router(routes_jobs.status_router)
     app.include_router(routes_ops.router)
     app.include_router(result_files.router)
     install_error_handlers(app)

@@ -15,12 +15,16 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import errors as e
+from ..jobs import errors as jobs_errors
 from .contracts import CONTRACTS
 
 log = logging.getLogger("ocrserve.api")
 
 #: the only place an error kind becomes an HTTP status
 STATUS: dict[type[Exception], int] = {
+    jobs_errors.JobNotFound: 404,
+    jobs_errors.ModelNotServed: 400,
+    jobs_errors.StoreFull: 503,
     e.FetchTimeout: 408,
     e.InputTooLarge: 413,
     e.UnsupportedInput: 415,
@@ -60,6 +64,8 @@ def contract_of(request: Request) -> str:
     path = request.url.path
     if path.startswith("/predict/"):
         return "hub"
+    if path.startswith(("/api/v2/", "/files/jobs/")):
+        return "jobs"
     if path.startswith(SEED_PATHS):
         return "seed"
     content_type = request.headers.get("content-type", "")

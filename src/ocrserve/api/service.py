@@ -14,8 +14,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,6 +37,7 @@ T = TypeVar("T")
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
 FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
+JOB_YIELD_S = 0.05  # how often a waiting job page looks again for a moment with no request in flight
 #: asked before each page: has the client gone away? (a route passes its request's check)
 ClientLeft = Callable[[], Awaitable[bool]]
 
@@ -52,6 +55,15 @@ def decode_base64(text: str) -> bytes:
         return base64.b64decode(body.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
+
+
+def current_rss() -> int:
+    """Resident bytes of this process (0 where /proc is absent): what a loaded model set costs."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 async def _never_left() -> bool:
@@ -97,6 +109,10 @@ class OCRService:
                                         allowlist=tuple(settings.url_allowlist))
         self.pipeline: Pipeline | None = None
         self.load_error: str | None = None
+        # other model sets, loaded on first use for a job's `model`, least recently used first
+        self.extra_pipelines: OrderedDict[str, Pipeline] = OrderedDict()
+        self.pipeline_users: dict[str, int] = {}
+        self._loading: dict[str, asyncio.Future[Pipeline]] = {}
         self.started_at = time.time()
         self.inflight = 0  # requests admitted and not finished (touched only on the event loop)
         self.waiting = 0  # of those, the ones waiting for an inference slot
@@ -130,6 +146,8 @@ class OCRService:
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.pipeline is not None:
             self.pipeline.close()
+        for pipeline in self.extra_pipelines.values():
+            pipeline.close()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -138,6 +156,58 @@ class OCRService:
         if self.pipeline is None:
             raise ModelMissing(self.load_error or "the engine is still loading; retry shortly")
         return self.pipeline
+
+    async def pipeline_for(self, model: str) -> Pipeline:
+        """The pipeline of model set `model`: the default one, or another loaded on first use.
+
+        At most `job_max_loaded_models` sets stay loaded; past it the least recently used one that
+        no job is using is closed.  Callers hold it with `use_pipeline` while they run pages on it.
+        """
+        default = self.require_pipeline()
+        if model == default.model_name:
+            return default
+        if model in self.extra_pipelines:
+            self.extra_pipelines.move_to_end(model)
+            return self.extra_pipelines[model]
+        if model not in self._loading:  # one load per set, however many jobs ask at once
+            self._loading[model] = asyncio.ensure_future(self.run(self._load_extra, model))
+        try:
+            pipeline = await asyncio.shield(self._loading[model])
+        finally:
+            if self._loading.get(model) is not None and self._loading[model].done():
+                self._loading.pop(model, None)
+        self.extra_pipelines[model] = pipeline
+        self._evict_idle()
+        return pipeline
+
+    def _load_extra(self, model: str) -> Pipeline:
+        before = current_rss()
+        settings = self.settings.model_copy(update={"model": model})
+        observer = self.metrics.observe_batch if self.metrics is not None else None
+        pipeline = self.pipeline_factory(settings, observer)
+        pipeline.warm_up()
+        log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, (current_rss() - before) / 2**20)
+        return pipeline
+
+    def _evict_idle(self) -> None:
+        cap = max(0, self.settings.job_max_loaded_models - 1)  # the default set always stays
+        for name in list(self.extra_pipelines):
+            if len(self.extra_pipelines) <= cap:
+                break
+            if self.pipeline_users.get(name, 0) == 0:
+                self.extra_pipelines.pop(name).close()
+                log.info("model set %s unloaded (OCR_JOB_MAX_LOADED_MODELS=%d)", name,
+                         self.settings.job_max_loaded_models)
+
+    @contextmanager
+    def use_pipeline(self, pipeline: Pipeline) -> Iterator[None]:
+        """Mark `pipeline` in use, so it is not unloaded under a running job."""
+        name = pipeline.model_name
+        self.pipeline_users[name] = self.pipeline_users.get(name, 0) + 1
+        try:
+            yield
+        finally:
+            self.pipeline_users[name] -= 1
 
     # --- inputs ----------------------------------------------------------------------------
     async def bytes_from_field(self, value: str) -> bytes:
@@ -216,6 +286,20 @@ class OCRService:
                 return doc
             finally:
                 await self.run(source.close)
+        finally:
+            self.slots.release()
+
+    async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
+                       keep_images: bool, contract: str = "jobs") -> OCRResult:
+        """One page of a job, run only when no synchronous request is in this process: a job yields
+        to requests between its pages, so a long document never makes a request wait behind it."""
+        while self.inflight > 0 or self.slots.locked():
+            await asyncio.sleep(JOB_YIELD_S)
+        await self.slots.acquire()  # free and uncontended here: never suspends
+        try:
+            doc = Document(source.kind, [])
+            await self._page(pipeline, source, index, effective, keep_images, contract, doc)
+            return doc.results[0]
         finally:
             self.slots.release()
 

@@ -1,0 +1,133 @@
+"""PaddleOCR's official async job API (`/api/v2/ocr/jobs`), as `paddleocr==3.7.0`'s client reads it.
+
+Every answer is the envelope `{code, msg, data}` (`code` 0 on success); errors carry a non-zero
+`code` and their message in `msg`, which the client quotes in its exception.  `optionalPayload`
+takes the PaddleX `/ocr` options, with PaddleX's defaults (every line returned; result images
+unless `visualize: false` or `OCR_VISUALIZE`).  A result is a JSONL file, one line per page:
+`{"result": {"ocrResults": [PaddleX page], "dataInfo": {...}}}`, its images as signed links.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ...engine import OCROptions
+from ...result import OCRResult
+from .base import Contract, Lenient
+from .paddlex import OCRRequest, PageResult, PrunedResult
+
+#: what the client accepts as a job's state; a cancelled job is reported as failed, with why
+State = Literal["pending", "running", "done", "failed"]
+
+
+def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {"code": status, "msg": message, "data": None, "logId": request_id}
+
+
+CONTRACT = Contract(name="jobs", defaults=OCROptions(text_rec_score_thresh=0.0), returns_images=True,
+                    error_body=error_body)
+
+
+# --- requests ------------------------------------------------------------------------------
+class OptionalPayload(OCRRequest):
+    """`optionalPayload`: the PaddleX `/ocr` options (the file comes separately)."""
+
+    file: str | None = Field(None, exclude=True)
+
+
+class SubmitURL(Lenient):
+    """A JSON submission: the document by URL (fetched through the same guard as URL inputs)."""
+
+    fileUrl: str = Field(..., description="http(s) URL of a PDF or image.")
+    model: str = Field("PP-OCRv6", description="PP-OCRv5 or PP-OCRv6 (OCR_JOB_MODELS maps them to model sets).")
+    optionalPayload: dict[str, Any] | None = Field(None, description="PaddleX /ocr options.")
+    pageRanges: str | None = Field(None, description='1-based pages to read, e.g. "2-3,5".', examples=["1-3"])
+    batchId: str | None = Field(None, max_length=128, description="Groups jobs for the batch status query.")
+    callbackUrl: str | None = Field(None, description="Extension: receives a POST of the final status, signed.")
+
+
+class SubmitForm(Lenient):
+    """A multipart submission's text fields (the document is its `file` part)."""
+
+    model: str = "PP-OCRv6"
+    optionalPayload: str | None = Field(None, description="PaddleX /ocr options as a JSON object string.")
+    pageRanges: str | None = None
+    batchId: str | None = Field(None, max_length=128)
+    callbackUrl: str | None = None
+
+
+def to_options(payload: OptionalPayload) -> OCROptions:
+    from .paddlex import to_options as paddlex_options
+
+    return paddlex_options(payload)  # type: ignore[arg-type]  # same fields, the file aside
+
+
+# --- responses -----------------------------------------------------------------------------
+class Progress(BaseModel):
+    totalPages: int
+    extractedPages: int
+    startTime: str | None = Field(None, description="ISO 8601 UTC; when a worker started the job.")
+    endTime: str | None = Field(None, description="ISO 8601 UTC; when the job ended.")
+
+
+class ResultUrl(BaseModel):
+    jsonUrl: str = Field(..., description="Signed link to the JSONL result; no token needed, expires with the job.")
+
+
+class JobData(BaseModel):
+    jobId: str
+    state: State
+    batchId: str | None = None
+    extractProgress: Progress
+    resultUrl: ResultUrl | None = None
+    errorMsg: str | None = None
+
+
+class SubmitData(BaseModel):
+    jobId: str
+
+
+class BatchData(BaseModel):
+    batchId: str
+    extractResult: list[JobData]
+
+
+class Envelope(BaseModel):
+    code: int = 0
+    msg: str = "Success"
+    logId: str | None = None
+
+
+class SubmitResponse(Envelope):
+    data: SubmitData
+
+
+class JobResponse(Envelope):
+    data: JobData
+
+
+class BatchResponse(Envelope):
+    data: BatchData
+
+
+class ErrorResponse(Envelope):
+    data: None = None
+
+
+# --- the JSONL result ----------------------------------------------------------------------
+def page_line(result: OCRResult, images: dict[str, str], kind: str, pages_read: int,
+              earlier_sizes: list[dict[str, int]] | None = None) -> dict[str, Any]:
+    """One JSONL line for one page: PaddleX's page result and a dataInfo.
+
+    The client merges the lines' dataInfo, last one winning, so a PDF's last line lists every
+    page's size (`earlier_sizes` + its own), as PaddleX's one response does; others list their own.
+    """
+    page = PageResult(prunedResult=PrunedResult.model_validate(result.to_dict()), **images)
+    if kind == "pdf":
+        sizes = [*(earlier_sizes or []), {"width": result.width, "height": result.height}]
+        info: dict[str, Any] = {"type": "pdf", "numPages": pages_read, "pages": sizes}
+    else:
+        info = {"type": "image", "width": result.width, "height": result.height}
+    return {"result": {"ocrResults": [page.model_dump(exclude_none=True)], "dataInfo": info}}

@@ -1,0 +1,165 @@
+"""`/api/v2/ocr/jobs`: PaddleOCR's official job API (submit, status, batch status, cancel), and the
+signed links its client downloads results from without a token (`/files/jobs/...`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from ..errors import BadInput, NotFound
+from ..jobs import links
+from ..jobs.status import job_data
+from ..jobs.store import Job, JobStore
+from ..jobs.submit import Submission, submit
+from .auth import presented_token
+from .contracts import jobs as contract
+from .contracts.base import inline_schema, request_body
+from .deps import json_body, read_form, respond, service_of
+
+PATH = "/api/v2/ocr/jobs"
+router = APIRouter()  # submissions: under the quota dependency, as every OCR route
+status_router = APIRouter()  # reads: never refused for quota, or a job that used the last page could not be fetched
+ERRORS = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
+SUBMIT_BODY = request_body({
+    "multipart/form-data": ({**inline_schema(contract.SubmitForm), "required": ["file"],
+                             "properties": {**inline_schema(contract.SubmitForm)["properties"],
+                                            "file": {"type": "string", "format": "binary"}}}, None),
+    "application/json": (inline_schema(contract.SubmitURL),
+                         {"fileUrl": "https://example.com/manual.pdf", "model": "PP-OCRv6", "pageRanges": "1-3"}),
+})
+
+
+def owner_of(request: Request) -> str:
+    """Who a job belongs to: the configured token (auth on), else the presented one's digest."""
+    token_id = getattr(request.state, "token_id", None)
+    if token_id:
+        return "token:" + token_id
+    credential = presented_token(request.headers.get("authorization", "").encode("latin-1"))
+    return "anon:" + (hashlib.sha256(credential).hexdigest() if credential else "")
+
+
+def store_of(request: Request) -> JobStore:
+    return request.app.state.job_store
+
+
+def _lenient(model: type[Any], data: dict[str, Any]) -> Any:
+    """Validation failures are the client's InvalidRequestError (400), not FastAPI's 422."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadInput("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+
+
+async def _submission(request: Request) -> Submission:
+    service = service_of(request)
+    base = dict(owner=owner_of(request), base_url=str(request.base_url))
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        fields, data = await read_form(request, "file")
+        form = _lenient(contract.SubmitForm, fields)
+        if data is None:
+            raise BadInput("send the document as a multipart `file` part, or JSON with `fileUrl`")
+        payload = None
+        if form.optionalPayload:
+            try:
+                payload = await asyncio.to_thread(contract_json, form.optionalPayload)
+            except ValueError as exc:
+                raise BadInput(f"optionalPayload is not a JSON object: {exc}") from None
+        return Submission(data=data, model=form.model, payload=payload, page_ranges=form.pageRanges,
+                          batch_id=form.batchId, callback_url=form.callbackUrl, **base)
+    body = await json_body(request)
+    if not isinstance(body, dict):
+        raise BadInput("the request body must be a JSON object with `fileUrl`, or multipart with `file`")
+    req = _lenient(contract.SubmitURL, body)
+    data = await service.fetch(req.fileUrl)
+    return Submission(data=data, model=req.model, payload=req.optionalPayload, page_ranges=req.pageRanges,
+                      batch_id=req.batchId, callback_url=req.callbackUrl, **base)
+
+
+def contract_json(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("expected an object")
+    return value
+
+
+@router.post(PATH, operation_id="submitOcrJob", summary="Submit a document as an async OCR job",
+             response_model=contract.SubmitResponse, responses=ERRORS, openapi_extra=SUBMIT_BODY)
+async def submit_job(request: Request) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    sub = await _submission(request)
+    app = request.app.state
+    job = await submit(sub, service=service_of(request), store=app.job_store, settings=app.settings,
+                       limits=app.job_runner.limits, quota=app.quota)
+    app.job_runner.submitted()
+    return await respond(contract.SubmitResponse(data=contract.SubmitData(jobId=job.id),
+                                                 logId=request.state.request_id))
+
+
+async def _job_response(request: Request, job: Job) -> Response:
+    data = job_data(job, request.app.state.job_signer, str(request.base_url))
+    return await respond(contract.JobResponse(data=data, logId=request.state.request_id))
+
+
+@status_router.get(PATH + "/batch/{batch_id}", operation_id="getOcrJobBatch", summary="Status of a batch's jobs",
+                   response_model=contract.BatchResponse, responses=ERRORS)
+async def batch_status(request: Request, batch_id: str) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    jobs = await asyncio.to_thread(store_of(request).batch, batch_id, owner_of(request))
+    if not jobs:
+        raise NotFound(f"no jobs in batch {batch_id!r} for this token")
+    signer = request.app.state.job_signer
+    data = contract.BatchData(batchId=batch_id, extractResult=[job_data(j, signer, str(request.base_url))
+                                                               for j in jobs])
+    return await respond(contract.BatchResponse(data=data, logId=request.state.request_id))
+
+
+@status_router.get(PATH + "/{job_id}", operation_id="getOcrJob", summary="Status of a job",
+                   response_model=contract.JobResponse, responses=ERRORS)
+async def job_status(request: Request, job_id: str) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    job = await asyncio.to_thread(store_of(request).get, job_id, owner_of(request))
+    return await _job_response(request, job)
+
+
+@status_router.delete(PATH + "/{job_id}", operation_id="cancelOcrJob", summary="Cancel a job (extension)",
+                      response_model=contract.JobResponse, responses=ERRORS)
+async def cancel_job(request: Request, job_id: str) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    job = await asyncio.to_thread(store_of(request).cancel, job_id, owner_of(request))
+    return await _job_response(request, job)
+
+
+@status_router.get(links.PREFIX + "{job_id}/{name}", operation_id="getOcrJobFile", response_class=Response,
+                   summary="A job's JSONL result or result image, behind a signed, expiring link",
+                   responses={200: {"content": {"application/jsonl": {}, "image/jpeg": {}}}})
+async def job_file(request: Request, job_id: str, name: str, expires: str | None = None,
+                   sig: str | None = None) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    signer = request.app.state.job_signer
+    if not links.valid_name(job_id, name) or not signer.verify(links.file_path(job_id, name), expires, sig):
+        raise NotFound("no such job file, or its link has expired")
+    path = store_of(request).job_dir(job_id) / name
+    if not path.is_file():
+        raise NotFound("no such job file, or its link has expired")
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if name == links.RESULT_NAME:
+        return StreamingResponse(absolute_links(path, str(request.base_url)), media_type="application/jsonl",
+                                 headers=headers)
+    return FileResponse(path, media_type="image/jpeg", headers=headers)
+
+
+async def absolute_links(path: Path, base_url: str) -> AsyncIterator[bytes]:
+    """The JSONL with its image links made absolute for this client's view of the server (the
+    stored links are relative, so they survive a new host name, port or proxy)."""
+    relative, absolute = b'":"' + links.PREFIX.encode(), b'":"' + base_url.rstrip("/").encode() + links.PREFIX.encode()
+    with path.open("rb") as lines:
+        while chunk := await asyncio.to_thread(lines.readlines, 1 << 20):
+            yield b"".join(line.replace(relative, absolute) for line in chunk)

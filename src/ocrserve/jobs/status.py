@@ -1,0 +1,28 @@
+"""A job row -> the status the client reads (`state`, `extractProgress`, `resultUrl`, `errorMsg`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from ..api.contracts.jobs import JobData, Progress, ResultUrl
+from ..links import LinkSigner
+from .links import RESULT_NAME, link
+from .store import Job
+
+#: our states -> the four the client knows; a cancelled job is a failed one, with why in errorMsg
+STATES = {"pending": "pending", "running": "running", "done": "done", "failed": "failed", "cancelled": "failed"}
+
+
+def iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds") if ts is not None else None
+
+
+def job_data(job: Job, signer: LinkSigner, base_url: str) -> JobData:
+    """`base_url`: the server as the asking client reached it (links outlive the process that made them)."""
+    result = None
+    if job.state == "done":
+        result = ResultUrl(jsonUrl=link(signer, base_url, job.id, RESULT_NAME, job.expires))
+    return JobData(jobId=job.id, state=STATES[job.state], batchId=job.batch_id,  # type: ignore[arg-type]
+                   extractProgress=Progress(totalPages=len(job.pages), extractedPages=job.done_pages,
+                                            startTime=iso(job.started), endTime=iso(job.finished)),
+                   resultUrl=result, errorMsg=job.error if job.state in ("failed", "cancelled") else None)

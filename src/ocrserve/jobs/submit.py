@@ -1,0 +1,111 @@
+"""A submission -> a stored job: the model, options, pages, bounds and quota checked up front.
+
+What can be known before any page is read is refused at once (400, 429, 503), so a client never
+polls a job that could not have run.  A document that cannot be opened (a corrupt PDF, say) is
+still a job, stored as failed with the reason, as the cloud answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from ..api.contracts import jobs as contract
+from ..errors import BadInput, QuotaExceeded
+from ..inputs import Limits, open_pages
+from ..pdf import is_pdf
+from ..quota import seconds_until_utc_midnight, utc_day
+from ..settings import Settings
+from .callbacks import check_callback_url
+from .errors import ModelNotServed, StoreFull
+from .pages import select_pages
+from .store import Job, JobStore
+
+if TYPE_CHECKING:
+    from ..api.quota import Quota
+    from ..api.service import OCRService
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a client sent, whichever body it came in."""
+
+    owner: str  # "token:<id>" with auth on; "anon:<digest of the presented token>" without
+    data: bytes
+    model: str
+    payload: dict | None
+    page_ranges: str | None
+    batch_id: str | None
+    callback_url: str | None
+    base_url: str
+
+
+def model_set_for(model: str, settings: Settings) -> str:
+    if model in settings.job_models:
+        return settings.job_models[model]
+    served = ", ".join(sorted(settings.job_models))
+    raise ModelNotServed(f"model {model!r} is not served here; this server serves: {served}")
+
+
+def validated_payload(payload: dict | None) -> contract.OptionalPayload:
+    try:
+        return contract.OptionalPayload.model_validate(payload or {})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise BadInput(f"optionalPayload: {problems}") from None
+
+
+def count_pages(data: bytes, limits: Limits) -> tuple[str, int]:
+    source = open_pages(data, limits)
+    try:
+        return source.kind, len(source)
+    finally:
+        source.close()
+
+
+async def check_quota(quota: Quota | None, owner: str, pages: int) -> None:
+    """429 when the document has more pages than the token has left today."""
+    if quota is None or not owner.startswith("token:"):
+        return
+    used = await asyncio.to_thread(quota.store.used, owner.removeprefix("token:"), utc_day())
+    if used + pages > quota.limit:
+        raise QuotaExceeded(f"the job reads {pages} pages but {max(0, quota.limit - used)} of today's "
+                            f"{quota.limit} are left; it resets at 00:00 UTC",
+                            retry_after=seconds_until_utc_midnight())
+
+
+async def submit(sub: Submission, *, service: OCRService, store: JobStore, settings: Settings, limits: Limits,
+                 quota: Quota | None) -> Job:
+    model = model_set_for(sub.model, settings)
+    payload = validated_payload(sub.payload)
+    options = payload.model_dump(exclude_none=True, exclude={"file"})
+    options["visualize"] = contract.CONTRACT.visualize(payload.visualize, settings)
+    if sub.callback_url:
+        await check_callback_url(sub.callback_url, service)
+    if await asyncio.to_thread(store.queued) >= settings.job_max_queued:
+        raise StoreFull(f"{settings.job_max_queued} jobs are already waiting (OCR_JOB_MAX_QUEUED); retry later",
+                        retry_after=30)
+    if settings.job_max_bytes and await asyncio.to_thread(store.bytes_used) + len(sub.data) > settings.job_max_bytes:
+        raise StoreFull(f"the job store is full (OCR_JOB_MAX_BYTES={settings.job_max_bytes}); retry once jobs "
+                        "expire", retry_after=300)
+    error, pages = None, []
+    try:
+        kind, total = await service.run(count_pages, sub.data, limits)
+    except BadInput as exc:  # the document itself is bad: a failed job that says why
+        error, kind, total = str(exc), "pdf" if is_pdf(sub.data) else "image", 0
+    if error is None:
+        pages = select_pages(sub.page_ranges, total, settings.job_max_pages)
+    await check_quota(quota, sub.owner, len(pages))
+    now = time.time()
+    job = Job(id=secrets.token_hex(16), owner=sub.owner, batch_id=sub.batch_id, model=model, options=options,
+              pages=pages, kind=kind, doc_pages=total, state="failed" if error else "pending", done_pages=0,
+              error=error, base_url=sub.base_url, callback_url=sub.callback_url, bytes=len(sub.data), created=now,
+              started=None, finished=now if error else None, expires=now + settings.job_ttl, lease_owner=None,
+              lease_until=None, callback_done=0)
+    await asyncio.to_thread(store.create, job, sub.data)
+    return job

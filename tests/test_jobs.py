@@ -1,0 +1,228 @@
+"""PaddleOCR's official job API, driven by the official client itself (`paddleocr==3.7.0`, unchanged)
+against a real `ocrserve serve` on loopback.
+
+The client needs paddlex (not paddlepaddle) and pins the GUI build of OpenCV, which would fight ours,
+so it lives in its own virtualenv, built once (`OCR_TEST_PADDLEOCR_VENV`, default under the user's
+cache); when it cannot be built, these tests fail, they do not skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests._support.server import start_server
+
+CLIENT_VERSION = "3.7.0"
+TOKEN, OTHER = "tok-jobs-a", "tok-jobs-b"
+JOBS = "/api/v2/ocr/jobs"
+# PP-OCRv6 is the client's default; mapped to the server's own set here so one set serves most tests
+MODELS = "PP-OCRv6=pp-ocrv4-mobile,PP-OCRv5=pp-ocrv5-mobile"
+
+
+def client_venv() -> Path:
+    """The official client's virtualenv, created (once) when absent; a failure fails the test."""
+    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocrserve" / "test-venvs"
+    venv = Path(os.environ.get("OCR_TEST_PADDLEOCR_VENV") or default / f"paddleocr-{CLIENT_VERSION}")
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", f"import paddleocr; assert paddleocr.__version__ == {CLIENT_VERSION!r}"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    built = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"paddleocr=={CLIENT_VERSION}"],
+                           capture_output=True, text=True)
+    checked = subprocess.run(probe, capture_output=True, text=True)
+    if built.returncode or checked.returncode:
+        pytest.fail(f"cannot set up the official client paddleocr=={CLIENT_VERSION} in {venv}:\n"
+                    f"{built.stderr[-3000:]}{checked.stderr[-3000:]}")
+    return python
+
+
+@pytest.fixture(scope="module")
+def client_python() -> Path:
+    return client_venv()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {"OCR_API_TOKENS": f"{TOKEN},{OTHER}", "OCR_JOB_DIR": str(tmp_path_factory.mktemp("jobs")),
+           "OCR_JOB_MODELS": MODELS, "OCR_LINK_SECRET": "s" * 32}
+    with start_server(tmp_path_factory, env) as base:
+        yield base
+
+
+def run_client(python: Path, base: str, body: str, token: str = TOKEN, timeout: float = 600) -> dict:
+    """Run `body` in the client's interpreter with `client` and the paddleocr names at hand; it sets
+    `out` (JSON-serialisable), or the exception's type and message come back."""
+    script = textwrap.dedent("""
+        import json, sys
+        from paddleocr import PaddleOCRClient, OCROptions
+        import paddleocr
+        client = PaddleOCRClient(token=sys.argv[2], base_url=sys.argv[1], poll_timeout=500)
+        try:
+        {body}
+        except paddleocr.PaddleOCRAPIError as exc:
+            out = {{"error": type(exc).__name__, "message": str(exc),
+                    "status": getattr(exc, "status_code", None)}}
+        print("RESULT " + json.dumps(out))
+    """).format(body=textwrap.indent(textwrap.dedent(body), "    "))
+    done = subprocess.run([str(python), "-c", script, base, token], capture_output=True, text=True,
+                          timeout=timeout)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def texts(page: dict) -> list[str]:
+    return page["prunedResult"]["rec_texts"]
+
+
+def test_pdf_every_page_as_the_sync_endpoint_reads_it(client_python, server, samples_dir):
+    pdf = samples_dir / "pdf/tasn1_p6-8.pdf"
+    out = run_client(client_python, server, f"""
+        result = client.ocr(file_path={str(pdf)!r}, options=OCROptions(visualize=False))
+        out = {{"pages": [p.raw for p in result.pages], "info": result.data_info, "job": result.job_id}}
+    """)
+    assert len(out["pages"]) == 3
+    assert out["info"]["type"] == "pdf" and out["info"]["numPages"] == 3 and len(out["info"]["pages"]) == 3
+    assert all("ocrImage" not in p for p in out["pages"])
+    sync = httpx.post(f"{server}/ocr", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300,
+                      json={"file": base64.b64encode(pdf.read_bytes()).decode(), "fileType": 0, "visualize": False})
+    assert sync.status_code == 200, sync.text
+    assert [texts(p) for p in out["pages"]] == [texts(p) for p in sync.json()["result"]["ocrResults"]]
+    status = httpx.get(f"{server}{JOBS}/{out['job']}", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert status["code"] == 0 and status["data"]["state"] == "done"
+    progress = status["data"]["extractProgress"]
+    assert progress["totalPages"] == progress["extractedPages"] == 3 and progress["startTime"] <= progress["endTime"]
+
+
+def test_image_with_result_images_saved_by_the_client(client_python, server, samples_dir, tmp_path):
+    image = samples_dir / "pages/p05_en_table_smi_p12.png"
+    out = run_client(client_python, server, f"""
+        result = client.ocr(file_path={str(image)!r}, options=OCROptions(visualize=True))
+        saved = client.save_ocr_result_resources(result, {str(tmp_path)!r})
+        out = {{"pages": [p.raw for p in result.pages], "info": result.data_info, "saved": saved,
+                "url": result.pages[0].ocr_image_url}}
+    """)
+    assert len(out["pages"]) == 1 and out["info"]["type"] == "image"
+    assert texts(out["pages"][0])
+    assert out["saved"] == [str(tmp_path / "ocr-page-1.jpg")]
+    assert Path(out["saved"][0]).read_bytes()[:3] == b"\xff\xd8\xff"
+    assert {"ocrImage", "inputImage"} <= set(out["pages"][0])
+    # the link works without a token (the client fetched it so); a tampered one does not
+    assert httpx.get(out["url"]).status_code == 200
+    assert httpx.get(out["url"].replace("sig=", "sig=0")).status_code == 404
+
+
+def test_page_ranges_read_only_those_pages_and_are_checked(client_python, server, samples_dir):
+    pdf = samples_dir / "pdf/smi_p8-10.pdf"
+    out = run_client(client_python, server, f"""
+        result = client.ocr(file_path={str(pdf)!r}, page_ranges="2-3", options=OCROptions(visualize=False))
+        out = {{"pages": [p.raw for p in result.pages], "info": result.data_info}}
+    """)
+    assert len(out["pages"]) == 2 and out["info"]["numPages"] == 2
+    for bad, why in (("4", "past the end of the document, which has 3 pages"), ("2-x", "is not a page")):
+        err = run_client(client_python, server, f"""
+            client.submit_ocr(file_path={str(pdf)!r}, page_ranges={bad!r})
+            out = {{}}
+        """)
+        assert err["error"] == "InvalidRequestError" and why in err["message"], err
+
+
+def test_wrong_token_is_an_auth_error(client_python, server, samples_dir):
+    err = run_client(client_python, server, f"""
+        client.submit_ocr(file_path={str(samples_dir / 'bench/screenshot.png')!r})
+        out = {{}}
+    """, token="not-a-token")
+    assert err["error"] == "AuthError" and "invalid API token" in err["message"]
+
+
+def test_corrupt_pdf_is_a_failed_job_naming_the_problem(client_python, server, tmp_path):
+    corrupt = tmp_path / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer garbage" + b"\0" * 300)
+    err = run_client(client_python, server, f"""
+        client.ocr(file_path={str(corrupt)!r})
+        out = {{}}
+    """)
+    assert err["error"] == "JobFailedError" and "PDF cannot be read" in err["message"], err
+
+
+def test_models_served_and_refused(client_python, server, samples_dir):
+    image = samples_dir / "bench/screenshot.png"
+    out = run_client(client_python, server, f"""
+        result = client.ocr(file_path={str(image)!r}, model="PP-OCRv5", options=OCROptions(visualize=False))
+        out = {{"texts": result.pages[0].pruned_result["rec_texts"]}}
+    """)
+    assert out["texts"]  # read by a second model set, loaded on first use
+    err = run_client(client_python, server, f"""
+        client.submit_ocr(file_path={str(image)!r}, model="PP-OCRv5-latin")
+        out = {{}}
+    """)
+    assert err["error"] == "InvalidRequestError" and "serves: PP-OCRv5, PP-OCRv6" in err["message"], err
+
+
+def test_batch_status_lists_the_batch_jobs(client_python, server, samples_dir):
+    image = samples_dir / "bench/screenshot.png"
+    out = run_client(client_python, server, f"""
+        jobs = [client.submit_ocr(file_path={str(image)!r}, batch_id="batch-7",
+                                  options=OCROptions(visualize=False)) for _ in range(2)]
+        results = [client.wait_ocr_result(j) for j in jobs]
+        batch = client.get_batch_status("batch-7")
+        out = {{"ids": [j.job_id for j in jobs], "batch": [[s.job_id, s.state, s.progress.extracted_pages]
+                                                          for s in batch.jobs]}}
+    """)
+    assert [b[0] for b in out["batch"]] == out["ids"]
+    assert all(state == "done" and pages == 1 for _, state, pages in out["batch"])
+
+
+def test_a_job_is_invisible_to_other_tokens(client_python, server, samples_dir):
+    out = run_client(client_python, server, f"""
+        job = client.submit_ocr(file_path={str(samples_dir / 'bench/screenshot.png')!r}, batch_id="mine")
+        out = {{"id": job.job_id}}
+    """)
+    for token in (OTHER,):
+        err = run_client(client_python, server, f"""
+            client.get_status({out['id']!r})
+            out = {{}}
+        """, token=token)
+        assert err["status"] == 404 and "no job" in err["message"], err
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{server}{JOBS}/batch/mine", headers=headers).status_code == 404
+        assert httpx.delete(f"{server}{JOBS}/{out['id']}", headers=headers).status_code == 404
+
+
+def test_cancel_stops_a_job(client_python, server, samples_dir):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with (samples_dir / "pdf/scanned_lshort_p50-51.pdf").open("rb") as fh:
+        r = httpx.post(f"{server}{JOBS}", headers=headers, files={"file": fh},
+                       data={"model": "PP-OCRv6", "optionalPayload": "{}"})
+    assert r.status_code == 200 and r.json()["code"] == 0, r.text
+    job_id = r.json()["data"]["jobId"]
+    cancelled = httpx.delete(f"{server}{JOBS}/{job_id}", headers=headers).json()["data"]
+    assert cancelled["state"] == "failed" and "cancelled" in cancelled["errorMsg"]
+    err = run_client(client_python, server, f"""
+        client.wait_ocr_result({job_id!r})
+        out = {{}}
+    """)
+    assert err["error"] == "JobFailedError" and "cancelled" in err["message"]
+
+
+def test_the_cli_unchanged(client_python, server, samples_dir, tmp_path):
+    out_file, resources = tmp_path / "out.json", tmp_path / "res"
+    resources.mkdir()
+    done = subprocess.run([str(client_python), "-m", "paddleocr", "api", "--model_type", "ocr",
+                           "--file_path", str(samples_dir / "bench/screenshot.png"), "--base_url", server,
+                           "--token", TOKEN, "--visualize", "True", "--output", str(out_file),
+                           "--save_resources", str(resources)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out_file.read_text())
+    assert len(result["pages"]) == 1 and result["pages"][0]["prunedResult"]["rec_texts"]
+    assert [p.name for p in resources.iterdir()] == ["ocr-page-1.jpg"]

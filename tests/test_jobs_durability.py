@@ -1,0 +1,168 @@
+"""Jobs that outlive their server: SIGKILL mid-job and restart, TTL expiry, quota, callbacks.
+
+Real `ocrserve serve` processes on loopback, spoken to over plain HTTP as the official client does
+(its own virtualenv is exercised in test_jobs.py); no engine is mocked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import httpx
+
+from tests._support.server import free_port
+
+TOKEN = "tok-durable"
+JOBS = "/api/v2/ocr/jobs"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@contextlib.contextmanager
+def serve(job_dir: Path, log: Path, **env: str):
+    """`ocrserve serve` on a free port with the job store in `job_dir`; yields (base URL, process)."""
+    port = free_port()
+    full_env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_API_TOKENS=TOKEN, OCR_JOB_DIR=str(job_dir),
+                    OCR_JOB_MODELS="PP-OCRv6=pp-ocrv4-mobile", **env)
+    with log.open("a") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port)], env=full_env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        yield base, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def submit(base: str, path: Path, **fields: str) -> str:
+    with path.open("rb") as fh:
+        r = httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, timeout=60,
+                       data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False}), **fields})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["jobId"]
+
+
+def status(base: str, job_id: str) -> httpx.Response:
+    return httpx.get(f"{base}{JOBS}/{job_id}", headers=AUTH, timeout=30)
+
+
+def wait_for(base: str, job_id: str, until, timeout: float = 400) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        data = status(base, job_id).json()["data"]
+        if until(data):
+            return data
+        assert time.monotonic() < deadline, data
+        time.sleep(0.5)
+
+
+def test_sigkill_mid_job_then_restart_reads_every_page_once(tmp_path, samples_dir):
+    job_dir, log = tmp_path / "jobs", tmp_path / "server.log"
+    pdf = samples_dir / "pdf/smi_p8-10.pdf"
+    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, proc):
+        job_id = submit(base, pdf)
+        seen = wait_for(base, job_id, lambda d: d["extractProgress"]["extractedPages"] >= 1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, _):
+        data = wait_for(base, job_id, lambda d: d["state"] in ("done", "failed"))
+        assert data["state"] == "done", data
+        assert data["extractProgress"]["extractedPages"] == 3
+        lines = httpx.get(data["resultUrl"]["jsonUrl"], timeout=30).text.strip().split("\n")
+    assert len(lines) == 3
+    pages = [json.loads(line)["result"]["ocrResults"][0]["prunedResult"]["rec_texts"] for line in lines]
+    assert all(pages) and len({tuple(p) for p in pages}) == 3  # three different pages, none twice
+    assert seen["extractProgress"]["extractedPages"] < 3 and seen["state"] == "running"  # killed mid-job
+
+
+def test_ttl_expiry_deletes_results_and_says_so(tmp_path, samples_dir):
+    job_dir = tmp_path / "jobs"
+    with serve(job_dir, tmp_path / "server.log", OCR_JOB_TTL="8") as (base, _):
+        job_id = submit(base, samples_dir / "bench/screenshot.png")
+        data = wait_for(base, job_id, lambda d: d["state"] == "done", timeout=8)
+        url = data["resultUrl"]["jsonUrl"]
+        assert httpx.get(url).status_code == 200
+        deadline = time.monotonic() + 30
+        while status(base, job_id).status_code != 404:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        body = status(base, job_id).json()
+        assert body["code"] == 404 and "expired" in body["msg"]
+        assert httpx.get(url).status_code == 404
+        deadline = time.monotonic() + 10
+        while (job_dir / job_id).exists():
+            assert time.monotonic() < deadline, "expired job's files were not deleted"
+            time.sleep(0.5)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[dict[str, str], bytes]] = []
+    failures_left = 1  # the first delivery is refused, so a retry must follow
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if _Receiver.failures_left > 0:
+            _Receiver.failures_left -= 1
+            self.send_response(500)
+        else:
+            _Receiver.received.append((dict(self.headers), body))
+            self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_quota_at_submit_and_charged_per_page_and_signed_callback(tmp_path, samples_dir):
+    receiver = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    callback = f"http://127.0.0.1:{receiver.server_port}/hook"
+    secret = "k" * 32
+    try:
+        with serve(tmp_path / "jobs", tmp_path / "server.log", OCR_DAILY_PAGE_LIMIT="2",
+                   OCR_QUOTA_DB=str(tmp_path / "quota.sqlite3"), OCR_JOB_SECRET=secret,
+                   OCR_URL_ALLOWLIST="127.0.0.1") as (base, _):
+            over = httpx.post(f"{base}{JOBS}", headers=AUTH, timeout=60,
+                              files={"file": (samples_dir / "pdf/smi_p8-10.pdf").open("rb")},
+                              data={"model": "PP-OCRv6"})
+            assert over.status_code == 429 and "3 pages but 2" in over.json()["msg"]
+            assert int(over.headers["Retry-After"]) > 0
+            job_id = submit(base, samples_dir / "pdf/smi_p8-10.pdf", pageRanges="1-2", callbackUrl=callback)
+            wait_for(base, job_id, lambda d: d["state"] == "done")
+            again = httpx.post(f"{base}{JOBS}", headers=AUTH, timeout=60,
+                               files={"file": (samples_dir / "bench/screenshot.png").open("rb")},
+                               data={"model": "PP-OCRv6"})
+            assert again.status_code == 429  # the two pages read were charged
+            deadline = time.monotonic() + 30
+            while not _Receiver.received:
+                assert time.monotonic() < deadline, "callback not delivered"
+                time.sleep(0.3)
+    finally:
+        receiver.shutdown()
+    headers, body = _Receiver.received[0]
+    stamp, _, digest = headers["X-OCR-Signature"].partition(",v1=")
+    timestamp = stamp.removeprefix("t=")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(digest, expected)
+    data = json.loads(body)["data"]
+    assert data["jobId"] == job_id and data["state"] == "done" and data["resultUrl"]["jsonUrl"]
