@@ -26,8 +26,6 @@ SOURCE_TEXT_LAYER = "text_layer"
 SOURCE_MIXED = "text_layer+ocr"
 #: at most this share of a layer's characters may be unmappable (U+FFFD, private use, controls)
 MAX_UNMAPPED = 0.05
-#: a horizontal gap wider than this many character heights splits a pdfium line in two
-SPLIT_GAP = 1.5
 #: a page whose images cover this share of it is "mostly image" ...
 IMAGE_PAGE = 0.5
 #: ... and its text layer is partial when its line boxes hold less than this share of the page's ink
@@ -104,7 +102,7 @@ def _line_polygon(boxes: Sequence[tuple[float, float, float, float]], m: np.ndar
     if len(boxes) > 1 and np.hypot(*d) > 1e-6:
         # reading direction in pixels: right 0, down 1, left 2, up 3 quarter turns clockwise
         turns = int(round(math.atan2(d[1], d[0]) / (math.pi / 2))) % 4
-    rect = rect[-turns:] + rect[:-turns] if turns else rect
+    rect = rect[turns:] + rect[:turns]
     return [[round(float(x), 1), round(float(y), 1)] for x, y in rect]
 
 
@@ -145,8 +143,6 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
         box = _char_box(textpage, i)
         if box is None:
             continue
-        if boxes and box[0] - boxes[-1][2] > SPLIT_GAP * (box[3] - box[1]):
-            flush()  # a column or cell far to the right: its own line, as detection would cut it
         text.append(ch)
         boxes.append(box)
     flush()

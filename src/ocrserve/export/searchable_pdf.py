@@ -29,6 +29,7 @@ from .writer import PdfFile
 #: used when an image says nothing of its resolution: the scale PDF pages are rendered at (144 dpi)
 DEFAULT_DPI = 144.0
 PageImage = bytes | np.ndarray
+QUARTER_TURN_TILT = 1e-3  # radians
 
 
 def _fmt(v: float) -> str:
@@ -36,8 +37,8 @@ def _fmt(v: float) -> str:
 
 
 def _segments(line: TextLine) -> list[tuple[str, np.ndarray]]:
-    """Runs of text and the polygon each is stretched over: the engine's words (each with the
-    separator that follows it in the line) when it made them, else the whole line."""
+    """Runs of text and the polygon each is stretched over: the engine's words and the separators
+    between them (each over the gap it fills) when it made them, else the whole line."""
     whole = [(line.text, np.asarray(line.polygon, dtype=float))]
     words = [w for w in (line.words or ()) if w.text]
     if not words:
@@ -54,34 +55,58 @@ def _segments(line: TextLine) -> list[tuple[str, np.ndarray]]:
             if nxt_start < 0:
                 return whole
             sep = line.text[end:nxt_start]
+            if not sep or sep.strip():
+                return whole  # CJK characters boxed one by one: too narrow to stand alone, the line reads better
+            out.append((word.text, poly))
             if sep:
                 nxt = np.asarray(words[i + 1].polygon, dtype=float)
-                poly = np.stack([poly[0], nxt[0], nxt[3], poly[3]])  # up to where the next word starts
+                gap = np.stack([poly[1], nxt[0], nxt[3], poly[2]])  # from this word's end to the next's start
+                if np.hypot(*(gap[1] - gap[0])) < 1e-3:
+                    out[-1] = (word.text + sep, poly)
+                else:
+                    out.append((sep, gap))
             pos = nxt_start
-            out.append((word.text + sep, poly))
+            continue
         else:
             out.append((word.text, poly))
     return out
 
 
+def _frame(poly: np.ndarray, to_page: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray] | None:
+    """(unit reading direction, length, height, baseline origin) of a polygon, in points."""
+    tl, tr, br, bl = poly @ to_page[:, :2].T + to_page[:, 2]
+    along = ((tr - tl) + (br - bl)) / 2
+    up = ((tl - bl) + (tr - br)) / 2
+    length, height = float(np.hypot(*along)), float(np.hypot(*up))
+    if length < 1e-3 or height < 1e-3:
+        return None
+    return along / length, length, height, bl + up * (-DESCENT / 1000)
+
+
+def _run(hex_text: str, n: int, frame: tuple) -> str:
+    """One text object: `n` glyphs stretched over the frame's length, at its height and angle.
+
+    The font size is the height and Tz stretches the glyphs: readers that group characters into
+    lines by font size (pdfium does) then see one size per line.
+    """
+    u, length, height, origin = frame
+    if abs(u[0]) < QUARTER_TURN_TILT:
+        # pdfium's text page drops CJK runs set at an exact quarter turn; a tilt this small moves no box
+        u = np.array([QUARTER_TURN_TILT, np.sign(u[1]) * np.sqrt(1 - QUARTER_TURN_TILT**2)])
+    return (f"/F1 {_fmt(height)} Tf {_fmt(100.0 * length / (n * height))} Tz {_fmt(u[0])} {_fmt(u[1])} "
+            f"{_fmt(-u[1])} {_fmt(u[0])} {_fmt(origin[0])} {_fmt(origin[1])} Tm <{hex_text}> Tj")
+
+
+def line_operators(line: TextLine, to_page: np.ndarray, codes: CodeMap) -> list[str]:
+    """The line's text as text objects: one per word and per gap between words, each on its box."""
+    runs = [(text, _frame(poly, to_page)) for text, poly in _segments(line) if text]
+    return [_run(codes.encode(text), len(text), frame) for text, frame in runs if frame is not None]
+
+
 def text_operators(result: OCRResult, to_page: np.ndarray, codes: CodeMap) -> bytes:
     """Content-stream operators that draw the page's text invisibly; `to_page` maps pixels to points."""
     ops = ["BT", "3 Tr"]
-    for line in result.lines:
-        for text, poly in _segments(line):
-            if not text.strip():
-                continue
-            pts = poly @ to_page[:, :2].T + to_page[:, 2]
-            tl, tr, br, bl = pts
-            along = ((tr - tl) + (br - bl)) / 2
-            up = ((tl - bl) + (tr - br)) / 2
-            if np.hypot(*along) < 1e-3 or np.hypot(*up) < 1e-3:
-                continue
-            origin = bl + up * (-DESCENT / 1000)
-            a, b = along / len(text)
-            c, d = up
-            ops.append(f"/F1 1 Tf {_fmt(a)} {_fmt(b)} {_fmt(c)} {_fmt(d)} {_fmt(origin[0])} {_fmt(origin[1])} Tm "
-                       f"<{codes.encode(text)}> Tj")
+    ops += [op for line in result.lines for op in line_operators(line, to_page, codes)]
     ops.append("ET")
     return "\n".join(ops).encode("ascii") + b"\n"
 

@@ -1,0 +1,140 @@
+"""Small PDFs written byte by byte, one per text-layer case the checks must tell apart.
+
+Written here, not with the code under test, so that a bug in ocrserve's own PDF writer cannot
+hide a bug in its reader.  Pages are US Letter (612 x 792 pt); text is 12 pt.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 612, 792
+LINES = ["The quick brown fox jumps over the lazy dog.", "Pack my box with five dozen liquor jugs.",
+         "Sphinx of black quartz, judge my vow."]
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+
+
+def build(objects: list[bytes]) -> bytes:
+    """Objects 1..n (1 is the catalog) into a file with a correct cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def stream(data: bytes, extra: str = "") -> bytes:
+    return f"<< /Length {len(data)} {extra} >>\nstream\n".encode() + data + b"\nendstream"
+
+
+def text_ops(lines: list[str], mode: int = 0, x: float = 72, y: float = 700, size: float = 12,
+             encode=lambda s: "(" + s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")") -> bytes:
+    ops = [f"BT {mode} Tr /F1 {size} Tf"]
+    for i, line in enumerate(lines):
+        ops.append(f"1 0 0 1 {x} {y - i * size * 1.5} Tm {encode(line)} Tj")
+    ops.append("ET")
+    return "\n".join(ops).encode("latin-1")
+
+
+def page_image(lines: list[str], scale: float = 2.0, x: float = 72, y: float = 700, size: float = 12) -> Image.Image:
+    """The lines drawn black on white at `scale` pixels per point, where the text ops would put them."""
+    img = Image.new("L", (int(WIDTH * scale), int(HEIGHT * scale)), 255)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", int(size * scale)) if _has_dejavu() else ImageFont.load_default()
+    for i, line in enumerate(lines):
+        baseline = (HEIGHT - (y - i * size * 1.5)) * scale
+        draw.text((x * scale, baseline), line, fill=0, font=font, anchor="ls")
+    return img
+
+
+def _has_dejavu() -> bool:
+    try:
+        ImageFont.truetype("DejaVuSans.ttf", 10)
+        return True
+    except OSError:
+        return False
+
+
+def jpeg(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def one_page(content: bytes, font: bytes | None = HELVETICA, extra_objects: list[bytes] = (),
+             image: Image.Image | None = None, image_box: tuple[float, float, float, float] | None = None) -> bytes:
+    """Catalog 1, pages 2, page 3, content 4, font 5, image 6, then `extra_objects` (7...)."""
+    resources = "/Font << /F1 5 0 R >>"
+    pre = b""
+    if image is not None:
+        x0, y0, x1, y1 = image_box or (0, 0, WIDTH, HEIGHT)
+        resources += " /XObject << /Im0 6 0 R >>"
+        pre = f"q {x1 - x0} 0 0 {y1 - y0} {x0} {y0} cm /Im0 Do Q\n".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] /Resources << {resources} >> "
+        f"/Contents 4 0 R >>".encode(),
+        stream(pre + content),
+        font or b"null",
+        stream(jpeg(image), f"/Type /XObject /Subtype /Image /Width {image.width} /Height {image.height} "
+               "/ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode") if image is not None else b"null",
+        *extra_objects,
+    ]
+    return build(objects)
+
+
+def text_pdf() -> bytes:
+    """A born-digital page: three lines of Helvetica with a proper encoding."""
+    return one_page(text_ops(LINES))
+
+
+def unmapped_pdf() -> bytes:
+    """A Type0 font with Identity-H codes and no ToUnicode map: the codes mean nothing as text."""
+    font = (b"<< /Type /Font /Subtype /Type0 /BaseFont /XYZABC+Custom /Encoding /Identity-H "
+            b"/DescendantFonts [7 0 R] >>")
+    cid = (b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /XYZABC+Custom /CIDSystemInfo << /Registry (Adobe) "
+           b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 8 0 R /DW 600 >>")
+    desc = (b"<< /Type /FontDescriptor /FontName /XYZABC+Custom /Flags 4 /FontBBox [0 -200 1000 800] "
+            b"/ItalicAngle 0 /Ascent 800 /Descent -200 /CapHeight 700 /StemV 80 >>")
+    # glyph ids of a subset font: 3, 4, 5 ... as a subsetter numbers them, nothing to do with Unicode
+    encode = lambda s: "<" + "".join(f"{3 + (ord(c) % 40):04X}" for c in s) + ">"  # noqa: E731
+    return one_page(text_ops(LINES, encode=encode), font, [cid, desc])
+
+
+def private_use_pdf() -> bytes:
+    """A ToUnicode map that sends every code to the private-use area (a symbol font's habit)."""
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding /ToUnicode 7 0 R >>"
+    rows = "\n".join(f"<{c:02X}> <{0xF000 + c:04X}>" for c in range(32, 127))
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Custom def /CMapType 2 def\n"
+            "1 begincodespacerange <00> <FF> endcodespacerange\n"
+            f"95 beginbfchar\n{rows}\nendbfchar\nendcmap CMapName currentdict /CMap defineresource pop end end\n")
+    return one_page(text_ops(LINES), font, [stream(cmap.encode())])
+
+
+def invisible_ocr_pdf() -> bytes:
+    """A scan with an older OCR tool's invisible text (render mode 3) over its lines: a good layer."""
+    return one_page(text_ops(LINES, mode=3), image=page_image(LINES))
+
+
+def partial_pdf() -> bytes:
+    """A scan whose only text is a stamped footer: the layer says nothing of what the image shows."""
+    return one_page(text_ops(["Received 2026-11-30"], x=72, y=40, size=8), image=page_image(LINES))
+
+
+def scanned_pdf() -> bytes:
+    """A scan and nothing else."""
+    return one_page(b"", font=None, image=page_image(LINES))
+
+
+def rotated_scan_pdf(rotate: int) -> bytes:
+    """A scan on a page with /Rotate: its image is upright once the viewer turns the page."""
+    data = scanned_pdf()
+    return data.replace(b"/Type /Page /Parent 2 0 R", f"/Type /Page /Parent 2 0 R /Rotate {rotate}".encode(), 1)
