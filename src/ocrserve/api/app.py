@@ -22,7 +22,7 @@ from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..links import LinkSigner, secret_source
 from ..settings import Settings, default_data_dir, load_settings
-from . import result_files, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
+from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
 from .errors import install_error_handlers
@@ -163,7 +163,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.state.signer = signer
     app.state.result_files = result_files_from_settings(settings, signer)
     app.state.job_signer = job_signer(settings)
-    for module in (routes_ocr, routes_hub, routes_seed, routes_jobs):  # the routes that OCR, and so count pages
+    for module in (routes_ocr, routes_hub, routes_seed, routes_jobs, routes_export):  # the routes that OCR, and so count pages
         app.include_router(module.router, dependencies=[Depends(within_quota)])
     app.include_router(routes_jobs.status_router)
     app.include_router(routes_ops.router)

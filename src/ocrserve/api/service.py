@@ -306,10 +306,23 @@ class OCRService:
     async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
                     keep_images: bool, contract: str, doc: Document) -> None:
         started = time.perf_counter()
-        image = await self.run(source.page, index)
-        decoded = time.perf_counter() - started
-        result = await self.run(pipeline.predict, image, effective)
-        del image
+        from ..textlayer import REQUEST_MODE, after_ocr, answers_page, layer_of, layer_result
+
+        mode = REQUEST_MODE.get() or self.settings.pdf_text
+        layer = await self.run(layer_of, source, index, mode)
+        if answers_page(layer, mode):  # the page's own text: no render, no OCR
+            width, height = await self.run(source.page_size, index)
+            decoded = time.perf_counter() - started
+            result = layer_result(layer, width, height, det_params=effective.det.public(),
+                                  text_rec_score_thresh=effective.text_rec_score_thresh)
+            result.timings = {"text_layer": decoded}
+            if keep_images:  # the response draws the page: render it, still without OCR
+                result.image = await self.run(source.page, index)
+        else:
+            image = await self.run(source.page, index)
+            decoded = time.perf_counter() - started
+            result = after_ocr(await self.run(pipeline.predict, image, effective), layer)
+            del image
         if not keep_images:
             result.image = None
         if source.kind == "pdf":

@@ -6,10 +6,10 @@ Routes (api/routes_*.py) are thin adapters over these; the service and engine kn
 
 from __future__ import annotations
 
-from . import hub, jobs, paddlex, rapidocr, seed
+from . import export, hub, jobs, paddlex, rapidocr, seed
 from .base import Contract
 
 CONTRACTS: dict[str, Contract] = {c.name: c for c in (paddlex.CONTRACT, rapidocr.CONTRACT, hub.CONTRACT,
-                                                      seed.CONTRACT, jobs.CONTRACT)}
+                                                      seed.CONTRACT, jobs.CONTRACT, export.CONTRACT)}
 
 __all__ = ["CONTRACTS", "Contract"]

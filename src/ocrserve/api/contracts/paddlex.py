@@ -16,6 +16,7 @@ from ...engine import OCROptions
 from ...engine.geometry import rotate_ccw
 from ...render import encode_jpeg, render_ocr_image
 from ...result import OCRResult
+from ...textlayer import REQUEST_MODE
 from .base import Contract, Lenient, int_points
 
 IntPoint = list[int]
@@ -62,6 +63,9 @@ class OCRRequest(Lenient):
     visualize: bool | None = Field(None, description="Return ocrImage/docPreprocessingImage/inputImage "
                                                      "(default: OCR_VISUALIZE, else yes, as PaddleX).")
     inferenceParams: InferenceParams | None = None
+    pdfText: Literal["auto", "ocr", "text"] | None = Field(
+        None, description="ocrserve extension, PDFs: `auto` reads a page's own text layer when it is usable and "
+        "OCRs the rest, `ocr` OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 
 
 class BetaRequest(Lenient):
@@ -72,6 +76,8 @@ class BetaRequest(Lenient):
 
 
 def to_options(req: OCRRequest) -> OCROptions:
+    if req.pdfText is not None:  # the request's task carries it to the service's page loop
+        REQUEST_MODE.set(req.pdfText)
     nested = req.inferenceParams
 
     def pick(name: str) -> Any:

@@ -7,12 +7,13 @@ it returns no images.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ...engine import OCROptions
 from ...result import OCRResult
+from ...textlayer import REQUEST_MODE
 from . import rapidocr
 from .base import Contract, Lenient, float_points
 
@@ -62,6 +63,10 @@ class V1Request(Lenient):
 class UploadForm(rapidocr.Switches):
     """`/upload` and `/upload_pdf` form fields (the file comes as its own part): RapidOCR's."""
 
+    pdf_text: Literal["auto", "ocr", "text"] | None = Field(
+        None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
+        "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
+
 
 def paddleocr_options(req: PaddleOCRRequest) -> OCROptions:
     return OCROptions(use_textline_orientation=req.use_angle_cls, text_det_thresh=req.det_db_thresh,
@@ -76,7 +81,10 @@ def v1_options(req: V1Request) -> OCROptions:
     return OCROptions(use_det=req.use_det, use_cls=req.use_cls, use_rec=req.use_rec, text_score=req.text_score)
 
 
-upload_options = rapidocr.to_options
+def upload_options(form: UploadForm) -> OCROptions:
+    if form.pdf_text is not None:  # the request's task carries it to the service's page loop
+        REQUEST_MODE.set(form.pdf_text)
+    return rapidocr.to_options(form)
 
 
 # --- responses -----------------------------------------------------------------------------
@@ -133,6 +141,12 @@ class HealthResponse(BaseModel):
     supported_languages: list[str]
     version: str = Field(..., description="ocrserve's version.")
     runtime: dict[str, Any] = Field(..., description="Python, ONNX Runtime, platform, worker count.")
+    inference: dict[str, Any] = Field(
+        default_factory=dict, description="Backend, each stage's precision, and why (OCR_BACKEND / OCR_PRECISION; "
+        "`auto` picks the fastest combination verified on this model set that this CPU runs).")
+    workers: int = Field(..., description="Worker processes serving this address (as the supervisor started them).")
+    worker_id: int = Field(..., description="The process id of the worker that answered (the `pid` Prometheus "
+                           "gives a worker's files).")
 
 
 def lines(result: OCRResult) -> list[Line]:

@@ -1,0 +1,64 @@
+"""ocrserve's own export endpoint (`POST /v1/export`): one file in, one document out in a chosen format.
+
+The engine options are RapidOCR's form switches (as on `/upload`); the answer is the document
+itself with its media type (text, Markdown, hOCR, ALTO XML, JSON or a searchable PDF), so a
+client saves the body as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ...engine import OCROptions
+from ...export import FORMATS
+from ...textlayer import REQUEST_MODE
+from . import rapidocr
+from .base import Contract
+
+FormatName = Literal["txt", "md", "hocr", "alto", "json", "pdf"]
+
+
+def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
+    return {"success": False, "error": message, "request_id": request_id}
+
+
+CONTRACT = Contract(name="export", defaults=OCROptions(text_rec_score_thresh=0.5), returns_images=False,
+                    error_body=error_body)
+
+
+class ExportForm(rapidocr.Switches):
+    """Form fields beside the `file` part."""
+
+    format: FormatName = Field(..., description="txt (plain text), md (Markdown), hocr, alto (ALTO XML v4), "
+                                                "json (PaddleX prunedResult per page) or pdf (searchable PDF).")
+    pdf_text: Literal["auto", "ocr", "text"] | None = Field(
+        None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
+        "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
+
+
+def to_options(form: ExportForm) -> OCROptions:
+    if form.pdf_text is not None:  # the request's task carries it to the service's page loop
+        REQUEST_MODE.set(form.pdf_text)
+    return rapidocr.to_options(form)
+
+
+def file_name(stem: str, fmt: str) -> str:
+    return f"{stem or 'document'}{FORMATS[fmt].extension}"
+
+
+class ErrorResponse(BaseModel):
+    success: bool = False
+    error: str
+    request_id: str
+
+
+def response_docs() -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: one 200 answer per media type, and the error body for every error status."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    text = {"schema": {"type": "string"}}
+    content = {f.media_type.split(";")[0]: (binary if f.name == "pdf" else text) for f in FORMATS.values()}
+    ok = {200: {"description": "The document in the chosen format (Content-Disposition names the file).",
+                "content": content}}
+    return ok | {status: {"model": ErrorResponse} for status in (400, 403, 413, 415, 422, 429, 500, 503, 504)}

@@ -1,0 +1,54 @@
+"""`POST /v1/export`: OCR (or the text layer of) one image or short PDF, answered in the chosen format."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ..errors import BadInput
+from ..export import FORMATS, export
+from .contracts import export as contract
+from .contracts.base import inline_schema, request_body
+from .deps import parse, read_form, server_timing, service_of
+from .quota import charge_pages
+
+router = APIRouter()
+
+
+class _FileUpload(contract.ExportForm):
+    file: bytes
+
+
+@router.post("/v1/export", operation_id="export", summary="One file in, text / Markdown / hOCR / ALTO / JSON / "
+             "searchable PDF out", responses=contract.response_docs(),
+             openapi_extra=request_body({"multipart/form-data": (inline_schema(_FileUpload), None)}))
+async def export_document(request: Request) -> Response:
+    request.state.contract = contract.CONTRACT.name
+    service = service_of(request)
+    fields, data = await read_form(request, "file")
+    form = parse(contract.ExportForm, fields)
+    if data is None:
+        raise BadInput("send the file as a multipart `file` part")
+    doc = await service.ocr(data, contract.to_options(form), defaults=contract.CONTRACT.defaults,
+                            client_left=request.is_disconnected, contract=contract.CONTRACT.name)
+    await charge_pages(request, doc)
+    body = await service.run(_render, doc.results, form.format, data, service.limits.pdf_scale)
+    name = contract.file_name(PurePath(await _upload_name(request)).stem, form.format)
+    headers = {"Content-Disposition": f'inline; filename="{name}"'}
+    if doc.timings:
+        headers["Server-Timing"] = server_timing(doc)
+    return Response(body, media_type=FORMATS[form.format].media_type, headers=headers)
+
+
+def _render(results, fmt: str, original: bytes, pdf_scale: float) -> bytes:
+    return export(results, fmt, original=original, pdf_scale=pdf_scale)
+
+
+async def _upload_name(request: Request) -> str:
+    """The uploaded file's own name (only letters, digits, dot, dash and underscore kept), or ''."""
+    async with request.form() as form:
+        upload = form.get("file")
+        raw = getattr(upload, "filename", "") or ""
+    return "".join(c for c in PurePath(raw).name if c.isalnum() or c in "._-")
