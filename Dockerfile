@@ -5,9 +5,11 @@
 #   docker build -t ocrserve:all --build-arg OCR_MODELS_ALL=true .      # every model set
 #   docker run --rm -p 7861:7861 ocrserve
 #
+#   docker run --rm -p 7861:7861 -e OCR_WORKERS=2 ocrserve gunicorn    # the same service under gunicorn
+#
 # Build args: OCR_MODEL (the set baked in and served), OCR_MODELS_ALL=true (bake every set),
-# EXTRA_PACKAGES (more pip packages, e.g. "gunicorn uvicorn-worker"), APT_PACKAGES (e.g.
-# "fonts-noto-cjk" so that `visualize` draws CJK text; without a font Pillow's built-in is used).
+# EXTRA_PACKAGES (more pip packages, e.g. "redis"), APT_PACKAGES (e.g. "fonts-noto-cjk" so that
+# `visualize` draws CJK text; without a font Pillow's built-in is used).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -21,8 +23,9 @@ WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY src ./src
 ARG EXTRA_PACKAGES=""
-# the README's install command ("pip install . && ocrserve models pull && ocrserve serve")
-RUN pip install . && if [ -n "$EXTRA_PACKAGES" ]; then pip install $EXTRA_PACKAGES; fi
+# the README's install command ("pip install . && ocrserve models pull && ocrserve serve"), then
+# the serve extra (gunicorn, uvicorn-worker), so that both ways of running workers are in the image
+RUN pip install . && pip install ".[serve]" && if [ -n "$EXTRA_PACKAGES" ]; then pip install $EXTRA_PACKAGES; fi
 ARG OCR_MODEL=pp-ocrv6-small
 ARG OCR_MODELS_ALL=false
 ENV OCR_MODEL_DIR=/opt/ocrserve/models
@@ -50,7 +53,11 @@ ENV PATH=/opt/ocrserve/venv/bin:$PATH \
     OCR_MODEL_DIR=/opt/ocrserve/models \
     OCR_HOST=0.0.0.0 \
     OCR_PORT=7861 \
-    OCR_WORKERS=1
+    OCR_WORKERS=1 \
+    GUNICORN_CMD_ARGS="--config /opt/ocrserve/gunicorn.conf.py"
+# GUNICORN_CMD_ARGS: any gunicorn command run in the image (the seed service's
+# `gunicorn -w 4 -k uvicorn.workers.UvicornWorker --bind 0.0.0.0:7850 ocrserve.api.app:app` too)
+# reads that file, so its workers' metrics are summed and /health counts them; flags still win
 USER ocrserve
 WORKDIR /home/ocrserve
 EXPOSE 7861

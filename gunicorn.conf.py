@@ -1,12 +1,24 @@
 """Gunicorn settings for ocrserve: `gunicorn -c gunicorn.conf.py` (the app is named below).
 
-Needs `pip install gunicorn uvicorn-worker`.  Gunicorn reads this file itself, not through the
-ocrserve package, so it reads the OCR_* variables with os.environ; inside the package
-`ocrserve.settings` stays the only reader of the environment (each worker's app uses it).
+Needs `pip install "ocrserve[serve]"` (gunicorn, uvicorn-worker).  Gunicorn also reads this file,
+as its default, when started in this directory, so the seed service's form
+`gunicorn -w 4 -k uvicorn.workers.UvicornWorker --bind 0.0.0.0:7850 ocrserve.api.app:app` gets the
+hooks below too; its command-line values win over these.
+
+The values come from ocrserve's settings object (OCR_HOST, OCR_PORT, OCR_WORKERS / OCR_WORK_COUNT,
+OCR_SHUTDOWN_GRACE, or OCR_CONFIG_FILE), validated here in the master, so that a bad value stops
+the start with a message naming its variable instead of failing in every worker.  The hooks keep
+/metrics summed over the workers (ocrserve.metrics_dir) and /health's worker count true.
 """
 
 import importlib.util
+import math
 import os
+
+from ocrserve import metrics_dir
+from ocrserve.settings import load_settings
+
+_settings = load_settings()
 
 wsgi_app = "ocrserve.api.app:app"  # built on first access, i.e. in each worker (preload_app off)
 
@@ -14,12 +26,33 @@ wsgi_app = "ocrserve.api.app:app"  # built on first access, i.e. in each worker 
 worker_class = ("uvicorn_worker.UvicornWorker" if importlib.util.find_spec("uvicorn_worker")
                 else "uvicorn.workers.UvicornWorker")
 
-_host = os.environ.get("OCR_HOST") or "0.0.0.0"
-if ":" in _host and not _host.startswith("["):  # IPv6 literal
-    _host = f"[{_host}]"
-bind = [f"{_host}:{os.environ.get('OCR_PORT') or 7861}"]
-workers = int(os.environ.get("OCR_WORKERS") or os.environ.get("OCR_WORK_COUNT") or 1)
+_host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host  # an IPv6 literal
+bind = [f"{_host}:{_settings.port}"]
+workers = _settings.workers
 
 preload_app = False  # each worker loads its own models in the app's lifespan
-graceful_timeout = float(os.environ.get("OCR_SHUTDOWN_GRACE") or 30)  # as `ocrserve serve`
+graceful_timeout = math.ceil(_settings.shutdown_grace)  # gunicorn takes whole seconds only
 timeout = 120  # a worker silent this long is restarted (model loading runs off the event loop)
+
+
+# the master's own path (its pid), the same when gunicorn re-reads this file on SIGHUP
+_metrics_path = _settings.metrics_dir or metrics_dir.default_dir()
+
+
+def on_starting(server):
+    """Master, once, before any worker: a fresh metrics directory that the workers inherit."""
+    metrics_dir.prepare(_metrics_path, forks=True)
+
+
+def post_fork(server, worker):
+    """In the new worker, before it imports the app: the count it serves with (-w included)."""
+    os.environ["OCR_WORKERS"] = str(server.num_workers)
+
+
+def child_exit(server, worker):
+    """Master: a worker exited (or was killed), so its live gauges leave the sums."""
+    metrics_dir.forget_worker(worker.pid, _metrics_path)
+
+
+def on_exit(server):
+    metrics_dir.remove_if_own(_metrics_path)

@@ -4,6 +4,13 @@
     python bench/serve.py                        # both model sets, concurrency 1 4 16, 20 requests per level
     python bench/serve.py --quick                # smoke run: pp-ocrv4-mobile, c1 and c4, 5 requests each
     python bench/serve.py --models pp-ocrv4-mobile --concurrency 1 8 --requests 40 --json out/serve.json
+    python bench/serve.py --workers 1 2 2:1 --models pp-ocrv6-small --concurrency 4   # workers, no peer
+
+`--workers N[:T] ...` compares worker counts instead of servers: for each value, `ocrserve serve`
+with OCR_WORKERS=N and `gunicorn -c gunicorn.conf.py` with OCR_WORKERS=N (T: OCR_INTRA_OP_THREADS
+and OCR_INFERENCE_THREADS per worker), each on the set's own files, with the memory of the whole
+process tree as RSS and as PSS (forked gunicorn workers share pages with their master, which
+RSS counts once per process); ratios are against `serve-w1` at the same concurrency.
 
 Performance is measured here, never asserted: the script prints a markdown table with ratios, for
 the machine and the moment it ran on (both named in the header, with the load average).
@@ -119,6 +126,7 @@ REQUEST_TIMEOUT_S = 300.0
 STARTUP_TIMEOUT_S = 300.0
 SAMPLE_EVERY_S = 0.2
 SERVERS = ("rapidocr_api", "ocrserve")
+WORKER_SPECS: list[WorkerSpec] = []  # filled from --workers
 #: `ocrserve serve --ray` (bench/ray.py): a local Ray instance, one ingress and one recognition replica
 RAY_SERVER = "ocrserve-ray"
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "OCR_RAY_OBJECT_STORE_MEMORY": str(256 * 2**20)}
@@ -273,6 +281,15 @@ def model_files(name: str) -> ModelFiles:
     raise SystemExit(f"no file mapping for model set {name}")
 
 
+def own_model_files(name: str) -> ModelFiles:
+    import ocrserve
+    from ocrserve.models import resolve_models
+
+    resolved = resolve_models(ocrserve.load_settings(model=name))
+    return ModelFiles(name, resolved.det_path, resolved.textline_path, resolved.rec_path, {},
+                      f"ocrserve's {name} set")
+
+
 # --- servers -----------------------------------------------------------------------------------
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -286,7 +303,43 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One row of the `--workers` comparison: the supervisor, its worker count, threads per worker."""
+
+    supervisor: str  # "serve" (ocrserve serve --workers N) or "gunicorn" (gunicorn -c gunicorn.conf.py)
+    workers: int
+    threads: int = 0  # ONNX Runtime intra-op and engine threads per worker (0: the settings' default)
+
+    @property
+    def name(self) -> str:
+        return f"{self.supervisor}-w{self.workers}" + (f"t{self.threads}" if self.threads else "")
+
+
+def parse_worker_specs(values: list[str]) -> list[WorkerSpec]:
+    """`1 2 2:1` -> serve and gunicorn with 1 worker, 2 workers, and 2 workers of 1 thread each."""
+    specs = []
+    for value in values:
+        count, _, threads = value.partition(":")
+        for supervisor in ("serve", "gunicorn"):
+            specs.append(WorkerSpec(supervisor, int(count), int(threads or 0)))
+    return specs
+
+
+def worker_command(spec: WorkerSpec, files: ModelFiles, port: int) -> tuple[list[str], dict[str, str]]:
+    env = clean_env({**files.ocrserve_env, "OCR_MODEL": files.model_set, "OCR_HOST": "127.0.0.1",
+                     "OCR_PORT": str(port), "OCR_WORKERS": str(spec.workers)})
+    if spec.threads:
+        env.update(OCR_INTRA_OP_THREADS=str(spec.threads), OCR_INFERENCE_THREADS=str(spec.threads))
+    if spec.supervisor == "gunicorn":
+        return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(REPO / "gunicorn.conf.py")], env
+    return [sys.executable, "-m", "ocrserve", "serve"], env
+
+
 def server_command(server: str, files: ModelFiles, port: int, peer_venv: Path) -> tuple[list[str], dict[str, str]]:
+    spec = next((s for s in WORKER_SPECS if s.name == server), None)
+    if spec is not None:
+        return worker_command(spec, files, port)
     if server == "rapidocr_api":
         env = clean_env({"det_model_path": str(files.det), "cls_model_path": str(files.cls),
                          "rec_model_path": str(files.rec)})
@@ -303,13 +356,15 @@ def server_command(server: str, files: ModelFiles, port: int, peer_venv: Path) -
 class TreeSampler:
     """Peak RSS and CPU seconds of a process and its children, sampled in a background thread."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, with_pss: bool = False) -> None:
         import psutil
 
         self.psutil = psutil
         self.root = psutil.Process(pid)
+        self.with_pss = with_pss
         self.cpu: dict[tuple[int, float], float] = {}  # (pid, create_time) -> last CPU seconds seen
         self.peak_rss = 0
+        self.peak_pss = 0
         self.lock = threading.Lock()
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -320,11 +375,13 @@ class TreeSampler:
             procs = [self.root, *self.root.children(recursive=True)]
         except self.psutil.Error:
             return
-        rss = 0
+        rss = pss = 0
         for p in procs:
             try:
                 with p.oneshot():
                     rss += p.memory_info().rss
+                    if self.with_pss:  # forked workers share pages with their master: RSS counts them twice
+                        pss += p.memory_full_info().pss
                     t = p.cpu_times()
                     key = (p.pid, p.create_time())
                 with self.lock:
@@ -333,6 +390,7 @@ class TreeSampler:
                 continue
         with self.lock:
             self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
 
     def _loop(self) -> None:
         while not self.stop_event.is_set():
@@ -343,7 +401,7 @@ class TreeSampler:
         """Start a measurement window: returns the tree's CPU seconds so far and resets the RSS peak."""
         self._sample()
         with self.lock:
-            self.peak_rss = 0
+            self.peak_rss = self.peak_pss = 0
         self._sample()
         with self.lock:
             return sum(self.cpu.values()), self.peak_rss
@@ -373,7 +431,7 @@ class Server:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
-        self.sampler = TreeSampler(self.proc.pid)
+        self.sampler = TreeSampler(self.proc.pid, with_pss=any(s.name == server for s in WORKER_SPECS))
 
     def log_tail(self, lines: int = 20) -> str:
         self.log_file.flush()
@@ -452,6 +510,7 @@ class Level:
     per_image: dict[str, list[float]] = field(default_factory=dict)  # successful latencies by image
     error_samples: list[str] = field(default_factory=list)
     peak_rss: int = 0
+    peak_pss: int = 0
     cpu_pct: float = 0.0
     client_cpu_pct: float = 0.0
     loadavg_end: str = ""
@@ -509,6 +568,7 @@ async def run_level(server: Server, model_set: str, images: list[Image], concurr
     cpu1, peak = server.sampler.read()
     cores = os.cpu_count() or 1
     level.peak_rss = peak
+    level.peak_pss = server.sampler.peak_pss
     level.cpu_pct = 100.0 * (cpu1 - cpu0) / (level.wall_s * cores)
     level.client_cpu_pct = 100.0 * (sum(me.cpu_times()[:2]) - client_cpu0) / (level.wall_s * cores)
     level.stopped_by_time = level.requests < len(images)
@@ -678,7 +738,48 @@ def bound_table(bounds: list[dict[str, Any]], runs: list[dict[str, Any]], top: i
     return markdown_table(headers, rows)
 
 
+def workers_table(runs: list[dict[str, Any]]) -> str:
+    """The `--workers` comparison: each supervisor and worker count against `serve-w1` at the same level."""
+    levels = [lv for run in runs for lv in run["levels"]]
+    base = {lv["concurrency"]: lv for lv in levels if lv["server"] == "serve-w1"}
+    rows = []
+    for lv in levels:
+        ref = base.get(lv["concurrency"])
+        done = f"{lv['ok']}/{lv['requests']}" + (" (time cap)" if lv["stopped_by_time"] else "")
+        rows.append([lv["server"], lv["concurrency"], done, fmt(lv["images_per_s"]), fmt(lv["p50"]), fmt(lv["p99"]),
+                     f"{lv['peak_rss'] / 2**20:.0f}", f"{lv.get('peak_pss', 0) / 2**20:.0f}",
+                     f"{lv['cpu_pct']:.0f}", lv["errors"],
+                     ratio(lv["images_per_s"], ref["images_per_s"]) if ref else "—",
+                     lv["loadavg_end"].split()[0] if lv["loadavg_end"] else "—"])
+    headers = ["server", "conc.", "ok/sent", "img/s", "p50 s", "p99 s", "peak RSS MiB (tree)", "peak PSS MiB (tree)",
+               "CPU %", "errors", "img/s vs serve-w1", "load 1m"]
+    return markdown_table(headers, rows, align="lrrrrrrrrrrr")
+
+
+def report_workers(payload: dict[str, Any]) -> None:
+    info, settings, runs = payload["machine"], payload["settings"], payload["runs"]
+    names = list(settings["images"])
+    print("## Workers: `ocrserve serve --workers N` and `gunicorn -c gunicorn.conf.py` (loopback, same images)\n")
+    print(machine_header(info))
+    print(f"- load average at end: {info['loadavg_end']}; wall time {payload['wall_s'] / 60:.1f} min")
+    print(f"- model set {', '.join(settings['models'])}; traffic {settings.get('traffic')}; per level up to "
+          f"{settings['requests']} requests or {settings['max_seconds']:.0f} s; RapidOCR API multipart POST /ocr")
+    print("- serve-wN: `ocrserve serve` with OCR_WORKERS=N; gunicorn-wN: `gunicorn -c gunicorn.conf.py` with "
+          "OCR_WORKERS=N; tK: OCR_INTRA_OP_THREADS=K and OCR_INFERENCE_THREADS=K per worker; RSS and PSS summed "
+          "over the supervisor and its workers (PSS splits pages the processes share)\n")
+    print(workers_table(runs))
+    print("\nStartup (launch to first 200 OCR answer):\n")
+    print(startup_table(runs, names))
+    for run in runs:
+        for key in ("failed", "died"):
+            if run.get(key):
+                print(f"\n**{run['server']} {key}:**\n```\n{run[key]}\n```")
+
+
 def report(payload: dict[str, Any]) -> None:
+    if payload["settings"].get("workers"):
+        report_workers(payload)
+        return
     info, settings, runs = payload["machine"], payload["settings"], payload["runs"]
     names = list(settings["images"])
     print("## Service throughput: ocrserve vs rapidocr_api (loopback, same images, same model files)\n")
@@ -738,6 +839,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--traffic", choices=TRAFFIC, default="varied",
                         help="varied (default): every request a newly rescaled image; repeat: the five as they are")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-process engine bound")
+    parser.add_argument("--workers", nargs="+", default=None, metavar="N[:T]",
+                        help="compare worker counts instead of servers: `ocrserve serve` and gunicorn with N "
+                             "workers each (T: threads per worker), e.g. --workers 1 2 2:1")
     parser.add_argument("--peer-venv", type=Path, default=Path(os.environ.get("PEER_VENV", DEFAULT_PEER_VENV)),
                         help="venv with rapidocr_api (bench/setup_peer.sh; default bench/.venv-peer)")
     parser.add_argument("--quick", action="store_true",
@@ -753,6 +857,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.max_seconds = args.max_seconds or (120.0 if quick else 240.0)
     if any(c < 1 for c in args.concurrency):
         parser.error("--concurrency values must be at least 1")
+    if args.workers:
+        WORKER_SPECS[:] = parse_worker_specs(args.workers)
+        args.servers = [spec.name for spec in WORKER_SPECS]
+        args.no_engine = True
     return args
 
 
@@ -776,7 +884,8 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = CACHE / "serve-logs"
     cores = os.cpu_count() or 1
 
-    files = {name: model_files(name) for name in args.models}
+    # the worker comparison runs ocrserve alone, on each set's own files
+    files = {name: own_model_files(name) if args.workers else model_files(name) for name in args.models}
     runs: list[dict[str, Any]] = []
     bounds: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -796,6 +905,7 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": time.perf_counter() - started,
         "settings": {"models": args.models, "concurrency": args.concurrency, "requests": args.requests,
                      "max_seconds": args.max_seconds, "samples": str(samples), "traffic": args.traffic,
+                     "workers": [spec.name for spec in WORKER_SPECS],
                      "images": {im.name: [im.width, im.height, len(im.data)] for im in images}},
         "files": {k: {"det": str(f.det), "cls": str(f.cls), "rec": str(f.rec), "note": f.note}
                   for k, f in files.items()},

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import os
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, SecretStr
 
+from . import metrics_dir
 from .settings import Settings
 
 
@@ -91,5 +95,33 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         return
     os.environ.update(worker_environment(settings, dict.fromkeys(["model", *overrides])))
     os.environ[env_name("workers")] = str(workers)
-    uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace)
+    path = metrics_dir.prepare(settings.metrics_dir or metrics_dir.default_dir(), forks=False)
+    try:
+        with forgetting_dead_workers(path):
+            uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                        log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace)
+    finally:
+        metrics_dir.remove_if_own(path)
+
+
+@contextlib.contextmanager
+def forgetting_dead_workers(path: Path) -> Iterator[None]:
+    """uvicorn's own supervisor (it replaces a worker that dies), told to forget each worker that
+    exits so that its live gauges leave the /metrics sums; uvicorn.run offers no hook for that,
+    so its supervisor class is swapped for the call."""
+    from uvicorn.supervisors import Multiprocess
+
+    runner = importlib.import_module("uvicorn.main")  # the module: `uvicorn.main` is also its function
+
+    class Supervisor(Multiprocess):
+        def keep_subprocess_alive(self) -> None:
+            before = {p.pid for p in self.processes}
+            super().keep_subprocess_alive()
+            for pid in before - {p.pid for p in self.processes}:
+                metrics_dir.forget_worker(pid, path)
+
+    runner.Multiprocess = Supervisor
+    try:
+        yield
+    finally:
+        runner.Multiprocess = Multiprocess

@@ -137,12 +137,14 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     service = OCRService(settings, metrics, pipeline_factory)
     configured = settings.link_secret.get_secret_value() if settings.link_secret else None
     signer = LinkSigner(secret_source(configured, default_data_dir() / "link-secret"))
-    metrics.queue_depth.set_function(lambda: service.waiting)
+    metrics.track_queue_depth(lambda: service.waiting)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loader = asyncio.get_running_loop().run_in_executor(None, service.load)
         loader.add_done_callback(lambda f: f.exception())  # failure is reported by /health
+        if settings.workers > 1:  # workers share one socket: take connections only once able to serve them
+            await asyncio.wait([loader])
         # the job store is opened here, not in create_app, so building an app creates no files
         app.state.job_store = JobStore(settings.job_dir)
         app.state.job_runner = JobRunner(app.state.job_store, service, settings, app.state.job_signer, quota)

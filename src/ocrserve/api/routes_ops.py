@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 
 import onnxruntime as ort
@@ -37,6 +38,8 @@ def health(request: Request) -> seed.HealthResponse:
         version=__version__,
         runtime={"python": platform.python_version(), "onnxruntime": ort.__version__,
                  "platform": platform.platform(), "workers": service.settings.workers},
+        workers=service.settings.workers,  # the supervisor exports its real count to each worker
+        worker_id=os.getpid(),
     )
 
 
