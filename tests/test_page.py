@@ -30,7 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 IMAGE = "scenes/s01_sign_zh_en.png"
 PDF = "pdf/smi_p8-10.pdf"
 PDF_PAGES = 2  # of its 3
+JOB_MODELS = "PP-OCRv4=pp-ocrv4-mobile,PP-OCRv5=pp-ocrv5-mobile"  # OCR_JOB_MODELS of the plain server
 TOKEN = "page-token-7d2c91fa"
+SMALL_LIMIT = 100_000  # bytes: the token server's OCR_MAX_FILE_SIZE
 TOKEN_KEY = "ocrserve.token"  # static/js/token.js
 # the page's defaults for a server with no OCR_* option settings (PaddleX's: every line kept)
 OPTIONS = {"useDocOrientationClassify": True, "useTextlineOrientation": True, "textRecScoreThresh": 0.0}
@@ -88,13 +90,20 @@ def browser(chromium_path):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # two PDF pages read, not ten: the page's note on the cap is seen, and CI reads a page less
-    with start_server(tmp_path_factory, {"OCR_MAX_PDF_PAGES": str(PDF_PAGES)}) as base:
+    # and the job API's names: one for the served set (every page of a PDF), one for another set
+    env = {"OCR_MAX_PDF_PAGES": str(PDF_PAGES), "OCR_JOB_MODELS": JOB_MODELS,
+           "OCR_JOB_DIR": str(tmp_path_factory.mktemp("jobs"))}
+    with start_server(tmp_path_factory, env) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def token_server(tmp_path_factory):
-    with start_server(tmp_path_factory, {"OCR_API_TOKENS": TOKEN}) as base:
+    # a small file limit as well, for a real 413 (the PDF sample is over it, the image under)
+    # its job API serves only the served set, so the model selector has one entry
+    env = {"OCR_API_TOKENS": TOKEN, "OCR_MAX_FILE_SIZE": str(SMALL_LIMIT), "OCR_JOB_MODELS": "PP-OCRv4=pp-ocrv4-mobile",
+           "OCR_JOB_DIR": str(tmp_path_factory.mktemp("token-jobs"))}
+    with start_server(tmp_path_factory, env) as base:
         yield base
 
 
@@ -138,7 +147,7 @@ def drawn_boxes(tab) -> list[dict]:
         const [, , width, height] = svg.getAttribute('viewBox').split(' ').map(Number);
         const img = document.querySelector('#page-image').getBoundingClientRect();
         const sx = width / img.width, sy = height / img.height;
-        return Array.from(svg.querySelectorAll('polygon')).map((p) => {
+        return Array.from(svg.querySelectorAll('polygon.box')).map((p) => {
             const r = p.getBoundingClientRect();
             return {
                 index: Number(p.dataset.index),
@@ -186,6 +195,7 @@ def test_root_serves_the_page_with_nothing_else_to_fetch(server):
     config = json.loads(r.text.split('id="server-config">', 1)[1].split("</script>", 1)[0])
     assert config["model"] == "pp-ocrv4-mobile" and config["models"] == ["pp-ocrv4-mobile"]
     assert config["auth"] is False and config["maxPdfPages"] == PDF_PAGES
+    assert config["jobs"]["models"] == {"PP-OCRv4": "pp-ocrv4-mobile", "PP-OCRv5": "pp-ocrv5-mobile"}
     assert httpx.get(server + "/").json()["message"] == "Welcome to RapidOCR API Server!"  # API clients
 
 
@@ -205,8 +215,10 @@ def test_image_boxes_and_texts_are_the_apis(page, server, samples_dir, tmp_path)
     assert response.status == 200
     pruned = answer["ocrResults"][0]["prunedResult"]
     assert_page_matches(page, pruned, answer["dataInfo"]["width"], answer["dataInfo"]["height"])
-    assert page.is_hidden("#pager") and page.input_value("#model") == "pp-ocrv4-mobile"
-    assert page.is_disabled("#model")  # one model set served: shown, not a choice
+    assert page.is_hidden("#pager") and page.input_value("#model") == ""  # the served set, through /ocr
+    models = page.eval_on_selector_all("#model option", "os => os.map(o => [o.value, o.textContent])")
+    assert models == [["", "pp-ocrv4-mobile"], ["PP-OCRv5", "PP-OCRv5 (pp-ocrv5-mobile, as a job)"]]
+    assert page.is_enabled("#model")
     assert page.eval_on_selector("#page-image", "img => img.complete && img.naturalWidth > 0")
 
     # every stage the server timed is listed, plus the browser's own round trip
@@ -236,18 +248,23 @@ def test_image_boxes_and_texts_are_the_apis(page, server, samples_dir, tmp_path)
 
 def test_hover_and_focus_link_a_box_and_its_line(page, samples_dir):
     open_file(page, samples_dir / IMAGE)
-    count = page.locator("#boxes polygon").count()
+    count = page.locator("#boxes polygon.box").count()
     assert count >= 2
     for index in range(count):
-        page.hover(f"#boxes polygon[data-index='{index}']")
+        page.hover(f"#boxes polygon.box[data-index='{index}']")
         active = page.eval_on_selector_all("#lines li.active", "els => els.map(e => Number(e.dataset.index))")
         assert active == [index]
         assert page.get_attribute(f"#lines li[data-index='{index}']", "aria-current") == "true"
     page.hover("#lines li[data-index='0'] button")
-    assert page.eval_on_selector_all("#boxes polygon.active", "els => els.map(e => Number(e.dataset.index))") == [0]
+    assert page.eval_on_selector_all("#boxes polygon.box.active", "els => els.map(e => Number(e.dataset.index))") == [0]
+    page.click("#boxes polygon.box[data-index='1']")  # a click keeps the line lit after the pointer leaves
     page.mouse.move(1, 1)
+    assert page.eval_on_selector_all("#lines li.active", "els => els.map(e => Number(e.dataset.index))") == [1]
+    page.click("#boxes polygon.box[data-index='1']")  # and a second click lets it go
+    page.mouse.move(1, 1)
+    assert page.locator("#lines li.active").count() == 0
     page.focus("#lines li[data-index='1'] button")  # the keyboard path: Tab onto a line
-    assert page.eval_on_selector_all("#boxes polygon.active", "els => els.map(e => Number(e.dataset.index))") == [1]
+    assert page.eval_on_selector_all("#boxes polygon.box.active", "els => els.map(e => Number(e.dataset.index))") == [1]
 
 
 def test_pdf_pages_are_navigable(page, samples_dir):
@@ -276,6 +293,25 @@ def test_pdf_pages_are_navigable(page, samples_dir):
     page.fill("#page-number", "1")  # typing a page number goes there too
     page.dispatch_event("#page-number", "change")
     assert listed(page)[0][0] == answer["ocrResults"][0]["prunedResult"]["rec_texts"][0]
+
+    # past the cap, every page is read through the job API, with progress
+    assert page.is_visible("#all-pages")
+    with page.expect_response(lambda r: "/files/jobs/" in r.url and r.status == 200) as result:
+        page.click("#all-pages")
+    page.wait_for_function("() => !document.querySelector('#status').classList.contains('busy')")
+    job = page.evaluate("() => OCRPage.state.lastJob")  # the model asked for and each progress seen
+    assert job["model"] == "PP-OCRv4" and job["progress"][-1] == [3, 3, "done"], job
+    assert page.eval_on_selector("#progress", "p => [p.value, p.max]") == [3, 3]  # the bar went to its end
+    lines = [json.loads(line) for line in result.value.text().splitlines() if line.strip()]
+    job_pages = [page_result for line in lines for page_result in line["result"]["ocrResults"]]
+    sizes = lines[-1]["result"]["dataInfo"]["pages"]
+    assert len(job_pages) == len(sizes) == 3 and page.text_content("#page-count") == "of 3"
+    assert page.is_hidden("#progress-box") and page.is_hidden("#all-pages")
+    page.fill("#page-number", "3")
+    page.dispatch_event("#page-number", "change")
+    assert_page_matches(page, job_pages[2]["prunedResult"], sizes[2]["width"], sizes[2]["height"])
+    page.wait_for_function("() => { const i = document.querySelector('#page-image'); "
+                           "return i.complete && i.naturalWidth > 0; }")
 
 
 def test_drop_paste_and_options(page, samples_dir):
@@ -310,7 +346,7 @@ def test_a_new_file_clears_the_last_result(page, samples_dir, tmp_path):
     path.write_bytes(b"not a png at all")
     response = open_file(page, path)
     assert response.status >= 400
-    assert page.locator("#boxes polygon").count() == 0 and page.locator("#lines li").count() == 0
+    assert page.locator("#boxes polygon.box").count() == 0 and page.locator("#lines li").count() == 0
     assert page.is_hidden("#figure") and page.is_disabled("#download-json") and page.is_disabled("#copy")
 
 
@@ -323,7 +359,7 @@ def test_a_text_file_shows_the_servers_415(page, server, tmp_path):
     assert response.status == 415
     status, message, retry = error_shown(page)
     assert (status, message, retry) == ("HTTP 415", expected.json()["errorMsg"], "")
-    assert page.locator("#boxes polygon").count() == 0
+    assert page.locator("#boxes polygon.box").count() == 0
 
 
 @pytest.mark.parametrize("status, retry_after, message", [
@@ -355,6 +391,8 @@ def test_token_field_with_auth_on(browser, token_server, samples_dir):
         tab.set_default_timeout(WAIT_MS)
         tab.goto(token_server + "/")
         assert tab.is_visible("#token") and tab.input_value("#token") == ""
+        assert tab.is_disabled("#model")  # one model set: shown, not a choice
+        assert tab.eval_on_selector_all("#model option", "os => os.map(o => o.textContent)") == ["pp-ocrv4-mobile"]
 
         response = open_file(tab, path)  # no token yet: the server's 403, in its words
         assert response.status == 403
@@ -382,5 +420,22 @@ def test_token_field_with_auth_on(browser, token_server, samples_dir):
         assert other.input_value("#token") == ""
         tab.click("#token-forget")
         assert tab.evaluate("(key) => sessionStorage.getItem(key)", TOKEN_KEY) is None
+    finally:
+        context.close()
+
+
+def test_the_servers_413_is_shown(browser, token_server, samples_dir):
+    path = samples_dir / PDF
+    assert path.stat().st_size > SMALL_LIMIT
+    expected = api_answer(token_server, path, 0, token=TOKEN)
+    assert expected.status_code == 413
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        tab.goto(token_server + "/")
+        tab.fill("#token", TOKEN)
+        assert open_file(tab, path).status == 413
+        assert error_shown(tab) == ("HTTP 413", expected.json()["errorMsg"], "")
     finally:
         context.close()

@@ -40,6 +40,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from ..settings import Settings
@@ -48,6 +49,7 @@ ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-
 ASSETS_URL = "/docs/assets"
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
+JOBS_URL = "/api/v2/ocr/jobs"  # the async job API, when the app serves it (routes_jobs)
 
 CORS_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
 CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
@@ -110,10 +112,11 @@ def index_html() -> str:
     return _ASSET_TAG.sub(inline, _static_text("index.html"))
 
 
-def page_config(settings: Settings) -> dict[str, Any]:
-    """What the page shows and sends by default: this process's model set (one per process today;
-    the selector becomes a choice when the list has more), the limits it can tell a person about,
-    whether a token is needed, and the options that apply when a PaddleX request leaves them out."""
+def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
+    """What the page shows and sends by default: this process's model set (read at once by
+    `/ocr`), the limits it can tell a person about, whether a token is needed, the options that
+    apply when a PaddleX request leaves them out, and, when the job API is served (`jobs`), its
+    model names (other model sets, and every page of a PDF past `max_pdf_pages`, go there)."""
     from .auth import configured_tokens  # auth reads this module's paths at import
     from .contracts import paddlex
 
@@ -127,6 +130,7 @@ def page_config(settings: Settings) -> dict[str, Any]:
         "defaults": {"useDocOrientationClassify": settings.use_doc_orientation_classify,
                      "useTextlineOrientation": settings.use_textline_orientation,
                      "textRecScoreThresh": score},
+        "jobs": {"models": dict(settings.job_models), "maxPages": settings.job_max_pages} if jobs else None,
     }
 
 
@@ -134,9 +138,9 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_response_parts(settings: Settings) -> tuple[str, str]:
+def page_response_parts(settings: Settings, jobs: bool = False) -> tuple[str, str]:
     """The page for these settings, and its Content-Security-Policy."""
-    config = json.dumps(page_config(settings)).replace("<", "\\u003c")  # cannot close the <script>
+    config = json.dumps(page_config(settings, jobs)).replace("<", "\\u003c")  # cannot close the <script>
     html = index_html().replace(_CONFIG_TAG, _CONFIG_TAG.replace("{}", config))
     scripts = " ".join(_sha256(s) for s in _INLINE_SCRIPT.findall(html))
     styles = " ".join(_sha256(s) for s in _INLINE_STYLE.findall(html))
@@ -159,7 +163,7 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")
 
-    page, policy = page_response_parts(settings)
+    page, policy = page_response_parts(settings, jobs=_serves(app, "POST", JOBS_URL))
     page_headers = {**_VARY, "Content-Security-Policy": policy}
 
     @app.get("/", operation_id="root", response_model=Welcome,
@@ -180,6 +184,13 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=CORS_METHODS,
                            allow_headers=CORS_REQUEST_HEADERS, expose_headers=CORS_EXPOSED_HEADERS,
                            allow_credentials=not any_origin)
+
+
+def _serves(app: FastAPI, method: str, path: str) -> bool:
+    """Whether a route answers `method path` (asked of the routes themselves: included routers do
+    not list their paths)."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+    return any(route.matches(scope)[0] is Match.FULL for route in app.router.routes)
 
 
 def _docs_pages(app: FastAPI, openapi_url: str) -> None:

@@ -1,6 +1,6 @@
 // Talking to the server: the PaddleX `POST /ocr` JSON contract, its errors and its timings.
-// Everything else on the page sees a read as `{kind, pages, timings, raw}` (result.js), so a
-// later path (an async job for a long PDF) only has to return the same shape.
+// Everything else on the page sees a read as `{kind, pages, timings, raw}` (result.js), and the
+// job path (jobs.js) returns the same shape.
 (function (ns) {
   "use strict";
 
@@ -111,12 +111,12 @@
     };
   }
 
-  // The one call the page makes.  Every file goes through `/ocr` today; a long PDF is to go
-  // through the async job path (submit, poll with progress, then the same `{kind, pages, ...}`)
-  // once the server has it, chosen here, so nothing else on the page changes.
-  function read(file, options, token) {
-    return ocrSync(file, options, token);
+  // The one call the page makes: `/ocr`, or the async job path (every page of a long PDF, or a
+  // model set served only as jobs), which answers the same `{kind, pages, ...}`.
+  // job: null for `/ocr`, else {model, onProgress, signal} (jobs.js)
+  function read(file, options, token, job) {
+    return job ? ns.jobs.ocrJob(file, options, token, job) : ocrSync(file, options, token);
   }
 
-  ns.api = { read, ocrSync, ServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
+  ns.api = { read, ocrSync, ServerError, toServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
 })(window.OCRPage = window.OCRPage || {});

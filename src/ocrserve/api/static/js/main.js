@@ -5,7 +5,8 @@
 
   const $ = (id) => document.getElementById(id);
   const config = readConfig();
-  const state = { file: null, doc: null, page: 0, run: 0, hover: null, pinned: null, localImage: null };
+  const state = { file: null, doc: null, page: 0, run: 0, hover: null, pinned: null, localImage: null, abort: null,
+                  lastJob: null };
 
   function readConfig() {
     try {
@@ -16,13 +17,19 @@
   }
 
   // --- options ---------------------------------------------------------------------------
+  // The model set this process serves is read at once through /ocr (value ""); the job API's
+  // model names for other sets are read as jobs.  One entry only: shown, not a choice.
   function initOptions() {
-    const models = config.models && config.models.length ? config.models : [config.model || "?"];
     const select = $("model");
-    models.forEach((name) => select.add(new Option(name, name, name === config.model, name === config.model)));
-    // one model set per server process today: shown, and only a choice when there is one
-    select.disabled = models.length < 2;
-    $("model-note").textContent = models.length < 2 ? "The model set this server runs." : "";
+    select.add(new Option(config.model || "?", "", true, true));
+    const jobModels = (config.jobs && config.jobs.models) || {};
+    for (const [name, set] of Object.entries(jobModels)) {
+      if (set !== config.model) select.add(new Option(name + " (" + set + ", as a job)", name));
+    }
+    select.disabled = select.options.length < 2;
+    $("model-note").textContent = select.options.length < 2 ? "The model set this server runs."
+      : "The first is read at once; the others run as jobs, with progress.";
+    select.addEventListener("change", () => { if (state.file) run(false); });
     const defaults = config.defaults || {};
     $("doc-orientation").checked = defaults.useDocOrientationClassify !== false;
     $("line-orientation").checked = defaults.useTextlineOrientation !== false;
@@ -30,7 +37,7 @@
     showScore();
     $("score").addEventListener("input", showScore);
     for (const id of ["doc-orientation", "line-orientation", "score"]) {
-      $(id).addEventListener("change", () => { if (state.file) run(); });
+      $(id).addEventListener("change", () => { if (state.file) run(false); });
     }
     if (config.auth) $("token-box").hidden = false;
   }
@@ -56,35 +63,78 @@
     // shown only if the server sends no page image back (it is asked to)
     state.localImage = (file.type || "").startsWith("image/") ? URL.createObjectURL(file) : null;
     clearDocument();  // a new file: what was shown for the last one must not pass for its result
-    run();
+    run(false);
   }
 
-  async function run() {
+  // The job model name that reads with this process's own model set, if the job API has one.
+  function servedJobModel() {
+    const jobModels = (config.jobs && config.jobs.models) || {};
+    return Object.keys(jobModels).find((name) => jobModels[name] === config.model) || null;
+  }
+
+  // allPages: read every page of the PDF as a job with the served model set
+  async function run(allPages) {
     if (!state.file) return;
     const mine = ++state.run;  // a newer read wins; an older answer arriving late is dropped
+    if (state.abort) state.abort.abort();
     clearError();
     $("run").disabled = true;
-    setStatus("Reading " + state.file.name + "…", true);
+    $("all-pages").hidden = true;
+    const model = $("model").value || (allPages === true ? servedJobModel() : null);
+    let job = null;
+    if (model) {
+      state.abort = new AbortController();
+      // kept on the state as well: what was asked and seen, for a look in the console (and the tests)
+      const seen = state.lastJob = { model, progress: [] };
+      job = {
+        model, signal: state.abort.signal,
+        onProgress: (done, total, jobState) => { seen.progress.push([done, total, jobState]); showProgress(done, total, jobState); },
+      };
+      showProgress(0, 0, "pending");
+    }
+    setStatus("Reading " + state.file.name + (model ? " as a job with " + model : "") + "…", true);
     try {
-      const doc = await ns.api.read(state.file, options(), getToken());
+      const doc = await ns.api.read(state.file, options(), getToken(), job);
       if (mine !== state.run) return;
       state.doc = doc;
       showDocument(doc);
     } catch (err) {
       if (mine !== state.run) return;
+      if (err.cancelled) {
+        setStatus("Job cancelled.", false);
+        return;
+      }
+      if (err.status === 0 && config.maxFileSize && state.file.size > config.maxFileSize) {
+        // a server refusing a body far over its limit may close the connection before its 413 is read
+        err.message += "; the file is " + formatBytes(state.file.size) + ", over this server's limit of " +
+          formatBytes(config.maxFileSize);
+      }
       showError(err);
       setStatus("", false);
     } finally {
-      if (mine === state.run) $("run").disabled = false;
+      if (mine === state.run) {
+        $("run").disabled = false;
+        $("progress-box").hidden = true;
+        state.abort = null;
+      }
     }
+  }
+
+  function showProgress(done, total, jobState) {
+    $("progress-box").hidden = false;
+    $("progress").max = Math.max(total, 1);
+    $("progress").value = done;
+    $("progress-text").textContent = jobState === "pending" ? "Waiting for the job to start…"
+      : "Page " + done + " of " + total + " read";
   }
 
   function showDocument(doc) {
     const lines = doc.pages.reduce((n, p) => n + p.lines.length, 0);
     const pages = doc.kind === "pdf" ? " on " + doc.pages.length + " page" + (doc.pages.length === 1 ? "" : "s") : "";
     let note = "";
-    if (doc.kind === "pdf" && config.maxPdfPages && doc.pages.length >= config.maxPdfPages) {
-      note = " (this server reads at most " + config.maxPdfPages + " pages of a PDF)";
+    if (!doc.jobId && doc.kind === "pdf" && config.maxPdfPages && doc.pages.length >= config.maxPdfPages) {
+      note = " (this server reads at most " + config.maxPdfPages + " pages of a PDF at once)";
+      $("all-pages").hidden = !servedJobModel();  // the rest, through the job path
     }
     setStatus(lines + " line" + (lines === 1 ? "" : "s") + pages + note + ".", false);
     showTimings(doc);
@@ -260,12 +310,14 @@
 
   initOptions();
   ns.input.bind({ picker: $("file"), zone: $("drop"), onFile: setFile });
-  $("run").addEventListener("click", run);
+  $("run").addEventListener("click", () => run(false));
+  $("all-pages").addEventListener("click", () => run(true));
+  $("cancel").addEventListener("click", () => { if (state.abort) state.abort.abort(); });
   $("copy").addEventListener("click", copyAll);
   $("page-prev").addEventListener("click", () => showPage(state.page - 1));
   $("page-next").addEventListener("click", () => showPage(state.page + 1));
   $("page-number").addEventListener("change", () => showPage(Number($("page-number").value) - 1));
-  $("token").addEventListener("keydown", (event) => { if (event.key === "Enter" && state.file) run(); });
+  $("token").addEventListener("keydown", (event) => { if (event.key === "Enter" && state.file) run(false); });
   showServer();
 
   ns.state = state;  // for the browser tests and for a curious reader in the console

@@ -19,6 +19,8 @@
       clear();
       figure.hidden = false;
       figure.style.aspectRatio = page.width + " / " + page.height;
+      // a tall page (a receipt) is shown whole on screen, not as a strip wider than it needs
+      figure.style.width = "min(100%, calc(85vh * " + (page.width / page.height).toFixed(4) + "))";
       svg.setAttribute("viewBox", "0 0 " + page.width + " " + page.height);
       image.alt = "Page " + page.number + " of the file";
       const source = page.image || fallbackImage || "";
@@ -37,13 +39,21 @@
         svg.appendChild(polygon);
         polygons.push(polygon);
       });
+      const marker = document.createElementNS(SVG_NS, "polygon");
+      marker.setAttribute("class", "marker");
+      marker.setAttribute("aria-hidden", "true");
+      svg.appendChild(marker);
     }
 
     function highlight(index) {
       polygons.forEach((polygon, i) => polygon.classList.toggle("active", i === index));
-      if (index !== null && polygons[index]) {
-        svg.appendChild(polygons[index]);  // last drawn is on top, so its outline is not hidden
-      }
+      // the lit outline is redrawn by a copy drawn last (on top of neighbours that overlap it);
+      // moving the box itself under the pointer would lose its mouseleave
+      const marker = svg.querySelector(".marker");
+      if (!marker) return;
+      const on = index !== null && polygons[index];
+      marker.setAttribute("points", on ? polygons[index].getAttribute("points") : "");
+      marker.classList.toggle("shown", Boolean(on));
     }
 
     function hide() {
