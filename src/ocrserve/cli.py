@@ -196,12 +196,19 @@ def cmd_verify(sets, store) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from .settings import load_settings
 
-    values = load_settings(**settings_overrides(args)).public_dict()
+    from .engine.config import backend_choice
+
+    settings = load_settings(**settings_overrides(args))
+    values = settings.public_dict()
+    choice = backend_choice(settings)  # what the engine would run on here, and why
+    values["inference"] = {"backend": choice.backend, "precision": choice.precisions, "reason": choice.reason}
     if args.json:
         print(json.dumps(values, indent=1, default=str))
     else:
         for name, value in values.items():
-            print(f"{name} = {value}")
+            if name != "inference":
+                print(f"{name} = {value}")
+        print(f"# inference: {choice.summary()} ({choice.reason})")
     return 0
 
 

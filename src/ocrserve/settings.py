@@ -214,6 +214,20 @@ class Settings(BaseSettings):
         "when freed (0 = glibc's adaptive default, which keeps big inference buffers resident; memory.py)."
     )
 
+    # --- inference backend and precision (engine/precision.py, docs/precision.md) ---------------
+    backend: Literal["auto", "onnxruntime", "openvino"] = Field(
+        "auto", description="Inference backend: auto = the fastest row verified on the sample ground truth for "
+        "this model set that this CPU and installation can run, else onnxruntime (logged with its reason)."
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="Precision of the recogniser and classifiers (and of the detector unless "
+        "OCR_DET_PRECISION says): auto = the verified row's; bf16 needs AVX512_BF16 or AMX and the openvino backend."
+    )
+    det_precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION, or the "
+        "verified row's; bf16 detection lost lines on PDF pages, docs/precision.md)."
+    )
+
     # --- default request options ------------------------------------------------------------
     text_score: float | None = Field(
         None, ge=0, le=1, description="Drop lines scoring below this (default: model set's)."

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import platform
+from typing import Any
 
 import onnxruntime as ort
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from .. import __version__
+from ..engine.precision import STAGES
+from ..engine.runtime import RuntimeConfig
 from .contracts import seed
 from .deps import respond, service_of
 from .languages import supported_languages
@@ -38,9 +41,15 @@ def health(request: Request) -> seed.HealthResponse:
         version=__version__,
         runtime={"python": platform.python_version(), "onnxruntime": ort.__version__,
                  "platform": platform.platform(), "workers": service.settings.workers},
+        inference=inference_of(pipeline.config.runtime) if ready else {},
         workers=service.settings.workers,  # the supervisor exports its real count to each worker
         worker_id=os.getpid(),
     )
+
+
+def inference_of(runtime: RuntimeConfig) -> dict[str, Any]:
+    return {"backend": runtime.backend, "precision": {s: runtime.precision_of(s) for s in STAGES},
+            "reason": runtime.backend_reason}
 
 
 @router.get("/health", operation_id="checkHealth", response_model=seed.HealthResponse,

@@ -16,13 +16,13 @@ from .detect import TextDetector
 from .orient import Orientation
 from .pipeline import Pipeline
 from .recognize import BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
-from .runtime import OnnxModel, RuntimeConfig
+from .runtime import RuntimeConfig, load_model
 
 
 def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig,
                     on_batch: BatchObserver | None = None) -> TextRecognizer:
     """The recognition model of a resolved set, with its dictionary."""
-    rec_model = OnnxModel(models.rec_path, runtime, "rec")
+    rec_model = load_model(models.rec_path, runtime, "rec")
     charset = load_charset(rec_model, models.rec_dict_path, models.rec_dict_has_specials)
     spec = models.model_set.rec
     return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch)
@@ -31,8 +31,8 @@ def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig,
 def load_orientation(models: ResolvedModels, config: EngineConfig) -> Orientation:
     """Both orientation classifiers of a resolved set."""
     runtime = config.runtime
-    textline = ImageClassifier(OnnxModel(models.textline_path, runtime, "textline_cls"), models.textline)
-    document = ImageClassifier(OnnxModel(models.doc_orientation_path, runtime, "doc_orientation"),
+    textline = ImageClassifier(load_model(models.textline_path, runtime, "textline_cls"), models.textline)
+    document = ImageClassifier(load_model(models.doc_orientation_path, runtime, "doc_orientation"),
                                models.doc_orientation)
     return Orientation(document, textline, config.cls_batch_size)
 
@@ -57,7 +57,7 @@ def build_pipeline(source: Settings | EngineConfig | None = None, *, models: Res
         config = EngineConfig.from_settings(settings)
         models = models or resolve_models(settings)
     det_spec = models.model_set.det
-    detector = TextDetector(OnnxModel(models.det_path, config.runtime, "det"), det_spec.mean, det_spec.std)
+    detector = TextDetector(load_model(models.det_path, config.runtime, "det"), det_spec.mean, det_spec.std)
     recognizer: TextRecognizer | None = None
     recognize: Recognize
     if remote_recognition is not None:

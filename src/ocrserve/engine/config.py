@@ -6,15 +6,18 @@ maps the operator's knobs onto the engine, so the engine can be built and tested
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from .precision import Choice, choose
 from .runtime import RuntimeConfig
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger("ocrserve.engine")
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,17 @@ DET_PROFILES: dict[str, DetResize | None] = {
 }
 
 
+def backend_choice(settings: Settings) -> Choice:
+    """The backend and per-stage precisions for the settings' model set on this CPU (engine/precision.py)."""
+    return choose(settings.model, settings.backend, settings.precision, settings.det_precision,
+                  registry_files=not (settings.det_model_path or settings.cls_model_path or settings.rec_model_path),
+                  cpu_only=settings.effective_providers() == ["cpu"])
+
+
 def runtime_config(settings: Settings) -> RuntimeConfig:
-    """What every ONNX Runtime session of one engine shares."""
+    """What every model of one engine shares."""
+    choice = backend_choice(settings)
+    log.info("inference: %s for %s (%s)", choice.summary(), settings.model, choice.reason)
     return RuntimeConfig(
         providers=tuple(settings.effective_providers()),
         device_id=settings.gpu_id,
@@ -46,6 +58,9 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         cpu_mem_arena=settings.cpu_mem_arena,
         arena_idle_release_s=settings.arena_idle_release_s,
         spinning=settings.ort_spinning,
+        backend=choice.backend,
+        precisions=tuple(choice.precisions.items()),
+        backend_reason=choice.reason,
     )
 
 

@@ -1,5 +1,8 @@
 """ONNX Runtime sessions: provider choice, thread counts, and one thread-safe `run` per model.
 
+`RuntimeConfig` is what every model of an engine shares, for whichever backend loads it
+(engine/backends: ONNX Runtime here, OpenVINO beside it; `load_model` picks by name).
+
 Providers come from a registry (name -> ORT provider id + options builder), not an if-chain.
 A requested accelerator that the installed onnxruntime build lacks is an error unless the
 settings allow falling back to CPU; either way the effective providers are logged and kept.
@@ -55,6 +58,14 @@ class RuntimeConfig:
     cpu_mem_arena: bool = True  # the process's one shared arena (arena.py)
     arena_idle_release_s: float = 2.0
     spinning: bool = True
+    # engine/backends: which one loads every model, each stage's precision (absent: fp32), and why
+    backend: str = "onnxruntime"
+    precisions: tuple[tuple[str, str], ...] = ()
+    backend_reason: str = ""
+    compile_cache_dir: Path | None = None  # OpenVINO's compiled blobs, where the model files are
+
+    def precision_of(self, stage: str) -> str:
+        return dict(self.precisions).get(stage, "fp32")
 
 
 def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -140,3 +151,10 @@ class OnnxModel:
 
     def __repr__(self) -> str:
         return f"OnnxModel({self.stage}: {self.path.name})"
+
+
+def load_model(path: Path, cfg: RuntimeConfig, stage: str) -> Any:
+    """The model of `stage` on `cfg.backend` (an OnnxModel, or another backend's model with its interface)."""
+    from .backends import load_model as load_on_backend  # the backends import this module
+
+    return load_on_backend(path, cfg, stage)

@@ -1,0 +1,60 @@
+"""Inference backends behind one small interface, found by name in a registry (not an if-chain).
+
+A backend turns an ONNX file into a model with `run(batch) -> first output`, `metadata()` and
+`providers`, safe to call from many threads at once.  Which backend and precision a stage gets
+is decided by `engine/precision.py`; this package only loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..runtime import RuntimeConfig
+
+
+class InferenceModel(Protocol):
+    """What the stages call: one loaded model, thread-safe."""
+
+    path: Path
+    stage: str
+    providers: list[str]
+
+    def run(self, batch: np.ndarray) -> np.ndarray: ...
+
+    def metadata(self) -> dict[str, str]: ...
+
+
+Loader = Callable[[Path, "RuntimeConfig", str, str], InferenceModel]  # path, config, stage, precision
+
+
+@dataclass(frozen=True)
+class BackendEntry:
+    """Where a backend's loader lives: imported on first use, so an absent optional package costs nothing."""
+
+    module: str  # relative to this package
+    loader: str
+
+    def load(self) -> Loader:
+        loader: Loader = getattr(import_module(self.module, __name__), self.loader)
+        return loader
+
+
+BACKENDS: dict[str, BackendEntry] = {
+    "onnxruntime": BackendEntry(".onnxruntime", "load"),
+    "openvino": BackendEntry(".openvino", "load"),
+}
+
+
+def load_model(path: Path, cfg: RuntimeConfig, stage: str) -> InferenceModel:
+    """The model of `stage` on the configured backend, in that stage's precision."""
+    return BACKENDS[cfg.backend].load()(Path(path), cfg, stage, cfg.precision_of(stage))
+
+
+__all__ = ["BACKENDS", "BackendEntry", "InferenceModel", "load_model"]

@@ -1,0 +1,99 @@
+"""OpenVINO: the runtime itself reading our ONNX files, fp32 or bf16 per stage.
+
+One `CompiledModel` per file is shared by every thread; each thread keeps its own infer request
+(a request holds its input and output tensors, so two threads must never share one).  The
+precision is always set explicitly: on CPUs with AMX OpenVINO would otherwise pick bf16 itself,
+and an fp32 row must mean fp32.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import InferenceError, ModelCorrupt
+from ..runtime import RuntimeConfig
+
+log = logging.getLogger("ocrserve.runtime")
+
+#: our precision names -> OpenVINO's element types for INFERENCE_PRECISION_HINT
+HINTS = {"fp32": "f32", "bf16": "bf16"}
+
+_core: Any = None
+_core_lock = threading.Lock()
+
+
+def core() -> Any:
+    """The process's one `openvino.Core` (it owns the CPU plugin and its thread pool)."""
+    global _core
+    with _core_lock:
+        if _core is None:
+            import openvino
+
+            _core = openvino.Core()
+        return _core
+
+
+def compile_config(cfg: RuntimeConfig, precision: str) -> dict[str, Any]:
+    """Properties for `compile_model`: precision, latency (one request uses every core), threads."""
+    props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY"}
+    if cfg.intra_op_threads:
+        props["INFERENCE_NUM_THREADS"] = cfg.intra_op_threads
+    if cfg.compile_cache_dir is not None:  # a compiled blob per file and precision: faster restarts
+        props["CACHE_DIR"] = str(cfg.compile_cache_dir)
+    return props
+
+
+class OpenVinoModel:
+    """One compiled model; `run` is safe from many threads (a request per thread)."""
+
+    def __init__(self, path: Path, cfg: RuntimeConfig, stage: str, precision: str) -> None:
+        self.path = Path(path)
+        self.stage = stage
+        self.precision = precision
+        try:
+            self.compiled = core().compile_model(str(self.path), "CPU", compile_config(cfg, precision))
+        except Exception as exc:  # OpenVINO raises RuntimeError subclasses of its own
+            raise ModelCorrupt(f"OpenVINO cannot load {self.path}: {exc}") from exc
+        self.providers = [f"OpenVINO CPU {precision}"]
+        self._local = threading.local()
+        self._metadata: dict[str, str] | None = None
+        log.info("%s: %s on OpenVINO CPU, %s", stage, self.path.name, precision)
+
+    def _request(self) -> Any:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        return request
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """First output for one input batch, copied out of the request's own buffer."""
+        try:
+            request = self._request()
+            request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+            return np.array(request.get_output_tensor(0).data, copy=True)
+        except Exception as exc:
+            raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+
+    def metadata(self) -> dict[str, str]:
+        """The ONNX file's metadata (OpenVINO drops it): read once through ONNX Runtime, unoptimised."""
+        if self._metadata is None:
+            import onnxruntime as ort
+
+            opts = ort.SessionOptions()
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            opts.log_severity_level = 3
+            session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
+            self._metadata = dict(session.get_modelmeta().custom_metadata_map)
+        return self._metadata
+
+    def __repr__(self) -> str:
+        return f"OpenVinoModel({self.stage}: {self.path.name}, {self.precision})"
+
+
+def load(path: Path, cfg: RuntimeConfig, stage: str, precision: str) -> OpenVinoModel:
+    return OpenVinoModel(path, cfg, stage, precision)

@@ -1,0 +1,100 @@
+"""Backend and precision selection with the CPU's flags and the installed backends injected, so these
+pass on every CPU (engine/precision.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocrserve.engine import precision
+from ocrserve.engine.config import EngineConfig
+from ocrserve.engine.precision import VerifiedRow, choose, cpu_flags
+from ocrserve.errors import ConfigError
+from ocrserve.settings import load_settings
+
+ZEN5 = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
+SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "amx_bf16", "amx_tile"})
+XEON_NO_BF16 = frozenset({"avx2", "avx512f", "avx512_vnni"})
+BOTH = frozenset({"onnxruntime", "openvino"})
+ORT_ONLY = frozenset({"onnxruntime"})
+ROWS = (
+    VerifiedRow("pp-ocrv6-small", "openvino", "fp32", "bf16", "bf16", 0.8, "2026-12-01"),
+    VerifiedRow("pp-ocrv6-small", "openvino", "fp32", "fp32", "fp32", 0.98, "2026-12-01"),
+)
+
+
+def test_auto_takes_the_fastest_verified_row_this_cpu_runs():
+    for flags in (ZEN5, SAPPHIRE_RAPIDS):
+        choice = choose("pp-ocrv6-small", flags=flags, installed=BOTH, verified=ROWS)
+        assert choice.backend == "openvino"
+        assert choice.precisions == {"det": "fp32", "rec": "bf16", "textline_cls": "bf16", "doc_orientation": "bf16"}
+        assert "verified 2026-12-01" in choice.reason and "bf16" in choice.reason
+
+
+def test_auto_without_bf16_takes_the_fastest_fp32_row():
+    choice = choose("pp-ocrv6-small", flags=XEON_NO_BF16, installed=BOTH, verified=ROWS)
+    assert choice.backend == "openvino" and set(choice.precisions.values()) == {"fp32"}
+
+
+def test_auto_keeps_onnxruntime_fp32_when_nothing_faster_is_verified_or_installed():
+    for kwargs in ({"installed": ORT_ONLY, "verified": ROWS},
+                   {"installed": BOTH, "verified": ()},
+                   {"installed": BOTH, "verified": ROWS[:1], "flags": XEON_NO_BF16}):
+        choice = choose("pp-ocrv6-small", **{"flags": ZEN5, **kwargs})
+        assert choice.backend == "onnxruntime" and set(choice.precisions.values()) == {"fp32"}
+        assert choice.reason
+    assert "openvino" in choose("pp-ocrv6-small", flags=ZEN5, installed=ORT_ONLY, verified=ROWS).reason
+    assert "avx512_bf16" in choose("pp-ocrv6-small", flags=XEON_NO_BF16, installed=BOTH, verified=ROWS[:1]).reason
+    # another model set, the operator's own files, a GPU: rows do not apply
+    assert choose("pp-ocrv4-mobile", flags=ZEN5, installed=BOTH, verified=ROWS).backend == "onnxruntime"
+    assert choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=ROWS,
+                  registry_files=False).backend == "onnxruntime"
+    assert choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=ROWS, cpu_only=False).backend == "onnxruntime"
+
+
+def test_bf16_on_a_cpu_without_it_is_an_error_naming_the_flag():
+    with pytest.raises(ConfigError, match="avx512_bf16 or amx_bf16"):
+        choose("pp-ocrv6-small", "openvino", "bf16", flags=XEON_NO_BF16, installed=BOTH)
+    with pytest.raises(ConfigError, match="avx512_bf16"):
+        choose("pp-ocrv6-small", precision="fp32", det_precision="bf16", flags=XEON_NO_BF16, installed=BOTH)
+
+
+def test_explicit_requests_are_honoured_or_refused():
+    choice = choose("pp-ocrv6-small", "openvino", "bf16", "fp32", flags=ZEN5, installed=BOTH)
+    assert choice.precisions["det"] == "fp32" and choice.precisions["rec"] == "bf16"
+    assert choose("pp-ocrv6-small", precision="bf16", flags=ZEN5, installed=BOTH).backend == "openvino"
+    assert choose("pp-ocrv6-small", "onnxruntime", flags=ZEN5, installed=BOTH, verified=ROWS).backend == "onnxruntime"
+    with pytest.raises(ConfigError, match="not available on the onnxruntime backend"):
+        choose("pp-ocrv6-small", "onnxruntime", "bf16", flags=ZEN5, installed=BOTH)
+    with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
+        choose("pp-ocrv6-small", "openvino", flags=ZEN5, installed=ORT_ONLY)
+    with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
+        choose("pp-ocrv6-small", precision="bf16", flags=ZEN5, installed=ORT_ONLY)
+
+
+def test_every_verified_row_is_well_formed():
+    for row in precision.VERIFIED:
+        assert row.backend in precision.BACKEND_NAMES and row.time_ratio > 0
+        assert set(row.precisions().values()) <= set(precision.BACKEND_PRECISIONS[row.backend])
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu avx512f avx512_bf16\n\n"
+                    "processor\t: 1\nflags\t\t: fpu\n", encoding="utf-8")
+    assert cpu_flags(info) == frozenset({"fpu", "avx512f", "avx512_bf16"})
+    assert cpu_flags(tmp_path / "absent") == frozenset()
+
+
+def test_settings_reach_the_engine_config(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_flags", lambda: XEON_NO_BF16)
+    default = EngineConfig.from_settings(load_settings()).runtime
+    assert default.backend == "onnxruntime" or default.backend in precision.installed_backends()
+    assert {default.precision_of(s) for s in precision.STAGES} == {"fp32"}  # no bf16 on this "CPU"
+    with pytest.raises(ConfigError, match="avx512_bf16"):
+        EngineConfig.from_settings(load_settings(backend="openvino", precision="bf16"))
+    monkeypatch.setattr(precision, "cpu_flags", lambda: ZEN5)
+    monkeypatch.setattr(precision, "installed_backends", lambda: BOTH)
+    runtime = EngineConfig.from_settings(load_settings(backend="openvino", precision="bf16",
+                                                       det_precision="fp32")).runtime
+    assert runtime.backend == "openvino" and runtime.precision_of("det") == "fp32"
+    assert runtime.precision_of("rec") == "bf16" and runtime.backend_reason

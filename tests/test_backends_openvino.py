@@ -1,0 +1,77 @@
+"""The OpenVINO backend on the real model files against ONNX Runtime's sessions (skipped without openvino)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from ocrserve import OCR
+from ocrserve.engine.backends import BACKENDS
+from ocrserve.engine.precision import cpu_flags, missing_flag
+from ocrserve.engine.runtime import OnnxModel, RuntimeConfig, load_model
+from ocrserve.models.resolve import resolve_models
+from ocrserve.settings import load_settings
+
+pytest.importorskip("openvino")
+HAS_BF16 = missing_flag("bf16", cpu_flags()) is None
+
+
+@pytest.fixture(scope="module")
+def models():
+    return resolve_models(load_settings(model="pp-ocrv6-small"))
+
+
+@pytest.fixture(scope="module")
+def lines() -> np.ndarray:
+    """Six 48x320 recogniser inputs with text-like strokes (deterministic)."""
+    rng = np.random.default_rng(7)
+    batch = np.full((6, 3, 48, 320), 0.9, np.float32)
+    for i in range(6):
+        for x in range(8, 300, 14):
+            batch[i, :, 12:36, x:x + rng.integers(3, 9)] = -0.9
+    return batch
+
+
+def openvino_cfg(precision: str) -> RuntimeConfig:
+    return RuntimeConfig(backend="openvino", precisions=(("rec", precision), ("det", precision)))
+
+
+def test_registry_names_both_backends():
+    assert set(BACKENDS) == {"onnxruntime", "openvino"}
+
+
+def test_openvino_fp32_matches_onnxruntime(models, lines):
+    ort_model = OnnxModel(models.rec_path, RuntimeConfig(), "rec")
+    ov_model = load_model(models.rec_path, openvino_cfg("fp32"), "rec")
+    assert ov_model.providers == ["OpenVINO CPU fp32"]
+    expected, got = ort_model.run(lines), ov_model.run(lines)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+    assert (got.argmax(-1) == expected.argmax(-1)).mean() > 0.999
+    assert ov_model.metadata() == ort_model.metadata()  # the dictionary travels in the ONNX metadata
+
+
+def test_one_compiled_model_serves_many_threads(models, lines):
+    model = load_model(models.rec_path, openvino_cfg("fp32"), "rec")
+    inputs = [lines[i:i + 1 + i % 3] for i in range(6)] * 3  # different batch sizes at once
+    with ThreadPoolExecutor(4) as pool:
+        outputs = list(pool.map(model.run, inputs))
+    for batch, out in zip(inputs, outputs):
+        np.testing.assert_array_equal(out, model.run(batch))
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="this CPU has neither AVX512_BF16 nor AMX")
+def test_bf16_recogniser_reads_as_fp32_does(models, lines):
+    fp32 = OnnxModel(models.rec_path, RuntimeConfig(), "rec").run(lines)
+    bf16 = load_model(models.rec_path, openvino_cfg("bf16"), "rec").run(lines)
+    assert (bf16.argmax(-1) == fp32.argmax(-1)).mean() > 0.98
+
+
+def test_the_pipeline_reads_a_sample_on_openvino(samples_dir):
+    image = samples_dir / "bench" / "receipt_zh.jpg"
+    reference = OCR(model="pp-ocrv6-small", backend="onnxruntime").predict(image)[0]
+    ocr = OCR(model="pp-ocrv6-small", backend="openvino", precision="fp32")
+    assert ocr.pipeline.providers == ["OpenVINO CPU fp32"]
+    assert ocr.predict(image)[0].texts == reference.texts
