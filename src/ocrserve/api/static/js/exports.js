@@ -1,6 +1,7 @@
 // The download buttons: one entry per format.  A format the server renders (searchable PDF,
-// hOCR) is added with `register({id, label, make})`, where `make(doc, fileName)` resolves to a
-// Blob; the buttons are drawn from this list, so nothing else on the page changes.
+// hOCR) is added with `register({id, label, extension, make})`, where `make(doc, fileName, file)`
+// resolves to a Blob (`file`: the File that was read, to send to the server again); the buttons
+// are drawn from this list, so nothing else on the page changes.
 (function (ns) {
   "use strict";
 
@@ -42,7 +43,7 @@
     extension: "txt",
   });
 
-  // Draw one button per format into `container`; `current()` gives {doc, fileName} or null.
+  // Draw one button per format into `container`; `current()` gives {doc, fileName, file} or null.
   function mount(container, current, onError) {
     container.textContent = "";
     const buttons = formats.map((format) => {
@@ -57,7 +58,7 @@
         const state = current();
         if (!state) return;
         try {
-          const blob = await format.make(state.doc, state.fileName);
+          const blob = await format.make(state.doc, state.fileName, state.file);
           save(blob, baseName(state.fileName) + "." + format.extension);
         } catch (err) {
           onError(err);

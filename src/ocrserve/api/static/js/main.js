@@ -305,8 +305,8 @@
   });
   const lines = ns.lines.create({ list: $("lines"), onPoint: (index, how) => point(index, how, "line") });
   const getToken = ns.token.bind($("token"), $("token-forget"));
-  const setExports = ns.exports.mount($("exports"), () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name } : null),
-                                      showError);
+  const current = () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name, file: state.file } : null);
+  const setExports = ns.exports.mount($("exports"), current, showError);
 
   initOptions();
   ns.input.bind({ picker: $("file"), zone: $("drop"), onFile: setFile });
@@ -318,6 +318,12 @@
   $("page-next").addEventListener("click", () => showPage(state.page + 1));
   $("page-number").addEventListener("change", () => showPage(Number($("page-number").value) - 1));
   $("token").addEventListener("keydown", (event) => { if (event.key === "Enter" && state.file) run(false); });
+  document.addEventListener("keydown", (event) => {  // Escape lets a clicked line go
+    if (event.key === "Escape" && state.pinned !== null) {
+      state.pinned = null;
+      highlight(false);
+    }
+  });
   showServer();
 
   ns.state = state;  // for the browser tests and for a curious reader in the console
