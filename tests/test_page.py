@@ -59,6 +59,25 @@ def test_every_page_file_ships_as_package_data():
     assert not unshipped, (unshipped, patterns)
 
 
+def test_page_config_follows_the_app(tmp_path):
+    """The job models are offered only by an app that serves the job API; an included router's own `/`
+    is refused (the page would never be served)."""
+    from fastapi import APIRouter, FastAPI
+
+    from ocrserve import load_settings
+    from ocrserve.api.browser import install_browser_routes, page_config
+
+    settings = load_settings(model="pp-ocrv4-mobile", model_dir=tmp_path / "models", api_tokens="t-1")
+    assert page_config(settings)["jobs"] is None and page_config(settings)["auth"] is True
+    assert page_config(settings, jobs=True)["jobs"]["models"] == settings.job_models
+    router = APIRouter()
+    router.add_api_route("/", lambda: {}, methods=["GET"])
+    app = FastAPI(docs_url=None, redoc_url=None)
+    app.include_router(router)
+    with pytest.raises(RuntimeError, match="already registered at /"):
+        install_browser_routes(app, settings)
+
+
 # --- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def chromium_path() -> str:

@@ -157,8 +157,8 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
     Call it last in the app factory, on an app built with `docs_url=None, redoc_url=None` and
     no `/` route of its own: the CORS middleware must be the outermost layer.
     """
-    taken = {getattr(r, "path", None) for r in app.router.routes}
-    clash = sorted(p for p in ("/", DOCS_URL, REDOC_URL, ASSETS_URL) if p in taken)
+    taken = {getattr(r, "path", None) for r in app.router.routes}  # the app's own (a mount too)
+    clash = sorted(p for p in ("/", DOCS_URL, REDOC_URL, ASSETS_URL) if p in taken or _serves(app, "GET", p))
     if clash:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")

@@ -68,7 +68,11 @@
       }
       throw err;
     }
-    if (data.state === "failed") throw new ns.api.ServerError(200, data.errorMsg || "the job failed", null, null);
+    if (data.state === "failed") {
+      const failed = new ns.api.ServerError(0, data.errorMsg || "the job failed", null, null);
+      failed.heading = "Job failed";
+      throw failed;
+    }
     // the result link is signed: it needs no token
     const response = await fetch(data.resultUrl.jsonUrl, { signal });
     if (!response.ok) throw await ns.api.toServerError(response);

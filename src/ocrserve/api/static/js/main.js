@@ -57,7 +57,7 @@
   // --- a read ----------------------------------------------------------------------------
   function setFile(file) {
     state.file = file;
-    $("file-name").textContent = file.name + " (" + formatBytes(file.size) + ")";
+    $("file-name").textContent = file.name + " (" + ns.report.bytes(file.size) + ")";
     $("run").disabled = false;
     if (state.localImage) URL.revokeObjectURL(state.localImage);
     // shown only if the server sends no page image back (it is asked to)
@@ -106,8 +106,8 @@
       }
       if (err.status === 0 && config.maxFileSize && state.file.size > config.maxFileSize) {
         // a server refusing a body far over its limit may close the connection before its 413 is read
-        err.message += "; the file is " + formatBytes(state.file.size) + ", over this server's limit of " +
-          formatBytes(config.maxFileSize);
+        err.message += "; the file is " + ns.report.bytes(state.file.size) + ", over this server's limit of " +
+          ns.report.bytes(config.maxFileSize);
       }
       showError(err);
       setStatus("", false);
@@ -191,27 +191,7 @@
 
   // --- timings, status, errors -----------------------------------------------------------
   function showTimings(doc) {
-    const table = $("timings");
-    table.textContent = "";
-    const rows = doc.timings.filter((t) => Number.isFinite(t.ms));
-    const total = rows.reduce((n, t) => n + t.ms, 0) || 1;
-    const add = (name, ms, share) => {
-      const row = table.insertRow();
-      row.insertCell().textContent = name;
-      const bar = row.insertCell();
-      bar.className = "bar-cell";
-      if (share !== null) {
-        const fill = document.createElement("span");
-        fill.className = "fill";
-        fill.style.width = Math.max(1, Math.round(share * 100)) + "%";
-        bar.appendChild(fill);
-      }
-      const value = row.insertCell();
-      value.className = "ms";
-      value.textContent = ms.toFixed(1) + " ms";
-    };
-    rows.forEach((t) => add(t.name, t.ms, t.ms / total));
-    add("round trip, this browser", doc.elapsedMs, null);
+    ns.report.timings($("timings"), doc);
     $("timings-box").hidden = false;
   }
 
@@ -226,44 +206,11 @@
   }
 
   function showError(err) {
-    const box = $("error");
-    box.textContent = "";
-    const head = document.createElement("strong");
-    head.className = "error-status";
-    head.textContent = err.status ? "HTTP " + err.status : "Error";
-    const message = document.createElement("span");
-    message.className = "error-message";
-    message.textContent = err.message;  // the server's own words, as it sent them
-    box.append(head, " ", message);
-    if (err.retryAfter !== null && err.retryAfter !== undefined) {
-      const retry = document.createElement("span");
-      retry.className = "error-retry";
-      retry.textContent = " Retry in " + formatSeconds(err.retryAfter) + ".";
-      box.appendChild(retry);
-    }
-    if (err.requestId) {
-      const id = document.createElement("small");
-      id.className = "error-id";
-      id.textContent = "request " + err.requestId;
-      box.append(document.createElement("br"), id);
-    }
-    box.hidden = false;
+    ns.report.error($("error"), err);
     if (err.status === 403) {  // a guarded server: ask for the token
       $("token-box").hidden = false;
       $("token").focus();
     }
-  }
-
-  function formatSeconds(s) {
-    if (s < 120) return s + " s";
-    if (s < 7200) return Math.round(s / 60) + " min";
-    return Math.round(s / 3600) + " h";
-  }
-
-  function formatBytes(n) {
-    if (n < 1024) return n + " B";
-    if (n < 1024 * 1024) return (n / 1024).toFixed(0) + " KB";
-    return (n / 1024 / 1024).toFixed(1) + " MB";
   }
 
   // --- copy ------------------------------------------------------------------------------
