@@ -4,6 +4,7 @@
     python bench/accuracy.py --models pp-ocrv6-small --per-file
     python bench/accuracy.py --options '{"text_det_limit_type": "max", "text_det_limit_side_len": 960}'
     python bench/accuracy.py --models pp-ocrv6-small --line-order paddlex reading   # before / after
+    python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:bf16:fp32  # docs/precision.md
 
 Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
 reading order (the lines as returned, against the ground truth's own line order; the sample
@@ -40,6 +41,7 @@ from layout_samples import LAYOUT_KINDS
 from layout_samples import build as build_layout_samples
 
 from ocrserve import OCR, OCROptions, OCRResult
+from ocrserve.engine.precision import parse_spec
 from ocrserve.errors import BadInput
 from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
@@ -61,6 +63,7 @@ class Score:
     ordered: float  # in the order the lines are returned, against the ground truth's order
     seconds: float  # for a PDF page: the PDF's predict time / its page count
     lines: int
+    stages: dict[str, float]  # the engine's own stage timings for this page (result.timings)
 
 
 def score(sample: Sample, result: OCRResult) -> float:
@@ -103,7 +106,8 @@ def run(samples: list[Sample], engines: dict[str, OCR], options: OCROptions | No
             for sample in file_samples:
                 result = results[(sample.page or 1) - 1]
                 scores[name].append(Score(sample.name, sample.kind, tuple(sorted(groups_of(sample))), score(sample, result),
-                                          in_reading_order(sample, result), seconds, len(result.lines)))
+                                          in_reading_order(sample, result), seconds, len(result.lines),
+                                          dict(result.timings)))
         print(f"[bench] {n}/{len(by_file)} {path.name}; load average {load_average()}", file=sys.stderr, flush=True)
     return scores
 
@@ -122,6 +126,8 @@ def summarise(scores: list[Score]) -> dict[str, Any]:
     worst = min(known, key=lambda s: s.accuracy)
     out["worst"] = {"sample": worst.sample, "accuracy": worst.accuracy}
     out["seconds"] = sum(s.seconds for s in scores)
+    out["stage_seconds"] = {stage: sum(s.stages.get(stage, 0.0) for s in scores)
+                            for stage in sorted({k for s in scores for k in s.stages})}
     doc_pages = [s.seconds for s in known if s.kind in ("page", "pdf")]
     out["seconds_per_page"] = sum(doc_pages) / len(doc_pages) if doc_pages else None
     return out
@@ -187,6 +193,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "'{\"text_det_limit_type\": \"max\", \"text_det_limit_side_len\": 960}'")
     parser.add_argument("--line-order", nargs="+", default=["reading"], choices=["reading", "paddlex"],
                         help="line orders to compare (OCR_LINE_ORDER; default: reading)")
+    parser.add_argument("--backends", nargs="+", default=None, metavar="SPEC",
+                        help="backend rows, BACKEND[:PRECISION[:DET_PRECISION]] (e.g. onnxruntime openvino:bf16:fp32; "
+                             "default: the settings' choice)")
     parser.add_argument("--no-layout", action="store_true",
                         help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")
@@ -206,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         samples += list(load_samples(build_layout_samples(samples_dir, Path(layout_dir.name)), LAYOUT_KINDS))
     info = machine_info()
 
-    engines = {(name if len(args.line_order) == 1 else f"{name} · {order}"):
-               OCR(model=name, max_pdf_pages=0, line_order=order)
-               for name in args.models for order in args.line_order}
+    specs = args.backends or [""]
+    engines = {" · ".join([name] + ([order] if len(args.line_order) > 1 else []) + ([spec] if spec else [])):
+               OCR(model=name, max_pdf_pages=0, line_order=order, **(parse_spec(spec) if spec else {}))
+               for name in args.models for order in args.line_order for spec in specs}
     started = time.perf_counter()
     scores = run(samples, engines, options)
     elapsed = time.perf_counter() - started
@@ -228,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     print("\nCharacter accuracy % per group, order-insensitive / in reading order (layout samples generated "
           "by bench/layout_samples.py):\n")
     print(order_table(summaries))
+    for name, summary in summaries.items():
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary["stage_seconds"].items())
+        print(f"\n{name}: engine stage time over all files: {stages}")
     if args.per_file:
         print("\nCharacter accuracy % per file:\n")
         print(per_file_table(scores))

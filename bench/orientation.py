@@ -80,8 +80,8 @@ def line_turns(ocr: OCR, samples: list) -> None:
         if sample.path not in pages:
             pages[sample.path] = load_input(sample.path).pages
         image = pages[sample.path][(sample.page or 1) - 1]
-        frame = PageFrame.of(image).rotated(pipe.orientation.document_angle(image))
-        frame, _, lines = pipe._detect(image, frame, opts, {})
+        frame, detected = pipe._document_turn(image, PageFrame.of(image), opts, {})  # the engine's own policy
+        frame, _, lines = detected or pipe._detect(image, frame, opts, {})
         if not len(lines):
             continue
         lines, frame = pipe.orientation.classify_lines(lines, frame, opts)  # the page vote and the turns

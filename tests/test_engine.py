@@ -193,3 +193,41 @@ def test_one_pipeline_many_threads_same_results(ocr_v4, samples_dir):
         concurrent = list(pool.map(run, range(24)))
     for i, got in enumerate(concurrent):
         assert got == sequential[i % 4]
+
+
+@pytest.fixture(scope="module")
+def sparse_pages(samples_dir, tmp_path_factory):
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from layout_samples import build  # the generator lives with the benchmark that reports on it
+
+    folder = build(samples_dir, tmp_path_factory.mktemp("layout"))
+    return {s.path.stem: s for s in load_samples(folder, ("sparse",))}
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+@pytest.mark.parametrize("name", ["sparse_header_two_lines", "sparse_page_number"])
+def test_sparse_pages_are_turned_exactly_as_far_as_they_were(name, turn, sparse_pages, ocr_default):
+    """A mostly blank page gives the document model nothing to see; it must neither turn an upright
+    page nor miss a turned one, and the text must come back whole and in order."""
+    sample = sparse_pages[name]
+    image = rotate_ccw(load_input(sample.path).pages[0], (360 - turn) % 360)
+    result = ocr_default.pipeline.predict(image)
+    assert result.doc_angle == turn
+    assert char_accuracy("".join(text for text, _ in sample.lines), "".join(result.texts)) >= 0.95
+
+
+def test_a_wrongly_turned_line_is_read_the_right_way_up(ocr_default, samples_dir):
+    """On an upright page a line the classifier turns wrongly reads as garbage at low confidence:
+    it is read unturned as well, while a line really upside down keeps its turn."""
+    receipt = ocr_default(samples_dir / "scenes/s03_receipt_zh.jpg")
+    assert "du(1)" in receipt.texts  # the classifier turns it 180 degrees (read '(d)n' at 0.74)
+    assert all(angle == 0 for angle in receipt.to_dict()["textline_orientation_angles"])
+    mixed = ocr_default(samples_dir / "scenes/s05_line_rot180.png")
+    sample = next(s for s in load_samples(samples_dir, ("scene",)) if s.path.name == "s05_line_rot180.png")
+    turned_text = sample.lines[1][0]
+    line = next(ln for ln in mixed.lines if ln.text.replace(" ", "") == turned_text.replace(" ", ""))
+    assert line.textline_angle == 180

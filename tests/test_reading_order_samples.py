@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -45,10 +46,10 @@ def test_generated_layouts_read_in_their_true_order(kind, layout):
 def test_coordinates_stay_in_the_clients_pixels_on_a_tilted_receipt(layout):
     sample = next(s for s in layout if s.kind == "receipt")
     result = ocr_for("pp-ocrv6-small")(sample.path)
-    centres = np.array([np.mean(p, axis=0) for _, p in sample.lines])
-    for line in result.lines:
-        nearest = np.abs(centres - np.mean(line.polygon, axis=0)).sum(axis=1).min()
-        assert nearest < 20, (line.text, line.polygon)
+    centres = [tuple(float(v) for v in np.mean(truth, axis=0)) for _, truth in sample.lines]
+    for line in result.lines:  # each returned polygon covers a true line's centre (cells may merge)
+        polygon = np.asarray(line.polygon, dtype=np.float32)
+        assert max(cv2.pointPolygonTest(polygon, c, True) for c in centres) > -3, line.text
 
 
 def test_a_turned_sparse_page_header_comes_first(samples_dir):

@@ -153,21 +153,26 @@ class Orientation:
                        ) -> tuple[PageLines, PageFrame]:
         """Text-line 0/180 votes; with doc orientation on they also decide a 180-degree page."""
         probs = self.textline.probabilities(lines.crops, self.batch_size)
-        if opts.use_doc_orientation_classify and opts.use_det:
-            widths = np.array([c.shape[1] for c in lines.crops], dtype=np.float32)
-            if page_is_upside_down(probs, widths):
-                lines, probs, frame = _turn_page(lines, probs, frame)
+        widths = np.array([c.shape[1] for c in lines.crops], dtype=np.float32)
+        if opts.use_doc_orientation_classify and opts.use_det and page_is_upside_down(probs, widths):
+            lines, probs, frame = _turn_page(lines, probs, frame)
         if opts.use_textline_orientation:
-            self._flip_lines(lines, probs)
+            self._flip_lines(lines, probs, not page_is_upside_down(probs, widths, UPRIGHT_PAGE))
         return lines, frame
 
-    def _flip_lines(self, lines: PageLines, probs: np.ndarray) -> None:
+    def _flip_lines(self, lines: PageLines, probs: np.ndarray, upright_page: bool) -> None:
+        """Turn the lines the classifier is sure of; on a mostly upright page mark them to read unturned too.
+
+        An upside-down line is rare on an upright page and a wrong turn reads as garbage, so the
+        recogniser gets to compare both readings (reread_doubtful).
+        """
         thresh = self.textline.spec.thresh
         flips = probs[:, 1] > thresh
         lines.crops = [_half_turn(c) if f else c for c, f in zip(lines.crops, flips)]
         lines.flipped = [bool(f) for f in flips]
         lines.angles = [180 if p[1] > p[0] else 0 for p in probs]
         lines.doubtful = [i for i, p in enumerate(probs) if 0.5 < p[1] <= thresh]
+        lines.confirm = [i for i, f in enumerate(flips) if f] if upright_page else []
 
     @staticmethod
     def reread_doubtful(lines: PageLines, recs: list[Recognition],
