@@ -14,6 +14,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -54,7 +57,7 @@ def client_python() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     env = {"OCR_API_TOKENS": f"{TOKEN},{OTHER}", "OCR_JOB_DIR": str(tmp_path_factory.mktemp("jobs")),
-           "OCR_JOB_MODELS": MODELS, "OCR_LINK_SECRET": "s" * 32}
+           "OCR_JOB_MODELS": MODELS, "OCR_LINK_SECRET": "s" * 32, "OCR_URL_ALLOWLIST": "127.0.0.1"}
     with start_server(tmp_path_factory, env) as base:
         yield base
 
@@ -226,3 +229,36 @@ def test_the_cli_unchanged(client_python, server, samples_dir, tmp_path):
     result = json.loads(out_file.read_text())
     assert len(result["pages"]) == 1 and result["pages"][0]["prunedResult"]["rec_texts"]
     assert [p.name for p in resources.iterdir()] == ["ocr-page-1.jpg"]
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_file_url_through_the_async_client(client_python, server, samples_dir):
+    files = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(samples_dir)))
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{files.server_port}/bench/screenshot.png"
+    try:
+        out = run_client(client_python, server, f"""
+            import asyncio
+            from paddleocr import AsyncPaddleOCRClient
+
+            async def main():
+                async with AsyncPaddleOCRClient(token=sys.argv[2], base_url=sys.argv[1]) as aclient:
+                    result = await aclient.ocr(file_url={url!r}, options=OCROptions(visualize=False))
+                    return result.pages[0].pruned_result["rec_texts"]
+
+            out = {{"texts": asyncio.run(main())}}
+            refused = None
+            try:
+                client.submit_ocr(file_url="http://169.254.169.254/latest/meta-data")
+            except paddleocr.InvalidRequestError as exc:
+                refused = str(exc)
+            out["refused"] = refused
+        """)
+    finally:
+        files.shutdown()
+    assert out["texts"]
+    assert out["refused"] and "refusing to fetch" in out["refused"]

@@ -29,14 +29,14 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @contextlib.contextmanager
-def serve(job_dir: Path, log: Path, **env: str):
+def serve(job_dir: Path, log: Path, *args: str, **env: str):
     """`ocrserve serve` on a free port with the job store in `job_dir`; yields (base URL, process)."""
     port = free_port()
     full_env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", OCR_API_TOKENS=TOKEN, OCR_JOB_DIR=str(job_dir),
                     OCR_JOB_MODELS="PP-OCRv6=pp-ocrv4-mobile", **env)
     with log.open("a") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port",
-                                 str(port)], env=full_env, stdout=out, stderr=subprocess.STDOUT)
+                                 str(port), *args], env=full_env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -79,12 +79,13 @@ def wait_for(base: str, job_id: str, until, timeout: float = 400) -> dict:
 def test_sigkill_mid_job_then_restart_reads_every_page_once(tmp_path, samples_dir):
     job_dir, log = tmp_path / "jobs", tmp_path / "server.log"
     pdf = samples_dir / "pdf/smi_p8-10.pdf"
-    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, proc):
+    slow = {"OCR_JOB_LEASE_S": "3", "OCR_PDF_TEXT": "ocr"}  # every page through the engine, none from its text layer
+    with serve(job_dir, log, **slow) as (base, proc):
         job_id = submit(base, pdf)
         seen = wait_for(base, job_id, lambda d: d["extractProgress"]["extractedPages"] >= 1)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, _):
+    with serve(job_dir, log, **slow) as (base, _):
         data = wait_for(base, job_id, lambda d: d["state"] in ("done", "failed"))
         assert data["state"] == "done", data
         assert data["extractProgress"]["extractedPages"] == 3
@@ -95,10 +96,15 @@ def test_sigkill_mid_job_then_restart_reads_every_page_once(tmp_path, samples_di
     assert seen["extractProgress"]["extractedPages"] < 3 and seen["state"] == "running"  # killed mid-job
 
 
-def test_ttl_expiry_deletes_results_and_says_so(tmp_path, samples_dir):
-    job_dir = tmp_path / "jobs"
-    with serve(job_dir, tmp_path / "server.log", OCR_JOB_TTL="8") as (base, _):
-        job_id = submit(base, samples_dir / "bench/screenshot.png")
+def test_ttl_expiry_deletes_results_and_frees_the_disk_budget(tmp_path, samples_dir):
+    job_dir, image = tmp_path / "jobs", samples_dir / "bench/screenshot.png"
+    budget = str(image.stat().st_size * 3 // 2)  # room for one input, not two
+    with serve(job_dir, tmp_path / "server.log", OCR_JOB_TTL="8", OCR_JOB_MAX_BYTES=budget) as (base, _):
+        job_id = submit(base, image)
+        with image.open("rb") as fh:
+            full = httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, data={"model": "PP-OCRv6"})
+        assert full.status_code == 503 and "OCR_JOB_MAX_BYTES" in full.json()["msg"]
+        assert int(full.headers["Retry-After"]) > 0
         data = wait_for(base, job_id, lambda d: d["state"] == "done", timeout=8)
         url = data["resultUrl"]["jsonUrl"]
         assert httpx.get(url).status_code == 200
@@ -113,6 +119,17 @@ def test_ttl_expiry_deletes_results_and_says_so(tmp_path, samples_dir):
         while (job_dir / job_id).exists():
             assert time.monotonic() < deadline, "expired job's files were not deleted"
             time.sleep(0.5)
+        submit(base, image)  # the expired job's bytes no longer count
+
+
+def test_two_workers_run_each_job_once_and_either_answers(tmp_path, samples_dir):
+    with serve(tmp_path / "jobs", tmp_path / "server.log", "--workers", "2") as (base, _):
+        ids = [submit(base, samples_dir / "bench/screenshot.png") for _ in range(4)]
+        for job_id in ids:
+            data = wait_for(base, job_id, lambda d: d["state"] in ("done", "failed"))
+            assert data["state"] == "done", data
+            lines = httpx.get(data["resultUrl"]["jsonUrl"], timeout=30).text.strip().split("\n")
+            assert len(lines) == 1
 
 
 class _Receiver(BaseHTTPRequestHandler):

@@ -32,8 +32,7 @@ SUBMIT_BODY = request_body({
     "multipart/form-data": ({**inline_schema(contract.SubmitForm), "required": ["file"],
                              "properties": {**inline_schema(contract.SubmitForm)["properties"],
                                             "file": {"type": "string", "format": "binary"}}}, None),
-    "application/json": (inline_schema(contract.SubmitURL),
-                         {"fileUrl": "https://example.com/manual.pdf", "model": "PP-OCRv6", "pageRanges": "1-3"}),
+    "application/json": (inline_schema(contract.SubmitURL), None),  # no example: it would fetch a URL
 })
 
 
@@ -50,12 +49,22 @@ def store_of(request: Request) -> JobStore:
     return request.app.state.job_store
 
 
-def _lenient(model: type[Any], data: dict[str, Any]) -> Any:
+def _validated(model: type[Any], data: dict[str, Any]) -> Any:
     """Validation failures are the client's InvalidRequestError (400), not FastAPI's 422."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadInput("; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())) from None
+        raise BadInput(contract.validation_message(exc)) from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"optionalPayload is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadInput("optionalPayload must be a JSON object")
+    return value
 
 
 async def _submission(request: Request) -> Submission:
@@ -63,31 +72,19 @@ async def _submission(request: Request) -> Submission:
     base = dict(owner=owner_of(request), base_url=str(request.base_url))
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
         fields, data = await read_form(request, "file")
-        form = _lenient(contract.SubmitForm, fields)
+        form = _validated(contract.SubmitForm, fields)
         if data is None:
             raise BadInput("send the document as a multipart `file` part, or JSON with `fileUrl`")
-        payload = None
-        if form.optionalPayload:
-            try:
-                payload = await asyncio.to_thread(contract_json, form.optionalPayload)
-            except ValueError as exc:
-                raise BadInput(f"optionalPayload is not a JSON object: {exc}") from None
+        payload = _json_object(form.optionalPayload) if form.optionalPayload else None
         return Submission(data=data, model=form.model, payload=payload, page_ranges=form.pageRanges,
                           batch_id=form.batchId, callback_url=form.callbackUrl, **base)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise BadInput("the request body must be a JSON object with `fileUrl`, or multipart with `file`")
-    req = _lenient(contract.SubmitURL, body)
+    req = _validated(contract.SubmitURL, body)
     data = await service.fetch(req.fileUrl)
     return Submission(data=data, model=req.model, payload=req.optionalPayload, page_ranges=req.pageRanges,
                       batch_id=req.batchId, callback_url=req.callbackUrl, **base)
-
-
-def contract_json(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("expected an object")
-    return value
 
 
 @router.post(PATH, operation_id="submitOcrJob", summary="Submit a document as an async OCR job",

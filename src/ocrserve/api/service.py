@@ -184,7 +184,8 @@ class OCRService:
         before = current_rss()
         settings = self.settings.model_copy(update={"model": model})
         observer = self.metrics.observe_batch if self.metrics is not None else None
-        pipeline = self.pipeline_factory(settings, observer)
+        # in this process: a remote factory's recognition deployment (Ray) holds the default set's model only
+        pipeline = local_pipeline(settings, observer)
         pipeline.warm_up()
         log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, (current_rss() - before) / 2**20)
         return pipeline

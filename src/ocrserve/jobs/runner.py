@@ -97,6 +97,9 @@ class JobRunner:
             if ended:
                 await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "done")
                 log.info("job %s: done, %d pages", job.id[:8], len(job.pages))
+        except asyncio.CancelledError:  # shutting down: let the next process resume it at once
+            await asyncio.shield(asyncio.to_thread(self.store.release, job.id, self.worker_id))
+            raise
         except OCRServeError as exc:
             log.info("job %s: failed: %s", job.id[:8], exc)
             await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "failed", str(exc))

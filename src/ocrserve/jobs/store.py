@@ -198,6 +198,11 @@ class JobStore:
                           "RETURNING id", (time.time() + lease_s, job_id, worker))
         return bool(rows)
 
+    def release(self, job_id: str, worker: str) -> None:
+        """Give a running job back (its lease lapses now): a clean shutdown's job resumes without waiting."""
+        self._rows("UPDATE jobs SET lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'",
+                   (job_id, worker))
+
     def progress(self, job_id: str, worker: str, done: int, added_bytes: int) -> bool:
         rows = self._rows("UPDATE jobs SET done_pages = ?, bytes = bytes + ? WHERE id = ? AND lease_owner = ? "
                           "AND state = 'running' RETURNING id", (done, added_bytes, job_id, worker))

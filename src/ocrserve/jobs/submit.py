@@ -56,8 +56,7 @@ def validated_payload(payload: dict | None) -> contract.OptionalPayload:
     try:
         return contract.OptionalPayload.model_validate(payload or {})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise BadInput(f"optionalPayload: {problems}") from None
+        raise BadInput(f"optionalPayload: {contract.validation_message(exc)}") from None
 
 
 def count_pages(data: bytes, limits: Limits) -> tuple[str, int]:

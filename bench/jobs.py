@@ -1,0 +1,184 @@
+"""One long document as an async job: throughput against the engine, memory over the run, sync latency.
+
+    python bench/jobs.py [--pages 300] [--model pp-ocrv4-mobile] [--json jobs.json]
+
+Builds a PDF of `--pages` pages from the sample set's document pages (in turn), then:
+
+1. the in-process engine reads the same rendered pages (pages/s: the bound a job can reach);
+2. `ocrserve serve` on loopback runs the document as one job (`/api/v2/ocr/jobs`), its RSS
+   sampled over the run (Linux /proc; the server process only);
+3. while the job runs, a synchronous `/ocr` request for a small image is sent every few
+   seconds; its latency is compared with the same request on the idle server.
+
+Prints a markdown table (and `--json` the raw numbers).  Timings depend on the machine and its
+load; the header records both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import find_samples_dir, machine_header, machine_info, markdown_table, median, write_json
+from PIL import Image
+
+JOBS = "/api/v2/ocr/jobs"
+SYNC_IMAGE = "bench/screenshot.png"
+SYNC_EVERY_S = 3.0
+IDLE_SYNC_REPEATS = 5
+RSS_EVERY_S = 0.5
+
+
+def build_pdf(samples: Path, pages: int) -> bytes:
+    """`pages` pages cycling through the sample set's document pages (150 dpi, A4-like)."""
+    images = [Image.open(p).convert("RGB") for p in sorted((samples / "pages").glob("*.png"))]
+    out = io.BytesIO()
+    sequence = [images[i % len(images)] for i in range(pages)]
+    sequence[0].save(out, format="PDF", save_all=True, append_images=sequence[1:], resolution=150.0)
+    return out.getvalue()
+
+
+def engine_rate(pdf: bytes, model: str, pages: int) -> float:
+    """Pages/s of the in-process engine on the job's own pages (rendered as the job renders them)."""
+    from ocrserve.engine import build_pipeline
+    from ocrserve.inputs import Limits
+    from ocrserve.pdf import PdfPages
+    from ocrserve.settings import load_settings
+
+    settings = load_settings(model=model)
+    pipeline = build_pipeline(settings)
+    pipeline.warm_up()
+    limits = Limits.from_settings(settings)
+    limits = Limits(**{**limits.__dict__, "max_pdf_pages": 0, "max_pdf_document_pages": 0})
+    with PdfPages(pdf, limits) as source:
+        started = time.perf_counter()
+        for index in range(min(pages, len(source))):
+            pipeline.predict(source.page(index))
+        elapsed = time.perf_counter() - started
+    pipeline.close()
+    return min(pages, len(source)) / elapsed
+
+
+def rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(model: str, job_dir: Path, max_pages: int):
+    port = free_port()
+    env = dict(os.environ, OCR_MODEL=model, OCR_JOB_DIR=str(job_dir), OCR_JOB_MAX_PAGES=str(max_pages),
+               OCR_JOB_MODELS=f"PP-OCRv6={model}", OCR_MAX_FILE_SIZE=str(512 * 2**20))
+    proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("ocrserve serve did not become ready")
+            time.sleep(0.3)
+        yield base, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def sync_latency(base: str, image_b64: str) -> float:
+    started = time.perf_counter()
+    r = httpx.post(f"{base}/ocr", json={"file": image_b64, "fileType": 1, "visualize": False}, timeout=600)
+    r.raise_for_status()
+    return time.perf_counter() - started
+
+
+def run_job(base: str, pid: int, pdf: bytes, image_b64: str) -> dict[str, Any]:
+    headers = {"Authorization": "Bearer bench"}
+    r = httpx.post(f"{base}{JOBS}", headers=headers, timeout=600, files={"file": ("doc.pdf", pdf)},
+                   data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False})})
+    r.raise_for_status()
+    job_id = r.json()["data"]["jobId"]
+    rss, sync, first_page_at = [], [], None
+    next_sync = time.monotonic() + SYNC_EVERY_S
+    while True:
+        rss.append(rss_mib(pid))
+        data = httpx.get(f"{base}{JOBS}/{job_id}", headers=headers, timeout=60).json()["data"]
+        done = data["extractProgress"]["extractedPages"]
+        if first_page_at is None and done >= 1:
+            first_page_at = (time.monotonic(), done)
+        if data["state"] in ("done", "failed"):
+            break
+        if time.monotonic() >= next_sync and data["state"] == "running":
+            sync.append(sync_latency(base, image_b64))
+            next_sync = time.monotonic() + SYNC_EVERY_S
+        time.sleep(RSS_EVERY_S)
+    ended = time.monotonic()
+    if data["state"] != "done":
+        raise SystemExit(f"the job failed: {data.get('errorMsg')}")
+    pages = data["extractProgress"]["totalPages"]
+    # from the first finished page on: the model set's load and the first page's warm-up are not throughput
+    rate = (pages - first_page_at[1]) / (ended - first_page_at[0]) if first_page_at and pages > first_page_at[1] else 0.0
+    return {"pages": pages, "pages_per_s": rate, "rss_mib": rss, "sync_s": sync}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--engine-pages", type=int, default=0, help="pages the engine reads (0: all)")
+    parser.add_argument("--model", default="pp-ocrv4-mobile")
+    parser.add_argument("--samples", type=Path)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    samples = find_samples_dir(args.samples)
+    info = machine_info()
+    pdf = build_pdf(samples, args.pages)
+    image_b64 = base64.b64encode((samples / SYNC_IMAGE).read_bytes()).decode()
+    engine = engine_rate(pdf, args.model, args.engine_pages or args.pages)
+    with tempfile.TemporaryDirectory(prefix="ocrserve-bench-jobs-") as tmp, \
+            server(args.model, Path(tmp), args.pages) as (base, proc):
+        sync_latency(base, image_b64)  # warm
+        idle = [sync_latency(base, image_b64) for _ in range(IDLE_SYNC_REPEATS)]
+        job = run_job(base, proc.pid, pdf, image_b64)
+    rss = job["rss_mib"]
+    rows = [
+        ["pages", job["pages"]],
+        ["engine pages/s (in process)", f"{engine:.3f}"],
+        ["job pages/s", f"{job['pages_per_s']:.3f}"],
+        ["job / engine", f"{job['pages_per_s'] / engine:.2f}"],
+        ["server RSS MiB: first 10% of the run, max, last", f"{max(rss[:max(1, len(rss) // 10)]):.0f}, "
+                                                            f"{max(rss):.0f}, {rss[-1]:.0f}"],
+        ["sync /ocr s idle (median of 5)", f"{median(idle):.2f}"],
+        ["sync /ocr s during the job (median, max, n)",
+         f"{median(job['sync_s']):.2f}, {max(job['sync_s']):.2f}, {len(job['sync_s'])}" if job["sync_s"] else "—"],
+        ["sync during / idle (median)", f"{median(job['sync_s']) / median(idle):.2f}" if job["sync_s"] else "—"],
+    ]
+    print(machine_header(info))
+    print(f"- model set {args.model}; a {args.pages}-page PDF of the sample pages\n")
+    print(markdown_table(["measure", "value"], rows, "lr"))
+    if args.json:
+        write_json(args.json, {"machine": info, "model": args.model, "engine_pages_per_s": engine, **job,
+                               "idle_sync_s": idle})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The job store and page selection on their own (no engine, no HTTP): leases, resume, expiry."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ocrserve.errors import BadInput
+from ocrserve.jobs.errors import JobNotFound
+from ocrserve.jobs.pages import select_pages
+from ocrserve.jobs.store import Job, JobStore
+
+
+def new_job(job_id: str, owner: str = "token:a", ttl: float = 3600, pages: int = 3) -> Job:
+    now = time.time()
+    return Job(id=job_id, owner=owner, batch_id="b", model="pp-ocrv4-mobile", options={}, pages=list(range(pages)),
+               kind="pdf", doc_pages=pages, state="pending", done_pages=0, error=None, base_url="http://x/",
+               callback_url=None, bytes=10, created=now, started=None, finished=None, expires=now + ttl,
+               lease_owner=None, lease_until=None, callback_done=0)
+
+
+@pytest.mark.parametrize(("ranges", "pages"), [(None, [0, 1, 2, 3, 4]), ("2-3,5", [1, 2, 4]), (" 3 , 1-2 ", [0, 1, 2]),
+                                               ("2,2-3", [1, 2])])
+def test_page_ranges(ranges, pages):
+    assert select_pages(ranges, 5, 1000) == pages
+
+
+@pytest.mark.parametrize(("ranges", "why"), [("6", "past the end"), ("0", "from 1"), ("3-2", "from 1"),
+                                             ("a", "not a page"), ("1,,2", "not a page")])
+def test_bad_page_ranges(ranges, why):
+    with pytest.raises(BadInput, match=why):
+        select_pages(ranges, 5, 1000)
+
+
+def test_page_cap():
+    with pytest.raises(BadInput, match="OCR_JOB_MAX_PAGES"):
+        select_pages(None, 11, 10)
+    assert len(select_pages("1-10", 11, 10)) == 10
+
+
+def test_one_claim_per_job_across_threads(tmp_path):
+    store = JobStore(tmp_path)
+    for n in range(4):
+        store.create(new_job(f"{n:032x}"), b"%PDF-")
+    with ThreadPoolExecutor(8) as pool:
+        claimed = list(pool.map(lambda w: store.claim(f"w{w}", 60), range(8)))
+    ids = [job.id for job in claimed if job is not None]
+    assert sorted(ids) == [f"{n:032x}" for n in range(4)]  # each job once, the rest found none
+
+
+def test_lapsed_lease_is_taken_over_and_the_old_worker_stops(tmp_path):
+    store = JobStore(tmp_path)
+    store.create(new_job("a" * 32), b"x")
+    assert store.claim("w1", 0.01) is not None
+    time.sleep(0.05)
+    assert store.claim("w2", 60).lease_owner == "w2"
+    assert not store.renew("a" * 32, "w1", 60) and not store.progress("a" * 32, "w1", 1, 0)
+    assert store.renew("a" * 32, "w2", 60)
+
+
+def test_partial_last_line_is_cut_before_counting(tmp_path):
+    store = JobStore(tmp_path)
+    store.create(new_job("b" * 32), b"x")
+    store.append_line("b" * 32, {"result": {"ocrResults": [], "dataInfo": {}}})
+    with store.result_path("b" * 32).open("ab") as out:
+        out.write(b'{"result": {"ocrRes')  # a crash mid-write
+    assert store.done_lines("b" * 32) == 1
+    assert store.result_path("b" * 32).read_bytes().endswith(b"}\n")
+
+
+def test_owner_cancel_and_expiry(tmp_path):
+    store = JobStore(tmp_path)
+    store.create(new_job("c" * 32, ttl=0.2), b"x")
+    with pytest.raises(JobNotFound):
+        store.get("c" * 32, "token:other")
+    assert store.cancel("c" * 32, "token:a").state == "cancelled"
+    time.sleep(0.3)
+    with pytest.raises(JobNotFound, match="expired"):
+        store.get("c" * 32, "token:a")
+    assert store.sweep() == 1 and not store.job_dir("c" * 32).exists()
+    with pytest.raises(JobNotFound, match="expired"):
+        store.get("c" * 32, "token:a")
