@@ -78,7 +78,7 @@ def placed_lines(result: OCRResult) -> list[Placed]:
 def body_height(placed: Sequence[Placed]) -> float:
     """The median line height: the size of the page's body text."""
     heights = [p.height for p in placed if p.line.text.strip()]
-    return float(np.median(heights)) if heights else 1.0
+    return max(float(np.median(heights)), 1.0) if heights else 1.0  # a degenerate box is one pixel tall
 
 
 def blocks(result: OCRResult) -> list[Block]:
