@@ -16,23 +16,23 @@ SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "amx_bf16", "amx_tile"})
 XEON_NO_BF16 = frozenset({"avx2", "avx512f", "avx512_vnni"})
 BOTH = frozenset({"onnxruntime", "openvino"})
 ORT_ONLY = frozenset({"onnxruntime"})
+ORT, OV, OV_BF16 = ("onnxruntime", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")
 ROWS = (
-    VerifiedRow("pp-ocrv6-small", "openvino", "fp32", "bf16", "bf16", 0.8, "2026-12-01"),
-    VerifiedRow("pp-ocrv6-small", "openvino", "fp32", "fp32", "fp32", 0.98, "2026-12-01"),
+    VerifiedRow("pp-ocrv6-small", det=ORT, rec=OV_BF16, time_ratio=0.8, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv6-small", det=OV, rec=OV, cls=OV, time_ratio=0.98, verified="2026-12-01"),
 )
 
 
 def test_auto_takes_the_fastest_verified_row_this_cpu_runs():
     for flags in (ZEN5, SAPPHIRE_RAPIDS):
         choice = choose("pp-ocrv6-small", flags=flags, installed=BOTH, verified=ROWS)
-        assert choice.backend == "openvino"
-        assert choice.precisions == {"det": "fp32", "rec": "bf16", "textline_cls": "bf16", "doc_orientation": "bf16"}
+        assert choice.placements == {"det": ORT, "rec": OV_BF16, "textline_cls": ORT, "doc_orientation": ORT}
         assert "verified 2026-12-01" in choice.reason and "bf16" in choice.reason
 
 
 def test_auto_without_bf16_takes_the_fastest_fp32_row():
     choice = choose("pp-ocrv6-small", flags=XEON_NO_BF16, installed=BOTH, verified=ROWS)
-    assert choice.backend == "openvino" and set(choice.precisions.values()) == {"fp32"}
+    assert set(choice.placements.values()) == {OV}
 
 
 def test_auto_keeps_onnxruntime_fp32_when_nothing_faster_is_verified_or_installed():
@@ -40,15 +40,15 @@ def test_auto_keeps_onnxruntime_fp32_when_nothing_faster_is_verified_or_installe
                    {"installed": BOTH, "verified": ()},
                    {"installed": BOTH, "verified": ROWS[:1], "flags": XEON_NO_BF16}):
         choice = choose("pp-ocrv6-small", **{"flags": ZEN5, **kwargs})
-        assert choice.backend == "onnxruntime" and set(choice.precisions.values()) == {"fp32"}
+        assert set(choice.placements.values()) == {ORT}
         assert choice.reason
     assert "openvino" in choose("pp-ocrv6-small", flags=ZEN5, installed=ORT_ONLY, verified=ROWS).reason
     assert "avx512_bf16" in choose("pp-ocrv6-small", flags=XEON_NO_BF16, installed=BOTH, verified=ROWS[:1]).reason
     # another model set, the operator's own files, a GPU: rows do not apply
-    assert choose("pp-ocrv4-mobile", flags=ZEN5, installed=BOTH, verified=ROWS).backend == "onnxruntime"
+    assert choose("pp-ocrv4-mobile", flags=ZEN5, installed=BOTH, verified=ROWS).backends["rec"] == "onnxruntime"
     assert choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=ROWS,
-                  registry_files=False).backend == "onnxruntime"
-    assert choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=ROWS, cpu_only=False).backend == "onnxruntime"
+                  registry_files=False).backends["rec"] == "onnxruntime"
+    assert choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=ROWS, cpu_only=False).backends["rec"] == "onnxruntime"
 
 
 def test_bf16_on_a_cpu_without_it_is_an_error_naming_the_flag():
@@ -60,9 +60,13 @@ def test_bf16_on_a_cpu_without_it_is_an_error_naming_the_flag():
 
 def test_explicit_requests_are_honoured_or_refused():
     choice = choose("pp-ocrv6-small", "openvino", "bf16", "fp32", flags=ZEN5, installed=BOTH)
-    assert choice.precisions["det"] == "fp32" and choice.precisions["rec"] == "bf16"
-    assert choose("pp-ocrv6-small", precision="bf16", flags=ZEN5, installed=BOTH).backend == "openvino"
-    assert choose("pp-ocrv6-small", "onnxruntime", flags=ZEN5, installed=BOTH, verified=ROWS).backend == "onnxruntime"
+    assert choice.placements == {"det": OV, "rec": OV_BF16, "textline_cls": OV, "doc_orientation": OV}
+    # backend auto: bf16 stages on OpenVINO, fp32 ones on ONNX Runtime; classifiers stay fp32
+    choice = choose("pp-ocrv6-small", precision="bf16", det_precision="fp32", flags=ZEN5, installed=BOTH)
+    assert choice.placements == {"det": ORT, "rec": OV_BF16, "textline_cls": ORT, "doc_orientation": ORT}
+    assert choose("pp-ocrv6-small", precision="bf16", flags=ZEN5, installed=BOTH).placements["det"] == OV_BF16
+    assert set(choose("pp-ocrv6-small", "onnxruntime", flags=ZEN5, installed=BOTH,
+                      verified=ROWS).placements.values()) == {ORT}
     with pytest.raises(ConfigError, match="not available on the onnxruntime backend"):
         choose("pp-ocrv6-small", "onnxruntime", "bf16", flags=ZEN5, installed=BOTH)
     with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
@@ -73,8 +77,9 @@ def test_explicit_requests_are_honoured_or_refused():
 
 def test_every_verified_row_is_well_formed():
     for row in precision.VERIFIED:
-        assert row.backend in precision.BACKEND_NAMES and row.time_ratio > 0
-        assert set(row.precisions().values()) <= set(precision.BACKEND_PRECISIONS[row.backend])
+        assert row.time_ratio > 0 and row.verified
+        for backend, value in row.placements().values():
+            assert value in precision.BACKEND_PRECISIONS[backend]
 
 
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
@@ -88,7 +93,6 @@ def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
 def test_settings_reach_the_engine_config(monkeypatch):
     monkeypatch.setattr(precision, "cpu_flags", lambda: XEON_NO_BF16)
     default = EngineConfig.from_settings(load_settings()).runtime
-    assert default.backend == "onnxruntime" or default.backend in precision.installed_backends()
     assert {default.precision_of(s) for s in precision.STAGES} == {"fp32"}  # no bf16 on this "CPU"
     with pytest.raises(ConfigError, match="avx512_bf16"):
         EngineConfig.from_settings(load_settings(backend="openvino", precision="bf16"))
@@ -96,5 +100,6 @@ def test_settings_reach_the_engine_config(monkeypatch):
     monkeypatch.setattr(precision, "installed_backends", lambda: BOTH)
     runtime = EngineConfig.from_settings(load_settings(backend="openvino", precision="bf16",
                                                        det_precision="fp32")).runtime
-    assert runtime.backend == "openvino" and runtime.precision_of("det") == "fp32"
-    assert runtime.precision_of("rec") == "bf16" and runtime.backend_reason
+    assert runtime.backend_of("det") == "openvino" and runtime.precision_of("det") == "fp32"
+    assert runtime.backend_of("rec") == "openvino" and runtime.precision_of("rec") == "bf16"
+    assert runtime.backend_reason

@@ -35,7 +35,7 @@ def lines() -> np.ndarray:
 
 
 def openvino_cfg(precision: str) -> RuntimeConfig:
-    return RuntimeConfig(backend="openvino", precisions=(("rec", precision), ("det", precision)))
+    return RuntimeConfig(placements=(("rec", "openvino", precision), ("det", "openvino", precision)))
 
 
 def test_registry_names_both_backends():
@@ -75,3 +75,8 @@ def test_the_pipeline_reads_a_sample_on_openvino(samples_dir):
     ocr = OCR(model="pp-ocrv6-small", backend="openvino", precision="fp32")
     assert ocr.pipeline.providers == ["OpenVINO CPU fp32"]
     assert ocr.predict(image)[0].texts == reference.texts
+    if HAS_BF16:  # the mixed placement: detector and classifiers on ONNX Runtime, recogniser on OpenVINO bf16
+        mixed = OCR(model="pp-ocrv6-small", precision="bf16", det_precision="fp32")
+        assert mixed.pipeline.providers == ["CPUExecutionProvider"]
+        assert mixed.pipeline.recognizer.model.providers == ["OpenVINO CPU bf16"]
+        assert len(mixed.predict(image)[0].texts) == len(reference.texts)

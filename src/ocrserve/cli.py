@@ -201,7 +201,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     settings = load_settings(**settings_overrides(args))
     values = settings.public_dict()
     choice = backend_choice(settings)  # what the engine would run on here, and why
-    values["inference"] = {"backend": choice.backend, "precision": choice.precisions, "reason": choice.reason}
+    values["inference"] = {"stages": {s: {"backend": b, "precision": p} for s, (b, p) in choice.placements.items()},
+                           "reason": choice.reason}
     if args.json:
         print(json.dumps(values, indent=1, default=str))
     else:

@@ -48,7 +48,8 @@ def health(request: Request) -> seed.HealthResponse:
 
 
 def inference_of(runtime: RuntimeConfig) -> dict[str, Any]:
-    return {"backend": runtime.backend, "precision": {s: runtime.precision_of(s) for s in STAGES},
+    """Each stage's backend and precision, and why (engine/precision.py)."""
+    return {"stages": {s: {"backend": runtime.backend_of(s), "precision": runtime.precision_of(s)} for s in STAGES},
             "reason": runtime.backend_reason}
 
 

@@ -58,9 +58,9 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         cpu_mem_arena=settings.cpu_mem_arena,
         arena_idle_release_s=settings.arena_idle_release_s,
         spinning=settings.ort_spinning,
-        backend=choice.backend,
-        precisions=tuple(choice.precisions.items()),
+        placements=tuple((stage, backend, precision) for stage, (backend, precision) in choice.placements.items()),
         backend_reason=choice.reason,
+        compile_cache_dir=settings.model_dir / "openvino-cache",  # beside the files it was compiled from
     )
 
 

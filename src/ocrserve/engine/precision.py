@@ -4,8 +4,15 @@
 `OCR_DET_PRECISION`), the model set, this CPU's ISA flags and the installed backends, so tests
 inject flags and backends instead of needing a CPU that has them.
 
-`auto` takes the fastest row of `VERIFIED` for the model set that this CPU and installation can
-run, else ONNX Runtime fp32 (today's default, unchanged).  A row is listed only after
+Each stage gets its own (backend, precision): OpenVINO fp32 measured no faster than ONNX Runtime
+and costs compile time and memory, so a stage runs on OpenVINO only where a precision needs it.
+`OCR_PRECISION` sets the recogniser's precision (73% of a page's time) and the detector's unless
+`OCR_DET_PRECISION` says; the orientation classifiers always run fp32 (~2% of a page, and a
+flipped decision costs a whole line or page).  An explicit `OCR_BACKEND` puts every stage on it;
+`auto` puts bf16 stages on OpenVINO and fp32 ones on ONNX Runtime.
+
+`auto` precision takes the fastest row of `VERIFIED` for the model set that this CPU and
+installation can run, else ONNX Runtime fp32 everywhere (today's default, unchanged).  A row is listed only after
 `python bench/accuracy.py` showed it within `GATE_POINTS` of fp32 on every sample kind; the
 numbers, the date and the command are in docs/precision.md.
 """
@@ -41,20 +48,26 @@ BACKEND_MODULES: dict[str, str] = {"onnxruntime": "onnxruntime", "openvino": "op
 INSTALL_HINT: dict[str, str] = {"openvino": "pip install 'ocrserve[openvino]'"}
 
 
+Placement = tuple[str, str]  # (backend, precision) of one stage
+ORT_FP32: Placement = ("onnxruntime", "fp32")
+
+
 @dataclass(frozen=True)
 class VerifiedRow:
     """A combination that passed the accuracy gate for one model set (docs/precision.md)."""
 
     model_set: str
-    backend: str
-    det: str  # the detector's precision
-    rec: str  # the recogniser's
-    cls: str  # both orientation classifiers' (~2% of a page; a flipped decision costs a whole line or page)
+    det: Placement
+    rec: Placement
     time_ratio: float  # engine time / ONNX Runtime fp32 in the same bench run (lower is faster)
     verified: str  # date of the accuracy run
+    cls: Placement = ORT_FP32  # both orientation classifiers
+
+    def placements(self) -> dict[str, Placement]:
+        return {"det": self.det, "rec": self.rec, "textline_cls": self.cls, "doc_orientation": self.cls}
 
     def precisions(self) -> dict[str, str]:
-        return {"det": self.det, "rec": self.rec, "textline_cls": self.cls, "doc_orientation": self.cls}
+        return {stage: precision for stage, (_, precision) in self.placements().items()}
 
 
 # Rows whose accuracy held (docs/precision.md has the tables).  bf16 detection is not listed:
@@ -65,21 +78,25 @@ VERIFIED: tuple[VerifiedRow, ...] = (
 
 @dataclass(frozen=True)
 class Choice:
-    """What every model of one engine runs on, with the sentence that explains it."""
+    """Where every model of one engine runs, with the sentence that explains it."""
 
-    backend: str
-    precisions: dict[str, str] = field(default_factory=lambda: dict.fromkeys(STAGES, "fp32"))
+    placements: dict[str, Placement] = field(default_factory=lambda: dict.fromkeys(STAGES, ORT_FP32))
     reason: str = ""
 
-    def precision_of(self, stage: str) -> str:
-        return self.precisions.get(stage, "fp32")
+    @property
+    def precisions(self) -> dict[str, str]:
+        return {stage: precision for stage, (_, precision) in self.placements.items()}
+
+    @property
+    def backends(self) -> dict[str, str]:
+        return {stage: backend for stage, (backend, _) in self.placements.items()}
 
     def summary(self) -> str:
-        """`openvino: det fp32, rec bf16, ...`, compact when every stage agrees."""
-        values = set(self.precisions.values())
+        """`onnxruntime fp32`, or per stage (`det onnxruntime fp32, rec openvino bf16, ...`) when they differ."""
+        values = set(self.placements.values())
         if len(values) == 1:
-            return f"{self.backend} {values.pop()}"
-        return f"{self.backend} " + ", ".join(f"{s} {p}" for s, p in self.precisions.items())
+            return " ".join(values.pop())
+        return ", ".join(f"{s} {b} {p}" for s, (b, p) in self.placements.items())
 
 
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
@@ -108,15 +125,16 @@ def missing_flag(precision: str, flags: frozenset[str]) -> str | None:
     return " or ".join(needed)
 
 
-def _check(backend: str, precisions: dict[str, str], flags: frozenset[str], installed: frozenset[str]) -> None:
-    """Raise ConfigError for an explicit request this host or backend cannot honour."""
-    if backend not in installed:
-        hint = INSTALL_HINT.get(backend, f"install {BACKEND_MODULES[backend]}")
-        raise ConfigError(f"OCR_BACKEND={backend} but the {BACKEND_MODULES[backend]} package is not installed: {hint}")
-    for stage, precision in precisions.items():
+def _check(placements: dict[str, Placement], flags: frozenset[str], installed: frozenset[str]) -> None:
+    """Raise ConfigError for an explicit request this host or installation cannot honour."""
+    for stage, (backend, precision) in placements.items():
+        if backend not in installed:
+            hint = INSTALL_HINT.get(backend, f"install {BACKEND_MODULES[backend]}")
+            raise ConfigError(f"the {backend} backend is needed ({stage} {precision}) but the "
+                              f"{BACKEND_MODULES[backend]} package is not installed: {hint}")
         if precision not in BACKEND_PRECISIONS[backend]:
             raise ConfigError(f"{precision} is not available on the {backend} backend (it runs "
-                              f"{', '.join(BACKEND_PRECISIONS[backend])}); set OCR_BACKEND=openvino or "
+                              f"{', '.join(BACKEND_PRECISIONS[backend])}); set OCR_BACKEND=openvino or auto, or "
                               f"OCR_PRECISION=fp32 ({stage})")
         lacking = missing_flag(precision, flags)
         if lacking:
@@ -125,17 +143,19 @@ def _check(backend: str, precisions: dict[str, str], flags: frozenset[str], inst
                               "or auto")
 
 
+def fastest_backend(precision: str) -> str:
+    """Where a precision runs best: bf16 only on OpenVINO; fp32 on ONNX Runtime (OpenVINO fp32 was no faster)."""
+    return "onnxruntime" if precision in BACKEND_PRECISIONS["onnxruntime"] else "openvino"
+
+
 def _explicit(backend: str, precision: str, det_precision: str, flags: frozenset[str],
               installed: frozenset[str]) -> Choice:
     rec = "fp32" if precision == "auto" else precision
     det = rec if det_precision == "auto" else det_precision
-    precisions = {stage: (det if stage == "det" else rec) for stage in STAGES}
-    if backend == "auto":  # a precision was named: the fastest installed backend that runs it
-        backend = next((b for b in ("openvino", "onnxruntime")
-                        if b in installed and set(precisions.values()) <= set(BACKEND_PRECISIONS[b])),
-                       "openvino" if set(precisions.values()) - {"fp32"} else "onnxruntime")
-    _check(backend, precisions, flags, installed)
-    return Choice(backend, precisions, "as configured (OCR_BACKEND / OCR_PRECISION / OCR_DET_PRECISION)")
+    wanted = {"det": det, "rec": rec, "textline_cls": "fp32", "doc_orientation": "fp32"}
+    placements = {stage: (fastest_backend(p) if backend == "auto" else backend, p) for stage, p in wanted.items()}
+    _check(placements, flags, installed)
+    return Choice(placements, "as configured (OCR_BACKEND / OCR_PRECISION / OCR_DET_PRECISION)")
 
 
 def choose(model_set: str, backend: str = "auto", precision: str = "auto", det_precision: str = "auto", *,
@@ -156,44 +176,43 @@ def choose(model_set: str, backend: str = "auto", precision: str = "auto", det_p
         if value not in ("auto", *PRECISIONS):
             raise ConfigError(f"unknown precision {value!r}; known: auto, {', '.join(PRECISIONS)}")
     explicit_precision = precision != "auto" or det_precision != "auto"
-    if backend != "auto" and (explicit_precision or backend == "onnxruntime"):
-        return _explicit(backend, precision, det_precision, flags, installed)
-    if backend == "auto" and explicit_precision:
+    if explicit_precision or backend == "onnxruntime":
         return _explicit(backend, precision, det_precision, flags, installed)
     # auto precision (and auto or openvino backend): the fastest verified row this host can run
-    fallback = Choice("onnxruntime" if backend == "auto" else backend, reason="")
+    fallback = Choice(dict.fromkeys(STAGES, ORT_FP32 if backend == "auto" else (backend, "fp32")))
     if not cpu_only:
         return _with_reason(fallback, "accelerator providers configured: verified rows are CPU-only")
     if not registry_files:
         return _with_reason(fallback, "custom model files: no verified rows for them")
-    rows = [r for r in verified if r.model_set == model_set and (backend == "auto" or r.backend == backend)]
-    usable = [r for r in rows if r.backend in installed
-              and all(missing_flag(p, flags) is None for p in r.precisions().values())]
+    rows = [r for r in verified if r.model_set == model_set
+            and (backend == "auto" or {b for b, _ in r.placements().values()} == {backend})]
+    usable = [r for r in rows if all(b in installed and missing_flag(p, flags) is None
+                                     for b, p in r.placements().values())]
     if usable:
         best = min(usable, key=lambda r: r.time_ratio)
         if best.time_ratio < 1.0 or backend != "auto":
-            choice = Choice(best.backend, best.precisions())
+            choice = Choice(best.placements())
             needs = {f for p in set(best.precisions().values()) for f in REQUIRED_FLAGS[p] if f in flags}
             cpu = f"; CPU has {', '.join(sorted(needs))}" if needs else ""
             return _with_reason(choice, f"verified {best.verified} for {model_set} within {GATE_POINTS} points of "
                                         f"fp32 on every sample kind, {best.time_ratio:.2f}x its engine time{cpu}")
     if backend != "auto":
-        _check(backend, fallback.precisions, flags, installed)
-    why = ("no faster row verified for " + model_set if not rows else
-           "verified rows need " + "; ".join(
-               sorted({_need(r, flags, installed) for r in rows if r not in usable})))
+        _check(fallback.placements, flags, installed)
+    unusable = sorted({_need(r, flags, installed) for r in rows if r not in usable})
+    why = ("verified rows need " + "; ".join(unusable)) if unusable else f"no faster row verified for {model_set}"
     return _with_reason(fallback, why)
 
 
 def _need(row: VerifiedRow, flags: frozenset[str], installed: frozenset[str]) -> str:
-    if row.backend not in installed:
-        return f"the {row.backend} package ({INSTALL_HINT.get(row.backend, '')})"
+    absent = sorted({b for b, _ in row.placements().values()} - installed)
+    if absent:
+        return "the " + ", ".join(f"{b} package ({INSTALL_HINT.get(b, '')})" for b in absent)
     lacking = {missing_flag(p, flags) for p in row.precisions().values()} - {None}
     return "a CPU with " + ", ".join(sorted(str(x) for x in lacking))
 
 
 def parse_spec(spec: str) -> dict[str, str]:
-    """`openvino:bf16:fp32` (backend, precision, detector precision) -> settings overrides, for benches."""
+    """`auto:bf16:fp32` (backend, precision, detector precision) -> settings overrides, for benches."""
     parts = spec.split(":")
     if not 1 <= len(parts) <= 3:
         raise ValueError(f"{spec!r}: expected BACKEND[:PRECISION[:DET_PRECISION]]")
@@ -202,7 +221,7 @@ def parse_spec(spec: str) -> dict[str, str]:
 
 
 def _with_reason(choice: Choice, reason: str) -> Choice:
-    return Choice(choice.backend, dict(choice.precisions), reason)
+    return Choice(dict(choice.placements), reason)
 
 
 __all__ = ["Choice", "GATE_POINTS", "VERIFIED", "VerifiedRow", "choose", "cpu_flags", "installed_backends",

@@ -58,14 +58,16 @@ class RuntimeConfig:
     cpu_mem_arena: bool = True  # the process's one shared arena (arena.py)
     arena_idle_release_s: float = 2.0
     spinning: bool = True
-    # engine/backends: which one loads every model, each stage's precision (absent: fp32), and why
-    backend: str = "onnxruntime"
-    precisions: tuple[tuple[str, str], ...] = ()
+    # engine/precision.py: (stage, backend, precision) per model (absent: onnxruntime fp32), and why
+    placements: tuple[tuple[str, str, str], ...] = ()
     backend_reason: str = ""
-    compile_cache_dir: Path | None = None  # OpenVINO's compiled blobs, where the model files are
+    compile_cache_dir: Path | None = None  # OpenVINO's compiled blobs (None: compiled at every start)
+
+    def backend_of(self, stage: str) -> str:
+        return next((b for s, b, _ in self.placements if s == stage), "onnxruntime")
 
     def precision_of(self, stage: str) -> str:
-        return dict(self.precisions).get(stage, "fp32")
+        return next((p for s, _, p in self.placements if s == stage), "fp32")
 
 
 def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -154,7 +156,7 @@ class OnnxModel:
 
 
 def load_model(path: Path, cfg: RuntimeConfig, stage: str) -> Any:
-    """The model of `stage` on `cfg.backend` (an OnnxModel, or another backend's model with its interface)."""
+    """The model of `stage` on its backend (an OnnxModel, or another backend's model with its interface)."""
     from .backends import load_model as load_on_backend  # the backends import this module
 
     return load_on_backend(path, cfg, stage)

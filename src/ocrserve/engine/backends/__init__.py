@@ -53,8 +53,8 @@ BACKENDS: dict[str, BackendEntry] = {
 
 
 def load_model(path: Path, cfg: RuntimeConfig, stage: str) -> InferenceModel:
-    """The model of `stage` on the configured backend, in that stage's precision."""
-    return BACKENDS[cfg.backend].load()(Path(path), cfg, stage, cfg.precision_of(stage))
+    """The model of `stage` on that stage's backend, in its precision."""
+    return BACKENDS[cfg.backend_of(stage)].load()(Path(path), cfg, stage, cfg.precision_of(stage))
 
 
 __all__ = ["BACKENDS", "BackendEntry", "InferenceModel", "load_model"]

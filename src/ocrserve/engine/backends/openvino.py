@@ -9,6 +9,7 @@ and an fp32 row must mean fp32.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,18 @@ def compile_config(cfg: RuntimeConfig, precision: str) -> dict[str, Any]:
     props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY"}
     if cfg.intra_op_threads:
         props["INFERENCE_NUM_THREADS"] = cfg.intra_op_threads
-    if cfg.compile_cache_dir is not None:  # a compiled blob per file and precision: faster restarts
-        props["CACHE_DIR"] = str(cfg.compile_cache_dir)
+    if cfg.compile_cache_dir is not None and _writable(cfg.compile_cache_dir):
+        props["CACHE_DIR"] = str(cfg.compile_cache_dir)  # a compiled blob per file and precision: faster restarts
     return props
+
+
+def _writable(directory: Path) -> bool:
+    """A read-only model directory (an image's baked-in files) just compiles at every start."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(directory, os.W_OK)
 
 
 class OpenVinoModel:
