@@ -165,7 +165,7 @@ def test_partial_layer_keeps_the_stamp_and_adds_the_scan(ocr_default):
     original = pdfs.partial_pdf()
     [result] = ocr_default.predict(original)
     assert result.source == "text_layer+ocr" and result.text_layer == "partial"
-    assert result.lines[0].text == "Received 2026-11-30" and "The quick brown fox" in result.text
+    assert result.lines[-1].text == "Received 2026-11-30" and "The quick brown fox" in result.text  # by position
     text, _ = extracted_words(export([result], "pdf", original=original), 0, result.width)
     assert text.count("Received 2026-11-30") == 1  # the layer's own line is not written twice
 
@@ -175,3 +175,14 @@ def test_no_image_no_pdf(ocr_default, samples_dir):
     result.image = None
     with pytest.raises(BadInput, match="image"):
         export([result], "pdf")
+
+
+def test_searchable_pdf_reads_back_as_a_usable_layer(ocr_default):
+    """What we write is what the text-layer reader takes: same lines, same places, no OCR the second time."""
+    original = pdfs.scanned_pdf()
+    [first] = ocr_default.predict(original)
+    [again] = ocr_default.predict(export([first], "pdf", original=original))
+    assert again.source == "text_layer" and again.text_layer == "usable"
+    assert again.texts == first.texts
+    for a, b in zip(again.lines, first.lines):
+        assert iou(np.array(a.box, dtype=float), np.array(b.box, dtype=float)) >= 0.8

@@ -247,10 +247,18 @@ def merge_ocr(layer: TextLayer, ocr: OCRResult) -> OCRResult:
     An OCR line mostly inside a layer line's box is the same text read twice and is dropped.
     """
     kept = [line for line in ocr.lines if not _covered(line, layer.lines)]
-    ocr.lines = list(layer.lines) + kept
+    ocr.lines = _by_position(list(layer.lines) + kept)
     ocr.source = SOURCE_MIXED if layer.lines else "ocr"
     ocr.text_layer = layer.check.status
     return ocr
+
+
+def _by_position(lines: list[TextLine]) -> list[TextLine]:
+    """Lines of two sources in one order: rows a line-height tall from the top, then left to right."""
+    if not lines:
+        return lines
+    height = max(float(np.median([line.box[3] - line.box[1] for line in lines])), 1.0)
+    return sorted(lines, key=lambda line: (round((line.box[1] + line.box[3]) / 2 / height), line.box[0]))
 
 
 def _covered(line: TextLine, others: Sequence[TextLine]) -> bool:
