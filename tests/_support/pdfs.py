@@ -47,7 +47,9 @@ def page_image(lines: list[str], scale: float = 2.0, x: float = 72, y: float = 7
     """The lines drawn black on white at `scale` pixels per point, where the text ops would put them."""
     img = Image.new("L", (int(WIDTH * scale), int(HEIGHT * scale)), 255)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.truetype("DejaVuSans.ttf", int(size * scale)) if _has_dejavu() else ImageFont.load_default()
+    # DejaVu where installed (Debian's fonts-dejavu-core), else Pillow's own scalable default font
+    font = (ImageFont.truetype("DejaVuSans.ttf", int(size * scale)) if _has_dejavu()
+            else ImageFont.load_default(size=int(size * scale)))
     for i, line in enumerate(lines):
         baseline = (HEIGHT - (y - i * size * 1.5)) * scale
         draw.text((x * scale, baseline), line, fill=0, font=font, anchor="ls")
