@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +57,16 @@ class Workers:
 
     def metrics(self) -> str:
         return httpx.get(f"{self.base}/metrics", timeout=30).text
+
+    def metrics_once(self, check: Callable[[str], bool], deadline_s: float = 60) -> str:
+        """/metrics once `check` holds: a worker counts a request just after sending its answer, so a
+        scrape right after the last answer may come before that count."""
+        deadline = time.monotonic() + deadline_s
+        text = self.metrics()
+        while not check(text) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            text = self.metrics()
+        return text
 
 
 def sample(text: str, name: str, **labels: str) -> float:
