@@ -53,11 +53,14 @@ ORIGINAL_DEFAULTS = {  # (score threshold, box threshold, unclip ratio) of each 
     "rapidocr": (0.5, 0.5, 1.6),
     "hub": (0.5, 0.6, 1.5),
     "seed": (0.5, 0.5, 1.6),
+    "jobs": (0.0, None, None),  # PaddleOCR's official job API: PaddleX's pipeline defaults
+    "export": (0.5, None, None),  # ours: files people keep, so doubtful lines are left out
 }
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACTS))
 def test_each_contract_resolves_to_its_originals_defaults(client, name):
+    assert set(ORIGINAL_DEFAULTS) == set(CONTRACTS)  # a new contract states its defaults here
     model_set = client.app.state.service.pipeline.models.model_set
     score, box, unclip = ORIGINAL_DEFAULTS[name]
     got = effective(client, name)
