@@ -13,11 +13,13 @@ import binascii
 import logging
 import os
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,6 +57,19 @@ def decode_base64(text: str) -> bytes:
         return base64.b64decode(body.encode("ascii"), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError) as exc:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
+
+
+#: set while a job page runs: `run` then uses the job thread instead of the requests' pool
+_JOB_THREAD: ContextVar[ThreadPoolExecutor | None] = ContextVar("ocrserve_job_thread", default=None)
+JOB_NICE = 19  # the lowest priority: a job page gets the cores only when requests leave them idle
+
+
+def _lowest_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: per thread; elsewhere a no-op)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICE)
+    except (AttributeError, OSError) as exc:
+        log.warning("job thread keeps its priority: %s", exc)
 
 
 def current_rss() -> int:
@@ -100,6 +115,10 @@ class OCRService:
         self.limits = Limits.from_settings(settings)
         threads = settings.inference_threads or min(4, os.cpu_count() or 1)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
+        # job pages run in one thread of the lowest OS priority, with their own model sessions built
+        # there (ONNX Runtime's threads inherit it), so a request competing with a job page wins the cores
+        self.job_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-job",
+                                               initializer=_lowest_priority)
         # requests past this many wait holding only their compressed bytes, not decoded pages:
         # with 16 requests in flight, 16 decoded 12 MP photos would be 600 MB for nothing
         self.slots = asyncio.Semaphore(threads)
@@ -146,11 +165,17 @@ class OCRService:
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.pipeline is not None:
             self.pipeline.close()
+        self.job_executor.shutdown(wait=False, cancel_futures=True)
         for pipeline in self.extra_pipelines.values():
             pipeline.close()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+        executor = _JOB_THREAD.get() or self.executor  # a job page's steps stay in the job thread
+        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+
+    async def run_job(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn` in the low-priority job thread (a job's decoding, drawing and encoding)."""
+        return await asyncio.get_running_loop().run_in_executor(self.job_executor, fn, *args)
 
     def require_pipeline(self) -> Pipeline:
         if self.pipeline is None:
@@ -158,19 +183,18 @@ class OCRService:
         return self.pipeline
 
     async def pipeline_for(self, model: str) -> Pipeline:
-        """The pipeline of model set `model`: the default one, or another loaded on first use.
+        """The jobs' pipeline of model set `model`, loaded on first use in the job thread.
 
-        At most `job_max_loaded_models` sets stay loaded; past it the least recently used one that
-        no job is using is closed.  Callers hold it with `use_pipeline` while they run pages on it.
+        Jobs never share the requests' pipeline (its sessions' threads run at normal priority).
+        At most `job_max_loaded_models` sets stay loaded for jobs; past it the least recently used
+        one that no job is using is closed.  Callers hold it with `use_pipeline` while they use it.
         """
-        default = self.require_pipeline()
-        if model == default.model_name:
-            return default
+        self.require_pipeline()  # the requests' engine first: its load failure is every job's too
         if model in self.extra_pipelines:
             self.extra_pipelines.move_to_end(model)
             return self.extra_pipelines[model]
         if model not in self._loading:  # one load per set, however many jobs ask at once
-            self._loading[model] = asyncio.ensure_future(self.run(self._load_extra, model))
+            self._loading[model] = asyncio.ensure_future(self.run_job(self._load_extra, model))
         try:
             pipeline = await asyncio.shield(self._loading[model])
         finally:
@@ -184,14 +208,15 @@ class OCRService:
         before = current_rss()
         settings = self.settings.model_copy(update={"model": model})
         observer = self.metrics.observe_batch if self.metrics is not None else None
-        # in this process: a remote factory's recognition deployment (Ray) holds the default set's model only
-        pipeline = local_pipeline(settings, observer)
+        # in this process, unbatched: a remote factory's recognition deployment (Ray) holds the default set
+        # only, and a batcher's thread would not be the job thread
+        pipeline = build_pipeline(settings, batch_across_calls=False, on_batch=observer)
         pipeline.warm_up()
         log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, (current_rss() - before) / 2**20)
         return pipeline
 
     def _evict_idle(self) -> None:
-        cap = max(0, self.settings.job_max_loaded_models - 1)  # the default set always stays
+        cap = self.settings.job_max_loaded_models
         for name in list(self.extra_pipelines):
             if len(self.extra_pipelines) <= cap:
                 break
@@ -297,18 +322,20 @@ class OCRService:
         while self.inflight > 0 or self.slots.locked():
             await asyncio.sleep(JOB_YIELD_S)
         await self.slots.acquire()  # free and uncontended here: never suspends
+        in_job_thread = _JOB_THREAD.set(self.job_executor)
         try:
             doc = Document(source.kind, [])
             await self._page(pipeline, source, index, effective, keep_images, contract, doc)
             return doc.results[0]
         finally:
+            _JOB_THREAD.reset(in_job_thread)
             self.slots.release()
 
     async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
                     keep_images: bool, contract: str, doc: Document) -> None:
-        started = time.perf_counter()
         from ..textlayer import REQUEST_MODE, after_ocr, answers_page, layer_of, layer_result
 
+        started = time.perf_counter()
         mode = REQUEST_MODE.get() or self.settings.pdf_text
         layer = await self.run(layer_of, source, index, mode)
         if answers_page(layer, mode):  # the page's own text: no render, no OCR

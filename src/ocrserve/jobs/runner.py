@@ -127,7 +127,7 @@ class JobRunner:
         effective = pipeline.resolve_options(contract.to_options(payload), contract.CONTRACT.defaults)
         visualize = bool(job.options.get("visualize"))
         data = await asyncio.to_thread(self.store.input_path(job.id).read_bytes)
-        source = await service.run(open_pages, data, self.limits)
+        source = await service.run_job(open_pages, data, self.limits)
         del data
         try:
             done = await asyncio.to_thread(self.store.done_lines, job.id)
@@ -139,14 +139,14 @@ class JobRunner:
                         return False
                     await self._page(job, source, position, pipeline, effective, visualize)
         finally:
-            await service.run(source.close)
+            await service.run_job(source.close)
         return True
 
     async def _page(self, job: Job, source, position: int, pipeline, effective, visualize: bool) -> None:
         service = self.service
         index = job.pages[position]
         result = await service.job_page(pipeline, source, index, effective, keep_images=visualize)
-        images = await service.run(paddlex.page_images, result, visualize)
+        images = await service.run_job(paddlex.page_images, result, visualize)
         links, written = {}, 0
         for key, jpeg in images.items():
             name = f"p{index + 1}-{key}.jpg"
@@ -155,7 +155,7 @@ class JobRunner:
             written += len(jpeg)
         last = position == len(job.pages) - 1
         earlier = await asyncio.to_thread(self.store.page_sizes, job.id) if last and job.kind == "pdf" else None
-        line = await service.run(contract.page_line, result, links, job.kind, len(job.pages), earlier)
+        line = await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier)
         written += await asyncio.to_thread(self.store.append_line, job.id, line)
         await asyncio.to_thread(self.store.progress, job.id, self.worker_id, position + 1, written)
         if self.quota is not None and job.owner.startswith("token:"):
