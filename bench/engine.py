@@ -2,6 +2,7 @@
 
     python bench/engine.py                              # all model sets, bench + page images, 3 repeats
     python bench/engine.py --models pp-ocrv4-mobile --repeat 1 --json out/engine.json
+    python bench/engine.py --models pp-ocrv6-small --backends onnxruntime openvino:fp32 openvino:bf16:fp32
 
 A latency claim only holds against a peer measured on the same machine, at the same moment, on
 the same inputs and model files: so RapidOCR 1.4.4 runs on its bundled PP-OCRv4 files (the
@@ -49,6 +50,7 @@ from _common import (
 )
 
 from ocrserve import OCR, OCROptions
+from ocrserve.engine.precision import parse_spec
 from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
 from ocrserve.models.registry import V2_CLS_R144, V4_DET, V4_REC
@@ -73,7 +75,7 @@ class Measurement:
 
 
 Caller = Callable[[np.ndarray], Measurement]
-Loader = Callable[[str], OCR]  # model set name -> OCR; shared within a phase, fresh per large image
+Loader = Callable[[str, str], OCR]  # (model set, backend spec) -> OCR; shared within a phase, fresh per large image
 
 
 @dataclass
@@ -140,16 +142,25 @@ def check_same_files() -> None:
                              "between different model files")
 
 
-def build_rows(models: list[str]) -> list[Row]:
-    """ocrserve per model set with the default options, then the like-for-like pair with RapidOCR."""
+def load_ocr(model: str, spec: str = "") -> OCR:
+    """An OCR for a model set on a backend spec (BACKEND[:PRECISION[:DET_PRECISION]]; "": the settings' choice)."""
+    return OCR(model=model, **(parse_spec(spec) if spec else {}))
+
+
+def row_label(model: str, spec: str) -> str:
+    return f"ocrserve {model}" + (f" · {spec}" if spec else "")
+
+
+def build_rows(models: list[str], backends: list[str] | None = None) -> list[Row]:
+    """ocrserve per model set (and backend spec) with the default options, then the like-for-like pair with RapidOCR."""
     check_same_files()
     defaults = OCROptions(use_doc_orientation_classify=True, use_textline_orientation=True)
     # exactly RapidOCR's work: its defaults have text-line orientation on and no page orientation
     rapid_like = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True)
-    rows = [Row(f"ocrserve {name}", lambda load, name=name: ocrserve_caller(load(name), defaults))
-            for name in models]
+    rows = [Row(row_label(name, spec), lambda load, name=name, spec=spec: ocrserve_caller(load(name, spec), defaults))
+            for name in models for spec in (backends or [""])]
     rows.append(Row("ocrserve pp-ocrv4-mobile (rapidocr settings)",
-                    lambda load: ocrserve_caller(load("pp-ocrv4-mobile"), rapid_like)))
+                    lambda load: ocrserve_caller(load("pp-ocrv4-mobile", "onnxruntime"), rapid_like)))
     rows.append(Row(RAPIDOCR_LABEL, lambda load: rapidocr_caller()))
     return rows
 
@@ -185,7 +196,7 @@ def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_r
     small = {n: a for n, a in images.items() if not is_large(a)}
     large = {n: a for n, a in images.items() if is_large(a)}
     if small:
-        shared = functools.cache(lambda name: OCR(model=name))  # one OCR per model set for the phase
+        shared = functools.cache(load_ocr)  # one OCR per model set and backend for the phase
         calls = [row.make(shared) for row in rows]
         for call in calls:
             for image in small.values():
@@ -200,7 +211,7 @@ def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_r
         gc.collect()
     for name, image in large.items():
         for row in rows:
-            call = row.make(lambda model: OCR(model=model))
+            call = row.make(load_ocr)
             call(image)
             row.runs[name] = [call(image) for _ in range(large_repeat)]
             del call
@@ -257,9 +268,13 @@ def main_table(summaries: dict[str, dict[str, Any]]) -> str:
     for label, s in summaries.items():
         ratio = f"{peer['total'] / s['total']:.2f}" if peer else "—"
         spread = "—" if s["spread"] is None else f"{s['spread'] * 100:.0f}"
+        # a backend row against ONNX Runtime fp32 on the same model set, in the same run
+        base = summaries.get(label.split(" · ")[0] + " · onnxruntime") if " · " in label else None
+        vs_ort = f"{s['total'] / base['total']:.2f}" if base else "—"
         rows.append([label, *(fmt_ms(s["stages"][st]) for st in STAGES), fmt_ms(s["total"]), spread, s["lines"],
-                     ratio])
-    headers = ["engine / model set", *STAGE_HEADERS, "total ms", "spread %", "lines found", "x vs rapidocr"]
+                     ratio, vs_ort])
+    headers = ["engine / model set", *STAGE_HEADERS, "total ms", "spread %", "lines found", "x vs rapidocr",
+               "time / ORT fp32"]
     return markdown_table(headers, rows)
 
 
@@ -290,6 +305,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--large-repeat", type=int, default=None,
                         help="timed rounds for images over 4 megapixels, each engine on a fresh instance; "
                              "at most --repeat (default: --repeat)")
+    parser.add_argument("--backends", nargs="+", default=None, metavar="SPEC",
+                        help="backend rows per model set, BACKEND[:PRECISION[:DET_PRECISION]] "
+                             "(e.g. onnxruntime openvino:bf16:fp32; default: the settings' choice)")
     parser.add_argument("--per-image", action="store_true", help="also print total ms per image and engine")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
     args = parser.parse_args(argv)
@@ -307,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
     images = {image_label(p, samples): load_input(p).pages[0] for p in paths}
-    rows = build_rows(args.models)
+    rows = build_rows(args.models, args.backends)
     started = time.perf_counter()
     interrupted = measure_until_interrupted(rows, images, args.repeat, args.large_repeat, log)
     elapsed = time.perf_counter() - started
@@ -344,7 +362,9 @@ def main(argv: list[str] | None = None) -> int:
     print("- RapidOCR: its defaults on the same PP-OCRv4 det/rec/cls files (sha256-checked; max_side_len 2000, "
           "CPU arena off); it times no doc orientation or crop (—). Longer than 2000 px here: "
           f"{', '.join(shrunk) or 'none'}")
-    print("- `x vs rapidocr` = RapidOCR total / row total: above 1 is faster than RapidOCR\n")
+    print("- `x vs rapidocr` = RapidOCR total / row total: above 1 is faster than RapidOCR")
+    print("- `time / ORT fp32` (rows named `· SPEC`, BACKEND:PRECISION:DET_PRECISION): row total / the same model "
+          "set's `· onnxruntime` row: below 1 is faster\n")
     print(main_table(summaries))
     notes = sorted({f"{label} on {name}: {note}" for label, s in summaries.items()
                     for name, img in s["per_image"].items() for note in img["notes"]})
@@ -359,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             "machine": info,
             "interrupted": interrupted,
             "settings": {"repeat": args.repeat, "large_repeat": args.large_repeat, "large_pixels": LARGE_PIXELS,
-                         "models": args.models, "samples": str(samples),
+                         "models": args.models, "backends": args.backends, "samples": str(samples),
                          "images": {n: list(a.shape) for n, a in images.items()}},
             "summary": summaries,
             "raw": {row.label: {name: [asdict(m) for m in runs] for name, runs in row.runs.items()} for row in rows},

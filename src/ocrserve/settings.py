@@ -220,8 +220,9 @@ class Settings(BaseSettings):
         "this model set that this CPU and installation can run, else onnxruntime (logged with its reason)."
     )
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="Precision of the recogniser and classifiers (and of the detector unless "
-        "OCR_DET_PRECISION says): auto = the verified row's; bf16 needs AVX512_BF16 or AMX and the openvino backend."
+        "auto", description="Precision of the recogniser (and of the detector unless OCR_DET_PRECISION says; the "
+        "orientation classifiers stay fp32): auto = the verified row's; bf16 needs AVX512_BF16 or AMX and runs on "
+        "openvino."
     )
     det_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION, or the "
