@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import math
 from collections.abc import Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -294,5 +293,3 @@ def after_ocr(result: OCRResult, layer: TextLayer | None) -> OCRResult:
     return result
 
 
-#: a request's own `pdf_text` choice, set by the HTTP contract that read it; None = the setting
-REQUEST_MODE: ContextVar[str | None] = ContextVar("pdf_text", default=None)

@@ -32,7 +32,8 @@ async def export_document(request: Request) -> Response:
     if data is None:
         raise BadInput("send the file as a multipart `file` part")
     doc = await service.ocr(data, contract.to_options(form), defaults=contract.CONTRACT.defaults,
-                            client_left=request.is_disconnected, contract=contract.CONTRACT.name)
+                            client_left=request.is_disconnected, contract=contract.CONTRACT.name,
+                            pdf_text=form.pdf_text)
     await charge_pages(request, doc)
     body = await service.run(_render, doc.results, form.format, data, service.limits.pdf_scale)
     name = contract.file_name(PurePath(await _upload_name(request)).stem, form.format)

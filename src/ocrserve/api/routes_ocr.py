@@ -58,7 +58,7 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
     visualize = contract.visualize(req.visualize, service.settings)
     doc = await service.ocr(await service.bytes_from_field(req.file), paddlex.to_options(req),
                             defaults=contract.defaults, file_type=req.fileType, client_left=request.is_disconnected,
-                            keep_images=visualize, contract=contract.name)
+                            keep_images=visualize, contract=contract.name, pdf_text=req.pdfText)
     await charge_pages(request, doc)
     images = [await shipped_images(request, r, visualize) for r in doc.results]
     return await respond(paddlex.to_response(doc.kind, doc.results, images, request.state.request_id), doc)

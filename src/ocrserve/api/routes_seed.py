@@ -40,9 +40,11 @@ def _json_doc(model: type[BaseModel], **example: Any) -> dict[str, Any]:
 UPLOAD_DOC = request_body({"multipart/form-data": (inline_schema(_FileUpload), None)})
 
 
-async def _ocr(request: Request, data: bytes, options: OCROptions, file_type: int) -> Document:
+async def _ocr(request: Request, data: bytes, options: OCROptions, file_type: int,
+               pdf_text: str | None = None) -> Document:
     doc = await service_of(request).ocr(data, options, defaults=seed.CONTRACT.defaults, file_type=file_type,
-                                        client_left=request.is_disconnected, contract=seed.CONTRACT.name)
+                                        client_left=request.is_disconnected, contract=seed.CONTRACT.name,
+                                        pdf_text=pdf_text)
     await charge_pages(request, doc)
     return doc
 
@@ -120,5 +122,5 @@ async def upload_pdf(request: Request) -> Response:
     form, data = await _upload(request)
     if not is_pdf(data):
         raise BadInput("/upload_pdf takes a PDF; use /upload for images")
-    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_PDF)
+    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_PDF, form.pdf_text)
     return await respond(seed.to_pdf_response(doc.results, doc.page_seconds), doc)

@@ -266,12 +266,13 @@ class OCRService:
 
     async def ocr(self, data: bytes, options: OCROptions | None = None, *, defaults: OCROptions | None = None,
                   file_type: int | None = None, client_left: ClientLeft | None = None,
-                  keep_images: bool = False, contract: str = "library") -> Document:
+                  keep_images: bool = False, contract: str = "library", pdf_text: str | None = None) -> Document:
         """Decode and OCR one input within the request deadline.
 
         `defaults` are the calling contract's own defaults (below the operator's settings);
         `client_left` is asked before each page, so a client that went away costs no more pages;
-        decoded images stay on the results only when `keep_images` (a response draws them).
+        decoded images stay on the results only when `keep_images` (a response draws them);
+        `pdf_text` is the request's text-layer choice (None: OCR_PDF_TEXT).
         """
         pipeline = self.require_pipeline()
         effective = pipeline.resolve_options(options, defaults)  # bad options fail before any decoding
@@ -279,7 +280,8 @@ class OCRService:
         self.inflight += 1
         try:
             return await asyncio.wait_for(
-                self._ocr(pipeline, data, effective, file_type, client_left or _never_left, keep_images, contract),
+                self._ocr(pipeline, data, effective, file_type, client_left or _never_left, keep_images, contract,
+                          pdf_text),
                 timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
             raise DeadlineExceeded(
@@ -289,7 +291,7 @@ class OCRService:
             self.inflight -= 1
 
     async def _ocr(self, pipeline: Pipeline, data: bytes, effective: Any, file_type: int | None,
-                   client_left: ClientLeft, keep_images: bool, contract: str) -> Document:
+                   client_left: ClientLeft, keep_images: bool, contract: str, pdf_text: str | None) -> Document:
         queued = time.perf_counter()
         self.waiting += 1
         try:
@@ -308,7 +310,7 @@ class OCRService:
                 for index in range(len(source)):
                     if await client_left():
                         raise ClientGone("the client disconnected; remaining pages dropped")
-                    await self._page(pipeline, source, index, effective, keep_images, contract, doc)
+                    await self._page(pipeline, source, index, effective, keep_images, contract, doc, pdf_text)
                 return doc
             finally:
                 await self.run(source.close)
@@ -316,7 +318,7 @@ class OCRService:
             self.slots.release()
 
     async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                       keep_images: bool, contract: str = "jobs") -> OCRResult:
+                       keep_images: bool, contract: str = "jobs", pdf_text: str | None = None) -> OCRResult:
         """One page of a job, run only when no synchronous request is in this process: a job yields
         to requests between its pages, so a long document never makes a request wait behind it."""
         while self.inflight > 0 or self.slots.locked():
@@ -325,18 +327,18 @@ class OCRService:
         in_job_thread = _JOB_THREAD.set(self.job_executor)
         try:
             doc = Document(source.kind, [])
-            await self._page(pipeline, source, index, effective, keep_images, contract, doc)
+            await self._page(pipeline, source, index, effective, keep_images, contract, doc, pdf_text)
             return doc.results[0]
         finally:
             _JOB_THREAD.reset(in_job_thread)
             self.slots.release()
 
     async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                    keep_images: bool, contract: str, doc: Document) -> None:
-        from ..textlayer import REQUEST_MODE, after_ocr, answers_page, layer_of, layer_result
+                    keep_images: bool, contract: str, doc: Document, pdf_text: str | None = None) -> None:
+        from ..textlayer import after_ocr, answers_page, layer_of, layer_result
 
         started = time.perf_counter()
-        mode = REQUEST_MODE.get() or self.settings.pdf_text
+        mode = pdf_text or self.settings.pdf_text
         layer = await self.run(layer_of, source, index, mode)
         if answers_page(layer, mode):  # the page's own text: no render, no OCR
             width, height = await self.run(source.page_size, index)

@@ -137,15 +137,16 @@ class JobRunner:
                             self.store.renew, job.id, self.worker_id, self.settings.job_lease_s):
                         log.info("job %s: no longer this worker's (cancelled or taken over); stopped", job.id[:8])
                         return False
-                    await self._page(job, source, position, pipeline, effective, visualize)
+                    await self._page(job, source, position, pipeline, effective, visualize, payload.pdfText)
         finally:
             await service.run_job(source.close)
         return True
 
-    async def _page(self, job: Job, source, position: int, pipeline, effective, visualize: bool) -> None:
+    async def _page(self, job: Job, source, position: int, pipeline, effective, visualize: bool,
+                    pdf_text: str | None) -> None:
         service = self.service
         index = job.pages[position]
-        result = await service.job_page(pipeline, source, index, effective, keep_images=visualize)
+        result = await service.job_page(pipeline, source, index, effective, keep_images=visualize, pdf_text=pdf_text)
         images = await service.run_job(paddlex.page_images, result, visualize)
         links, written = {}, 0
         for key, jpeg in images.items():

@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from ...engine import OCROptions
 from ...export import FORMATS
-from ...textlayer import REQUEST_MODE
 from . import rapidocr
 from .base import Contract
 
@@ -38,10 +37,7 @@ class ExportForm(rapidocr.Switches):
         "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 
 
-def to_options(form: ExportForm) -> OCROptions:
-    if form.pdf_text is not None:  # the request's task carries it to the service's page loop
-        REQUEST_MODE.set(form.pdf_text)
-    return rapidocr.to_options(form)
+to_options = rapidocr.to_options
 
 
 def file_name(stem: str, fmt: str) -> str:

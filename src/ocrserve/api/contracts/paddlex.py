@@ -16,7 +16,6 @@ from ...engine import OCROptions
 from ...engine.geometry import rotate_ccw
 from ...render import encode_jpeg, render_ocr_image
 from ...result import OCRResult
-from ...textlayer import REQUEST_MODE
 from .base import Contract, Lenient, int_points
 
 IntPoint = list[int]
@@ -76,8 +75,6 @@ class BetaRequest(Lenient):
 
 
 def to_options(req: OCRRequest) -> OCROptions:
-    if req.pdfText is not None:  # the request's task carries it to the service's page loop
-        REQUEST_MODE.set(req.pdfText)
     nested = req.inferenceParams
 
     def pick(name: str) -> Any:

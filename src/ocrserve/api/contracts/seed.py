@@ -13,7 +13,6 @@ from pydantic import BaseModel, Field
 
 from ...engine import OCROptions
 from ...result import OCRResult
-from ...textlayer import REQUEST_MODE
 from . import rapidocr
 from .base import Contract, Lenient, float_points
 
@@ -81,10 +80,7 @@ def v1_options(req: V1Request) -> OCROptions:
     return OCROptions(use_det=req.use_det, use_cls=req.use_cls, use_rec=req.use_rec, text_score=req.text_score)
 
 
-def upload_options(form: UploadForm) -> OCROptions:
-    if form.pdf_text is not None:  # the request's task carries it to the service's page loop
-        REQUEST_MODE.set(form.pdf_text)
-    return rapidocr.to_options(form)
+upload_options = rapidocr.to_options
 
 
 # --- responses -----------------------------------------------------------------------------
