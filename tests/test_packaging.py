@@ -38,9 +38,9 @@ def env_of(stage: list[tuple[str, str]]) -> dict[str, str]:
 
 
 def readme_pip_install() -> str:
-    """The pip part of the README's install command (first bash block after "## The two commands")."""
+    """The pip part of the README's install command (the first bash block, under "## Try it")."""
     text = (REPO / "README.md").read_text()
-    section = text[text.index("## The two commands"):]
+    section = text[text.index("## Try it"):]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     return next(part.strip() for part in block.split("&&") if part.strip().startswith("pip install"))
 
