@@ -39,6 +39,7 @@ import pytest
 import requests
 from PIL import Image
 
+from _support.chromium import launch
 from _support.server import start_server
 
 HERE = Path(__file__).resolve().parent
@@ -49,8 +50,6 @@ SAMPLE = "scenes/s01_sign_zh_en.png"
 TOKEN = "example-token-3f9c2a7d"
 RUN_TIMEOUT = 180
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def originals_dir() -> Path:
@@ -657,30 +656,21 @@ def test_seed_upload_pdf_shape(server, samples_dir, workdir):
 def test_seed_browser_example_cors(server, samples_dir, page_site):
     """000's browser JavaScript (performOCR + fileToBase64 via FileReader) in headless Chromium, on a page
     from another origin: fetch's JSON POST needs the CORS preflight, allowed by OCR_CORS_ORIGINS."""
-    chromium = need_tool("chromium", "apt-get install -y chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed (it is in the test extra: pip install -e '.[test]')")
     origin, root = page_site
     prepare("seed/perform_ocr.js", root, {"http://localhost:7861/v1/ocr": f"{server}/v1/ocr"})
     (root / "index.html").write_text('<!doctype html><meta charset="utf-8"><title>seed OCR example</title>'
                                      '<input type="file" id="image"><script src="perform_ocr.js"></script>',
                                      encoding="utf-8")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+    with launch() as browser:
+        page = browser.new_page()
+        console: list[str] = []
+        page.on("console", lambda msg: console.append(msg.text))
+        page.goto(f"{origin}/index.html")
+        page.set_input_files("#image", str(samples_dir / SAMPLE))
         try:
-            page = browser.new_page()
-            console: list[str] = []
-            page.on("console", lambda msg: console.append(msg.text))
-            page.goto(f"{origin}/index.html")
-            page.set_input_files("#image", str(samples_dir / SAMPLE))
-            try:
-                body = page.evaluate("async () => await performOCR(document.querySelector('#image').files[0])")
-            except Exception as exc:  # fetch rejects when the preflight or the answer lacks CORS headers
-                raise AssertionError(f"performOCR failed in Chromium: {exc}\nconsole: {console}") from exc
-        finally:
-            browser.close()
+            body = page.evaluate("async () => await performOCR(document.querySelector('#image').files[0])")
+        except Exception as exc:  # fetch rejects when the preflight or the answer lacks CORS headers
+            raise AssertionError(f"performOCR failed in Chromium: {exc}\nconsole: {console}") from exc
     check_seed_response(body, samples_dir, "performOCR result")
     preflight = requests.options(f"{server}/v1/ocr", timeout=30, headers={
         "Origin": origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})

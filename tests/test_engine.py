@@ -198,14 +198,10 @@ def test_one_pipeline_many_threads_same_results(ocr_v4, samples_dir):
 
 @pytest.fixture(scope="module")
 def sparse_pages(samples_dir, tmp_path_factory):
-    import sys
+    from _support.bench import bench_module
 
-    from conftest import REPO
-
-    sys.path.insert(0, str(REPO / "bench"))
-    from layout_samples import build  # the generator lives with the benchmark that reports on it
-
-    folder = build(samples_dir, tmp_path_factory.mktemp("layout"))
+    # the generator lives with the benchmark that reports on it
+    folder = bench_module("layout_samples").build(samples_dir, tmp_path_factory.mktemp("layout"))
     return {s.path.stem: s for s in load_samples(folder, ("sparse",))}
 
 

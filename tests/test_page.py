@@ -17,13 +17,13 @@ import base64
 import fnmatch
 import json
 import re
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image, ImageStat
 
+from _support.chromium import launch
 from _support.server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,9 +36,6 @@ SMALL_LIMIT = 100_000  # bytes: the token server's OCR_MAX_FILE_SIZE
 TOKEN_KEY = "ocrserve.token"  # static/js/token.js
 # the page's defaults for a server with no OCR_* option settings (PaddleX's: every line kept)
 OPTIONS = {"useDocOrientationClassify": True, "useTextlineOrientation": True, "textRecScoreThresh": 0.0}
-# what this closed network needs: no sandbox (root in CI), nothing fetched from outside
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 WAIT_MS = 180_000  # a generous ceiling for a busy CI machine; not a performance check
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -80,30 +77,9 @@ def test_page_config_follows_the_app(tmp_path):
 
 # --- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None and Path("/usr/bin/chromium").is_file():
-        path = "/usr/bin/chromium"
-    if path is None:
-        pytest.fail("Chromium is not installed; the page tests run in it (apt-get install -y chromium; .ci/run does this)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed (it is in the test extra: pip install -e '.[test]')")
-    pw = sync_playwright().start()
-    try:
-        chromium = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
-    except Exception as exc:
-        pw.stop()
-        pytest.fail(f"Chromium at {chromium_path} did not start under Playwright: {exc}")
-    yield chromium
-    chromium.close()
-    pw.stop()
+def browser():
+    with launch() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,15 @@ the same pages at 31-84% (two-column 31%, vertical 8%).
 
 from __future__ import annotations
 
-import sys
-
 import cv2
 import numpy as np
 import pytest
 
-from conftest import REPO, ocr_for
+from _support.bench import bench_module
+from conftest import ocr_for
 from ocrserve.evaluation import Sample, char_accuracy, load_samples
 
-sys.path.insert(0, str(REPO / "bench"))
-from layout_samples import build  # noqa: E402  (the generator lives with the benchmarks that report on it)
+build = bench_module("layout_samples").build  # the generator lives with the benchmarks that report on it
 
 THRESHOLDS = {"receipt": 0.93, "two-column": 0.97, "vertical": 0.93}
 

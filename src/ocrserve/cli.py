@@ -194,9 +194,8 @@ def cmd_verify(sets, store) -> int:
 
 # --- config / serve --------------------------------------------------------------------------
 def cmd_config(args: argparse.Namespace) -> int:
-    from .settings import load_settings
-
     from .engine.config import backend_choice
+    from .settings import load_settings
 
     settings = load_settings(**settings_overrides(args))
     values = settings.public_dict()
