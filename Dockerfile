@@ -8,8 +8,8 @@
 #   docker run --rm -p 7861:7861 -e OCR_WORKERS=2 ocrserve gunicorn    # the same service under gunicorn
 #
 # Build args: OCR_MODEL (the set baked in and served), OCR_MODELS_ALL=true (bake every set),
-# EXTRA_PACKAGES (more pip packages, e.g. "redis"), APT_PACKAGES (e.g. "fonts-noto-cjk" so that
-# `visualize` draws CJK text; without a font Pillow's built-in is used).
+# EXTRA_PACKAGES (more pip packages, e.g. "redis"), APT_PACKAGES (default "fonts-wqy-microhei", a 5 MB
+# CJK font so that drawn result images show Chinese and Japanese; "fonts-noto-cjk" looks better, larger).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -35,7 +35,7 @@ RUN if [ "$OCR_MODELS_ALL" = "true" ]; then ocrserve models pull --all; else ocr
 # --- runtime --------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}
 ARG OCR_MODEL=pp-ocrv6-small
-ARG APT_PACKAGES=""
+ARG APT_PACKAGES="fonts-wqy-microhei"
 RUN if [ -n "$APT_PACKAGES" ]; then \
         apt-get update && apt-get install -y --no-install-recommends $APT_PACKAGES \
         && rm -rf /var/lib/apt/lists/*; \

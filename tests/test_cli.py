@@ -12,6 +12,7 @@ from unittest import mock
 import cv2
 import pytest
 
+import ocrserve
 import ocrserve.serve
 from ocrserve import load_settings
 from ocrserve.cli import main
@@ -151,3 +152,33 @@ def test_worker_environment_round_trips_through_the_settings(monkeypatch):
         again = load_settings()
     for field in ("model", "workers", "providers", "use_gpu", "det_model_path", "max_file_size"):
         assert getattr(again, field) == getattr(settings, field), field
+
+
+# --- the first minute ------------------------------------------------------------------------
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"ocrserve {ocrserve.__version__}"
+
+
+def test_predict_on_a_folder_without_images_says_so_and_fails(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("no image here")
+    assert main(["predict", str(tmp_path)]) == 1
+    assert "no images or PDFs found" in capsys.readouterr().err
+
+
+def test_a_missing_cjk_font_is_one_warning_naming_the_package(monkeypatch, caplog):
+    import ocrserve.render as render
+
+    monkeypatch.setattr(render, "_find_font_file", lambda patterns: None)
+    monkeypatch.setattr(render, "_fc_list_chinese_font", lambda: None)
+    with caplog.at_level("WARNING", logger="ocrserve.render"):
+        assert render.warn_if_no_cjk_font() is False
+    assert [r.levelname for r in caplog.records] == ["WARNING"] and render.CJK_FONT_PACKAGE in caplog.text
+
+
+def test_serve_announces_the_model_workers_and_urls(caplog):
+    with caplog.at_level("INFO", logger="ocrserve.serve"):
+        ocrserve.serve.announce(load_settings(model="pp-ocrv4-mobile"), "0.0.0.0", 7861, 2)
+    line = next(r.getMessage() for r in caplog.records if r.name == "ocrserve.serve")
+    assert "pp-ocrv4-mobile" in line and "2 worker(s)" in line
+    assert "http://127.0.0.1:7861/ " in line and "http://127.0.0.1:7861/docs" in line

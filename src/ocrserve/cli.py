@@ -84,14 +84,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
     ocr = OCR(**settings_overrides(args))
     options = predict_options(args)
     files = list(iter_inputs(args.paths))
+    if not files:
+        print(f"no images or PDFs found in {' '.join(args.paths)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})",
+              file=sys.stderr)
+        return 1
     pages_json: list[dict] = []
     failed = 0
+    warned_fonts = False  # the font check runs once, before the first drawn image
     for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
         try:
             results = ocr.predict(path, options, pdf_text=args.pdf_text)
             if save_dir is not None and formats:
                 save_formats(ocr, results, path, save_dir, formats)
             elif save_dir is not None:
+                if not warned_fonts:
+                    from .render import warn_if_no_cjk_font
+
+                    warn_if_no_cjk_font()
+                    warned_fonts = True
                 save_results(results, path, save_dir)
             elif formats:
                 from .export import export
@@ -237,11 +247,21 @@ def settings_overrides(args: argparse.Namespace) -> dict:
 
 
 # --- parser ----------------------------------------------------------------------------------
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ocrserve")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocrserve", description="PP-OCR on ONNX Runtime: predict files, serve HTTP, manage models.",
         epilog="Every setting is also an OCR_* environment variable; see `ocrserve config`.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does (INFO)")
+    parser.add_argument("--version", action="version", version=f"ocrserve {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     model_help = "model set (default: OCR_MODEL or pp-ocrv6-small; see `ocrserve models list`)"

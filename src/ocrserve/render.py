@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import glob
+import logging
 import os
 import shutil
 import subprocess
@@ -68,6 +69,20 @@ def font_path() -> str | None:
     None means Pillow's built-in font.  Cached: the lookup walks font folders and may run fc-list.
     """
     return _find_font_file(CJK_FONT_PATTERNS) or _fc_list_chinese_font() or _find_font_file(LATIN_FONT_PATTERNS)
+
+
+CJK_FONT_PACKAGE = "fonts-noto-cjk"  # Debian/Ubuntu; Noto Sans CJK on other systems
+
+
+def warn_if_no_cjk_font() -> bool:
+    """Log one warning when drawn result images cannot show Chinese or Japanese; True if a CJK font exists."""
+    if _find_font_file(CJK_FONT_PATTERNS) or _fc_list_chinese_font():
+        return True
+    logging.getLogger("ocrserve.render").warning(
+        "no CJK font found: Chinese and Japanese text in drawn result images (visualize, --save-path) will show "
+        "as empty boxes; install one, e.g. `apt-get install %s` (text in JSON and on the page is unaffected)",
+        CJK_FONT_PACKAGE)
+    return False
 
 
 @functools.lru_cache(maxsize=512)

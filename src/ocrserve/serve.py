@@ -13,8 +13,10 @@ from typing import Any
 
 from pydantic import AliasChoices, SecretStr
 
-from . import metrics_dir
+from . import __version__, metrics_dir
 from .settings import Settings
+
+log = logging.getLogger("ocrserve.serve")
 
 
 def _configure_logging(log_level: str) -> None:
@@ -68,6 +70,16 @@ def serve_ray(settings: Settings, host: str | None = None, port: int | None = No
     serve_on_ray(settings, host or settings.host, port or settings.port)
 
 
+def announce(settings: Settings, host: str, port: int, workers: int) -> None:
+    """What a person starting the service wants to see first: what serves, and where to look."""
+    from .render import warn_if_no_cjk_font
+
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    log.info("ocrserve %s: model set %s, %d worker(s); page http://%s:%d/ , API docs http://%s:%d/docs",
+             __version__, settings.model, workers, shown, port, shown, port)
+    warn_if_no_cjk_font()
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None,
           log_level: str = "info", overrides: Iterable[str] = ()) -> None:
     """Run the HTTP service in the foreground until SIGTERM/SIGINT.
@@ -83,6 +95,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     port = port or settings.port
     workers = workers or settings.workers
     _configure_logging(log_level)
+    announce(settings, host, port, workers)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the handler
     # that was installed before it; a no-op one lets the process exit 0 after a clean shutdown
     for sig in (signal.SIGTERM, signal.SIGINT):
