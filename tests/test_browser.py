@@ -16,12 +16,12 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from _support.packaging import package_data_patterns
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.api.auth import OpenPaths
 from ocrserve.api.browser import WELCOME, index_html, wants_html
 
-REPO = Path(__file__).resolve().parents[1]
 # what Chromium 130 sends for a page load, and Firefox's
 CHROMIUM_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
                    "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7")
@@ -169,10 +169,9 @@ def test_accept_negotiation_rules():
 
 
 def test_index_page_ships_as_package_data():
-    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     html = index_html()
     assert html.lstrip().lower().startswith("<!doctype html>") and "ocrserve" in html
-    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["ocrserve"]
+    patterns = package_data_patterns()
     assert any(fnmatch.fnmatch("api/static/index.html", p) for p in patterns), patterns
 
 

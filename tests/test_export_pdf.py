@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pikepdf
 import pypdfium2 as pdfium
 import pytest
 
@@ -14,8 +15,6 @@ from ocrserve.evaluation import char_accuracy, position_ordered_text
 from ocrserve.export import export
 from ocrserve.export.layout import words_of
 from ocrserve.textlayer import pixel_transform
-
-pikepdf = pytest.importorskip("pikepdf")
 
 
 def extracted_words(data: bytes, index: int, width: int) -> tuple[str, list[tuple[str, np.ndarray]]]:

@@ -57,7 +57,7 @@ def client_python() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     env = {"OCR_API_TOKENS": f"{TOKEN},{OTHER}", "OCR_JOB_DIR": str(tmp_path_factory.mktemp("jobs")),
-           "OCR_JOB_MODELS": MODELS, "OCR_LINK_SECRET": "s" * 32, "OCR_URL_ALLOWLIST": "127.0.0.1"}
+           "OCR_JOB_MODELS": MODELS, "OCR_JOB_SECRET": "s" * 32, "OCR_URL_ALLOWLIST": "127.0.0.1"}
     with start_server(tmp_path_factory, env) as base:
         yield base
 

@@ -24,6 +24,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from _support.chromium import launch
+from _support.packaging import package_data_patterns
 from _support.server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,11 +48,7 @@ def test_every_page_file_ships_as_package_data():
     names = re.findall(r'(?:href|src)="([\w/.-]+\.(?:css|js))"', (static / "index.html").read_text(encoding="utf-8"))
     on_disk = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file() and p.suffix != ".html")
     assert sorted(names) == on_disk  # no file left unused, none missing
-    # read with a pattern, not tomllib, which Python 3.10 (still supported) lacks
-    table = re.search(r'^\[tool\.setuptools\.package-data\]\s*ocrserve\s*=\s*\[(.*?)\]',
-                      (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.M | re.S)
-    assert table, "pyproject.toml has no [tool.setuptools.package-data] ocrserve = [...]"
-    patterns = re.findall(r'"([^"]+)"', table[1])
+    patterns = package_data_patterns()
     unshipped = [n for n in names if not any(fnmatch.fnmatch(f"api/static/{n}", p) for p in patterns)]
     assert not unshipped, (unshipped, patterns)
 

@@ -52,7 +52,7 @@ def test_expired_files_are_swept(tmp_path):
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     settings = load_settings(model="pp-ocrv4-mobile", result_images="url", api_tokens=TOKEN,
-                             result_files_dir=tmp_path_factory.mktemp("results"), link_secret="s" * 32)
+                             result_files_dir=tmp_path_factory.mktemp("results"), job_secret="s" * 32)
     with TestClient(create_app(settings)) as c:
         deadline = time.monotonic() + 120
         while c.get("/ready").status_code != 200:

@@ -2,7 +2,7 @@
 
 Clients of the official PaddleOCR API download result files without their Authorization header
 (pre-signed links, as the cloud's), so a link must carry its own proof: an HMAC-SHA256 over the
-path and its expiry, with a server secret.  The secret comes from `OCR_LINK_SECRET`, or is
+path and its expiry, with a server secret.  The secret comes from `OCR_JOB_SECRET`, or is
 generated once into a file that every worker process of the machine shares.
 """
 
@@ -43,7 +43,7 @@ def load_or_create_secret(path: Path) -> bytes:
         if text:
             return bytes.fromhex(text)
         time.sleep(0.01)
-    raise ConfigError(f"the link secret file {path} is empty; delete it or set OCR_LINK_SECRET")
+    raise ConfigError(f"the link secret file {path} is empty; delete it or set OCR_JOB_SECRET")
 
 
 class LinkSigner:

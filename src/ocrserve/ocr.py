@@ -7,6 +7,7 @@ JSON or a searchable PDF (`export`, `save_pdf`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from .inputs import ImageLike, Limits, load_input
 from .pdf import PdfPages, is_pdf
 from .result import OCRResult
 from .settings import Settings, load_settings
-from .textlayer import after_ocr, answers_page, layer_of, layer_result
+from .textlayer import read_page
 
 PDF_TEXT_MODES = ("auto", "ocr", "text")
 
@@ -66,14 +67,11 @@ class OCR:
     def _predict_pdf(self, data: bytes, effective: Any, mode: str) -> list[OCRResult]:
         results = []
         with PdfPages(data, self.limits) as pages:
+            predict = functools.partial(self.pipeline.predict, options=effective)
             for index in range(len(pages)):
-                layer = layer_of(pages, index, mode)
-                if answers_page(layer, mode):
-                    w, h = pages.page_size(index)
-                    result = layer_result(layer, w, h, det_params=effective.det.public(),
-                                          text_rec_score_thresh=effective.text_rec_score_thresh)
-                else:
-                    result = after_ocr(self.pipeline.predict(pages.page(index), effective), layer)
+                result, _ = read_page(pages, index, predict, mode, effective.det.public(),
+                                      effective.text_rec_score_thresh)
+                result.timings.pop("text_layer", None)  # the library's results carry engine stages only
                 result.page_index = index
                 results.append(result)
         return results

@@ -35,7 +35,7 @@ def default_model_dir() -> Path:
 
 
 def default_data_dir() -> Path:
-    """Per-user data dir: what must survive a cache clean (quota counts, the link secret)."""
+    """Per-user data dir: what must survive a cache clean (quota counts, jobs and their secret)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "ocrserve"
 
@@ -419,8 +419,8 @@ class Settings(BaseSettings):
         "recently used idle one is unloaded past it."
     )
     job_secret: SecretStr | None = Field(
-        None, description="Key signing job result links and callbacks (>= 16 bytes); unset: generated once "
-        "into <job_dir>/secret."
+        None, description="Key signing every result link (job results, and result images under "
+        "OCR_RESULT_IMAGES=url) and job callbacks (>= 16 bytes); unset: generated once into <job_dir>/secret."
     )
 
     @field_validator("job_models", mode="before")
@@ -444,10 +444,6 @@ class Settings(BaseSettings):
 
     # --- secrets (masked by `ocrserve config`) ----------------------------------------------
     api_tokens: SecretStr | None = Field(None, description="Comma-separated API tokens.")
-    link_secret: SecretStr | None = Field(
-        None, description="Key signing result links (hex or text, >= 16 bytes); unset: generated once into "
-        "<data dir>/link-secret and shared by the machine's workers."
-    )
     quota_redis_url: SecretStr | None = Field(
         None, description="Redis URL for quota counts shared by several machines (instead of quota_db)."
     )

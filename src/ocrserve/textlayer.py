@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ctypes
 import math
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -292,4 +293,26 @@ def after_ocr(result: OCRResult, layer: TextLayer | None) -> OCRResult:
     result.text_layer = layer.check.status
     return result
 
+
+def read_page(source: object, index: int, predict: Callable[[np.ndarray], OCRResult], mode: str,
+              det_params: dict, text_rec_score_thresh: float, keep_image: bool = False) -> tuple[OCRResult, float]:
+    """Page `index` of a source: from its text layer when that answers it, else OCRed by `predict`.
+
+    Returns the result and the seconds spent decoding (reading the layer, or rendering the page).
+    The service and the library both read pages through here, so they decide alike.
+    """
+    started = time.perf_counter()
+    layer = layer_of(source, index, mode)
+    if answers_page(layer, mode):
+        width, height = source.page_size(index)  # type: ignore[attr-defined]
+        decoded = time.perf_counter() - started
+        result = layer_result(layer, width, height, det_params=det_params,  # type: ignore[arg-type]
+                              text_rec_score_thresh=text_rec_score_thresh)
+        result.timings = {"text_layer": decoded}
+        if keep_image:  # a response draws the page: render it, still without OCR
+            result.image = source.page(index)  # type: ignore[attr-defined]
+        return result, decoded
+    image = source.page(index)  # type: ignore[attr-defined]
+    decoded = time.perf_counter() - started
+    return after_ocr(predict(image), layer), decoded
 

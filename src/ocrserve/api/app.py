@@ -20,8 +20,7 @@ from .. import __version__
 from ..jobs.links import job_signer
 from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
-from ..links import LinkSigner, secret_source
-from ..settings import Settings, default_data_dir, load_settings
+from ..settings import Settings, load_settings
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
@@ -135,8 +134,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     quota = quota_from_settings(settings, tokens)
     metrics = Metrics()
     service = OCRService(settings, metrics, pipeline_factory)
-    configured = settings.link_secret.get_secret_value() if settings.link_secret else None
-    signer = LinkSigner(secret_source(configured, default_data_dir() / "link-secret"))
+    signer = job_signer(settings)  # one secret signs every link this server hands out
     metrics.track_queue_depth(lambda: service.waiting)
 
     @asynccontextmanager
@@ -147,7 +145,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
             await asyncio.wait([loader])
         # the job store is opened here, not in create_app, so building an app creates no files
         app.state.job_store = JobStore(settings.job_dir)
-        app.state.job_runner = JobRunner(app.state.job_store, service, settings, app.state.job_signer, quota)
+        app.state.job_runner = JobRunner(app.state.job_store, service, settings, signer, quota)
         app.state.job_runner.start()
         try:
             yield
@@ -162,9 +160,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.quota = quota
-    app.state.signer = signer
     app.state.result_files = result_files_from_settings(settings, signer)
-    app.state.job_signer = job_signer(settings)
+    app.state.job_signer = signer
     for module in (routes_ocr, routes_hub, routes_seed, routes_jobs, routes_export):  # the routes that OCR, and so count pages
         app.include_router(module.router, dependencies=[Depends(within_quota)])
     app.include_router(routes_jobs.status_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -63,13 +64,32 @@ def parse(model: type[M], data: Any) -> M:
         raise RequestValidationError(exc.errors()) from exc
 
 
-async def read_form(request: Request, file_field: str) -> tuple[dict[str, str], bytes | None]:
-    """A multipart or urlencoded form: its text fields, and the bytes of its one file part (or None)."""
+@dataclass(frozen=True)
+class FormData:
+    """A form as read once: its text fields, and its one file part's bytes and name."""
+
+    fields: dict[str, str]
+    data: bytes | None  # None: no file part
+    filename: str  # as the client named the file part, '' without one
+
+
+async def read_form(request: Request, file_field: str) -> FormData:
+    """A multipart or urlencoded form, with the file part named `file_field` (if any)."""
     async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         upload = form.get(file_field)
-        data = await upload.read() if isinstance(upload, UploadFile) else None
-    return fields, data
+        if isinstance(upload, UploadFile):
+            return FormData(fields, await upload.read(), upload.filename or "")
+    return FormData(fields, None, "")
+
+
+async def read_upload(request: Request, model: type[M], file_field: str = "file") -> tuple[M, FormData]:
+    """A multipart upload whose file part is required: its fields validated into `model`."""
+    form = await read_form(request, file_field)
+    fields = parse(model, form.fields)
+    if form.data is None:
+        raise BadInput(f"send the file as a multipart `{file_field}` part")
+    return fields, form
 
 
 def server_timing(doc: Document) -> str:

@@ -7,11 +7,10 @@ from pathlib import PurePath
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ..errors import BadInput
 from ..export import FORMATS, export
 from .contracts import export as contract
 from .contracts.base import inline_schema, request_body
-from .deps import parse, read_form, server_timing, service_of
+from .deps import read_upload, server_timing, service_of
 from .quota import charge_pages
 
 router = APIRouter()
@@ -27,16 +26,14 @@ class _FileUpload(contract.ExportForm):
 async def export_document(request: Request) -> Response:
     request.state.contract = contract.CONTRACT.name
     service = service_of(request)
-    fields, data = await read_form(request, "file")
-    form = parse(contract.ExportForm, fields)
-    if data is None:
-        raise BadInput("send the file as a multipart `file` part")
+    form, upload = await read_upload(request, contract.ExportForm)
+    data = upload.data
     doc = await service.ocr(data, contract.to_options(form), defaults=contract.CONTRACT.defaults,
                             client_left=request.is_disconnected, contract=contract.CONTRACT.name,
                             pdf_text=form.pdf_text)
     await charge_pages(request, doc)
     body = await service.run(_render, doc.results, form.format, data, service.limits.pdf_scale)
-    name = contract.file_name(PurePath(await _upload_name(request)).stem, form.format)
+    name = contract.file_name(PurePath(_safe_name(upload.filename)).stem, form.format)
     headers = {"Content-Disposition": f'inline; filename="{name}"'}
     if doc.timings:
         headers["Server-Timing"] = server_timing(doc)
@@ -47,9 +44,6 @@ def _render(results, fmt: str, original: bytes, pdf_scale: float) -> bytes:
     return export(results, fmt, original=original, pdf_scale=pdf_scale)
 
 
-async def _upload_name(request: Request) -> str:
+def _safe_name(raw: str) -> str:
     """The uploaded file's own name (only letters, digits, dot, dash and underscore kept), or ''."""
-    async with request.form() as form:
-        upload = form.get("file")
-        raw = getattr(upload, "filename", "") or ""
     return "".join(c for c in PurePath(raw).name if c.isalnum() or c in "._-")

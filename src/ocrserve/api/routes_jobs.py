@@ -71,8 +71,8 @@ async def _submission(request: Request) -> Submission:
     service = service_of(request)
     base = dict(owner=owner_of(request), base_url=str(request.base_url))
     if request.headers.get("content-type", "").lower().startswith("multipart/"):
-        fields, data = await read_form(request, "file")
-        form = _validated(contract.SubmitForm, fields)
+        upload = await read_form(request, "file")
+        form, data = _validated(contract.SubmitForm, upload.fields), upload.data
         if data is None:
             raise BadInput("send the document as a multipart `file` part, or JSON with `fileUrl`")
         payload = _json_object(form.optionalPayload) if form.optionalPayload else None

@@ -32,12 +32,11 @@ OCR_BODY = request_body({
 
 async def shipped_images(request: Request, result: OCRResult, visualize: bool) -> dict[str, str]:
     """A page's result images, drawn and encoded off the event loop, as base64 or signed links."""
-    service = service_of(request)
-    images = await service.run(paddlex.page_images, result, visualize)
-    if not images:
+    if not visualize or result.image is None:
         return {}
+    service = service_of(request)
     files = request.app.state.result_files if service.settings.result_images == "url" else None
-    return await service.run(publish, images, files, str(request.base_url))
+    return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, str(request.base_url)))
 
 
 async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
@@ -67,8 +66,8 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
 async def rapidocr_ocr(request: Request) -> Response:
     request.state.contract = rapidocr.CONTRACT.name
     service = service_of(request)
-    fields, data = await read_form(request, "image_file")
-    form = parse(rapidocr.Form, fields)
+    upload = await read_form(request, "image_file")
+    form, data = parse(rapidocr.Form, upload.fields), upload.data
     if data is None:
         if not form.image_data:
             raise BadInput("send the image as an `image_file` upload or base64 `image_data` field")

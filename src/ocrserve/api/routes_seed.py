@@ -18,7 +18,7 @@ from ..errors import BadInput
 from ..pdf import is_pdf
 from .contracts import seed
 from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
-from .deps import json_body, parse, read_form, respond, service_of
+from .deps import json_body, parse, read_upload, respond, service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota import charge_pages
@@ -55,11 +55,8 @@ async def _ocr_field(request: Request, image: str, options: OCROptions) -> Docum
 
 
 async def _upload(request: Request) -> tuple[seed.UploadForm, bytes]:
-    fields, data = await read_form(request, "file")
-    form = parse(seed.UploadForm, fields)
-    if data is None:
-        raise BadInput("send the file as a multipart `file` part")
-    return form, data
+    form, upload = await read_upload(request, seed.UploadForm)
+    return form, upload.data  # type: ignore[return-value]  # read_upload requires the file
 
 
 @router.post("/paddleocr", operation_id="seedPaddleOCR", response_model=seed.Response, responses=ERRORS,

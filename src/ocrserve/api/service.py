@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import logging
 import os
 import re
@@ -19,7 +20,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ from ..memory import set_mmap_threshold
 from ..pdf import is_pdf
 from ..result import OCRResult
 from ..settings import Settings
+from ..textlayer import read_page
 from ..urlfetch import FetchPolicy, fetch_url, is_url
 from .metrics import Metrics
 
@@ -59,8 +60,6 @@ def decode_base64(text: str) -> bytes:
         raise BadInput("the file is neither an http(s) URL nor valid base64") from exc
 
 
-#: set while a job page runs: `run` then uses the job thread instead of the requests' pool
-_JOB_THREAD: ContextVar[ThreadPoolExecutor | None] = ContextVar("ocrserve_job_thread", default=None)
 JOB_NICE = 19  # the lowest priority: a job page gets the cores only when requests leave them idle
 
 
@@ -170,8 +169,7 @@ class OCRService:
             pipeline.close()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        executor = _JOB_THREAD.get() or self.executor  # a job page's steps stay in the job thread
-        return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
 
     async def run_job(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` in the low-priority job thread (a job's decoding, drawing and encoding)."""
@@ -324,35 +322,22 @@ class OCRService:
         while self.inflight > 0 or self.slots.locked():
             await asyncio.sleep(JOB_YIELD_S)
         await self.slots.acquire()  # free and uncontended here: never suspends
-        in_job_thread = _JOB_THREAD.set(self.job_executor)
         try:
             doc = Document(source.kind, [])
-            await self._page(pipeline, source, index, effective, keep_images, contract, doc, pdf_text)
+            await self._page(pipeline, source, index, effective, keep_images, contract, doc, pdf_text,
+                             run=self.run_job)  # a job page's steps stay in the job thread
             return doc.results[0]
         finally:
-            _JOB_THREAD.reset(in_job_thread)
             self.slots.release()
 
     async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                    keep_images: bool, contract: str, doc: Document, pdf_text: str | None = None) -> None:
-        from ..textlayer import after_ocr, answers_page, layer_of, layer_result
-
+                    keep_images: bool, contract: str, doc: Document, pdf_text: str | None = None,
+                    run: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """Read one page (its text layer or OCR: one call in the given threads, the requests' by default)."""
         started = time.perf_counter()
-        mode = pdf_text or self.settings.pdf_text
-        layer = await self.run(layer_of, source, index, mode)
-        if answers_page(layer, mode):  # the page's own text: no render, no OCR
-            width, height = await self.run(source.page_size, index)
-            decoded = time.perf_counter() - started
-            result = layer_result(layer, width, height, det_params=effective.det.public(),
-                                  text_rec_score_thresh=effective.text_rec_score_thresh)
-            result.timings = {"text_layer": decoded}
-            if keep_images:  # the response draws the page: render it, still without OCR
-                result.image = await self.run(source.page, index)
-        else:
-            image = await self.run(source.page, index)
-            decoded = time.perf_counter() - started
-            result = after_ocr(await self.run(pipeline.predict, image, effective), layer)
-            del image
+        result, decoded = await (run or self.run)(
+            read_page, source, index, functools.partial(pipeline.predict, options=effective),
+            pdf_text or self.settings.pdf_text, effective.det.public(), effective.text_rec_score_thresh, keep_images)
         if not keep_images:
             result.image = None
         if source.kind == "pdf":

@@ -14,12 +14,12 @@ import numpy as np
 
 from .classify import ImageClassifier
 from .detect import reading_order
-from .geometry import PageFrame, rotate_ccw  # rotate_ccw: still imported from here by api/contracts/paddlex.py
+from .geometry import PageFrame
 from .lines import PageLines
 from .options import EffectiveOptions
 from .recognize import Recognition
 
-__all__ = ["REREAD_BELOW", "Orientation", "lines_run_down", "page_is_upside_down", "rotate_ccw"]
+__all__ = ["REREAD_BELOW", "Orientation", "lines_run_down", "page_is_upside_down"]
 
 #: a doubtful line (classifier 0.5-0.9 for 180 degrees) read at least this confidently is not re-read flipped
 REREAD_BELOW = 0.9
