@@ -150,7 +150,8 @@ def test_sigterm_finishes_in_flight_requests_then_exits_0(tmp_path_factory, samp
             time.sleep(0.3)
         pdf = b64(samples_dir / "pdf/smi_p8-10.pdf")  # 3 dense pages: several seconds of work
         with ThreadPoolExecutor(max_workers=1) as pool:
-            in_flight = pool.submit(post, base, "/ocr", json={"file": pdf, "fileType": 0})
+            # OCRed, not read from the text layer (which takes a fraction of a second): really in flight
+            in_flight = pool.submit(post, base, "/ocr", json={"file": pdf, "fileType": 0, "pdfText": "ocr"})
             time.sleep(1.0)  # the request is being served
             proc.send_signal(signal.SIGTERM)
             response = in_flight.result(timeout=300)
@@ -168,7 +169,9 @@ def test_full_queue_is_503_with_retry_after(tmp_path_factory, samples_dir):
     pdf = b64(samples_dir / "pdf/tasn1_p6-8.pdf")
     with start_server(tmp_path_factory, {"OCR_MAX_QUEUE": "1"}) as base:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            responses = list(pool.map(lambda _: post(base, "/ocr", json={"file": pdf, "fileType": 0}), range(4)))
+            # OCRed, not read from the text layer, so the first request still holds the queue
+            responses = list(pool.map(lambda _: post(base, "/ocr", json={"file": pdf, "fileType": 0, "pdfText": "ocr"}),
+                                      range(4)))
         statuses = sorted(r.status_code for r in responses)
         assert 200 in statuses and 503 in statuses, statuses
         refused = next(r for r in responses if r.status_code == 503)
@@ -179,6 +182,7 @@ def test_full_queue_is_503_with_retry_after(tmp_path_factory, samples_dir):
 def test_request_past_its_deadline_is_504(tmp_path_factory, samples_dir):
     pdf = b64(samples_dir / "pdf/tasn1_p6-8.pdf")
     with start_server(tmp_path_factory, {"OCR_REQUEST_TIMEOUT": "0.05"}) as base:
-        r = post(base, "/ocr", json={"file": pdf, "fileType": 0})
+        # OCRed, not read from the PDF's text layer, which can finish inside the deadline
+        r = post(base, "/ocr", json={"file": pdf, "fileType": 0, "pdfText": "ocr"})
         assert r.status_code == 504 and "OCR_REQUEST_TIMEOUT" in r.json()["errorMsg"]
         assert httpx.get(f"{base}/health").status_code == 200
