@@ -155,6 +155,10 @@ class Settings(BaseSettings):
         default_factory=default_model_dir,
         description="Cache where `ocrserve models pull` extracts model files.",
     )
+    wait_for_models: bool = Field(
+        False, description="`ocrserve serve` with model files missing waits for them to appear (an init "
+        "container pulling them) instead of exiting at once with the fix; /ready answers 503 meanwhile."
+    )
     det_model_path: Path | None = Field(
         None,
         validation_alias=AliasChoices("det_model_path", "OCR_DET_MODEL_PATH"),
@@ -398,6 +402,10 @@ class Settings(BaseSettings):
         description="Job store: an SQLite index plus each job's input, JSONL result and images (shared by the "
         "worker processes of one machine; a local filesystem).",
     )
+    job_max_file_size: int = Field(
+        512 * 1024 * 1024, gt=0, description="Largest document one job may upload or fetch, in bytes (\"2GB\" "
+        "works too); jobs are written to disk as they stream in, so this is not held in memory."
+    )
     job_max_pages: int = Field(1000, ge=1, description="Pages one job may read (after pageRanges); more -> 400.")
     job_ttl: float = Field(86400.0, gt=0, description="Seconds a job and its results are kept after submission.")
     job_workers: int = Field(1, ge=0, description="Jobs run at once per process (0: this process runs none).")
@@ -480,7 +488,7 @@ class Settings(BaseSettings):
         """`OCR_CONFIG_FILE=` (empty) means no file, as it does when the file is read."""
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("max_file_size", mode="before")
+    @field_validator("max_file_size", "job_max_file_size", mode="before")
     @classmethod
     def _parse_size(cls, value: Any) -> Any:
         """Accept 20971520, "20MB", "512k" or "1.5 GiB"."""
