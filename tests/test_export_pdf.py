@@ -185,3 +185,13 @@ def test_searchable_pdf_reads_back_as_a_usable_layer(ocr_default):
     assert again.texts == first.texts
     for a, b in zip(again.lines, first.lines):
         assert iou(np.array(a.box, dtype=float), np.array(b.box, dtype=float)) >= 0.8
+
+
+def test_figure_page_gains_the_figure_text_only(ocr_default):
+    original = pdfs.figure_pdf()
+    [result] = ocr_default.predict(original)
+    assert result.source == "text_layer+ocr"
+    text, _ = extracted_words(export([result], "pdf", original=original), 0, result.width)
+    assert text.count("The quick brown fox") == 1  # the layer's own lines are not written twice
+    added = "".join(text.split("vow.")[-1].split())  # what follows the layer's last line, without spacing
+    assert char_accuracy("".join("".join(pdfs.FIGURE_LINES).split()), added) > 0.95

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from _support import pdfs
 from ocrserve.errors import BadInput, InputTooLarge
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.inputs import Limits
 from ocrserve.pdf import PdfPages
-from ocrserve.textlayer import read_text_layer
+from ocrserve.result import TextLine
+from ocrserve.textlayer import insert_position, read_page, read_text_layer
 
 
 def layer_of(data: bytes, scale: float = 2.0):
@@ -127,3 +129,55 @@ def test_text_pages_keep_the_limits():
     with pytest.raises(InputTooLarge):
         PdfPages(pdfs.text_pdf(), Limits(max_width=1000)).text_layer(0)
     assert len(PdfPages(pdfs.text_pdf(), Limits(max_pdf_pages=1))) == 1
+
+
+def test_a_figure_on_a_text_page_is_the_only_part_ocred(ocr_default):
+    """The figure's words exist only as pixels: its region alone is OCRed, and its lines join the layer's."""
+    data = pdfs.figure_pdf()
+    check = layer_of(data).check
+    assert check.status == "partial" and check.image_cover < 0.5 and len(check.regions) == 1
+    x0, y0, x1, y1 = check.regions[0]
+    fx0, fy0, fx1, fy1 = pdfs.FIGURE_BOX  # points, y up; the render is 2 px per point, y down
+    assert abs(x0 - fx0 * 2) <= 2 and abs(x1 - fx1 * 2) <= 2
+    assert abs(y0 - (pdfs.HEIGHT - fy1) * 2) <= 2 and abs(y1 - (pdfs.HEIGHT - fy0) * 2) <= 2
+
+    seen = []
+
+    def predict(image):
+        seen.append(image.shape[:2])
+        return ocr_default.pipeline.predict(image)
+
+    with PdfPages(data, Limits()) as pages:
+        result, _ = read_page(pages, 0, predict, "auto", {}, 0.0)
+        page_h, page_w = pages.page_size(0)[::-1]
+    assert len(seen) == 1 and seen[0][0] < page_h / 2 and seen[0][1] < page_w  # the region, not the page
+    assert result.source == "text_layer+ocr" and result.text_layer == "partial"
+    assert (result.width, result.height) == (page_w, page_h)
+    layer = [line.text for line in result.lines if line.source == "text_layer"]
+    figure = [line for line in result.lines if line.source == "ocr"]
+    assert layer == pdfs.LINES and result.texts[:3] == pdfs.LINES  # the figure sits below the text
+    assert char_accuracy("".join(pdfs.FIGURE_LINES), "".join(line.text for line in figure)) > 0.95
+    for line in figure:  # in the page's pixels, inside the figure
+        bx0, by0, bx1, by1 = line.box
+        assert x0 - 10 <= bx0 and bx1 <= x1 + 10 and y0 - 10 <= by0 and by1 <= y1 + 10
+
+
+def test_a_figure_goes_into_its_column():
+    left = [TextLine(f"left {i}", 1.0, _box(100, 100 + 40 * i, 500, 130 + 40 * i)) for i in range(4)]
+    right = [TextLine(f"right {i}", 1.0, _box(700, 100 + 40 * i, 1100, 130 + 40 * i)) for i in range(4)]
+    lines = left + right  # the layer's reading order: one column, then the other
+    assert insert_position(lines, (100, 180, 500, 200)) == 2  # inside the left column, before "left 2"
+    assert insert_position(lines, (700, 500, 1100, 600)) == 8  # below the right column: at its end
+    assert insert_position(lines, (100, 500, 500, 600)) == 4  # below the left column: before the right one
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+def test_a_blank_or_tiny_image_is_not_ocred():
+    tint = pdfs.one_page(pdfs.text_ops(pdfs.LINES), image=Image.new("L", (400, 200), 250), image_box=pdfs.FIGURE_BOX)
+    assert layer_of(tint).check.status == "usable"
+    logo = pdfs.one_page(pdfs.text_ops(pdfs.LINES), image=pdfs.figure_image(["Logo"], (0, 0, 20, 20), size=4),
+                         image_box=(500, 740, 520, 760))
+    assert layer_of(logo).check.status == "usable"

@@ -4,7 +4,9 @@ Characters and their boxes come from pdfium's text page, cut into lines where pd
 them (its order is the page's reading order) and mapped into the pixel space the page renders
 to at `pdf_scale`, so a line reads exactly like an OCR line of the rendered page.  The check
 (`check_layer`) refuses the usual broken layers: fonts without a ToUnicode map (replacement or
-private-use characters), and a page that is mostly image with text over only part of it.
+private-use characters), and images whose ink the layer does not cover (a scan with only a stamp
+for text, a screenshot on a text page): those image regions alone are OCRed and their lines join
+the layer's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ctypes
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -27,10 +29,16 @@ SOURCE_TEXT_LAYER = "text_layer"
 SOURCE_MIXED = "text_layer+ocr"
 #: at most this share of a layer's characters may be unmappable (U+FFFD, private use, controls)
 MAX_UNMAPPED = 0.05
-#: a page whose images cover this share of it is "mostly image" ...
-IMAGE_PAGE = 0.5
-#: ... and its text layer is partial when its line boxes hold less than this share of the page's ink
+#: an image region is OCRed when the layer's line boxes hold less than this share of its ink
 MIN_INK_COVERED = 0.5
+#: images smaller than this share of the page, or thinner than MIN_REGION_PT, cannot hold a readable line
+MIN_REGION_AREA = 0.005
+MIN_REGION_PT = 8.0
+#: an image with less ink than this share of its pixels is blank (a rule, a tint): nothing to read
+MIN_REGION_INK = 0.002
+#: regions covering this share of the page are read as one page: one detector call, no seams
+WHOLE_PAGE = 0.6
+REGION_MARGIN = 8  # pixels of context around a region, so that DB sees the edges of its lines
 INK_SCALE = 0.5  # the coarse render the ink is counted on (36 dpi)
 INK_LEVEL = 128  # grey below this is ink
 
@@ -45,6 +53,8 @@ class LayerCheck:
     unmapped: float = 0.0
     image_cover: float = 0.0
     ink_covered: float = 0.0
+    #: a partial layer's image regions to OCR, [x0, y0, x1, y1] in the rendered page's pixels
+    regions: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -178,40 +188,83 @@ def check_layer(page: pdfium.PdfPage, lines: Sequence[TextLine], visible: int, u
     page_area = max(_area(page_box), 1e-6)
     images = [_clip(b, page_box) for b in _image_boxes(page)]
     cover = min(sum(_area(b) for b in images), page_area) / page_area
-    if cover < IMAGE_PAGE:
+    images = [b for b in images if _area(b) >= MIN_REGION_AREA * page_area
+              and min(b[2] - b[0], b[3] - b[1]) >= MIN_REGION_PT]
+    if not images:  # nothing but the layer can hold text: no render needed
         return LayerCheck("usable", "", visible, share, cover)
-    covered = _ink_covered(page, lines, m)
-    if covered < MIN_INK_COVERED:
+    ink = _Ink(page, lines, m)
+    regions = [box for box in (ink.region(b) for b in images) if box is not None]
+    covered = ink.covered_share()
+    if not regions:
+        return LayerCheck("usable", "", visible, share, cover, covered)
+    if _share_of_page(regions, page_pixel_size_of(m, page_box)) >= WHOLE_PAGE:  # no regions: the whole page
         return LayerCheck("partial", f"the page is {cover:.0%} image and its text layer lies over {covered:.0%} "
                           "of its ink; the page was OCRed", visible, share, cover, covered)
-    return LayerCheck("usable", "", visible, share, cover, covered)
+    return LayerCheck("partial", f"{len(regions)} image region(s) hold ink the text layer does not cover; only "
+                      "they were OCRed, and their lines added to the layer's", visible, share, cover, covered,
+                      tuple(regions))
 
 
-def _ink_covered(page: pdfium.PdfPage, lines: Sequence[TextLine], m: np.ndarray) -> float:
-    """Share of the page's dark pixels that lie under a text line, on a coarse render.
+class _Ink:
+    """A page's dark pixels on a coarse render, and which of them lie under a text line's box.
 
-    An OCR layer covers the printed text it was made from; a stamp or a header over a scan
-    leaves most of the scan's ink outside every line box.
+    An OCR layer covers the printed text it was made from; a stamp over a scan, or a screenshot
+    on a text page, leaves its image's ink outside every line box.
     """
-    bitmap = page.render(scale=INK_SCALE, grayscale=True)
-    try:
-        grey = bitmap.to_numpy()
-    finally:
-        bitmap.close()
-    grey = grey[:, :, 0] if grey.ndim == 3 else grey
-    ink = grey < INK_LEVEL
-    total = int(ink.sum())
-    if total < 0.001 * ink.size:
-        return 1.0  # a blank image: nothing the layer could be missing
-    mask = np.zeros_like(ink)
-    ratio = INK_SCALE / max(float(np.hypot(m[0, 0], m[1, 0])), 1e-6)  # rendered pixels -> coarse pixels
-    h, w = mask.shape
-    for line in lines:
-        pts = np.asarray(line.polygon) * ratio
-        x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 1
-        x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
-        mask[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)] = True
-    return float((ink & mask).sum()) / total
+
+    def __init__(self, page: pdfium.PdfPage, lines: Sequence[TextLine], m: np.ndarray) -> None:
+        bitmap = page.render(scale=INK_SCALE, grayscale=True)
+        try:
+            grey = bitmap.to_numpy()
+        finally:
+            bitmap.close()
+        grey = grey[:, :, 0] if grey.ndim == 3 else grey
+        self.ink = grey < INK_LEVEL
+        self.m = m
+        self.ratio = INK_SCALE / max(float(np.hypot(m[0, 0], m[1, 0])), 1e-6)  # rendered -> coarse pixels
+        self.mask = np.zeros_like(self.ink)
+        h, w = self.mask.shape
+        for line in lines:
+            pts = np.asarray(line.polygon) * self.ratio
+            x0, y0 = np.floor(pts.min(axis=0)).astype(int) - 1
+            x1, y1 = np.ceil(pts.max(axis=0)).astype(int) + 1
+            self.mask[max(y0, 0):min(y1, h), max(x0, 0):min(x1, w)] = True
+
+    def covered_share(self) -> float:
+        total = int(self.ink.sum())
+        if total < 0.001 * self.ink.size:
+            return 1.0  # a blank page: nothing the layer could be missing
+        return float((self.ink & self.mask).sum()) / total
+
+    def region(self, box: tuple[float, float, float, float]) -> tuple[int, int, int, int] | None:
+        """The image `box` (user space) in rendered pixels when its ink is mostly outside the layer, else None."""
+        x0, y0, x1, y1 = _to_pixels(self.m, box)
+        h, w = self.ink.shape
+        c0, r0 = max(int(x0 * self.ratio), 0), max(int(y0 * self.ratio), 0)
+        c1, r1 = min(math.ceil(x1 * self.ratio), w), min(math.ceil(y1 * self.ratio), h)
+        ink = self.ink[r0:r1, c0:c1]
+        total = int(ink.sum())
+        if total == 0 or total < MIN_REGION_INK * ink.size:
+            return None
+        if float((ink & self.mask[r0:r1, c0:c1]).sum()) / total >= MIN_INK_COVERED:
+            return None
+        return int(x0), int(y0), math.ceil(x1), math.ceil(y1)
+
+
+def _to_pixels(m: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    corners = np.array([[box[0], box[1], 1], [box[2], box[1], 1], [box[0], box[3], 1], [box[2], box[3], 1]])
+    pts = corners @ m.T
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def page_pixel_size_of(m: np.ndarray, page_box: tuple[float, ...]) -> tuple[int, int]:
+    x0, y0, x1, y1 = _to_pixels(m, (page_box[0], page_box[1], page_box[2], page_box[3]))
+    return math.ceil(x1 - x0), math.ceil(y1 - y0)
+
+
+def _share_of_page(regions: Sequence[tuple[int, int, int, int]], size: tuple[int, int]) -> float:
+    area = sum(max(x1 - x0, 0) * max(y1 - y0, 0) for x0, y0, x1, y1 in regions)
+    return min(area / max(size[0] * size[1], 1), 1.0)
 
 
 def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
@@ -251,6 +304,58 @@ def merge_ocr(layer: TextLayer, ocr: OCRResult) -> OCRResult:
     ocr.source = SOURCE_MIXED if layer.lines else "ocr"
     ocr.text_layer = layer.check.status
     return ocr
+
+
+def read_regions(image: np.ndarray, layer: TextLayer, predict: Callable[[np.ndarray], OCRResult]) -> OCRResult:
+    """OCR of the layer's image regions only, merged into its lines, in the whole page's pixels.
+
+    Each region's lines go in as one block where the region sits in the layer's reading order
+    (before the first layer line below it in the same column), so a figure in a column reads
+    inside that column.
+    """
+    height, width = image.shape[:2]
+    lines, detected, timings, parts = list(layer.lines), [], {}, []
+    for x0, y0, x1, y1 in layer.check.regions:
+        x0, y0 = max(x0 - REGION_MARGIN, 0), max(y0 - REGION_MARGIN, 0)
+        x1, y1 = min(x1 + REGION_MARGIN, width), min(y1 + REGION_MARGIN, height)
+        part = predict(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        parts.append(part)
+        for stage, seconds in part.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        detected += [_shifted(poly, x0, y0) for poly in part.detected_polygons]
+        block = [_shift_line(line, x0, y0) for line in part.lines]
+        block = [line for line in block if not _covered(line, layer.lines)]
+        at = insert_position(lines, (x0, y0, x1, y1))
+        lines[at:at] = block
+    first = parts[0]
+    return replace(first, width=width, height=height, lines=lines,
+                   detected_polygons=[line.polygon for line in layer.lines] + detected,
+                   doc_angle=None if first.doc_angle is None else 0,  # the page itself was not turned
+                   timings=timings, image=image if first.image is not None else None,
+                   source=SOURCE_MIXED, text_layer=layer.check.status)
+
+
+def _shifted(polygon: Sequence[Sequence[float]], dx: int, dy: int) -> list[list[float]]:
+    return [[float(x) + dx, float(y) + dy] for x, y in polygon]
+
+
+def _shift_line(line: TextLine, dx: int, dy: int) -> TextLine:
+    words = None if line.words is None else tuple(replace(w, polygon=_shifted(w.polygon, dx, dy)) for w in line.words)
+    return replace(line, polygon=_shifted(line.polygon, dx, dy), words=words)
+
+
+def insert_position(lines: Sequence[TextLine], region: tuple[int, int, int, int]) -> int:
+    """Where a region's block goes in `lines`: before the first line below its top that shares its columns."""
+    x0, y0, x1, _ = region
+    after_above = None
+    for i, line in enumerate(lines):
+        a0, b0, a1, _ = line.box
+        if min(x1, a1) <= max(x0, a0):  # another column
+            continue
+        if b0 >= y0:
+            return i
+        after_above = i + 1
+    return len(lines) if after_above is None else after_above
 
 
 def _by_position(lines: list[TextLine]) -> list[TextLine]:
@@ -314,5 +419,7 @@ def read_page(source: object, index: int, predict: Callable[[np.ndarray], OCRRes
         return result, decoded
     image = source.page(index)  # type: ignore[attr-defined]
     decoded = time.perf_counter() - started
+    if layer is not None and layer.check.regions:
+        return read_regions(image, layer, predict), decoded
     return after_ocr(predict(image), layer), decoded
 

@@ -131,6 +131,28 @@ def partial_pdf() -> bytes:
     return one_page(text_ops(["Received 2026-11-30"], x=72, y=40, size=8), image=page_image(LINES))
 
 
+FIGURE_LINES = ["Figure 2: invoice 2026-0042", "Total due 118.00 EUR"]
+FIGURE_BOX = (72.0, 300.0, 432.0, 420.0)  # points: below the text, left of the page's middle
+
+
+def figure_image(lines: list[str], box: tuple[float, float, float, float] = FIGURE_BOX, scale: float = 2.0,
+                 size: float = 14) -> Image.Image:
+    """A screenshot-like figure: text drawn in pixels, with no text layer of its own."""
+    width, height = int((box[2] - box[0]) * scale), int((box[3] - box[1]) * scale)
+    img = Image.new("L", (width, height), 235)
+    draw = ImageDraw.Draw(img)
+    font = (ImageFont.truetype("DejaVuSans.ttf", int(size * scale)) if _has_dejavu()
+            else ImageFont.load_default(size=int(size * scale)))
+    for i, line in enumerate(lines):
+        draw.text((12 * scale, (20 + i * size * 1.8) * scale), line, fill=0, font=font, anchor="ls")
+    return img
+
+
+def figure_pdf() -> bytes:
+    """A text page with a figure whose words exist only as pixels: the figure alone needs OCR."""
+    return one_page(text_ops(LINES), image=figure_image(FIGURE_LINES), image_box=FIGURE_BOX)
+
+
 def scanned_pdf() -> bytes:
     """A scan and nothing else."""
     return one_page(b"", font=None, image=page_image(LINES))
