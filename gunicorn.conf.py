@@ -16,9 +16,16 @@ import math
 import os
 
 from ocrserve import metrics_dir
+from ocrserve.errors import ModelMissing
+from ocrserve.models.presence import require_model_files
 from ocrserve.settings import load_settings
 
 _settings = load_settings()
+if not _settings.wait_for_models:  # missing model files stop the master at once, naming the fix
+    try:
+        require_model_files(_settings)
+    except ModelMissing as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 wsgi_app = "ocrserve.api.app:app"  # built on first access, i.e. in each worker (preload_app off)
 

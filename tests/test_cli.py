@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from unittest import mock
 
 import cv2
@@ -182,3 +183,157 @@ def test_serve_announces_the_model_workers_and_urls(caplog):
     line = next(r.getMessage() for r in caplog.records if r.name == "ocrserve.serve")
     assert "pp-ocrv4-mobile" in line and "2 worker(s)" in line
     assert "http://127.0.0.1:7861/ " in line and "http://127.0.0.1:7861/docs" in line
+
+
+def long_pdf(pages: int) -> bytes:
+    """A born-digital PDF of `pages` pages, each one line of text naming its number."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    from _support.pdfs import one_page, text_ops
+
+    out = pdfium.PdfDocument.new()
+    for number in range(1, pages + 1):
+        out.import_pages(pdfium.PdfDocument(one_page(text_ops([f"Page {number} of the long report"]))))
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
+def test_predict_reads_every_page_of_a_pdf_whatever_the_service_caps(tmp_path, monkeypatch, capsys):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(long_pdf(12))
+    monkeypatch.setenv("OCR_MAX_PDF_PAGES", "2")  # the HTTP service's caps: not the command line's
+    monkeypatch.setenv("OCR_MAX_PDF_DOCUMENT_PAGES", "5")
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--json", str(pdf)]) == 0
+    captured = capsys.readouterr()
+    pages = json.loads(captured.out)
+    assert [p["page"] for p in pages] == list(range(1, 13))
+    assert [p["prunedResult"]["rec_texts"] for p in pages] == [[f"Page {n} of the long report"] for n in range(1, 13)]
+    assert "pages" not in captured.err
+
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--max-pages", "4", str(pdf)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.count("== ") == 4 and "Page 4 of the long report" in captured.out
+    assert f"{pdf}: read the first 4 of 12 pages (--max-pages 4)" in captured.err
+
+
+def test_config_says_where_each_value_came_from(tmp_path, monkeypatch, capsys):
+    rapid = tmp_path / "rapidocr.yaml"
+    rapid.write_text("Det:\n  box_thresh: 0.45\nRec:\n  rec_batch_num: 3\n", encoding="utf-8")
+    own = tmp_path / "ocr.yaml"
+    own.write_text(f"text_score: 0.61\nmodel: pp-ocrv6-tiny\nport: 7000\nmodel_config_path: {rapid}\n",
+                   encoding="utf-8")
+    monkeypatch.setenv("OCR_CONFIG_FILE", str(own))
+    monkeypatch.setenv("OCR_WORK_COUNT", "3")  # the seed service's name for OCR_WORKERS
+    monkeypatch.setenv("OCR_MODEL", "pp-ocrv4-mobile")  # beats the YAML file, loses to --model
+    monkeypatch.setenv("OCR_API_TOKENS", "very-secret-token")
+    assert main(["config", "--model", "pp-ocrv6-small", "--port", "7123"]) == 0
+    out = capsys.readouterr().out
+    assert "very-secret-token" not in out
+    lines = {line.split(" = ")[0]: line for line in out.splitlines() if " = " in line}
+    expected = {
+        "OCR_MODEL": ("pp-ocrv6-small", "command-line option --model"),
+        "OCR_PORT": ("7123", "command-line option --port"),
+        "OCR_WORKERS": ("3", "environment variable OCR_WORK_COUNT"),
+        "OCR_API_TOKENS": ("********", "environment variable OCR_API_TOKENS"),
+        "OCR_CONFIG_FILE": (str(own), "environment variable OCR_CONFIG_FILE"),
+        "OCR_TEXT_SCORE": ("0.61", f"YAML config file {own} (OCR_CONFIG_FILE)"),
+        "OCR_MODEL_CONFIG_PATH": (str(rapid), f"YAML config file {own} (OCR_CONFIG_FILE)"),
+        "OCR_BOX_THRESH": ("0.45", f"RapidOCR config.yaml {rapid} Det.box_thresh (OCR_MODEL_CONFIG_PATH)"),
+        "OCR_REC_BATCH_SIZE": ("3", f"RapidOCR config.yaml {rapid} Rec.rec_batch_num (OCR_MODEL_CONFIG_PATH)"),
+        "OCR_MAX_PDF_PAGES": ("10", "default"),
+        "OCR_WAIT_FOR_MODELS": ("false", "default"),
+    }
+    for name, (value, source) in expected.items():
+        shown, _, said = lines[name].partition("  # ")
+        assert (shown.split(" = ", 1)[1].strip(), said) == (value, source), name
+    assert len(lines) == len(ocrserve.Settings.model_fields)
+
+    assert main(["config", "--json", "--port", "7123"]) == 0
+    values = json.loads(capsys.readouterr().out)
+    assert values["model"] == "pp-ocrv4-mobile" and values["port"] == 7123 and values["api_tokens"] == "********"
+    sources = values["sources"]
+    assert sources["model"] == {"variable": "OCR_MODEL", "source": "environment", "from": "OCR_MODEL"}
+    assert sources["port"] == {"variable": "OCR_PORT", "source": "command_line", "from": "--port"}
+    assert sources["workers"] == {"variable": "OCR_WORKERS", "source": "environment", "from": "OCR_WORK_COUNT"}
+    assert sources["text_score"] == {"variable": "OCR_TEXT_SCORE", "source": "config_file", "from": str(own)}
+    assert sources["box_thresh"]["source"] == "rapidocr_config"
+    assert sources["host"] == {"variable": "OCR_HOST", "source": "default", "from": None}
+
+
+# --- serve with model files missing: a real process on a free loopback port ---------------------
+def _model_env(model_dir, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("OCR_")}
+    return dict(env, OCR_MODEL="pp-ocrv6-tiny", OCR_MODEL_DIR=str(model_dir), **extra)
+
+
+def test_serve_with_missing_models_exits_at_once_naming_the_files_and_the_fix(tmp_path):
+    from _support.server import free_port
+
+    from ocrserve.models import get_model_set
+
+    proc = subprocess.run([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port",
+                           str(free_port())], env=_model_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    for f in get_model_set("pp-ocrv6-tiny").files():
+        assert f.path in proc.stderr
+    assert "fix: ocrserve models pull pp-ocrv6-tiny" in proc.stderr and "OCR_WAIT_FOR_MODELS=true" in proc.stderr
+    assert "Uvicorn running" not in proc.stderr + proc.stdout
+
+
+def test_serve_told_to_wait_for_models_loads_them_once_they_appear(tmp_path, samples_dir):
+    import httpx
+    from _support.server import free_port
+
+    from ocrserve.models import ModelStore, get_model_set
+
+    pulled = ModelStore(load_settings().model_dir)  # where `ocrserve models pull` put them for the tests
+    model_dir = tmp_path / "models"
+    model_dir.mkdir()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                env=_model_env(model_dir, OCR_WAIT_FOR_MODELS="true"), stdout=out,
+                                stderr=subprocess.STDOUT)
+
+    def until(status: int, path: str) -> httpx.Response:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                answer = httpx.get(base + path, timeout=2)
+                if answer.status_code == status:
+                    return answer
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"{path} never answered {status}: " + log.read_text()
+            time.sleep(0.3)
+
+    image = (samples_dir / SIGN).read_bytes()
+    try:
+        until(200, "/live")
+        waiting = httpx.get(base + "/ready", timeout=5)
+        assert waiting.status_code == 503
+        assert waiting.json()["error"].startswith("waiting for model files (OCR_WAIT_FOR_MODELS)")
+        assert "det/det.onnx" in waiting.json()["error"]
+        refused = httpx.post(base + "/ocr", files={"image_file": ("sign.png", image)}, timeout=30)
+        assert refused.status_code == 503 and "waiting for model files" in refused.text
+        for f in get_model_set("pp-ocrv6-tiny").files():  # what an init container would pull there
+            target = ModelStore(model_dir).cached_path(f)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(pulled.locate(f))
+        assert until(200, "/ready").json() == {"ready": True, "model": "pp-ocrv6-tiny"}
+        answer = httpx.post(base + "/ocr", files={"image_file": ("sign.png", image)}, timeout=60)
+        assert answer.status_code == 200
+        assert [line["rec_txt"] for line in answer.json().values()] == ["复制文件和目录",
+                                                                        "cp - copy files and directories"]
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    text = log.read_text()
+    assert text.count("ocrserve.service: waiting for model files") == 1  # logged once, not at every poll
+    assert f"page http://127.0.0.1:{port}/" in text  # the startup log is shown, not only under -v

@@ -72,6 +72,16 @@ def save_formats(ocr, results, path: Path, save_dir: Path, formats: Sequence[str
         (save_dir / f"{path.stem}{FORMATS[name].extension}").write_bytes(data)
 
 
+def report_page_cap(path: Path, read: int) -> None:
+    """Say on stderr when --max-pages left pages of a PDF unread."""
+    from .pdf import is_pdf, pdf_page_count
+
+    data = path.read_bytes()
+    total = pdf_page_count(data) if is_pdf(data) else 1
+    if total > read:
+        print(f"{path}: read the first {read} of {total} pages (--max-pages {read})", file=sys.stderr)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -81,7 +91,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     save_dir = Path(args.save_path) if args.save_path else None
     if formats and save_dir is None and (len(formats) > 1 or formats == ["pdf"]):
         raise ConfigError("--format with several formats, or pdf, needs --save-path DIR")
-    ocr = OCR(**settings_overrides(args))
+    # every page of every PDF: the page caps (OCR_MAX_PDF_PAGES, OCR_MAX_PDF_DOCUMENT_PAGES) are the
+    # HTTP service's; --max-pages is the command line's own, and is reported where it cuts
+    ocr = OCR(**settings_overrides(args), max_pdf_pages=args.max_pages or 0, max_pdf_document_pages=0)
     options = predict_options(args)
     files = list(iter_inputs(args.paths))
     if not files:
@@ -94,6 +106,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
         try:
             results = ocr.predict(path, options, pdf_text=args.pdf_text)
+            if args.max_pages and len(results) == args.max_pages:
+                report_page_cap(path, args.max_pages)
             if save_dir is not None and formats:
                 save_formats(ocr, results, path, save_dir, formats)
             elif save_dir is not None:
@@ -206,20 +220,44 @@ def cmd_verify(sets, store) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     from .engine.config import backend_choice
     from .settings import load_settings
+    from .settings_origin import origins, variable_name
 
-    settings = load_settings(**settings_overrides(args))
+    overrides = settings_overrides(args)
+    settings = load_settings(**overrides)
     values = settings.public_dict()
+    sources = origins(settings, {name: f"--{name.replace('_', '-')}" for name in overrides})
     choice = backend_choice(settings)  # what the engine would run on here, and why
-    values["inference"] = {"stages": {s: {"backend": b, "precision": p} for s, (b, p) in choice.placements.items()},
-                           "reason": choice.reason}
     if args.json:
+        values["sources"] = {name: {"variable": variable_name(name), "source": origin.source,
+                                    "from": origin.detail} for name, origin in sources.items()}
+        values["inference"] = {"stages": {s: {"backend": b, "precision": p}
+                                          for s, (b, p) in choice.placements.items()}, "reason": choice.reason}
         print(json.dumps(values, indent=1, default=str))
-    else:
-        for name, value in values.items():
-            if name != "inference":
-                print(f"{name} = {value}")
-        print(f"# inference: {choice.summary()} ({choice.reason})")
+        return 0
+    shown = {name: f"{variable_name(name)} = {_as_variable(value)}" for name, value in values.items()}
+    width = min(max(map(len, shown.values())), CONFIG_COLUMN)
+    for name, line in shown.items():
+        print(f"{line:{width}s}  # {sources[name].describe()}")
+    print(f"# inference: {choice.summary()} ({choice.reason})")
     return 0
+
+
+CONFIG_COLUMN = 56  # where `ocrserve config` starts its sources, past all but the longest values
+
+
+def _as_variable(value: object) -> str:
+    """A shown setting as it would be written in its environment variable."""
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "" or value == []:
+        return '""'
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -247,6 +285,13 @@ def settings_overrides(args: argparse.Namespace) -> dict:
 
 
 # --- parser ----------------------------------------------------------------------------------
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -276,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf-text", choices=["auto", "ocr", "text"],
                    help="PDF pages: their own text layer when usable (auto), always OCR, or the layer only "
                         "(default OCR_PDF_TEXT or auto)")
+    p.add_argument("--max-pages", type=positive_int, metavar="N",
+                   help="read only the first N pages of each PDF (default: every page; the HTTP service's "
+                        "OCR_MAX_PDF_PAGES does not apply here)")
     p.add_argument("--json", action="store_true", help="print [{input, page, prunedResult}, ...] as JSON")
     p.add_argument("--no-doc-orientation", action="store_true", help="do not turn rotated pages upright")
     p.add_argument("--no-textline-orientation", action="store_true", help="do not turn upside-down lines")
@@ -315,8 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     mq.add_argument("--all", action="store_true", help="every model set")
     m.set_defaults(func=cmd_models)
 
-    c = sub.add_parser("config", help="print the effective settings (secrets masked)")
-    c.add_argument("--json", action="store_true", help="as JSON")
+    c = sub.add_parser("config", help="print the effective settings, where each came from (secrets masked)",
+                       description="Print every OCR_* setting, its effective value (secrets masked) and where it "
+                                   "came from: default, environment variable, OCR_CONFIG_FILE, command-line "
+                                   "option or OCR_MODEL_CONFIG_PATH. Options as `serve` takes them.")
+    c.add_argument("--json", action="store_true", help="as JSON: {field: value, ..., sources: {field: ...}}")
+    c.add_argument("--model", help=model_help)
+    c.add_argument("--host", help=argparse.SUPPRESS)
+    c.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    c.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_config)
     return parser
 

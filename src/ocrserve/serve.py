@@ -11,28 +11,23 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, SecretStr
+from pydantic import SecretStr
 
 from . import __version__, metrics_dir
 from .settings import Settings
+from .settings_origin import variable_name
 
 log = logging.getLogger("ocrserve.serve")
 
 
 def _configure_logging(log_level: str) -> None:
-    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = getattr(logging, log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the CLI has configured logging already (WARNING), so basicConfig alone would hide the startup log
+    logging.getLogger("ocrserve").setLevel(level)
 
 
-def env_name(field: str) -> str:
-    """The OCR_* variable that sets `field`: its first OCR_ alias (`workers` -> OCR_WORKERS), else
-    OCR_<FIELD>."""
-    alias = Settings.model_fields[field].validation_alias
-    if isinstance(alias, AliasChoices):
-        for choice in alias.choices:
-            if isinstance(choice, str) and choice.upper().startswith("OCR_"):
-                return choice
-    return f"OCR_{field.upper()}"
+env_name = variable_name  # the OCR_* variable that sets a field (`workers` -> OCR_WORKERS)
 
 
 def env_value(value: Any) -> str:
@@ -82,13 +77,18 @@ def announce(settings: Settings, host: str, port: int, workers: int) -> None:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None,
           log_level: str = "info", overrides: Iterable[str] = ()) -> None:
-    """Run the HTTP service in the foreground until SIGTERM/SIGINT.
+    """Run the HTTP service in the foreground until SIGTERM/SIGINT; ModelMissing at once, before
+    anything listens, when a model file is missing (unless `settings.wait_for_models`).
 
     With one worker the app is built here from `settings` (so overrides from the command line
     apply); with several, each uvicorn worker process builds its own from the environment, which
     is why the model, the worker count and the `overrides` (names of settings given on the
     command line) are exported as OCR_* variables first, replacing any already set.
     """
+    from .models.presence import require_model_files
+
+    if not settings.wait_for_models:  # missing models stop the start here, naming the fix
+        require_model_files(settings)
     import uvicorn
 
     host = host or settings.host

@@ -139,9 +139,12 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        waiting = service.note_missing_models()  # OCR_WAIT_FOR_MODELS with files missing: /ready says so
         loader = asyncio.get_running_loop().run_in_executor(None, service.load)
         loader.add_done_callback(lambda f: f.exception())  # failure is reported by /health
-        if settings.workers > 1:  # workers share one socket: take connections only once able to serve them
+        # workers share one socket: take connections only once able to serve them, unless waiting
+        # for model files, when /live must answer meanwhile
+        if settings.workers > 1 and not waiting:
             await asyncio.wait([loader])
         # the job store is opened here, not in create_app, so building an app creates no files
         app.state.job_store = JobStore(settings.job_dir)

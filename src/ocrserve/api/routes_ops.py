@@ -30,7 +30,7 @@ def health(request: Request) -> seed.HealthResponse:
     return seed.HealthResponse(
         logId=request.state.request_id,
         errorCode=0 if ready else 503,
-        errorMsg="Healthy" if ready else (service.load_error or "Loading models"),
+        errorMsg="Healthy" if ready else (service.not_ready_reason or "Loading models"),
         status="healthy" if ready else ("failed" if service.load_error else "loading"),
         model=model,
         model_version=seed.model_version(model),
@@ -65,7 +65,7 @@ async def ready(request: Request) -> JSONResponse:
     service = service_of(request)
     if service.ready:
         return JSONResponse({"ready": True, "model": service.settings.model})
-    return JSONResponse({"ready": False, "error": service.load_error}, status_code=503)
+    return JSONResponse({"ready": False, "error": service.not_ready_reason}, status_code=503)
 
 
 @router.get("/live", operation_id="checkLive", summary="Liveness: 200 while the process serves HTTP")

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ..engine import OCROptions, Pipeline, build_pipeline
@@ -28,6 +29,7 @@ from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
 from ..inputs import Limits, PageSource, open_pages
 from ..memory import set_mmap_threshold
+from ..models.presence import NeededFile, describe_missing, missing_files, needed_files
 from ..pdf import is_pdf
 from ..result import OCRResult
 from ..settings import Settings
@@ -41,6 +43,7 @@ T = TypeVar("T")
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
 FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
 JOB_YIELD_S = 0.05  # how often a waiting job page looks again for a moment with no request in flight
+MODEL_POLL_S = 1.0  # how often a server waiting for its model files (OCR_WAIT_FOR_MODELS) looks again
 #: asked before each page: has the client gone away? (a route passes its request's check)
 ClientLeft = Callable[[], Awaitable[bool]]
 
@@ -78,6 +81,14 @@ def current_rss() -> int:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _file_states(paths: list[Path]) -> dict[str, tuple[int, int]] | None:
+    """Size and mtime of each path; None when one vanished meanwhile (look again next time)."""
+    try:
+        return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in paths}
+    except OSError:
+        return None
 
 
 async def _never_left() -> bool:
@@ -127,6 +138,8 @@ class OCRService:
                                         allowlist=tuple(settings.url_allowlist))
         self.pipeline: Pipeline | None = None
         self.load_error: str | None = None
+        self.waiting_for: str | None = None  # what a server waiting for model files still lacks
+        self._closing = threading.Event()
         # other model sets, loaded on first use for a job's `model`, least recently used first
         self.extra_pipelines: OrderedDict[str, Pipeline] = OrderedDict()
         self.pipeline_users: dict[str, int] = {}
@@ -144,6 +157,8 @@ class OCRService:
         """
         set_mmap_threshold(self.settings.malloc_mmap_threshold)  # before the first big buffer
         try:
+            if self.settings.wait_for_models and not self.wait_for_model_files():
+                return  # closed while waiting
             observer = self.metrics.observe_batch if self.metrics is not None else None
             pipeline = self.pipeline_factory(self.settings, observer)
             started = time.perf_counter()
@@ -156,11 +171,54 @@ class OCRService:
             log.exception("engine failed to load: %s", exc)
             raise
 
+    def note_missing_models(self) -> bool:
+        """Whether model files are missing and this server is to wait for them (OCR_WAIT_FOR_MODELS);
+        called before the load starts, so that /ready says so from the first request."""
+        if not self.settings.wait_for_models:
+            return False
+        missing = missing_files(self.settings)
+        self.waiting_for = self._waiting_message(missing) if missing else None
+        return bool(missing)
+
+    def _waiting_message(self, missing: list[NeededFile]) -> str:
+        return "waiting for model files (OCR_WAIT_FOR_MODELS): " + describe_missing(self.settings, missing)
+
+    def wait_for_model_files(self) -> bool:
+        """Poll until every model file is there and has stopped changing (a copy in progress is not
+        loaded half-written); False if the service was closed first.  Logs once what it waits for."""
+        missing = missing_files(self.settings)
+        if not missing:
+            self.waiting_for = None
+            return True
+        self.waiting_for = self._waiting_message(missing)
+        log.warning("%s", self.waiting_for)
+        seen: dict[str, tuple[int, int]] | None = None
+        while not self._closing.wait(MODEL_POLL_S):
+            needed = needed_files(self.settings)
+            missing = [f for f in needed if f.path is None]
+            if missing:
+                self.waiting_for = self._waiting_message(missing)
+                seen = None
+                continue
+            now = _file_states([f.path for f in needed if f.path is not None])
+            if now is not None and now == seen:
+                self.waiting_for = None
+                log.info("model files of %s are present: loading", self.settings.model)
+                return True
+            seen = now
+        return False
+
     @property
     def ready(self) -> bool:
         return self.pipeline is not None
 
+    @property
+    def not_ready_reason(self) -> str | None:
+        """Why OCR cannot run yet: waiting for model files, the load's error, or None (loading or ready)."""
+        return self.waiting_for or self.load_error
+
     def close(self) -> None:
+        self._closing.set()  # a load waiting for model files gives up
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.pipeline is not None:
             self.pipeline.close()
@@ -177,7 +235,7 @@ class OCRService:
 
     def require_pipeline(self) -> Pipeline:
         if self.pipeline is None:
-            raise ModelMissing(self.load_error or "the engine is still loading; retry shortly")
+            raise ModelMissing(self.not_ready_reason or "the engine is still loading; retry shortly")
         return self.pipeline
 
     async def pipeline_for(self, model: str) -> Pipeline:
