@@ -3,12 +3,15 @@
 Both servers run as subprocesses on 127.0.0.1 with the pp-ocrv4-mobile set.  The Ray one starts
 a local Ray instance (bound to 127.0.0.1, a small object store), deploys the ingress and the
 recognition deployment, and must answer the PaddleX `/ocr` (image and PDF) and the RapidOCR
-`/ocr` requests exactly as the plain server does; SIGTERM must take everything down (exit 0).
+`/ocr` requests exactly as the plain server does, and read a job's pages as the plain server reads
+them, through the recognition deployment; SIGTERM must take everything down (exit 0).
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -17,6 +20,7 @@ import pytest
 from test_batcher import _FakeRecognizer
 
 from _support.server import start_server
+from _support.workers import sample
 from ocrserve.engine.batcher import recognize_together
 from ocrserve.errors import InferenceError, ModelCorrupt
 from ocrserve.scale import RemoteFailure, to_wire
@@ -27,19 +31,23 @@ RAY_ENV = {
     "OCR_RAY_REC_CPUS": "0.5",
     "OCR_MAX_PDF_PAGES": "2",
     "RAY_USAGE_STATS_ENABLED": "0",
+    "OCR_JOB_MODELS": "PP-OCRv6=pp-ocrv4-mobile",  # the client's default name, mapped to OCR_MODEL
 }
 PLAIN_ENV = {"OCR_MAX_PDF_PAGES": "2"}
+PDF = "pdf/tasn1_p6-8.pdf"  # three pages with a text layer; OCR_MAX_PDF_PAGES keeps two of them
+JOBS = "/api/v2/ocr/jobs"
 
 
 def requests_to_send(samples_dir) -> list[tuple[str, dict]]:
     """(label, httpx keyword arguments) for every request both servers get."""
     page = (samples_dir / "pages" / "p05_en_table_smi_p12.png").read_bytes()
     scene = (samples_dir / "scenes" / "s01_sign_zh_en.png").read_bytes()
-    pdf = (samples_dir / "pdf" / "tasn1_p6-8.pdf").read_bytes()
+    pdf = (samples_dir / PDF).read_bytes()
     b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
     return [
         ("paddlex image", {"url": "/ocr", "json": {"file": b64(page), "fileType": 1}}),
         ("paddlex pdf", {"url": "/ocr", "json": {"file": b64(pdf), "fileType": 0}}),
+        ("paddlex pdf by ocr", {"url": "/ocr", "json": {"file": b64(pdf), "fileType": 0, "pdfText": "ocr"}}),
         ("rapidocr upload", {"url": "/ocr", "files": {"image_file": ("scene.png", scene, "image/png")}}),
         ("paddlex bad base64", {"url": "/ocr", "json": {"file": "@@not base64@@", "fileType": 1}}),
     ]
@@ -64,16 +72,24 @@ def plain_answers(tmp_path_factory, samples_dir):
         return answers(base, samples_dir)
 
 
-def test_ray_serve_answers_like_the_plain_server(tmp_path_factory, samples_dir, plain_answers):
-    with start_server(tmp_path_factory, RAY_ENV, extra_args=("--ray",), ready_timeout=150) as base:
-        ray_answers = answers(base, samples_dir)
-        # concurrent pages share recognition batches in the Ray deployment too, with the same texts
-        page = {"file": base64.b64encode((samples_dir / "pages" / "p05_en_table_smi_p12.png").read_bytes()).decode(),
-                "fileType": 1}
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            concurrent = list(pool.map(lambda _: comparable(httpx.post(f"{base}/ocr", json=page, timeout=120)),
-                                       range(4)))
-        health = httpx.get(f"{base}/health", timeout=10)
+@pytest.fixture(scope="module")
+def ray_server(tmp_path_factory):
+    """One `ocrserve serve --ray` for the module (a Ray start is the slow part); its exit is checked."""
+    env = dict(RAY_ENV, OCR_JOB_DIR=str(tmp_path_factory.mktemp("jobs")))
+    with start_server(tmp_path_factory, env, extra_args=("--ray",), ready_timeout=150) as base:
+        yield base
+
+
+def test_ray_serve_answers_like_the_plain_server(ray_server, samples_dir, plain_answers):
+    base = ray_server
+    ray_answers = answers(base, samples_dir)
+    # concurrent pages share recognition batches in the Ray deployment too, with the same texts
+    page = {"file": base64.b64encode((samples_dir / "pages" / "p05_en_table_smi_p12.png").read_bytes()).decode(),
+            "fileType": 1}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(lambda _: comparable(httpx.post(f"{base}/ocr", json=page, timeout=120)),
+                                   range(4)))
+    health = httpx.get(f"{base}/health", timeout=10)
     assert set(ray_answers) == set(plain_answers)
     for label, expected in plain_answers.items():
         assert ray_answers[label] == expected, label
@@ -83,6 +99,40 @@ def test_ray_serve_answers_like_the_plain_server(tmp_path_factory, samples_dir, 
     assert plain_answers["paddlex bad base64"][0] == 400
     assert all(answer == plain_answers["paddlex image"] for answer in concurrent)
     assert health.status_code == 200
+
+
+def run_job(base: str, pdf: bytes) -> list[dict]:
+    """Pages 1-2 of `pdf` as a job read by OCR (not from the text layer); its JSONL lines once done."""
+    with httpx.Client(base_url=base, timeout=60) as client:
+        submitted = client.post(JOBS, files={"file": ("doc.pdf", pdf, "application/pdf")},
+                                data={"model": "PP-OCRv6", "pageRanges": "1-2",
+                                      "optionalPayload": json.dumps({"pdfText": "ocr", "visualize": False})})
+        assert submitted.status_code == 200 and submitted.json()["code"] == 0, submitted.text
+        job_id = submitted.json()["data"]["jobId"]
+        deadline = time.monotonic() + 600  # a hang guard, not a measurement
+        while (status := client.get(f"{JOBS}/{job_id}").json()["data"])["state"] in ("pending", "running"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.5)
+        assert status["state"] == "done", status
+        result = client.get(status["resultUrl"]["jsonUrl"])
+        assert result.status_code == 200, result.text
+    return [json.loads(line) for line in result.text.splitlines()]
+
+
+def test_a_job_is_read_like_the_plain_server_through_the_recognition_deployment(ray_server, samples_dir,
+                                                                                 plain_answers):
+    before = httpx.get(f"{ray_server}/metrics", timeout=10).text
+    lines = run_job(ray_server, (samples_dir / PDF).read_bytes())
+    after = httpx.get(f"{ray_server}/metrics", timeout=10).text
+    status, expected = plain_answers["paddlex pdf by ocr"]
+    assert status == 200 and len(expected["result"]["ocrResults"]) == 2
+    pages = [line["result"]["ocrResults"][0]["prunedResult"]["rec_texts"] for line in lines]
+    assert pages == [page["prunedResult"]["rec_texts"] for page in expected["result"]["ocrResults"]]
+    assert all(len(texts) > 5 for texts in pages)
+    # the job's crops went to OCRRecognition (its warm-up's too), and no recognition ran in the ingress
+    sent = sample(after, "ocrserve_rec_remote_crops_total") - sample(before, "ocrserve_rec_remote_crops_total")
+    assert sent >= sum(len(texts) for texts in pages)
+    assert sample(after, "ocrserve_rec_batch_crops_count") == 0
 
 
 def test_a_failing_page_travels_back_as_its_own_typed_error():

@@ -11,6 +11,11 @@ Two deployments make one application:
   that is exact, so readings equal the single-process service's, and a chunk that fails fails
   only the page it came from (its error travels back as a value, never as the batch's exception).
 
+Jobs of `OCR_MODEL` go through the same deployment: each ingress replica builds its jobs' engine
+with the same remote recognition, in its low-priority job thread, so a job page's detection still
+yields to requests in the replica and its crops join the requests' batches.  A job of another
+model set is read wholly in the ingress replica (the deployment holds `OCR_MODEL` only).
+
 Replica counts, autoscaling and CPUs/GPUs per replica come from the settings (`OCR_RAY_*`).
 """
 
@@ -32,12 +37,13 @@ from ray.serve.handle import DeploymentHandle
 
 from . import errors
 from .api.app import create_app
+from .api.metrics import Metrics
 from .api.service import PipelineFactory
 from .engine import Pipeline, build_pipeline
 from .engine.batcher import Outcome, recognize_together
 from .engine.builder import load_recognizer
 from .engine.config import runtime_config
-from .engine.recognize import BatchObserver, Recognition
+from .engine.recognize import Recognition
 from .errors import InferenceError
 from .memory import set_mmap_threshold
 from .models.resolve import resolve_models
@@ -120,10 +126,12 @@ class RecognitionDeployment:
 
 
 class RayRecognition:
-    """Recognition through the deployment handle; called from the ingress engine's threads."""
+    """Recognition through the deployment handle; called from the ingress engine's threads (the
+    requests' and the job thread).  `on_read(crops)` is told of each call the deployment answered."""
 
-    def __init__(self, handle: DeploymentHandle) -> None:
+    def __init__(self, handle: DeploymentHandle, on_read: Callable[[int], None] | None = None) -> None:
         self.handle = handle
+        self.on_read = on_read
         self._charset: list[str] | None = None
 
     @property
@@ -138,13 +146,16 @@ class RayRecognition:
         outcome = self.handle.recognize.remote([np.ascontiguousarray(c) for c in crops]).result()
         if isinstance(outcome, RemoteFailure):
             raise outcome.to_exception()
+        if self.on_read is not None:
+            self.on_read(len(crops))
         return outcome
 
 
 def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> PipelineFactory:
-    def build(settings: Settings, on_batch: BatchObserver | None = None) -> Pipeline:
-        # recognition batches run in the OCRRecognition replicas, so this ingress has none to observe
-        return build_pipeline(settings, remote_recognition=RayRecognition(recognition_handle()))
+    def build(settings: Settings, metrics: Metrics | None = None) -> Pipeline:
+        # recognition batches run in the OCRRecognition replicas: this ingress counts the crops it sent
+        on_read = metrics.remote_rec_crops.inc if metrics is not None else None
+        return build_pipeline(settings, remote_recognition=RayRecognition(recognition_handle(), on_read))
     return build
 
 
@@ -155,7 +166,9 @@ def _current_recognition_handle() -> DeploymentHandle:
 
 def _ingress_app(settings: Settings) -> Callable[[], FastAPI]:
     def build() -> FastAPI:  # evaluated in each ingress replica
-        return create_app(settings, pipeline_factory=ray_pipeline_factory(_current_recognition_handle))
+        factory = ray_pipeline_factory(_current_recognition_handle)
+        # jobs too, so a job page's crops are read by the same deployment as a request's
+        return create_app(settings, pipeline_factory=factory, job_pipeline_factory=factory)
     return build
 
 

@@ -125,15 +125,17 @@ def body_limit(settings: Settings) -> int:
     return settings.max_file_size * 4 // 3 + 64 * 1024
 
 
-def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None) -> FastAPI:
-    """The whole service.  `pipeline_factory` builds the engine at startup (default: every model
-    in this process); ocrserve.scale passes one whose recognition runs in a Ray Serve deployment,
-    so both servers answer from these same routes."""
+def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None,
+               job_pipeline_factory: PipelineFactory | None = None) -> FastAPI:
+    """The whole service.  `pipeline_factory` builds the engine at startup, `job_pipeline_factory`
+    the jobs' one of the same model set in the job thread (defaults: every model in this process);
+    ocrserve.scale passes one whose recognition runs in a Ray Serve deployment for both, so both
+    servers answer from these same routes."""
     settings = settings or load_settings()
     tokens = TokenSet.from_settings(settings)  # ConfigError here: bad token settings stop the start
     quota = quota_from_settings(settings, tokens)
     metrics = Metrics()
-    service = OCRService(settings, metrics, pipeline_factory)
+    service = OCRService(settings, metrics, pipeline_factory, job_pipeline_factory)
     signer = job_signer(settings)  # one secret signs every link this server hands out
     metrics.track_queue_depth(lambda: service.waiting)
 

@@ -58,6 +58,9 @@ class Metrics:
                                      buckets=BATCH_BUCKETS, registry=r)
         self.batch_width = Histogram("ocrserve_rec_batch_padded_width", "Padded width (px) of each recognition batch",
                                      buckets=WIDTH_BUCKETS, registry=r)
+        self.remote_rec_crops = Counter("ocrserve_rec_remote_crops",
+                                        "Text-line crops read for this process by a recognition deployment (Ray Serve)",
+                                        registry=r)
 
     def observe_result(self, result: OCRResult, contract: str) -> None:
         self.pages.labels(contract).inc()

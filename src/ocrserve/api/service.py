@@ -95,13 +95,23 @@ async def _never_left() -> bool:
     return False
 
 
-#: builds the engine at startup; the observer sees every recognition batch run in this process
-PipelineFactory = Callable[[Settings, BatchObserver | None], Pipeline]
+#: builds an engine of the settings' model set; `metrics`, when given, count its recognition work
+PipelineFactory = Callable[[Settings, Metrics | None], Pipeline]
 
 
-def local_pipeline(settings: Settings, on_batch: BatchObserver | None = None) -> Pipeline:
+def _batch_observer(metrics: Metrics | None) -> BatchObserver | None:
+    return metrics.observe_batch if metrics is not None else None
+
+
+def local_pipeline(settings: Settings, metrics: Metrics | None = None) -> Pipeline:
     """Every model in this process; concurrent pages share recognition batches unless told not to."""
-    return build_pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0, on_batch=on_batch)
+    return build_pipeline(settings, batch_across_calls=settings.rec_batch_wait_ms > 0,
+                          on_batch=_batch_observer(metrics))
+
+
+def local_job_pipeline(settings: Settings, metrics: Metrics | None = None) -> Pipeline:
+    """Every model in this process, unbatched: a batcher's thread would not be the job thread."""
+    return build_pipeline(settings, on_batch=_batch_observer(metrics))
 
 
 @dataclass
@@ -118,10 +128,13 @@ class OCRService:
     """Owns the Pipeline for one process and the threads that run it."""
 
     def __init__(self, settings: Settings, metrics: Metrics | None = None,
-                 pipeline_factory: PipelineFactory | None = None) -> None:
+                 pipeline_factory: PipelineFactory | None = None,
+                 job_pipeline_factory: PipelineFactory | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
         self.pipeline_factory = pipeline_factory or local_pipeline
+        # builds the jobs' engine of OCR_MODEL (any other set a job asks for is local_job_pipeline's)
+        self.job_pipeline_factory = job_pipeline_factory or local_job_pipeline
         self.limits = Limits.from_settings(settings)
         threads = settings.inference_threads or min(4, os.cpu_count() or 1)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
@@ -159,8 +172,7 @@ class OCRService:
         try:
             if self.settings.wait_for_models and not self.wait_for_model_files():
                 return  # closed while waiting
-            observer = self.metrics.observe_batch if self.metrics is not None else None
-            pipeline = self.pipeline_factory(self.settings, observer)
+            pipeline = self.pipeline_factory(self.settings, self.metrics)
             started = time.perf_counter()
             lines = pipeline.warm_up()
             log.info("warm-up: %d lines in %.2f s", lines, time.perf_counter() - started)
@@ -241,9 +253,11 @@ class OCRService:
     async def pipeline_for(self, model: str) -> Pipeline:
         """The jobs' pipeline of model set `model`, loaded on first use in the job thread.
 
-        Jobs never share the requests' pipeline (its sessions' threads run at normal priority).
-        At most `job_max_loaded_models` sets stay loaded for jobs; past it the least recently used
-        one that no job is using is closed.  Callers hold it with `use_pipeline` while they use it.
+        Jobs never share the requests' pipeline (its sessions' threads run at normal priority),
+        only a remote recognition (Ray's deployment, through `job_pipeline_factory`), which has no
+        sessions here.  At most `job_max_loaded_models` sets stay loaded for jobs; past it the
+        least recently used one that no job is using is closed.  Callers hold it with
+        `use_pipeline` while they use it.
         """
         self.require_pipeline()  # the requests' engine first: its load failure is every job's too
         if model in self.extra_pipelines:
@@ -263,10 +277,9 @@ class OCRService:
     def _load_extra(self, model: str) -> Pipeline:
         before = current_rss()
         settings = self.settings.model_copy(update={"model": model})
-        observer = self.metrics.observe_batch if self.metrics is not None else None
-        # in this process, unbatched: a remote factory's recognition deployment (Ray) holds the default set
-        # only, and a batcher's thread would not be the job thread
-        pipeline = build_pipeline(settings, batch_across_calls=False, on_batch=observer)
+        # a recognition deployment (Ray) serves OCR_MODEL only, so another set is read wholly in this process
+        factory = self.job_pipeline_factory if model == self.settings.model else local_job_pipeline
+        pipeline = factory(settings, self.metrics)
         pipeline.warm_up()
         log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, (current_rss() - before) / 2**20)
         return pipeline
