@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import time
 import xml.etree.ElementTree as ET
 
 import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from _support import pdfs
 from ocrserve import load_settings
@@ -84,3 +86,15 @@ def test_openapi_documents_every_media_type(client):
     assert "multipart/form-data" in op["requestBody"]["content"]
     pdx = client.get("/openapi.json").json()
     assert "pdfText" in str(pdx["paths"]["/ocr"]) or "pdfText" in str(pdx.get("components", {}))
+
+
+def test_document_orientation_switch(client, samples_dir):
+    """`use_doc_orientation_classify` (the page sends its checkbox): a sideways photo is turned upright
+    unless it is off."""
+    buf = io.BytesIO()
+    Image.open(samples_dir / "scenes/s09_large_text_60px.png").rotate(90, expand=True).save(buf, "PNG")
+    turned = post(client, buf.getvalue(), "sideways.png", format="json").json()[0]["prunedResult"]
+    assert turned["doc_preprocessor_res"]["angle"] == 270
+    kept = post(client, buf.getvalue(), "sideways.png", format="json",
+                use_doc_orientation_classify="false").json()[0]["prunedResult"]
+    assert kept["model_settings"]["use_doc_preprocessor"] is False and "doc_preprocessor_res" not in kept

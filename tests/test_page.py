@@ -17,9 +17,11 @@ import base64
 import fnmatch
 import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import httpx
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageStat
 
@@ -299,11 +301,89 @@ def test_pdf_pages_are_navigable(page, samples_dir):
     sizes = lines[-1]["result"]["dataInfo"]["pages"]
     assert len(job_pages) == len(sizes) == 3 and page.text_content("#page-count") == "of 3"
     assert page.is_hidden("#progress-box") and page.is_hidden("#all-pages")
+    # the server-rendered downloads read the file again at once, which would not be what the job read
+    assert page.is_enabled("#download-json") and page.is_disabled("#download-pdf")
+    assert "as a job" in page.get_attribute("#download-pdf", "title")
     page.fill("#page-number", "3")
     page.dispatch_event("#page-number", "change")
     assert_page_matches(page, job_pages[2]["prunedResult"], sizes[2]["width"], sizes[2]["height"])
     page.wait_for_function("() => { const i = document.querySelector('#page-image'); "
                            "return i.complete && i.naturalWidth > 0; }")
+
+
+RECORD_EXPORTS = """() => {  // the form each POST /v1/export of the page sends (a File body is not in its request event)
+    const send = window.fetch;
+    window.sentExports = [];
+    window.fetch = (url, init) => {
+        if (String(url).endsWith("v1/export")) {
+            window.sentExports.push(Object.fromEntries(Array.from(init.body.entries(), ([k, v]) =>
+                [k, typeof v === "string" ? v : {name: v.name, size: v.size}])));
+        }
+        return send(url, init);
+    };
+}"""
+
+
+def test_server_rendered_downloads_hold_the_listed_text(page, samples_dir):
+    """Searchable PDF, hOCR, ALTO and Markdown: the file that was read, sent to /v1/export with the
+    options it was read with; what comes back holds the lines the page lists."""
+    path = samples_dir / IMAGE
+    open_file(page, path)
+    texts = [row[0] for row in listed(page)]
+    assert len(texts) == 2 and page.is_enabled("#download-pdf")
+
+    page.evaluate(RECORD_EXPORTS)
+    with page.expect_download() as info:
+        page.click("#download-pdf")
+    assert page.evaluate("() => window.sentExports") == [{
+        "file": {"name": path.name, "size": path.stat().st_size}, "format": "pdf",
+        "use_doc_orientation_classify": "true", "use_cls": "true", "text_score": "0"}]
+    assert info.value.suggested_filename == "s01_sign_zh_en.searchable.pdf"
+    pdf = pdfium.PdfDocument(Path(info.value.path()).read_bytes())
+    try:
+        assert len(pdf) == 1
+        text = pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    assert text.split("\r\n") == texts
+
+    with page.expect_download() as info:
+        page.click("#download-hocr")
+    assert info.value.suggested_filename == "s01_sign_zh_en.hocr"
+    xhtml = {"h": "http://www.w3.org/1999/xhtml"}
+    root = ET.parse(info.value.path()).getroot()
+    hocr_lines = [" ".join(word.text for word in line.iterfind("h:span[@class='ocrx_word']", xhtml))
+                  for line in root.iterfind(".//h:span[@class='ocr_line']", xhtml)]
+    assert hocr_lines == texts
+
+    with page.expect_download() as info:
+        page.click("#download-alto")
+    strings = ET.parse(info.value.path()).getroot().iterfind(".//{http://www.loc.gov/standards/alto/ns-v4#}String")
+    assert " ".join(s.get("CONTENT") for s in strings) == " ".join(texts)
+    with page.expect_download() as info:
+        page.click("#download-md")
+    assert [line for line in Path(info.value.path()).read_text(encoding="utf-8").splitlines() if line] == texts
+
+    # an option changed reads the file again, and the downloads send that option
+    with page.expect_response(lambda r: r.url.endswith("/ocr")):
+        page.click("label[for=doc-orientation]")
+    page.wait_for_function("() => !document.querySelector('#status').classList.contains('busy')")
+    with page.expect_download():
+        page.click("#download-md")
+    assert page.evaluate("() => window.sentExports.at(-1).use_doc_orientation_classify") == "false"
+
+
+def test_a_failed_download_shows_the_servers_error(page, samples_dir):
+    message = "daily page quota of 100 used; it resets at 00:00 UTC"
+    open_file(page, samples_dir / IMAGE)
+    body = json.dumps({"success": False, "error": message, "request_id": "req-5678"})
+    page.route("**/v1/export", lambda route: route.fulfill(
+        status=429, headers={"Content-Type": "application/json", "Retry-After": "12", "X-Request-ID": "req-5678"},
+        body=body))
+    page.click("#download-pdf")
+    assert error_shown(page) == ("HTTP 429", message, " Retry in 12 s.")
+    assert "req-5678" in page.text_content("#error")
+    assert page.is_enabled("#download-pdf")  # to try again later
 
 
 def test_drop_paste_and_options(page, samples_dir):

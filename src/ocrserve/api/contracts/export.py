@@ -32,12 +32,17 @@ class ExportForm(rapidocr.Switches):
 
     format: FormatName = Field(..., description="txt (plain text), md (Markdown), hocr, alto (ALTO XML v4), "
                                                 "json (PaddleX prunedResult per page) or pdf (searchable PDF).")
+    use_doc_orientation_classify: bool | None = Field(
+        None, description="Turn pages photographed or scanned at 90/180/270 degrees upright (default: "
+        "OCR_USE_DOC_ORIENTATION_CLASSIFY, else on); `use_cls` is the text-line 0/180 switch.")
     pdf_text: Literal["auto", "ocr", "text"] | None = Field(
         None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
         "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 
 
-to_options = rapidocr.to_options
+def to_options(form: ExportForm) -> OCROptions:
+    """RapidOCR's switches, plus the document-orientation switch that the page (and PaddleX) have."""
+    return rapidocr.to_options(form).merged(OCROptions(use_doc_orientation_classify=form.use_doc_orientation_classify))
 
 
 def file_name(stem: str, fmt: str) -> str:

@@ -1,4 +1,5 @@
-// Talking to the server: the PaddleX `POST /ocr` JSON contract, its errors and its timings.
+// Talking to the server: the PaddleX `POST /ocr` JSON contract, its errors and its timings, and
+// `POST /v1/export` for the formats the server renders.
 // Everything else on the page sees a read as `{kind, pages, timings, raw}` (result.js), and the
 // job path (jobs.js) returns the same shape.
 (function (ns) {
@@ -6,6 +7,7 @@
 
   // Relative URLs, so the page keeps working behind a reverse proxy that mounts it under a prefix.
   const OCR_URL = "ocr";
+  const EXPORT_URL = "v1/export";
 
   class ServerError extends Error {
     // status: the HTTP status; message: the server's own words; retryAfter: seconds, when it said
@@ -111,12 +113,32 @@
     };
   }
 
-  // The one call the page makes: `/ocr`, or the async job path (every page of a long PDF, or a
+  // `POST /v1/export`: the file read again with the same options, answered as one document in
+  // `format` (pdf, hocr, alto, md, txt, json).  Resolves to a Blob of the server's media type.
+  async function exportFile(file, format, options, token) {
+    const form = new FormData();
+    form.append("file", file, file.name || "document");
+    form.append("format", format);
+    form.append("use_doc_orientation_classify", String(options.useDocOrientationClassify));
+    form.append("use_cls", String(options.useTextlineOrientation));
+    form.append("text_score", String(options.textRecScoreThresh));
+    const headers = token ? { Authorization: "Bearer " + token } : {};
+    let response;
+    try {
+      response = await fetch(EXPORT_URL, { method: "POST", headers, body: form });
+    } catch (err) {
+      throw new ServerError(0, "the server could not be reached (" + err.message + ")", null, null);
+    }
+    if (!response.ok) throw await toServerError(response);
+    return response.blob();
+  }
+
+  // A read: `/ocr`, or the async job path (every page of a long PDF, or a
   // model set served only as jobs), which answers the same `{kind, pages, ...}`.
   // job: null for `/ocr`, else {model, onProgress, signal} (jobs.js)
   function read(file, options, token, job) {
     return job ? ns.jobs.ocrJob(file, options, token, job) : ocrSync(file, options, token);
   }
 
-  ns.api = { read, ocrSync, ServerError, toServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
+  ns.api = { read, ocrSync, exportFile, ServerError, toServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
 })(window.OCRPage = window.OCRPage || {});

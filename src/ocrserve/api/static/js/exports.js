@@ -1,7 +1,8 @@
-// The download buttons: one entry per format.  A format the server renders (searchable PDF,
-// hOCR) is added with `register({id, label, extension, make})`, where `make(doc, fileName, file)`
-// resolves to a Blob (`file`: the File that was read, to send to the server again); the buttons
-// are drawn from this list, so nothing else on the page changes.
+// The download buttons: one entry per format, added with `register({id, label, extension, make})`,
+// where `make(doc, fileName, file, read)` resolves to a Blob (`file`: the File that was read, to
+// send to the server again; `read`: {options, token} it was read with).  A format may also say
+// `unavailable(doc)`: why it cannot be made for this document (the button is then disabled, with
+// that reason as its tooltip).  The buttons are drawn from this list, so nothing else changes.
 (function (ns) {
   "use strict";
 
@@ -43,7 +44,23 @@
     extension: "txt",
   });
 
-  // Draw one button per format into `container`; `current()` gives {doc, fileName, file} or null.
+  // The formats the server renders (POST /v1/export): the same file, read again with the same
+  // options by the same model set, so they hold the lines the page lists.
+  function serverFormat(id, label, extension, title) {
+    register({
+      id, label, extension, title,
+      make: (doc, fileName, file, read) => ns.api.exportFile(file, id, read.options, read.token),
+      // a job may have read another model set, or more pages than one request reads
+      unavailable: (doc) => (doc.jobId ? "Made by reading the file again at once, which a document read as a job "
+                                         + "is not: read it without a job to download this" : null),
+    });
+  }
+  serverFormat("pdf", "searchable PDF", "searchable.pdf", "The file as a PDF with its text selectable and searchable");
+  serverFormat("hocr", "hOCR", "hocr", "hOCR (XHTML): pages, lines and words with their boxes");
+  serverFormat("alto", "ALTO", "alto.xml", "ALTO XML v4: pages, lines and words with their boxes");
+  serverFormat("md", "Markdown", "md", "The text as Markdown: paragraphs, lists and headings as read");
+
+  // Draw one button per format into `container`; `current()` gives {doc, fileName, file, read} or null.
   function mount(container, current, onError) {
     container.textContent = "";
     const buttons = formats.map((format) => {
@@ -57,17 +74,29 @@
       button.addEventListener("click", async () => {
         const state = current();
         if (!state) return;
+        button.disabled = true;  // one request per click: the server may take a while
+        button.setAttribute("aria-busy", "true");
         try {
-          const blob = await format.make(state.doc, state.fileName, state.file);
+          const blob = await format.make(state.doc, state.fileName, state.file, state.read);
           save(blob, baseName(state.fileName) + "." + format.extension);
         } catch (err) {
           onError(err);
+        } finally {
+          button.removeAttribute("aria-busy");
+          update(format, button, current() !== null);
         }
       });
       container.appendChild(button);
-      return button;
+      return { format, button };
     });
-    return (enabled) => buttons.forEach((b) => { b.disabled = !enabled; });
+    return (enabled) => buttons.forEach(({ format, button }) => update(format, button, enabled));
+
+    function update(format, button, enabled) {
+      const state = current();
+      const reason = enabled && state && format.unavailable ? format.unavailable(state.doc) : null;
+      button.disabled = !enabled || !state || Boolean(reason);
+      button.title = reason || format.title || "";
+    }
   }
 
   ns.exports = { register, mount };

@@ -5,8 +5,8 @@
 
   const $ = (id) => document.getElementById(id);
   const config = readConfig();
-  const state = { file: null, doc: null, page: 0, run: 0, hover: null, pinned: null, localImage: null, abort: null,
-                  lastJob: null };
+  const state = { file: null, doc: null, docOptions: null, page: 0, run: 0, hover: null, pinned: null,
+                  localImage: null, abort: null, lastJob: null };
 
   function readConfig() {
     try {
@@ -94,9 +94,11 @@
     }
     setStatus("Reading " + state.file.name + (model ? " as a job with " + model : "") + "…", true);
     try {
-      const doc = await ns.api.read(state.file, options(), getToken(), job);
+      const asked = options();
+      const doc = await ns.api.read(state.file, asked, getToken(), job);
       if (mine !== state.run) return;
       state.doc = doc;
+      state.docOptions = asked;  // what the server-rendered downloads send again
       showDocument(doc);
     } catch (err) {
       if (mine !== state.run) return;
@@ -252,7 +254,8 @@
   });
   const lines = ns.lines.create({ list: $("lines"), onPoint: (index, how) => point(index, how, "line") });
   const getToken = ns.token.bind($("token"), $("token-forget"));
-  const current = () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name, file: state.file } : null);
+  const current = () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name, file: state.file,
+                                        read: { options: state.docOptions, token: getToken() } } : null);
   const setExports = ns.exports.mount($("exports"), current, showError);
 
   initOptions();
