@@ -18,7 +18,7 @@ from .settings import Settings
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 #: defaults that depend on the machine or the user are shown as what they mean
 MACHINE_DEFAULTS = {"model_dir": "`~/.cache/ocrserve/models`", "quota_db": "`~/.local/share/ocrserve/quota.sqlite3`",
-                    "result_files_dir": "`~/.cache/ocrserve/results`"}
+                    "result_files_dir": "`~/.cache/ocrserve/results`", "job_dir": "`~/.local/share/ocrserve/jobs`"}
 
 
 def env_names(name: str, info: FieldInfo) -> list[str]:
