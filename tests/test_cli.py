@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -11,12 +12,17 @@ import time
 from unittest import mock
 
 import cv2
+import httpx
+import pypdfium2 as pdfium
 import pytest
 
 import ocrserve
 import ocrserve.serve
+from _support.pdfs import one_page, text_ops
+from _support.server import free_port
 from ocrserve import load_settings
 from ocrserve.cli import main
+from ocrserve.models import ModelStore, get_model_set
 from ocrserve.serve import env_name, worker_environment
 
 SIGN = "scenes/s01_sign_zh_en.png"
@@ -187,12 +193,6 @@ def test_serve_announces_the_model_workers_and_urls(caplog):
 
 def long_pdf(pages: int) -> bytes:
     """A born-digital PDF of `pages` pages, each one line of text naming its number."""
-    import io
-
-    import pypdfium2 as pdfium
-
-    from _support.pdfs import one_page, text_ops
-
     out = pdfium.PdfDocument.new()
     for number in range(1, pages + 1):
         out.import_pages(pdfium.PdfDocument(one_page(text_ops([f"Page {number} of the long report"]))))
@@ -270,10 +270,6 @@ def _model_env(model_dir, **extra: str) -> dict[str, str]:
 
 
 def test_serve_with_missing_models_exits_at_once_naming_the_files_and_the_fix(tmp_path):
-    from _support.server import free_port
-
-    from ocrserve.models import get_model_set
-
     proc = subprocess.run([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port",
                            str(free_port())], env=_model_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1, proc.stderr
@@ -284,11 +280,6 @@ def test_serve_with_missing_models_exits_at_once_naming_the_files_and_the_fix(tm
 
 
 def test_serve_told_to_wait_for_models_loads_them_once_they_appear(tmp_path, samples_dir):
-    import httpx
-    from _support.server import free_port
-
-    from ocrserve.models import ModelStore, get_model_set
-
     pulled = ModelStore(load_settings().model_dir)  # where `ocrserve models pull` put them for the tests
     model_dir = tmp_path / "models"
     model_dir.mkdir()

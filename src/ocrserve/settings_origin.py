@@ -7,13 +7,12 @@ config.yaml of OCR_MODEL_CONFIG_PATH, and last the field's default.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .settings import RAPIDOCR_KEYS, Settings, rapidocr_config_settings, variables_of, yaml_settings
+from .settings import RAPIDOCR_KEYS, Settings, _env, rapidocr_config_settings, variables_of, yaml_settings
 
 SourceKind = Literal["command_line", "environment", "config_file", "rapidocr_config", "default"]
 
@@ -44,13 +43,8 @@ def variable_name(field: str) -> str:
 
 
 def _set_variable(field: str) -> str | None:
-    """The first of `field`'s variables set in the environment (matched case-insensitively, as the
-    settings' environment source matches them), or None."""
-    present = {name.lower(): name for name in os.environ}
-    for name in variables_of(field):
-        if name.lower() in present:
-            return present[name.lower()]
-    return None
+    """The first of `field`'s variables set in the environment (read as the settings read it), or None."""
+    return next((name for name in variables_of(field) if _env(name) is not None), None)
 
 
 def _rapidocr_keys(path: Path | None) -> dict[str, str]:
