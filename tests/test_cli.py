@@ -219,6 +219,29 @@ def test_predict_reads_every_page_of_a_pdf_whatever_the_service_caps(tmp_path, m
     assert f"{pdf}: read the first 4 of 12 pages (--max-pages 4)" in captured.err
 
 
+def test_pages_of_a_pdf_are_read_one_at_a_time_and_not_kept(tmp_path, monkeypatch, capsys):
+    """A long scan: each page is OCRed when asked for, and the command line keeps no page image."""
+    from ocrserve import OCR
+    from ocrserve.result import OCRResult
+
+    ocr = OCR(model="pp-ocrv4-mobile")
+    pdf = long_pdf(3)
+    calls = []
+    real = ocr.pipeline.predict
+    monkeypatch.setattr(ocr.pipeline, "predict", lambda image, options=None: calls.append(1) or real(image, options))
+    pages = ocr.pages(pdf, pdf_text="ocr")
+    first = next(pages)
+    assert len(calls) == 1 and first.page_index == 0 and first.image is not None
+    assert [r.page_index for r in pages] == [1, 2] and len(calls) == 3
+
+    kept = []
+    monkeypatch.setattr(OCRResult, "to_dict", lambda self, _real=OCRResult.to_dict: kept.append(self) or _real(self))
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(pdf)
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--pdf-text", "ocr", "--json", str(path)]) == 0
+    assert len(kept) == 3 and all(r.image is None for r in kept)  # dropped as each page was printed
+
+
 def test_config_says_where_each_value_came_from(tmp_path, monkeypatch, capsys):
     rapid = tmp_path / "rapidocr.yaml"
     rapid.write_text("Det:\n  box_thresh: 0.45\nRec:\n  rec_batch_num: 3\n", encoding="utf-8")

@@ -44,12 +44,11 @@ def predict_options(args: argparse.Namespace):
     )
 
 
-def save_results(results, path: Path, save_dir: Path) -> None:
-    """<stem>.json and <stem>_ocr.png per page (PDF pages get _page<N>)."""
-    for result in results:
-        stem = path.stem if result.page_index is None else f"{path.stem}_page{result.page_index + 1}"
-        result.save_json(save_dir / f"{stem}.json")
-        result.save_image(save_dir / f"{stem}_ocr.png")
+def save_result(result, path: Path, save_dir: Path) -> None:
+    """<stem>.json and <stem>_ocr.png of one page (PDF pages get _page<N>)."""
+    stem = path.stem if result.page_index is None else f"{path.stem}_page{result.page_index + 1}"
+    result.save_json(save_dir / f"{stem}.json")
+    result.save_image(save_dir / f"{stem}_ocr.png")
 
 
 def parse_formats(value: str | None) -> list[str]:
@@ -82,6 +81,31 @@ def report_page_cap(path: Path, read: int) -> None:
         print(f"{path}: read the first {read} of {total} pages (--max-pages {read})", file=sys.stderr)
 
 
+def count_pages(files: Sequence[Path]) -> int | None:
+    """Pages of every input, for the progress bar (None when a PDF cannot be counted: its error comes later)."""
+    from .pdf import is_pdf, pdf_page_count
+
+    total = 0
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(1024)
+            total += pdf_page_count(path.read_bytes()) if is_pdf(head) else 1
+        except (OCRServeError, OSError):
+            return None
+    return total
+
+
+def print_page(result, path: Path, as_json: bool, pages_json: list[dict]) -> None:
+    page = None if result.page_index is None else result.page_index + 1
+    if as_json:
+        pages_json.append({"input": str(path), "page": page, "prunedResult": result.to_dict()})
+        return
+    print(f"== {path}" + (f" [page {page}]" if page else ""), flush=True)
+    for line in result.texts:
+        print(line)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -102,21 +126,28 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 1
     pages_json: list[dict] = []
     failed = 0
-    warned_fonts = False  # the font check runs once, before the first drawn image
-    for path in tqdm(files, disable=len(files) < 2 or not sys.stderr.isatty(), unit="file", file=sys.stderr):
+    if save_dir is not None and not formats:
+        from .render import warn_if_no_cjk_font
+
+        warn_if_no_cjk_font()  # once, before the first drawn image
+    bar = tqdm(total=count_pages(files), disable=not sys.stderr.isatty(), unit="page", file=sys.stderr)
+    for path in files:
+        # page by page: a long PDF's page images are dropped as soon as each page is written
+        results = []
         try:
-            results = ocr.predict(path, options, pdf_text=args.pdf_text)
+            for result in ocr.pages(path, options, pdf_text=args.pdf_text):
+                if save_dir is not None and not formats:
+                    save_result(result, path, save_dir)
+                if "pdf" not in formats or result.page_index is not None:  # a PDF's pages are overlaid
+                    result.image = None
+                results.append(result)
+                if not formats:
+                    print_page(result, path, args.json, pages_json)
+                bar.update()
             if args.max_pages and len(results) == args.max_pages:
                 report_page_cap(path, args.max_pages)
             if save_dir is not None and formats:
                 save_formats(ocr, results, path, save_dir, formats)
-            elif save_dir is not None:
-                if not warned_fonts:
-                    from .render import warn_if_no_cjk_font
-
-                    warn_if_no_cjk_font()
-                    warned_fonts = True
-                save_results(results, path, save_dir)
             elif formats:
                 from .export import export
 
@@ -124,17 +155,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         except (OCRServeError, OSError) as exc:
             print(f"error: {path}: {exc}", file=sys.stderr)
             failed += 1
-            continue
-        if formats:
-            continue
-        for result in results:
-            page = None if result.page_index is None else result.page_index + 1
-            if args.json:
-                pages_json.append({"input": str(path), "page": page, "prunedResult": result.to_dict()})
-            else:
-                print(f"== {path}" + (f" [page {page}]" if page else ""))
-                for line in result.texts:
-                    print(line)
+    bar.close()
     if args.json:
         json.dump(pages_json, sys.stdout, ensure_ascii=False, indent=1)
         print()

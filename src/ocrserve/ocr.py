@@ -8,7 +8,7 @@ JSON or a searchable PDF (`export`, `save_pdf`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +49,22 @@ class OCR:
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
                 **option_values: Any) -> list[OCRResult]:
-        """Always a list: one result per image or PDF page."""
+        """Always a list: one result per image or PDF page (each holding its page image: see `pages`)."""
+        return list(self.pages(source, options, pdf_text=pdf_text, **option_values))
+
+    def pages(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
+              **option_values: Any) -> Iterator[OCRResult]:
+        """One result per image or PDF page, each as soon as it is read: a long PDF's pages need not
+        all be held at once (a result keeps its page image until you drop it or set `image` to None)."""
         opts = (options or OCROptions()).merged(OCROptions(**option_values)) if option_values else options
         effective = self.pipeline.resolve_options(opts)
         data = _pdf_bytes(source)
         if data is not None:
-            return self._predict_pdf(data, effective, self._mode(pdf_text))
+            yield from self._pdf_pages(data, effective, self._mode(pdf_text))
+            return
         loaded = load_input(source, self.limits)
-        return [self.pipeline.predict(page, effective) for page in loaded.pages]
+        for page in loaded.pages:
+            yield self.pipeline.predict(page, effective)
 
     def _mode(self, pdf_text: str | None) -> str:
         mode = pdf_text or self.settings.pdf_text
@@ -64,8 +72,7 @@ class OCR:
             raise BadInput(f"pdf_text must be one of {', '.join(PDF_TEXT_MODES)}, not {mode!r}")
         return mode
 
-    def _predict_pdf(self, data: bytes, effective: Any, mode: str) -> list[OCRResult]:
-        results = []
+    def _pdf_pages(self, data: bytes, effective: Any, mode: str) -> Iterator[OCRResult]:
         with PdfPages(data, self.limits) as pages:
             predict = functools.partial(self.pipeline.predict, options=effective)
             for index in range(len(pages)):
@@ -73,8 +80,7 @@ class OCR:
                                       effective.text_rec_score_thresh)
                 result.timings.pop("text_layer", None)  # the library's results carry engine stages only
                 result.page_index = index
-                results.append(result)
-        return results
+                yield result
 
     def __call__(self, source: ImageLike, options: OCROptions | None = None,
                  **option_values: Any) -> OCRResult | list[OCRResult]:
@@ -89,9 +95,11 @@ class OCR:
         results: list[OCRResult] = []
         originals: list[bytes | None] = []
         for item in sources:
-            page_results = self.predict(item, options, **option_values)
+            original = _raw_bytes(item)
+            keep_images = original is None or not is_pdf(original)  # a PDF's own pages are overlaid, not redrawn
+            page_results = [_without_image(r, keep_images) for r in self.pages(item, options, **option_values)]
             results += page_results
-            originals += [_raw_bytes(item)] * len(page_results)
+            originals += [original] * len(page_results)
         if len(sources) > 1:
             if get_format(fmt).name == "pdf" and any(is_pdf(o or b"") for o in originals):
                 raise BadInput("a searchable PDF of several inputs takes images only; export each PDF on its own")
@@ -110,6 +118,12 @@ class OCR:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.export(source, "pdf", options, **option_values))
         return target
+
+
+def _without_image(result: OCRResult, keep: bool) -> OCRResult:
+    if not keep:
+        result.image = None
+    return result
 
 
 def _raw_bytes(source: ImageLike) -> bytes | None:
