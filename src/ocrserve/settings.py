@@ -101,7 +101,7 @@ def yaml_settings(path: Any = FROM_ENV) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "config_file"}
 
 
-# RapidOCR config.yaml key -> our field (the seed service pointed OCR_MODEL_CONFIG_PATH at one)
+# RapidOCR config.yaml key -> our field (the FastAPI PP-OCR service pointed OCR_MODEL_CONFIG_PATH at one)
 RAPIDOCR_KEYS = {
     ("Global", "text_score"): "text_score",
     ("Det", "model_path"): "det_model_path",
@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         "keyword arguments in precedence)."
     )
     model_config_path: Path | None = Field(
-        None, description="A RapidOCR config.yaml (seed service): its model paths and thresholds apply, below "
+        None, description="A RapidOCR config.yaml (as the FastAPI PP-OCR service reads): its model paths and thresholds apply, below "
         "everything else (may itself be named in the config_file YAML)."
     )
 
@@ -193,8 +193,8 @@ class Settings(BaseSettings):
         description="Execution providers in priority order (cpu, cuda, tensorrt, rocm, "
         "openvino, directml).",
     )
-    use_gpu: bool = Field(False, description="Seed-service switch: prepend cuda (or rocm) to providers.")
-    hip_index: int | None = Field(None, description="Seed-service ROCm device index; implies rocm.")
+    use_gpu: bool = Field(False, description="The FastAPI PP-OCR service's switch: prepend cuda (or rocm) to providers.")
+    hip_index: int | None = Field(None, description="The FastAPI PP-OCR service's ROCm device index; implies rocm.")
     gpu_id: int = Field(0, description="Device index for CUDA / TensorRT / DirectML.")
     allow_cpu_fallback: bool = Field(
         False, description="Fall back to CPU when a requested accelerator is missing."
@@ -306,13 +306,13 @@ class Settings(BaseSettings):
     )
     result_files_ttl: float = Field(3600.0, gt=0, description="Seconds a linked result image stays readable.")
     environment: str = Field(
-        "production", description="The deployment's name, reported by /health (the seed service's `environment`)."
+        "production", description="The deployment's name, reported by /health (the FastAPI PP-OCR service's `environment`)."
     )
     host: str = Field("0.0.0.0", description="Address `ocrserve serve` binds.")
     port: int = Field(7861, ge=1, le=65535, description="Port `ocrserve serve` binds.")
     workers: int = Field(
         1, ge=1, validation_alias=AliasChoices("OCR_WORKERS", "OCR_WORK_COUNT"),
-        description="Worker processes (seed name OCR_WORK_COUNT accepted).",
+        description="Worker processes (the FastAPI PP-OCR service's OCR_WORK_COUNT is accepted).",
     )
     inference_threads: int = Field(
         0, ge=0, description="Threads running the engine per process (0 = one per core, at most 4)."
@@ -521,7 +521,7 @@ class Settings(BaseSettings):
                 _MappingSource(settings_cls, rapidocr_config_settings(rapidocr_file)))
 
     def effective_providers(self) -> list[str]:
-        """Providers after applying the seed service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
+        """Providers after applying the FastAPI PP-OCR service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
         wanted = list(self.providers)
         if self.hip_index is not None and "rocm" not in wanted:
             wanted.insert(0, "rocm")
