@@ -1,8 +1,10 @@
 """OCRResults -> the formats people file: text, Markdown, hOCR, ALTO XML v4, JSON, searchable PDF.
 
-`export(results, fmt, original=...)` is the one entry point: the CLI, the HTTP endpoint and a
-job's result files all call it once per document (`results` are that document's pages, in
-order; `original` its bytes, which the searchable PDF is built from).
+`export(results, fmt, original=...)` is the one entry point for a document at hand: the CLI and
+the HTTP endpoint call it once per document (`results` are that document's pages, in order;
+`original` its bytes, which the searchable PDF is built from).  A job writes the same formats a
+page at a time: `PAGED` renders each text format's page parts and joins them, and
+`searchable_pdf.PdfOverlay` lays a PDF's pages' text over it one page at a time.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from dataclasses import dataclass
 
 from ..errors import BadInput
 from ..result import OCRResult
-from .alto import render_alto
-from .hocr import render_hocr
+from .alto import ALTO, render_alto
+from .hocr import HOCR, render_hocr
 from .json import render_json
-from .markdown import render_markdown
+from .markdown import MARKDOWN, render_markdown
+from .paged import PagedFormat
 from .searchable_pdf import searchable_pdf
-from .text import render_text
+from .text import TEXT, render_text
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("pdf", ".pdf", "application/pdf"),
 )}
 ALIASES = {"text": "txt", "markdown": "md", "html": "hocr", "xml": "alto"}
+#: the text formats, each written page by page
+PAGED: dict[str, PagedFormat] = {"txt": TEXT, "md": MARKDOWN, "hocr": HOCR, "alto": ALTO}
 
 
 def get_format(name: str) -> Format:
@@ -51,10 +56,9 @@ def export(results: Sequence[OCRResult], fmt: str, *, original: bytes | None = N
     f = get_format(fmt)
     if f.name == "pdf":
         return searchable_pdf(results, original, pdf_scale=pdf_scale)
-    renderers = {"txt": render_text, "md": render_markdown, "hocr": render_hocr, "json": render_json}
-    text = render_alto(results, file_name=name) if f.name == "alto" else renderers[f.name](results)
+    text = render_json(results) if f.name == "json" else PAGED[f.name].render(results, name)
     return text.encode("utf-8")
 
 
-__all__ = ["ALIASES", "FORMATS", "Format", "export", "get_format", "render_alto", "render_hocr", "render_json",
-           "render_markdown", "render_text", "searchable_pdf"]
+__all__ = ["ALIASES", "FORMATS", "PAGED", "Format", "PagedFormat", "export", "get_format", "render_alto",
+           "render_hocr", "render_json", "render_markdown", "render_text", "searchable_pdf"]

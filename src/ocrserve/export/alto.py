@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
 from ..result import OCRResult
 from .layout import blocks, text_angle, words_of, xml_safe, xyxy
+from .paged import PagedFormat
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
@@ -17,7 +18,7 @@ def _pos(box: Sequence[int]) -> str:
     return f'HPOS="{x0}" VPOS="{y0}" WIDTH="{max(x1 - x0, 0)}" HEIGHT="{max(y1 - y0, 0)}"'
 
 
-def render_page(result: OCRResult, number: int) -> list[str]:
+def render_page(result: OCRResult, number: int = 1) -> str:
     angle = text_angle(result)
     rotation = f' ROTATION="{angle}"' if angle else ""
     out = [f'    <Page ID="page_{number}" PHYSICAL_IMG_NR="{number}" WIDTH="{result.width}" HEIGHT="{result.height}">',
@@ -35,10 +36,10 @@ def render_page(result: OCRResult, number: int) -> list[str]:
             out.append("          </TextLine>")
         out.append("        </TextBlock>")
     out += ["      </PrintSpace>", "    </Page>"]
-    return out
+    return "\n".join(out)
 
 
-def render_alto(results: Sequence[OCRResult], file_name: str = "") -> str:
+def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
     from .. import __version__  # at call time: the package is still importing this module
 
     head = [
@@ -48,7 +49,7 @@ def render_alto(results: Sequence[OCRResult], file_name: str = "") -> str:
         "  <Description>",
         "    <MeasurementUnit>pixel</MeasurementUnit>",
         "    <sourceImageInformation>",
-        f"      <fileName>{_text(file_name)}</fileName>",
+        f"      <fileName>{_text(name)}</fileName>",
         "    </sourceImageInformation>",
         '    <Processing ID="ocr_0">',
         "      <processingSoftware>",
@@ -59,8 +60,17 @@ def render_alto(results: Sequence[OCRResult], file_name: str = "") -> str:
         "  </Description>",
         "  <Layout>",
     ]
-    body = [row for number, result in enumerate(results, start=1) for row in render_page(result, number)]
-    return "\n".join([*head, *body, "  </Layout>", "</alto>", ""])
+    yield "\n".join(head)
+    for part in parts:
+        yield "\n" + part
+    yield "\n  </Layout>\n</alto>\n"
+
+
+ALTO = PagedFormat(render_page, document)
+
+
+def render_alto(results: Sequence[OCRResult], file_name: str = "") -> str:
+    return ALTO.render(results, file_name)
 
 
 def _text(value: str) -> str:

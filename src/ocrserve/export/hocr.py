@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 
 from ..result import OCRResult
 from .layout import blocks, words_of, xml_safe, xyxy
+from .paged import PagedFormat
 
 
 def _bbox(box: Sequence[int]) -> str:
     return "bbox {} {} {} {}".format(*box)
 
 
-def render_page(result: OCRResult, number: int) -> list[str]:
+def render_page(result: OCRResult, number: int = 1) -> str:
     out = [f'  <div class="ocr_page" id="page_{number}" title="{_bbox((0, 0, result.width, result.height))}; '
            f'ppageno {number - 1}">']
     for b, block in enumerate(blocks(result), start=1):
@@ -29,10 +30,10 @@ def render_page(result: OCRResult, number: int) -> list[str]:
             out.append("    </span>")
         out.append("   </p>")
     out.append("  </div>")
-    return out
+    return "\n".join(out)
 
 
-def render_hocr(results: Sequence[OCRResult]) -> str:
+def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
     from .. import __version__  # at call time: the package is still importing this module
 
     head = [
@@ -45,9 +46,18 @@ def render_hocr(results: Sequence[OCRResult]) -> str:
         '  <meta http-equiv="Content-Type" content="text/html; charset=utf-8"/>',
         f'  <meta name="ocr-system" content="ocrserve {__version__}"/>',
         '  <meta name="ocr-capabilities" content="ocr_page ocr_par ocr_line ocrx_word"/>',
-        f'  <meta name="ocr-number-of-pages" content="{len(results)}"/>',
+        f'  <meta name="ocr-number-of-pages" content="{pages}"/>',
         " </head>",
         " <body>",
     ]
-    body = [row for number, result in enumerate(results, start=1) for row in render_page(result, number)]
-    return "\n".join([*head, *body, " </body>", "</html>", ""])
+    yield "\n".join(head)
+    for part in parts:
+        yield "\n" + part
+    yield "\n </body>\n</html>\n"
+
+
+HOCR = PagedFormat(render_page, document)
+
+
+def render_hocr(results: Sequence[OCRResult]) -> str:
+    return HOCR.render(results)

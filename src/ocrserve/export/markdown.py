@@ -7,10 +7,11 @@ heading level, which is what a reader of a typeset page sees too.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..result import OCRResult
 from .layout import Block, blocks, is_bullet
+from .paged import PagedFormat, between, stripped
 
 _LEADING_MARKER = re.compile(r"^(\s*)([#>+\-*=|]|\d+[.)](?=\s))")
 _INLINE = re.compile(r"([\\`*_\[\]<>])")
@@ -51,6 +52,18 @@ def render_block(block: Block) -> str:
     return f"{'#' * block.level} {text}" if block.level else text
 
 
+def render_page(result: OCRResult, number: int = 1) -> str:
+    return "\n\n".join(render_block(b) for b in blocks(result))
+
+
+def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
+    """Pages apart by a rule, the whole stripped and ended by one newline."""
+    yield from stripped(between(parts, "\n\n---\n\n"))
+    yield "\n"
+
+
+MARKDOWN = PagedFormat(render_page, document)
+
+
 def render_markdown(results: Sequence[OCRResult]) -> str:
-    pages = ["\n\n".join(render_block(b) for b in blocks(result)) for result in results]
-    return "\n\n---\n\n".join(pages).strip() + "\n"
+    return MARKDOWN.render(results)

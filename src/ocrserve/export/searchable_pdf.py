@@ -11,8 +11,11 @@ were OCRed, so pages whose own text layer was read are passed through untouched.
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -195,58 +198,89 @@ def image_pages_pdf(results: Sequence[OCRResult], images: Sequence[PageImage], d
     return pdf.to_bytes(catalog, info)
 
 
-def _overlay_pdf(sizes: Sequence[tuple[float, float, float, float]], results: Sequence[OCRResult | None],
-                 to_pages: Sequence[np.ndarray | None]) -> bytes:
-    """Text-only pages in the original pages' own user space, to be laid over them."""
-    pdf, codes = PdfFile(), CodeMap()
-    catalog, pages_id, font_id = pdf.reserve(), pdf.reserve(), pdf.reserve()
-    page_ids = []
-    for box, result, to_page in zip(sizes, results, to_pages):
-        content = text_operators(result, to_page, codes) if result is not None else b""
-        content_id = pdf.add_stream(content)
-        page_ids.append(pdf.add(
+class PdfOverlay:
+    """A PDF's searchable copy, built a page at a time: `add` each read page's result (in page
+    order), then `save`.  Only the text overlay's compressed streams are kept between pages, and
+    pdfium's lock is taken per step, so a long document neither fills memory nor holds the lock.
+
+    `original` is the document's bytes or its path (pdfium then reads the file as it needs it).
+    """
+
+    def __init__(self, original: bytes | str | Path, pdf_scale: float) -> None:
+        self.original = original
+        self.pdf_scale = pdf_scale
+        with _PDFIUM_LOCK:
+            self.doc = pdfium.PdfDocument(str(original) if isinstance(original, Path) else original)
+            self.pages = len(self.doc)
+        self.pdf, self.codes = PdfFile(), CodeMap()
+        self.ids = (self.pdf.reserve(), self.pdf.reserve(), self.pdf.reserve())  # catalog, pages, font
+        self.targets: list[int] = []  # the document's pages that get text, in order
+        self.page_ids: list[int] = []
+
+    def add(self, result: OCRResult, index: int) -> None:
+        """Lay page `index`'s OCR lines over it; a page read from its own text layer stays as it is."""
+        if result.source == SOURCE_TEXT_LAYER:
+            return
+        with _PDFIUM_LOCK:
+            page = self.doc[index]
+            try:
+                m = pixel_transform(page, self.pdf_scale)
+                rendered_w, rendered_h = page_pixel_size(page, self.pdf_scale)
+                box = tuple(page.get_mediabox())
+            finally:
+                page.close()
+        sx, sy = result.width / max(rendered_w, 1), result.height / max(rendered_h, 1)
+        m = np.diag([sx, sy]) @ m  # the result may be in other pixels than pdf_scale's
+        to_page = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
+        _, pages_id, font_id = self.ids
+        content_id = self.pdf.add_stream(text_operators(_ocr_lines_only(result), to_page, self.codes))
+        self.page_ids.append(self.pdf.add(
             (f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [{' '.join(_fmt(v) for v in box)}] "
              f"/Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {content_id} 0 R >>").encode()))
-    _finish(pdf, codes, (catalog, pages_id, font_id), page_ids)
-    return pdf.to_bytes(catalog)
+        self.targets.append(index)
+
+    def save(self, out: BinaryIO) -> None:
+        """Write the document, every page kept, the added text over its pages."""
+        if not self.targets:  # nothing was OCRed: the original as it is, byte for byte
+            if isinstance(self.original, (str, Path)):
+                with open(self.original, "rb") as source:
+                    shutil.copyfileobj(source, out)
+            else:
+                out.write(self.original)
+            return
+        _finish(self.pdf, self.codes, self.ids, self.page_ids)
+        text = self.pdf.to_bytes(self.ids[0])  # text-only pages in the original pages' own user space
+        with _PDFIUM_LOCK:
+            overlay = pdfium.PdfDocument(text)
+        try:
+            for n, index in enumerate(self.targets):
+                with _PDFIUM_LOCK:
+                    _lay_over(self.doc, overlay, index, n)
+        finally:
+            with _PDFIUM_LOCK:
+                overlay.close()
+        with _PDFIUM_LOCK:
+            self.doc.save(out)
+
+    def close(self) -> None:
+        with _PDFIUM_LOCK:
+            self.doc.close()
 
 
 def overlay_pdf(original: bytes, results: Sequence[OCRResult], pdf_scale: float) -> bytes:
     """The original PDF, every page kept; the OCRed pages get their text laid over them."""
     by_page = {r.page_index if r.page_index is not None else i: r for i, r in enumerate(results)}
-    with _PDFIUM_LOCK:
-        doc = pdfium.PdfDocument(original)
-        try:
-            targets, boxes, maps = [], [], []
-            for index in range(len(doc)):
-                result = by_page.get(index)
-                if result is None or result.source == SOURCE_TEXT_LAYER:
-                    continue  # not read, or read from its own text layer: passed through as it is
-                page = doc[index]
-                try:
-                    m = pixel_transform(page, pdf_scale)
-                    rendered_w, rendered_h = page_pixel_size(page, pdf_scale)
-                    sx, sy = result.width / max(rendered_w, 1), result.height / max(rendered_h, 1)
-                    m = np.diag([sx, sy]) @ m  # the result may be in other pixels than pdf_scale's
-                    full = np.linalg.inv(np.vstack([m, [0.0, 0.0, 1.0]]))[:2]
-                    boxes.append(tuple(page.get_mediabox()))
-                    targets.append((index, _ocr_lines_only(result)))
-                    maps.append(full)
-                finally:
-                    page.close()
-            if not targets:
-                return original
-            overlay = pdfium.PdfDocument(_overlay_pdf(boxes, [t[1] for t in targets], maps))
-            try:
-                for n, (index, _) in enumerate(targets):
-                    _lay_over(doc, overlay, index, n)
-            finally:
-                overlay.close()
-            out = io.BytesIO()
-            doc.save(out)
-            return out.getvalue()
-        finally:
-            doc.close()
+    overlay = PdfOverlay(original, pdf_scale)
+    try:
+        for index in sorted(i for i in by_page if 0 <= i < overlay.pages):
+            overlay.add(by_page[index], index)
+        if not overlay.targets:
+            return original
+        out = io.BytesIO()
+        overlay.save(out)
+        return out.getvalue()
+    finally:
+        overlay.close()
 
 
 def _ocr_lines_only(result: OCRResult) -> OCRResult:

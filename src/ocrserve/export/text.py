@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..result import OCRResult
+from .paged import PagedFormat, between
+
+
+def render_page(result: OCRResult, number: int = 1) -> str:
+    return result.text + "\n" if result.lines else ""
+
+
+def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
+    return between(parts, "\f")
+
+
+TEXT = PagedFormat(render_page, document)
 
 
 def render_text(results: Sequence[OCRResult]) -> str:
-    return "\f".join(result.text + "\n" if result.lines else "" for result in results)
+    return TEXT.render(results)
