@@ -5,6 +5,7 @@
     python bench/accuracy.py --options '{"text_det_limit_type": "max", "text_det_limit_side_len": 960}'
     python bench/accuracy.py --models pp-ocrv6-small --line-order paddlex reading   # before / after
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:bf16:fp32  # docs/precision.md
+    python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:int8 openvino:int8:fp32
 
 Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
 reading order (the lines as returned, against the ground truth's own line order; the sample
@@ -41,10 +42,11 @@ from layout_samples import LAYOUT_KINDS
 from layout_samples import build as build_layout_samples
 
 from ocrserve import OCR, OCROptions, OCRResult
-from ocrserve.engine.precision import parse_spec
 from ocrserve.errors import BadInput
 from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
+from ocrserve.models.openvino_int8 import spec_overrides
+from ocrserve.settings import load_settings
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
 # groups reported beside the kinds; a sample may be in several (the sample receipt is a scene too)
@@ -195,7 +197,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="line orders to compare (OCR_LINE_ORDER; default: reading)")
     parser.add_argument("--backends", nargs="+", default=None, metavar="SPEC",
                         help="backend rows, BACKEND[:PRECISION[:DET_PRECISION]] (e.g. onnxruntime openvino:bf16:fp32; "
-                             "default: the settings' choice)")
+                             "openvino:int8[:fp32] runs the files of `ocrserve models quantize SET --backend "
+                             "openvino`; default: the settings' choice)")
     parser.add_argument("--no-layout", action="store_true",
                         help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")
@@ -216,8 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine_info()
 
     specs = args.backends or [""]
+    model_dir = load_settings().model_dir
     engines = {" · ".join([name] + ([order] if len(args.line_order) > 1 else []) + ([spec] if spec else [])):
-               OCR(model=name, max_pdf_pages=0, line_order=order, **(parse_spec(spec) if spec else {}))
+               OCR(model=name, max_pdf_pages=0, line_order=order,
+                   **(spec_overrides(name, spec, model_dir) if spec else {}))
                for name in args.models for order in args.line_order for spec in specs}
     started = time.perf_counter()
     scores = run(samples, engines, options)

@@ -50,9 +50,9 @@ from _common import (
 )
 
 from ocrserve import OCR, OCROptions
-from ocrserve.engine.precision import parse_spec
 from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
+from ocrserve.models.openvino_int8 import spec_overrides
 from ocrserve.models.registry import V2_CLS_R144, V4_DET, V4_REC
 from ocrserve.models.store import sha256_of
 from ocrserve.settings import load_settings
@@ -144,7 +144,7 @@ def check_same_files() -> None:
 
 def load_ocr(model: str, spec: str = "") -> OCR:
     """An OCR for a model set on a backend spec (BACKEND[:PRECISION[:DET_PRECISION]]; "": the settings' choice)."""
-    return OCR(model=model, **(parse_spec(spec) if spec else {}))
+    return OCR(model=model, **(spec_overrides(model, spec, load_settings().model_dir) if spec else {}))
 
 
 def row_label(model: str, spec: str) -> str:

@@ -1,9 +1,9 @@
 """Cheaper modes: int8 variants built by `ocrserve models quantize`, and the fast detection profile.
 
-The variant is built once per module from the pulled pp-ocrv6-tiny files (the smallest set, a
-few seconds to quantise) into a temporary model dir, through the CLI as a user would.  Accuracy
-floors sit a little under what was measured (bench/resize.py and the numbers in the comments,
-2026-11-22); no test asserts a timing.
+Each variant (ONNX Runtime's dynamic int8, OpenVINO's NNCF int8) is built once per module from
+the pulled pp-ocrv6-tiny files (the smallest set) into a temporary model dir, through the CLI as
+a user would.  Accuracy floors sit a little under what was measured (docs/precision.md); no test
+asserts a timing.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ import pytest
 
 from ocrserve import OCR, OCROptions, load_settings
 from ocrserve.cli import main
+from ocrserve.engine.backends.openvino import ir_metadata
 from ocrserve.engine.config import DET_PROFILES
 from ocrserve.engine.detect import resize_shape
 from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
-from ocrserve.models import ModelStore, get_model_set, resolve_models
+from ocrserve.models import ModelStore, get_model_set, openvino_int8, resolve_models
 from ocrserve.models.quantize import PLANS, read_manifest, variant_dir
 from ocrserve.models.store import sha256_of
 
@@ -159,6 +160,103 @@ def test_int8_accuracy_floor(built, samples_dir):
     fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built, max_pdf_pages=0), samples_dir, FEW)
     assert int8 >= 0.915
     assert int8 >= fp32 - 0.01
+
+
+# --- OpenVINO int8 (NNCF) --------------------------------------------------------------------
+CALIBRATION = ("bench/receipt_zh.jpg", "bench/screenshot.png")  # no ground truth: not what FEW scores
+
+
+@pytest.fixture(scope="module")
+def built_openvino(tmp_path_factory, samples_dir) -> Path:
+    """A model dir holding pp-ocrv6-tiny's fp32 files and its NNCF int8 IRs, built by the CLI."""
+    model_dir = tmp_path_factory.mktemp("models-ov")
+    link_fp32_files(model_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OCR_MODEL_DIR", str(model_dir))
+        assert main(["models", "quantize", SMALL, "--backend", "openvino", "--calibration",
+                     *(str(samples_dir / name) for name in CALIBRATION)]) == 0
+    return model_dir
+
+
+def test_openvino_manifest_records_sources_calibration_and_outputs(built_openvino):
+    import openvino
+
+    mset = get_model_set(SMALL)
+    manifest = openvino_int8.read_manifest(built_openvino, mset)
+    directory = openvino_int8.variant_dir(built_openvino, mset)
+    assert set(manifest["files"]) == {"det", "rec"} and set(manifest["fp32"]) == {"textline", "doc_orientation"}
+    assert [f["name"] for f in manifest["calibration"]["files"]] == [Path(n).name for n in CALIBRATION]
+    assert manifest["calibration"]["inputs"]["det"] == len(CALIBRATION) and manifest["calibration"]["inputs"]["rec"] > 10
+    for role, source in (("det", mset.det.file), ("rec", mset.rec.file)):
+        entry = manifest["files"][role]
+        assert entry["source_sha256"] == source.sha256
+        assert entry["sha256"] == sha256_of(directory / entry["path"])
+        assert entry["weights_sha256"] == sha256_of(directory / entry["weights"])
+        ops = {op.get_type_name() for op in openvino.Core().read_model(str(directory / entry["path"])).get_ops()}
+        assert "FakeQuantize" in ops, f"{role}: nothing was quantised"
+    assert not list(directory.glob(".*")), "temporary files left behind"
+
+
+def test_openvino_int8_reads_within_a_point_of_fp32(built_openvino, samples_dir):
+    mset = get_model_set(SMALL)
+    overrides = openvino_int8.file_overrides(mset, built_openvino, ("det", "rec"))
+    ocr = OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0, **overrides)
+    assert ocr.pipeline.detector.model.path.suffix == ".xml" and ocr.pipeline.recognizer.model.path.suffix == ".xml"
+    int8 = mean_accuracy(ocr, samples_dir, FEW)
+    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0), samples_dir, FEW)
+    assert int8 >= fp32 - 0.01
+
+
+def test_openvino_corrupt_or_foreign_files_are_refused(built_openvino, tmp_path):
+    link_fp32_files(tmp_path)
+    shutil.copytree(built_openvino / openvino_int8.VARIANT, tmp_path / openvino_int8.VARIANT)
+    mset = get_model_set(SMALL)
+    directory = openvino_int8.variant_dir(tmp_path, mset)
+    weights = directory / openvino_int8.read_manifest(tmp_path, mset)["files"]["rec"]["weights"]
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelCorrupt, match="--backend openvino"):
+        openvino_int8.int8_paths(tmp_path, mset)
+    assert openvino_int8.variant_status(tmp_path, mset) == "corrupt"
+    assert set(openvino_int8.int8_paths(tmp_path, mset, verify=False)) == {"det", "rec"}
+    manifest_path = directory / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["files"]["det"]["source_sha256"] = "0" * 64
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelCorrupt, match="was built from"):
+        openvino_int8.int8_paths(tmp_path, mset, verify=False)
+    shutil.rmtree(directory)
+    assert openvino_int8.variant_status(tmp_path, mset) == "missing"
+
+
+def test_openvino_quantize_needs_calibration_images(tmp_path, monkeypatch, capsys):
+    link_fp32_files(tmp_path)
+    monkeypatch.setenv("OCR_MODEL_DIR", str(tmp_path))
+    assert main(["models", "quantize", SMALL, "--backend", "openvino"]) != 0
+    assert "--calibration" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["models", "quantize", SMALL, "--backend", "openvino", "--calibration", str(tmp_path / "empty")]) != 0
+    assert "no calibration images" in capsys.readouterr().err
+    assert not openvino_int8.variant_dir(tmp_path, get_model_set(SMALL)).joinpath("manifest.json").exists()
+
+
+def test_openvino_ir_keeps_the_onnx_metadata(tmp_path):
+    """An embedded dictionary (PP-OCRv4's `character`) survives quantisation into the IR's rt_info."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, (4, 3, 3, 3), np.random.default_rng(0).normal(size=108))
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 3, 8, 8))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 4, 8, 8))], [weight])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    helper.set_model_props(model, {"character": "a\nb\n中"})
+    onnx.save(model, tmp_path / "m.onnx")
+    data = [np.random.default_rng(i).random((1, 3, 8, 8), dtype=np.float32) for i in range(3)]
+    openvino_int8.quantize_file(tmp_path / "m.onnx", tmp_path / "m.xml", data, openvino_int8.NncfPlan())
+    assert ir_metadata(tmp_path / "m.xml") == {"character": "a\nb\n中"}
 
 
 # --- fast detection profile ------------------------------------------------------------------

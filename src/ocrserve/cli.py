@@ -190,7 +190,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                   f"built locally by `ocrserve models quantize {mset.name}`")
         return 0
     if args.action == "quantize":
-        return cmd_quantize(sets, store, settings.model_dir)
+        return cmd_quantize(sets, store, settings.model_dir, args)
     if args.action == "pull":
         files = [f for mset in sets for f in mset.files()]
         if args.all:
@@ -202,14 +202,34 @@ def cmd_models(args: argparse.Namespace) -> int:
     return cmd_verify(sets, store)
 
 
-def cmd_quantize(sets, store, model_dir: Path) -> int:
-    """Pull what is missing of each fp32 set, then build its int8 variant (models/quantize.py)."""
-    from .models import get_model_set
-    from .models.quantize import quantize_model_set
+def cmd_quantize(sets, store, model_dir: Path, args: argparse.Namespace) -> int:
+    """Pull what is missing of each fp32 set, then build its int8 variant for the chosen backend.
 
+    onnxruntime: dynamic int8 `<set>-int8` (models/quantize.py); openvino: NNCF post-training
+    int8 calibrated on `--calibration` (models/openvino_int8.py).
+    """
+    from .models import get_model_set
+
+    if args.backend == "openvino" and not args.calibration:
+        raise ConfigError("--backend openvino calibrates on images: add --calibration DIR_OR_FILE ... "
+                          "(pages and photos like the ones the service will read)")
+    if args.backend == "onnxruntime" and args.calibration:
+        raise ConfigError("--calibration is for --backend openvino (onnxruntime's int8 is dynamic: no calibration)")
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     for mset in dict.fromkeys(get_model_set(m.base_name) for m in sets):
-        store.pull(mset.files(), log=lambda msg: print(msg, file=sys.stderr))
-        manifest = quantize_model_set(mset, model_dir, log=lambda msg: print(msg, file=sys.stderr))
+        store.pull(mset.files(), log=log)
+        if args.backend == "openvino":
+            from .models.openvino_int8 import quantize_model_set as quantize_openvino
+            from .models.openvino_int8 import variant_dir
+
+            manifest = quantize_openvino(mset, model_dir, [Path(p) for p in args.calibration], log=log)
+            print(f"ok: {mset.name} OpenVINO int8 (int8: {', '.join(manifest['files'])}; fp32: "
+                  f"{', '.join(manifest['fp32']) or 'none'}) in {variant_dir(model_dir, mset)}; "
+                  "docs/precision.md has its accuracy gate")
+            continue
+        from .models.quantize import quantize_model_set
+
+        manifest = quantize_model_set(mset, model_dir, log=log)
         kept = ", ".join(manifest["fp32"]) or "none"
         print(f"ok: {mset.name}-int8 (int8: {', '.join(manifest['files']) or 'none'}; fp32: {kept}); "
               f"use it with OCR_MODEL={mset.name}-int8 or --model {mset.name}-int8")
@@ -376,12 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--all", action="store_true", help="every model set and text-line classifier")
     mv = msub.add_parser("verify", help="exit 1 if a file of the named sets is missing or corrupt")
     mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
-    mq = msub.add_parser("quantize", help="build the int8 variant <set>-int8 from the pulled files",
-                         description="Quantise a model set's files with onnxruntime's dynamic int8 quantisation "
-                                     "(needs `pip install 'ocrserve[quantize]'`); fp32 files are pulled first "
-                                     "if missing. Use the result as OCR_MODEL=<set>-int8.")
+    mq = msub.add_parser("quantize", help="build int8 files of a set from its pulled files",
+                         description="Quantise a model set's files (needs `pip install 'ocrserve[quantize]'`); "
+                                     "fp32 files are pulled first if missing. --backend onnxruntime (default): "
+                                     "dynamic int8, used as OCR_MODEL=<set>-int8. --backend openvino: NNCF "
+                                     "post-training int8 of the detector and recogniser, calibrated on "
+                                     "--calibration images, into <model_dir>/int8-openvino/<set> "
+                                     "(docs/precision.md).")
     mq.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
     mq.add_argument("--all", action="store_true", help="every model set")
+    mq.add_argument("--backend", choices=["onnxruntime", "openvino"], default="onnxruntime",
+                    help="which runtime's int8 to build (default onnxruntime)")
+    mq.add_argument("--calibration", nargs="+", metavar="PATH",
+                    help="images, PDFs or folders of them to calibrate on (--backend openvino)")
     m.set_defaults(func=cmd_models)
 
     c = sub.add_parser("config", help="print the effective settings, where each came from (secrets masked)",

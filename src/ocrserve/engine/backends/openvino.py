@@ -1,4 +1,4 @@
-"""OpenVINO: the runtime itself reading our ONNX files, fp32 or bf16 per stage.
+"""OpenVINO: the runtime itself reading our ONNX files (fp32 or bf16) or the int8 IRs built from them.
 
 One `CompiledModel` per file is shared by every thread; each thread keeps its own infer request
 (a request holds its input and output tensors, so two threads must never share one).  The
@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import InferenceError, ModelCorrupt
+from ...errors import ConfigError, InferenceError, ModelCorrupt
 from ..runtime import RuntimeConfig
 
 log = logging.getLogger("ocrserve.runtime")
 
-#: our precision names -> OpenVINO's element types for INFERENCE_PRECISION_HINT
-HINTS = {"fp32": "f32", "bf16": "bf16"}
+#: our precision names -> OpenVINO's element types for INFERENCE_PRECISION_HINT (int8: what is not quantised)
+HINTS = {"fp32": "f32", "bf16": "bf16", "int8": "f32"}
+IR_METADATA = ("ocrserve", "onnx_metadata")  # where an IR built here keeps its ONNX file's metadata
 
 _core: Any = None
 _core_lock = threading.Lock()
@@ -90,20 +91,45 @@ class OpenVinoModel:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
 
     def metadata(self) -> dict[str, str]:
-        """The ONNX file's metadata (OpenVINO drops it): read once through ONNX Runtime, unoptimised."""
+        """The model's metadata, read once: from an IR's rt_info, or the ONNX file (OpenVINO drops it there)."""
         if self._metadata is None:
-            import onnxruntime as ort
-
-            opts = ort.SessionOptions()
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-            opts.log_severity_level = 3
-            session = ort.InferenceSession(str(self.path), sess_options=opts, providers=["CPUExecutionProvider"])
-            self._metadata = dict(session.get_modelmeta().custom_metadata_map)
+            self._metadata = ir_metadata(self.path) if self.path.suffix == ".xml" else onnx_metadata(self.path)
         return self._metadata
 
     def __repr__(self) -> str:
         return f"OpenVinoModel({self.stage}: {self.path.name}, {self.precision})"
 
 
+def onnx_metadata(path: Path) -> dict[str, str]:
+    """An ONNX file's metadata_props, through ONNX Runtime without optimising the graph."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def ir_metadata(path: Path) -> dict[str, str]:
+    """The ONNX metadata that `models quantize --backend openvino` copied into an IR's rt_info."""
+    model = core().read_model(str(path))
+    if not model.has_rt_info(list(IR_METADATA)):
+        return {}
+    return {str(key): str(value) for key, value in model.get_rt_info(list(IR_METADATA)).value.items()}
+
+
+def int8_file(path: Path, cfg: RuntimeConfig) -> Path:
+    """The NNCF int8 IR built from the fp32 file `path` (models/openvino_int8.py), sha256-checked."""
+    from ...models.openvino_int8 import built_for
+
+    if cfg.compile_cache_dir is None:
+        raise ConfigError("int8 on OpenVINO needs the model dir its files were built into (OCR_MODEL_DIR)")
+    # engine/config.py keeps the compile cache at <model_dir>/openvino-cache: the built files sit beside it
+    return built_for(path, cfg.compile_cache_dir.parent)
+
+
 def load(path: Path, cfg: RuntimeConfig, stage: str, precision: str) -> OpenVinoModel:
+    if precision == "int8":
+        path = int8_file(path, cfg)
     return OpenVinoModel(path, cfg, stage, precision)
