@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,7 @@ import pytest
 from ocrserve.errors import BadInput
 from ocrserve.jobs.errors import JobNotFound
 from ocrserve.jobs.pages import select_pages
-from ocrserve.jobs.store import Job, JobStore
+from ocrserve.jobs.store import STALE_UPLOAD_S, Job, JobStore
 
 
 def new_job(job_id: str, owner: str = "token:a", ttl: float = 3600, pages: int = 3) -> Job:
@@ -19,6 +20,12 @@ def new_job(job_id: str, owner: str = "token:a", ttl: float = 3600, pages: int =
                kind="pdf", doc_pages=pages, state="pending", done_pages=0, error=None, base_url="http://x/",
                callback_url=None, bytes=10, created=now, started=None, finished=None, expires=now + ttl,
                lease_owner=None, lease_until=None, callback_done=0)
+
+
+def create(store: JobStore, job: Job, data: bytes) -> None:
+    staged = store.stage()
+    staged.write_bytes(data)
+    store.create(job, staged)
 
 
 @pytest.mark.parametrize(("ranges", "pages"), [(None, [0, 1, 2, 3, 4]), ("2-3,5", [1, 2, 4]), (" 3 , 1-2 ", [0, 1, 2]),
@@ -43,7 +50,7 @@ def test_page_cap():
 def test_one_claim_per_job_across_threads(tmp_path):
     store = JobStore(tmp_path)
     for n in range(4):
-        store.create(new_job(f"{n:032x}"), b"%PDF-")
+        create(store, new_job(f"{n:032x}"), b"%PDF-")
     with ThreadPoolExecutor(8) as pool:
         claimed = list(pool.map(lambda w: store.claim(f"w{w}", 60), range(8)))
     ids = [job.id for job in claimed if job is not None]
@@ -52,7 +59,7 @@ def test_one_claim_per_job_across_threads(tmp_path):
 
 def test_lapsed_lease_is_taken_over_and_the_old_worker_stops(tmp_path):
     store = JobStore(tmp_path)
-    store.create(new_job("a" * 32), b"x")
+    create(store, new_job("a" * 32), b"x")
     assert store.claim("w1", 0.01) is not None
     time.sleep(0.05)
     assert store.claim("w2", 60).lease_owner == "w2"
@@ -62,7 +69,7 @@ def test_lapsed_lease_is_taken_over_and_the_old_worker_stops(tmp_path):
 
 def test_partial_last_line_is_cut_before_counting(tmp_path):
     store = JobStore(tmp_path)
-    store.create(new_job("b" * 32), b"x")
+    create(store, new_job("b" * 32), b"x")
     store.append_line("b" * 32, {"result": {"ocrResults": [], "dataInfo": {}}})
     with store.result_path("b" * 32).open("ab") as out:
         out.write(b'{"result": {"ocrRes')  # a crash mid-write
@@ -72,7 +79,7 @@ def test_partial_last_line_is_cut_before_counting(tmp_path):
 
 def test_owner_cancel_and_expiry(tmp_path):
     store = JobStore(tmp_path)
-    store.create(new_job("c" * 32, ttl=0.2), b"x")
+    create(store, new_job("c" * 32, ttl=0.2), b"x")
     with pytest.raises(JobNotFound):
         store.get("c" * 32, "token:other")
     assert store.cancel("c" * 32, "token:a").state == "cancelled"
@@ -82,3 +89,24 @@ def test_owner_cancel_and_expiry(tmp_path):
     assert store.sweep() == 1 and not store.job_dir("c" * 32).exists()
     with pytest.raises(JobNotFound, match="expired"):
         store.get("c" * 32, "token:a")
+
+
+def test_create_moves_the_staged_input_into_the_job(tmp_path):
+    store = JobStore(tmp_path)
+    staged = store.stage()
+    staged.write_bytes(b"%PDF-1.7 document")
+    store.create(new_job("d" * 32), staged)
+    assert not staged.exists() and store.input_path("d" * 32).read_bytes() == b"%PDF-1.7 document"
+    again = store.stage()
+    with pytest.raises(FileExistsError):  # the job's directory exists: nothing is stored twice
+        store.create(new_job("d" * 32), again)
+    assert again.exists() and store.input_path("d" * 32).read_bytes() == b"%PDF-1.7 document"
+
+
+def test_sweep_deletes_stale_uploads_only(tmp_path):
+    store = JobStore(tmp_path)
+    stale, fresh = store.stage(), store.stage()
+    old = time.time() - STALE_UPLOAD_S - 60
+    os.utime(stale, (old, old))
+    store.sweep()
+    assert not stale.exists() and fresh.exists()

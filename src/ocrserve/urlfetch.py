@@ -27,6 +27,7 @@ import asyncio
 import ipaddress
 import socket
 import ssl
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,6 +46,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata"})
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+#: receives a body chunk by chunk instead of it being collected (a job's document goes to disk so)
+Sink = Callable[[bytes], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -223,8 +226,9 @@ def _transport_error(exc: httpx.TransportError, url: httpx.URL) -> BadInput:
     return BadInput(f"fetching {_display(url)} failed: {reason}")
 
 
-async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int) -> bytes:
-    """The body, refused as soon as it is known to be (or has become) larger than `max_bytes`."""
+async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int, sink: Sink | None) -> bytes:
+    """The body (empty when `sink` took it), refused as soon as it is known to be (or has become) larger
+    than `max_bytes`."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise InputTooLarge(f"{_display(url)} is {int(declared)} bytes, over the limit of {max_bytes}")
@@ -234,11 +238,15 @@ async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int)
         received += len(chunk)
         if received > max_bytes:
             raise InputTooLarge(f"{_display(url)} is larger than the limit of {max_bytes} bytes")
-        chunks.append(chunk)
+        if sink is None:
+            chunks.append(chunk)
+        else:
+            await sink(chunk)
     return b"".join(chunks)
 
 
-async def _fetch_hop(client: httpx.AsyncClient, url: httpx.URL, policy: FetchPolicy) -> httpx.URL | bytes:
+async def _fetch_hop(client: httpx.AsyncClient, url: httpx.URL, policy: FetchPolicy,
+                     sink: Sink | None) -> httpx.URL | bytes:
     """One request: the body on success, or the next URL when the server redirects."""
     addresses = await _checked_addresses(url, policy)
     for i, ip in enumerate(addresses):
@@ -248,7 +256,7 @@ async def _fetch_hop(client: httpx.AsyncClient, url: httpx.URL, policy: FetchPol
                     return url.join(response.headers["Location"])
                 if response.status_code >= 300:
                     raise BadInput(f"fetching {_display(url)} returned HTTP {response.status_code}")
-                return await _read_capped(response, url, policy.max_bytes)
+                return await _read_capped(response, url, policy.max_bytes, sink)
         except httpx.ConnectError as exc:
             if i + 1 == len(addresses):  # try the next checked address only when the connect failed
                 raise _transport_error(exc, url) from exc
@@ -264,7 +272,7 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 async def _fetch_all_hops(
-    url: httpx.URL, policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None
+    url: httpx.URL, policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None, sink: Sink | None
 ) -> bytes:
     """Follow redirects by hand so every hop goes through the same scheme and address checks."""
     timeout = httpx.Timeout(policy.timeout_s)
@@ -273,22 +281,24 @@ async def _fetch_all_hops(
                                  trust_env=False, verify=_ssl_context()) as client:
         current = url
         for _hop in range(policy.max_redirects + 1):
-            result = await _fetch_hop(client, current, policy)
+            result = await _fetch_hop(client, current, policy, sink)
             if isinstance(result, bytes):
                 return result
             current = _parse(result)
     raise BadInput(f"fetching {_display(url)}: more than {policy.max_redirects} redirects")
 
 
-async def fetch_url(url: str, policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None = None) -> bytes:
+async def fetch_url(url: str, policy: FetchPolicy, transport: httpx.AsyncBaseTransport | None = None,
+                    sink: Sink | None = None) -> bytes:
     """The body behind a client's http(s) URL, fetched under `policy` (see the module docstring).
 
     Raises BadInput (bad scheme, forbidden address, HTTP error, too many redirects, connection
     failure), InputTooLarge (over `max_bytes`) or FetchTimeout (over `timeout_s`, all hops together).
     `transport` replaces httpx's network transport (tests); the address checks still run.
+    `sink` receives the body as it arrives instead, and the body returned is then empty.
     """
     parsed = _parse(url)
     try:
-        return await asyncio.wait_for(_fetch_all_hops(parsed, policy, transport), timeout=policy.timeout_s)
+        return await asyncio.wait_for(_fetch_all_hops(parsed, policy, transport, sink), timeout=policy.timeout_s)
     except asyncio.TimeoutError as exc:
         raise FetchTimeout(f"fetching {_display(parsed)} did not finish within {policy.timeout_s:g} s") from exc

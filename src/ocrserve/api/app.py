@@ -36,11 +36,13 @@ REQUEST_ID_HEADER = "X-Request-ID"
 
 class RequestIdAndBodyLimit:
     """Pure ASGI middleware: a request id on every response, and a body cap enforced while the
-    body streams in (a client cannot make us buffer more than the limit)."""
+    body streams in (a client cannot make us buffer more than the limit).  `routes` gives paths a
+    limit of their own: (bytes, the 413's message)."""
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, routes: dict[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_body = max_body
+        self.routes = routes or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,9 +52,11 @@ class RequestIdAndBodyLimit:
         incoming = headers.get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
         request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        max_body, refusal = self.routes.get(scope.get("path", ""), (
+            self.max_body, f"the request body is over the limit of {self.max_body} bytes"))
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(scope, receive, send, request_id)
+        if declared is not None and declared.isdigit() and int(declared) > max_body:
+            await self._too_large(scope, receive, send, request_id, refusal)
             return
         received = 0
 
@@ -61,7 +65,7 @@ class RequestIdAndBodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise _BodyTooLarge()
             return message
 
@@ -74,9 +78,9 @@ class RequestIdAndBodyLimit:
         try:
             await self.app(scope, limited_receive, send_with_id)
         except _BodyTooLarge:
-            await self._too_large(scope, receive, send, request_id)
+            await self._too_large(scope, receive, send, request_id, refusal)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, request_id: str, message: str) -> None:
         """413, after discarding a bounded amount of the unread body: closing a socket with
         unread data makes the kernel send a reset, which can destroy the 413 before the client
         reads it.  Bodies far over the limit are still cut off (the drain is capped)."""
@@ -91,7 +95,7 @@ class RequestIdAndBodyLimit:
 
         request = Request(scope)
         request.state.request_id = request_id
-        response = error_response(request, 413, f"the request body is over the limit of {self.max_body} bytes")
+        response = error_response(request, 413, message)
         response.headers[REQUEST_ID_HEADER] = request_id
         response.headers["Connection"] = "close"
         await response(scope, _drain, send)
@@ -178,7 +182,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
         log.info("auth on: %d API tokens; open paths: %s", len(tokens.digests),
                  ", ".join(settings.auth_open_paths) or "none")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings))
+    app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings), routes=routes_jobs.body_limits(settings))
     install_browser_routes(app, settings)  # last: its CORS layer must be the outermost
 
     return app

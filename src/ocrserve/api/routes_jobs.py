@@ -1,5 +1,9 @@
 """`/api/v2/ocr/jobs`: PaddleOCR's official job API (submit, status, batch status, cancel), and the
-signed links its client downloads results from without a token (`/files/jobs/...`)."""
+signed links its client downloads results from without a token (`/files/jobs/...`).
+
+A submission's document streams to disk (jobs.upload) under its own limit, OCR_JOB_MAX_FILE_SIZE,
+which is also this path's body limit (`body_limits`, applied by the app's body-limit middleware).
+"""
 
 from __future__ import annotations
 
@@ -12,19 +16,24 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from ..errors import BadInput, NotFound
-from ..jobs import links
+from ..errors import BadInput, ClientGone, InputTooLarge, NotFound
+from ..jobs import links, upload
 from ..jobs.status import job_data
 from ..jobs.store import Job, JobStore
 from ..jobs.submit import Submission, submit
+from ..settings import Settings
 from .auth import presented_token
 from .contracts import jobs as contract
 from .contracts.base import inline_schema, request_body
-from .deps import json_body, read_form, respond, service_of
+from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
 
 PATH = "/api/v2/ocr/jobs"
+FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside the document
+JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
 router = APIRouter()  # submissions: under the quota dependency, as every OCR route
 status_router = APIRouter()  # reads: never refused for quota, or a job that used the last page could not be fetched
 ERRORS = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
@@ -49,6 +58,11 @@ def store_of(request: Request) -> JobStore:
     return request.app.state.job_store
 
 
+def body_limits(settings: Settings) -> dict[str, tuple[int, str]]:
+    """This route's own body limit, for the app's middleware: (bytes, the 413's message)."""
+    return {PATH: (settings.job_max_file_size + FIELDS_ROOM, str(upload.too_large(settings.job_max_file_size)))}
+
+
 def _validated(model: type[Any], data: dict[str, Any]) -> Any:
     """Validation failures are the client's InvalidRequestError (400), not FastAPI's 422."""
     try:
@@ -67,23 +81,51 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+async def _chunks(request: Request) -> AsyncIterator[bytes]:
+    """The body as it arrives; a client gone mid-upload is ClientGone (nobody reads the answer)."""
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise ClientGone("the client disconnected during the upload") from None
+
+
+async def _json(request: Request) -> Any:
+    body = bytearray()
+    async for chunk in _chunks(request):
+        body += chunk
+        if len(body) > JSON_MAX_BYTES:
+            raise InputTooLarge(f"a JSON job submission is over {JSON_MAX_BYTES} bytes: it names its document "
+                                "by fileUrl; send the document itself as multipart `file`")
+    raw = bytes(body)
+    return loads_json(raw) if len(raw) <= INLINE_PARSE_BYTES else await run_in_threadpool(loads_json, raw)
+
+
 async def _submission(request: Request) -> Submission:
-    service = service_of(request)
+    """The submission, its document written to a temp file in the store (deleted here when refused)."""
+    store, limit = store_of(request), request.app.state.settings.job_max_file_size
     base = dict(owner=owner_of(request), base_url=str(request.base_url))
-    if request.headers.get("content-type", "").lower().startswith("multipart/"):
-        upload = await read_form(request, "file")
-        form, data = _validated(contract.SubmitForm, upload.fields), upload.data
-        if data is None:
-            raise BadInput("send the document as a multipart `file` part, or JSON with `fileUrl`")
-        payload = _json_object(form.optionalPayload) if form.optionalPayload else None
-        return Submission(data=data, model=form.model, payload=payload, page_ranges=form.pageRanges,
+    content_type = request.headers.get("content-type", "")
+    if content_type.lower().startswith("multipart/"):
+        fields, incoming = await upload.receive_form(_chunks(request), content_type, store, limit)
+        try:
+            form = _validated(contract.SubmitForm, fields)
+            if incoming is None:
+                raise BadInput("send the document as a multipart `file` part, or JSON with `fileUrl`")
+            payload = _json_object(form.optionalPayload) if form.optionalPayload else None
+        except BaseException:
+            if incoming is not None:
+                incoming.discard()
+            raise
+        return Submission(input=incoming, model=form.model, payload=payload, page_ranges=form.pageRanges,
                           batch_id=form.batchId, callback_url=form.callbackUrl, **base)
-    body = await json_body(request)
+    body = await _json(request)
     if not isinstance(body, dict):
         raise BadInput("the request body must be a JSON object with `fileUrl`, or multipart with `file`")
     req = _validated(contract.SubmitURL, body)
-    data = await service.fetch(req.fileUrl)
-    return Submission(data=data, model=req.model, payload=req.optionalPayload, page_ranges=req.pageRanges,
+    incoming = await upload.fetch_into(req.fileUrl, service_of(request).fetch_policy, store, limit)
+    return Submission(input=incoming, model=req.model, payload=req.optionalPayload, page_ranges=req.pageRanges,
                       batch_id=req.batchId, callback_url=req.callbackUrl, **base)
 
 
@@ -93,8 +135,11 @@ async def submit_job(request: Request) -> Response:
     request.state.contract = contract.CONTRACT.name
     sub = await _submission(request)
     app = request.app.state
-    job = await submit(sub, service=service_of(request), store=app.job_store, settings=app.settings,
-                       limits=app.job_runner.limits, quota=app.quota)
+    try:
+        job = await submit(sub, service=service_of(request), store=app.job_store, settings=app.settings,
+                           limits=app.job_runner.limits, quota=app.quota)
+    finally:
+        sub.input.discard()  # moved into the job when it was stored; a refused one's goes here
     app.job_runner.submitted()
     return await respond(contract.SubmitResponse(data=contract.SubmitData(jobId=job.id),
                                                  logId=request.state.request_id))

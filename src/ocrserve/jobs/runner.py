@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from ..api.contracts import jobs as contract
 from ..api.contracts import paddlex
 from ..errors import OCRServeError
-from ..inputs import Limits, open_pages
+from ..inputs import Limits
 from ..links import LinkSigner
 from ..settings import Settings
 from .callbacks import send_callback
+from .inputs import open_input
 from .links import link
 from .store import Job, JobStore
 
@@ -126,9 +127,7 @@ class JobRunner:
         payload = contract.OptionalPayload.model_validate(job.options)
         effective = pipeline.resolve_options(contract.to_options(payload), contract.CONTRACT.defaults)
         visualize = bool(job.options.get("visualize"))
-        data = await asyncio.to_thread(self.store.input_path(job.id).read_bytes)
-        source = await service.run_job(open_pages, data, self.limits)
-        del data
+        source = await service.run_job(open_input, self.store.input_path(job.id), job.kind, self.limits)
         try:
             done = await asyncio.to_thread(self.store.done_lines, job.id)
             with service.use_pipeline(pipeline):

@@ -4,12 +4,15 @@ Every worker process of a machine opens the same store.  The JSONL result is the
 pages are done: a line is written with one `write` and an fsync, and a job taken over after a crash
 first cuts any partial last line, then counts lines, so no page is lost or written twice.  A claim
 is a lease (`lease_owner`, `lease_until`) set in one UPDATE, so two processes never run one job.
+An input on its way in is a temp file in the store's root (`.upload-*`), moved into its job's
+directory when the job is created; one left by a killed process is swept once stale.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import time
@@ -24,6 +27,9 @@ from .errors import JobNotFound
 #: states a client can still read; expired jobs keep only their row, to say so
 LIVE = ("pending", "running", "done", "failed", "cancelled")
 TOMBSTONE_KEEP_S = 7 * 86400
+UPLOAD_PREFIX = ".upload-"
+#: an upload whose file has not grown for this long belongs to a process that died
+STALE_UPLOAD_S = 3600.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -146,16 +152,27 @@ class JobStore:
         tmp.write_bytes(data)
         os.replace(tmp, path)
 
+    def stage(self) -> Path:
+        """A new empty temp file in the store for an input on its way in (`create` moves it into its job)."""
+        path = self.root / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}"
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return path
+
     # --- index --------------------------------------------------------------------------------
-    def create(self, job: Job, data: bytes) -> None:
-        """The input first, then the row: a row always has its input."""
+    def create(self, job: Job, staged: Path) -> None:
+        """The input first (the staged file, moved), then the row: a row always has its input."""
         directory = self.job_dir(job.id)
         directory.mkdir(mode=0o700)
-        self.write_file(job.id, "input", data)
-        row = {**job.__dict__, "options": json.dumps(job.options), "pages": json.dumps(job.pages)}
-        columns = ", ".join(row)
-        with closing(self._connect()) as db:
-            db.execute(f"INSERT INTO jobs ({columns}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
+        try:
+            os.replace(staged, self.input_path(job.id))
+            row = {**job.__dict__, "options": json.dumps(job.options), "pages": json.dumps(job.pages)}
+            columns = ", ".join(row)
+            with closing(self._connect()) as db:
+                db.execute(f"INSERT INTO jobs ({columns}) VALUES ({', '.join('?' * len(row))})",
+                           tuple(row.values()))
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
 
     def get(self, job_id: str, owner: str) -> Job:
         """The owner's job; another owner's is as absent as one never made."""
@@ -235,4 +252,10 @@ class JobStore:
         for row in rows:
             shutil.rmtree(self.job_dir(row["id"]), ignore_errors=True)
         self._rows("DELETE FROM jobs WHERE state = 'expired' AND expires < ?", (now - TOMBSTONE_KEEP_S,))
+        for upload in self.root.glob(UPLOAD_PREFIX + "*"):
+            try:
+                if upload.stat().st_mtime < now - STALE_UPLOAD_S:
+                    upload.unlink()
+            except FileNotFoundError:  # finished or deleted meanwhile by its own process
+                pass
         return len(rows)

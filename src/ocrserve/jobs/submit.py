@@ -2,7 +2,8 @@
 
 What can be known before any page is read is refused at once (400, 429, 503), so a client never
 polls a job that could not have run.  A document that cannot be opened (a corrupt PDF, say) is
-still a job, stored as failed with the reason, as the cloud answers it.
+still a job, stored as failed with the reason, as the cloud answers it.  The document is already
+on disk (jobs.upload) and is counted from its file.
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from pydantic import ValidationError
 
 from ..api.contracts import jobs as contract
 from ..errors import BadInput, QuotaExceeded
-from ..inputs import Limits, open_pages
+from ..inputs import Limits
 from ..pdf import is_pdf
 from ..quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url
 from .errors import ModelNotServed, StoreFull
+from .inputs import count_pages
 from .pages import select_pages
 from .store import Job, JobStore
+from .upload import Incoming
 
 if TYPE_CHECKING:
     from ..api.quota import Quota
@@ -36,7 +39,7 @@ class Submission:
     """What a client sent, whichever body it came in."""
 
     owner: str  # "token:<id>" with auth on; "anon:<digest of the presented token>" without
-    data: bytes
+    input: Incoming  # the document, written to a temp file in the store
     model: str
     payload: dict | None
     page_ranges: str | None
@@ -57,14 +60,6 @@ def validated_payload(payload: dict | None) -> contract.OptionalPayload:
         return contract.OptionalPayload.model_validate(payload or {})
     except ValidationError as exc:
         raise BadInput(f"optionalPayload: {contract.validation_message(exc)}") from None
-
-
-def count_pages(data: bytes, limits: Limits) -> tuple[str, int]:
-    source = open_pages(data, limits)
-    try:
-        return source.kind, len(source)
-    finally:
-        source.close()
 
 
 async def check_quota(quota: Quota | None, owner: str, pages: int) -> None:
@@ -89,22 +84,23 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
     if await asyncio.to_thread(store.queued) >= settings.job_max_queued:
         raise StoreFull(f"{settings.job_max_queued} jobs are already waiting (OCR_JOB_MAX_QUEUED); retry later",
                         retry_after=30)
-    if settings.job_max_bytes and await asyncio.to_thread(store.bytes_used) + len(sub.data) > settings.job_max_bytes:
+    size = sub.input.size
+    if settings.job_max_bytes and await asyncio.to_thread(store.bytes_used) + size > settings.job_max_bytes:
         raise StoreFull(f"the job store is full (OCR_JOB_MAX_BYTES={settings.job_max_bytes}); retry once jobs "
                         "expire", retry_after=300)
     error, pages = None, []
     try:
-        kind, total = await service.run(count_pages, sub.data, limits)
+        kind, total = await service.run(count_pages, sub.input.path, limits)
     except BadInput as exc:  # the document itself is bad: a failed job that says why
-        error, kind, total = str(exc), "pdf" if is_pdf(sub.data) else "image", 0
+        error, kind, total = str(exc), "pdf" if is_pdf(sub.input.head) else "image", 0
     if error is None:
         pages = select_pages(sub.page_ranges, total, settings.job_max_pages)
     await check_quota(quota, sub.owner, len(pages))
     now = time.time()
     job = Job(id=secrets.token_hex(16), owner=sub.owner, batch_id=sub.batch_id, model=model, options=options,
               pages=pages, kind=kind, doc_pages=total, state="failed" if error else "pending", done_pages=0,
-              error=error, base_url=sub.base_url, callback_url=sub.callback_url, bytes=len(sub.data), created=now,
+              error=error, base_url=sub.base_url, callback_url=sub.callback_url, bytes=size, created=now,
               started=None, finished=now if error else None, expires=now + settings.job_ttl, lease_owner=None,
               lease_until=None, callback_done=0)
-    await asyncio.to_thread(store.create, job, sub.data)
+    await asyncio.to_thread(store.create, job, sub.input.path)
     return job
