@@ -4,28 +4,8 @@
     python bench/arena.py --models pp-ocrv4-mobile --threads 2 --traffic repeat
     python bench/arena.py --json out/arena.json
 
-Why: real traffic brings new input shapes on nearly every call (each page its own size, each
-recognition chunk its own width), and how ONNX Runtime gets memory for them decides both speed
-(a fresh mapping is faulted in and zeroed by the kernel, page by page) and memory (an arena keeps
-its high-water mark).  This script measured the choice in ocrserve/engine/arena.py.
-
-Rows (each in a fresh interpreter, since malloc settings and ONNX Runtime's shared arena are
-process-wide):
-
-- `arena off, mmap 1 MiB`: no ONNX Runtime arena, glibc's mmap threshold fixed at 1 MiB (the
-  default until 2026-11-22: freed buffers go straight back to the OS);
-- `arena off, glibc adaptive`: no arena, glibc's own threshold (what rapidocr 3.x runs with);
-- `shared arena, memory pattern on`: the shared arena with ONNX Runtime's per-shape allocation
-  plan left on (one block per run);
-- `shared arena, no release`: the default without the idle release (`OCR_ARENA_IDLE_RELEASE_S=0`);
-- `default`: the shared arena, memory pattern off, released after idle.
-
-Load: the four bench images, each rescaled by a factor in [0.8, 1.2] (a new one per call) for
-`--images` calls (`--traffic varied`, default), or the images as they are in turn (`repeat`, where
-ONNX Runtime's per-shape plans make allocation look free).  Calls run on `--threads` page threads
-through the service's recognition batcher (1: a library loop; 2: the service on two cores).
-Reported: wall time, minor page faults, peak RSS (sampled every 50 ms) and RSS once the process
-has been idle for the release delay plus a second, with the images released.
+One row per way of getting buffers (CONFIGS), each in a fresh interpreter; the rows, the load and
+what they measured are in docs/benchmarks.md ("Memory and new shapes").
 """
 
 from __future__ import annotations
@@ -49,9 +29,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
 }
 BENCH_FILES = ("doc_page.png", "receipt_zh.jpg", "screenshot.png", "photo_sparse.jpg")
 IDLE_S = 1.0
+HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
-import json, resource, sys, threading, time
+import json, os, resource, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import cv2
@@ -70,10 +51,10 @@ from ocrserve.engine import build_pipeline
 from ocrserve.memory import set_mmap_threshold
 from ocrserve.settings import load_settings
 opts = json.loads(sys.argv[2])
+sys.path.append(opts["bench"])  # appended: the bench scripts' names must not shadow installed packages
+from _harness import TreeSampler
 settings = load_settings(**{"model": opts["model"], "arena_idle_release_s": opts["idle_s"], **cfg})
 set_mmap_threshold(settings.malloc_mmap_threshold)
-def rss():
-    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
 pipeline = build_pipeline(settings, batch_across_calls=True)
 pipeline.warm_up()
 base = [cv2.imread(str(Path(opts["samples"]) / "bench" / f)) for f in opts["files"]]
@@ -83,27 +64,24 @@ def page(i):
         return img
     factor = 0.8 + 0.4 * (((i + 1) * 0.6180339887498949) % 1.0)
     return cv2.resize(img, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
-peak, stop = [rss()], threading.Event()
-def sample():
-    while not stop.wait(0.05):
-        peak[0] = max(peak[0], rss())
-sampler = threading.Thread(target=sample, daemon=True)
-sampler.start()
+sampler = TreeSampler(os.getpid(), every_s=0.05)
+sampler.window()
 faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 started = time.perf_counter()
 with ThreadPoolExecutor(opts["threads"]) as pool:
     lines = sum(len(r.lines) for r in pool.map(lambda i: pipeline.predict(page(i)), range(opts["images"])))
 wall = time.perf_counter() - started
 faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
-stop.set(); sampler.join()
+sampler.stop()
 time.sleep(opts["idle_s"] + 1.0)
-print(json.dumps({"wall_s": wall, "faults": faults, "peak_mib": peak[0], "idle_mib": rss(), "lines": lines,
+print(json.dumps({"wall_s": wall, "faults": faults, "peak_mib": sampler.peak_rss / 2**20,
+                  "idle_mib": sampler.sample().rss / 2**20, "lines": lines,
                   "releases": IDLE_RELEASE.releases}))
 """
 
 
 def run_config(name: str, cfg: dict[str, Any], args: argparse.Namespace, model: str, threads: int) -> dict[str, Any]:
-    opts = {"model": model, "samples": str(args.samples), "files": BENCH_FILES, "images": args.images,
+    opts = {"model": model, "samples": str(args.samples), "bench": str(HERE), "files": BENCH_FILES, "images": args.images,
             "threads": threads, "traffic": args.traffic, "idle_s": IDLE_S}
     out = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg), json.dumps(opts)], capture_output=True,
                          text=True, check=False)

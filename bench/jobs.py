@@ -2,16 +2,8 @@
 
     python bench/jobs.py [--pages 300] [--model pp-ocrv4-mobile] [--json jobs.json]
 
-Builds a PDF of `--pages` pages from the sample set's document pages (in turn), then:
-
-1. the in-process engine reads the same rendered pages (pages/s: the bound a job can reach);
-2. `ocrserve serve` on loopback runs the document as one job (`/api/v2/ocr/jobs`) with nothing
-   else to do (pages/s), its RSS sampled over the run (Linux /proc; the server process only);
-3. the same document runs as a second job while a synchronous `/ocr` request for a small image
-   is sent every few seconds; its latency is compared with the same request on the idle server.
-
-Prints a markdown table (and `--json` the raw numbers).  Timings depend on the machine and its
-load; the header records both.
+The engine's pages/s, then the same PDF as a job alone and as a job under sync requests;
+the method is in docs/benchmarks.md ("Async jobs").
 """
 
 from __future__ import annotations
@@ -21,17 +13,15 @@ import base64
 import contextlib
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 from _common import find_samples_dir, machine_header, machine_info, markdown_table, median, write_json
+from _harness import Server, ServerFailed, TreeSampler, child_env, free_port, ocrserve_command
 from PIL import Image
 
 JOBS = "/api/v2/ocr/jobs"
@@ -71,38 +61,22 @@ def engine_rate(pdf: bytes, model: str, pages: int) -> float:
     return min(pages, len(source)) / elapsed
 
 
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
-def server(model: str, job_dir: Path, max_pages: int):
+def server(model: str, workdir: Path, max_pages: int) -> Iterator[Server]:
+    """`ocrserve serve` on loopback with a job directory and page cap big enough for the document."""
     port = free_port()
-    env = dict(os.environ, OCR_MODEL=model, OCR_JOB_DIR=str(job_dir), OCR_JOB_MAX_PAGES=str(max_pages),
-               OCR_JOB_MODELS=f"PP-OCRv6={model}", OCR_MAX_FILE_SIZE=str(512 * 2**20))
-    proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    job_dir = workdir / "jobs"
+    job_dir.mkdir(parents=True, exist_ok=True)
+    env = child_env({"OCR_MODEL": model, "OCR_JOB_DIR": str(job_dir), "OCR_JOB_MAX_PAGES": str(max_pages),
+                     "OCR_JOB_MODELS": f"PP-OCRv6={model}", "OCR_MAX_FILE_SIZE": str(512 * 2**20)})
+    ocrserve = Server("ocrserve", ocrserve_command(port), env, port, workdir / "server.log", sample_every_s=RSS_EVERY_S)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("ocrserve serve did not become ready")
-            time.sleep(0.3)
-        yield base, proc
+        ocrserve.wait_ready()
+        yield ocrserve
+    except ServerFailed as exc:
+        raise SystemExit(str(exc)) from None
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
+        ocrserve.stop(timeout_s=60)
 
 
 def sync_latency(base: str, image_b64: str) -> float:
@@ -112,17 +86,17 @@ def sync_latency(base: str, image_b64: str) -> float:
     return time.perf_counter() - started
 
 
-def run_job(base: str, pid: int, pdf: bytes, image_b64: str | None) -> dict[str, Any]:
+def run_job(base: str, memory: TreeSampler, pdf: bytes, image_b64: str | None) -> dict[str, Any]:
     """One job to its end; with `image_b64`, a sync request every SYNC_EVERY_S while it runs."""
     headers = {"Authorization": "Bearer bench"}
+    memory.window()
     r = httpx.post(f"{base}{JOBS}", headers=headers, timeout=600, files={"file": ("doc.pdf", pdf)},
                    data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False})})
     r.raise_for_status()
     job_id = r.json()["data"]["jobId"]
-    rss, sync, first_page_at = [], [], None
+    sync, first_page_at = [], None
     next_sync = time.monotonic() + SYNC_EVERY_S
     while True:
-        rss.append(rss_mib(pid))
         data = httpx.get(f"{base}{JOBS}/{job_id}", headers=headers, timeout=60).json()["data"]
         done = data["extractProgress"]["extractedPages"]
         if first_page_at is None and done >= 1:
@@ -134,6 +108,8 @@ def run_job(base: str, pid: int, pdf: bytes, image_b64: str | None) -> dict[str,
             next_sync = time.monotonic() + SYNC_EVERY_S
         time.sleep(RSS_EVERY_S)
     ended = time.monotonic()
+    memory.sample()
+    rss = [value / 2**20 for _, value in memory.series]  # the server's process tree, MiB
     if data["state"] != "done":
         raise SystemExit(f"the job failed: {data.get('errorMsg')}")
     pages = data["extractProgress"]["totalPages"]
@@ -156,11 +132,12 @@ def main() -> None:
     image_b64 = base64.b64encode((samples / SYNC_IMAGE).read_bytes()).decode()
     engine = engine_rate(pdf, args.model, args.engine_pages or args.pages)
     with tempfile.TemporaryDirectory(prefix="ocrserve-bench-jobs-") as tmp, \
-            server(args.model, Path(tmp), args.pages) as (base, proc):
+            server(args.model, Path(tmp), args.pages) as ocrserve:
+        base = ocrserve.url
         sync_latency(base, image_b64)  # warm
         idle = [sync_latency(base, image_b64) for _ in range(IDLE_SYNC_REPEATS)]
-        job = run_job(base, proc.pid, pdf, None)
-        busy = run_job(base, proc.pid, pdf, image_b64)
+        job = run_job(base, ocrserve.sampler, pdf, None)
+        busy = run_job(base, ocrserve.sampler, pdf, image_b64)
     rss = job["rss_mib"]
     job["sync_s"] = busy["sync_s"]
     rows = [

@@ -5,28 +5,8 @@
     python bench/resize.py --policies --repeat 3              # defaults, fast profile and int8 only
     python bench/resize.py --no-int8 --json out/resize.json
 
-Why: the detector's input size is most of its cost.  RapidOCR's rule (`min 736`, the model
-sets' rule until this study) scales every image's short side *up* to 736 px: an 800x200
-screenshot is detected at 2944x736; the sets now use PaddleX's `min 64` (the image's own
-resolution), chosen with this script (models/registry.py).  It measures, per model set, each policy's character accuracy on
-the sample ground truth and its detection and total time, as ratios to the set's default row,
-so that the fast profile (`OCR_DET_PROFILE=fast`) and the int8 variants (`<set>-int8`, built by
-`ocrserve models quantize`) are chosen and documented by measurement.
-
-Rows per model set: the default (the set's own rule), each `--policies` rule passed as per-call
-options, the fast profile through the setting itself, and, unless `--no-int8`, the int8 variant
-at the default rule and with the fast profile (an int8 variant that is not built is skipped with
-the command that builds it).
-
-Accuracy is scored by bench/accuracy.py's functions (ocrserve.evaluation, the tests' definition):
-mean character accuracy per kind (pages, PDF pages at 144 dpi, scenes) and over all samples.
-
-Time is engine time: every file is decoded (and every PDF rendered) once up front, then
-`Pipeline.predict` runs on the same BGR pages; `det` is the detection stage's own timing (resize,
-model, post-processing), `total` the whole call.  Rows are interleaved file by file and repeat by
-repeat (A, B, C, A, B, C ...) so that other work on the machine falls on every row alike; per
-page the median over `--repeat` rounds is kept, then the mean over pages is shown.  One warm-up
-call per row on a page and a scene precedes the timing.
+Per model set, each policy's character accuracy and its detection and total engine time as
+ratios to the set's default row; rows and method: docs/benchmarks.md ("Cheaper modes").
 """
 
 from __future__ import annotations
