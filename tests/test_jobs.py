@@ -9,19 +9,26 @@ cache); when it cannot be built, these tests fail, they do not skip.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+import xml.etree.ElementTree as ET
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+import pikepdf
+import pypdfium2 as pdfium
 import pytest
+import xmlschema
 
+from ocrserve.evaluation import char_accuracy
+from tests._support.jobdocs import mixed_pdf
 from tests._support.server import start_server
 
 CLIENT_VERSION = "3.7.0"
@@ -86,6 +93,86 @@ def run_client(python: Path, base: str, body: str, token: str = TOKEN, timeout: 
 
 def texts(page: dict) -> list[str]:
     return page["prunedResult"]["rec_texts"]
+
+
+ALTO_DIR = Path(__file__).parent / "data" / "alto"
+ALTO_NS = "{http://www.loc.gov/standards/alto/ns-v4#}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+FORMAT_LINKS = {"pdfUrl": "application/pdf", "txtUrl": "text/plain", "markdownUrl": "text/markdown",
+                "hocrUrl": "text/vnd.hocr+html", "altoUrl": "application/alto+xml"}
+
+
+def alto_schema() -> xmlschema.XMLSchema:
+    # the published schema imports xlink from its web address: read it from the copy beside it instead
+    text = (ALTO_DIR / "alto-4-4.xsd").read_text(encoding="utf-8").replace(
+        'schemaLocation="http://www.loc.gov/standards/xlink/xlink.xsd"', 'schemaLocation="xlink.xsd"')
+    return xmlschema.XMLSchema(io.StringIO(text), base_url=str(ALTO_DIR) + "/")
+
+
+def test_output_formats_are_signed_links_built_from_the_pages(client_python, server, samples_dir, tmp_path):
+    pdf = tmp_path / "mixed.pdf"  # a text-layer page, a scan, a text-layer page
+    pdf.write_bytes(mixed_pdf(samples_dir))
+    formats = ["pdf", "txt", "md", "hocr", "alto", "json"]
+    # the export endpoint's own threshold, so that its answer is the one to compare with
+    options = {"textRecScoreThresh": 0.5, "outputFormats": formats}
+    out = run_client(client_python, server, f"""
+        job = client.submit_ocr(file_path={str(pdf)!r}, options=OCROptions(visualize=False, extra_options={options!r}))
+        result = client.wait_ocr_result(job)
+        out = {{"pages": [p.raw for p in result.pages], "links": client.get_status(job.job_id).result}}
+    """)
+    assert len(out["pages"]) == 3  # the official client reads the job as ever, the new links beside jsonUrl
+    links = out["links"]
+    assert set(links) == {"jsonUrl", *FORMAT_LINKS}
+    files = {}
+    for key, media_type in FORMAT_LINKS.items():
+        answer = httpx.get(links[key], timeout=60)  # no token, as the client downloads jsonUrl
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type), key
+        files[key] = answer.content
+        assert httpx.get(links[key].replace("sig=", "sig=0")).status_code == 404
+    page_texts = ["".join(texts(p)) for p in out["pages"]]
+
+    doc = pdfium.PdfDocument(files["pdfUrl"])
+    assert len(doc) == 3
+    for index, expected in enumerate(page_texts):
+        page = doc[index]
+        page.render(scale=0.2).close()
+        read_back = page.get_textpage().get_text_range()
+        assert char_accuracy(expected, read_back) >= 0.99, (index, expected, read_back)
+    with pikepdf.open(io.BytesIO(files["pdfUrl"])) as checked:
+        assert len(checked.pages) == 3 and checked.check_pdf_syntax() == []
+    original = pdfium.PdfDocument(pdf.read_bytes())  # the born-digital pages pass through as they were
+    for index in (0, 2):
+        assert len(list(doc[index].get_objects())) == len(list(original[index].get_objects()))
+    assert len(list(doc[1].get_objects())) > len(list(original[1].get_objects()))  # the scan gained its text
+
+    alto = ET.fromstring(files["altoUrl"])
+    alto_schema().validate(alto)
+    assert [p.get("PHYSICAL_IMG_NR") for p in alto.iter(f"{ALTO_NS}Page")] == ["1", "2", "3"]
+    strings = [s.get("CONTENT") for s in alto.iter(f"{ALTO_NS}String")]
+    assert char_accuracy("".join(page_texts), "".join(strings)) >= 0.99
+    hocr = ET.fromstring(files["hocrUrl"])
+    assert [d.get("id") for d in hocr.iter(f"{XHTML}div") if d.get("class") == "ocr_page"] == \
+        ["page_1", "page_2", "page_3"]
+    words = [w.text for w in hocr.iter(f"{XHTML}span") if w.get("class") == "ocrx_word"]
+    assert char_accuracy("".join(page_texts), "".join(words)) >= 0.99
+
+    for fmt, key in (("txt", "txtUrl"), ("md", "markdownUrl")):
+        with pdf.open("rb") as fh:
+            sync = httpx.post(f"{server}/v1/export", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300,
+                              files={"file": fh}, data={"format": fmt})
+        assert sync.status_code == 200, sync.text
+        assert files[key] == sync.content, fmt
+    assert files["txtUrl"].decode().split("\f") == ["\n".join(texts(p)) + "\n" for p in out["pages"]]
+
+
+def test_unknown_output_format_is_refused_naming_the_accepted(client_python, server, samples_dir):
+    err = run_client(client_python, server, f"""
+        client.submit_ocr(file_path={str(samples_dir / 'bench/screenshot.png')!r},
+                          options=OCROptions(extra_options={{"outputFormats": ["pdf", "docx"]}}))
+        out = {{}}
+    """)
+    assert err["error"] == "InvalidRequestError", err
+    assert "'docx'" in err["message"] and "pdf, txt, md, hocr, alto, json" in err["message"], err
 
 
 def test_pdf_every_page_as_the_sync_endpoint_reads_it(client_python, server, samples_dir):

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import httpx
+import pypdfium2 as pdfium
 
+from ocrserve.evaluation import char_accuracy
+from tests._support.jobdocs import mixed_pdf
 from tests._support.server import free_port
 
 TOKEN = "tok-durable"
@@ -54,10 +58,11 @@ def serve(job_dir: Path, log: Path, *args: str, **env: str):
             proc.wait(timeout=30)
 
 
-def submit(base: str, path: Path, **fields: str) -> str:
+def submit(base: str, path: Path, payload: dict | None = None, **fields: str) -> str:
     with path.open("rb") as fh:
         r = httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, timeout=60,
-                       data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False}), **fields})
+                       data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False, **(payload or {})}),
+                             **fields})
     assert r.status_code == 200, r.text
     return r.json()["data"]["jobId"]
 
@@ -94,6 +99,40 @@ def test_sigkill_mid_job_then_restart_reads_every_page_once(tmp_path, samples_di
     pages = [json.loads(line)["result"]["ocrResults"][0]["prunedResult"]["rec_texts"] for line in lines]
     assert all(pages) and len({tuple(p) for p in pages}) == 3  # three different pages, none twice
     assert seen["extractProgress"]["extractedPages"] < 3 and seen["state"] == "running"  # killed mid-job
+
+
+def test_output_formats_of_a_job_killed_mid_document_are_complete_after_restart(tmp_path, samples_dir):
+    job_dir, log, pdf = tmp_path / "jobs", tmp_path / "server.log", tmp_path / "mixed.pdf"
+    pdf.write_bytes(mixed_pdf(samples_dir))  # page 1 from its text layer at once, page 2 a scan to OCR
+    formats = {"outputFormats": ["pdf", "txt", "md", "hocr", "alto"]}
+    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, proc):
+        job_id = submit(base, pdf, formats)
+        seen = wait_for(base, job_id, lambda d: d["extractProgress"]["extractedPages"] >= 1)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert seen["state"] == "running" and seen["extractProgress"]["extractedPages"] < 3, seen  # killed mid-job
+    with serve(job_dir, log, OCR_JOB_LEASE_S="3") as (base, _):
+        resumed = wait_for(base, job_id, lambda d: d["state"] in ("done", "failed"))
+        assert resumed["state"] == "done", resumed
+        whole = wait_for(base, submit(base, pdf, formats), lambda d: d["state"] in ("done", "failed"))
+        assert whole["state"] == "done", whole  # the same document, never interrupted
+        got = {key: httpx.get(url, timeout=60).content for key, url in resumed["resultUrl"].items()}
+        want = {key: httpx.get(url, timeout=60).content for key, url in whole["resultUrl"].items()}
+    assert set(got) == {"jsonUrl", "pdfUrl", "txtUrl", "markdownUrl", "hocrUrl", "altoUrl"}
+    pages = [json.loads(line)["result"]["ocrResults"][0]["prunedResult"]["rec_texts"]
+             for line in got["jsonUrl"].decode().strip().split("\n")]
+    assert len(pages) == 3 and all(pages)
+    assert got["txtUrl"].decode().split("\f") == ["\n".join(p) + "\n" for p in pages]  # every page once, in order
+    for key in ("txtUrl", "markdownUrl", "hocrUrl", "altoUrl"):
+        assert got[key] == want[key], key
+    unstamped = [re.sub(rb"/ID\s*\[<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\]", b"", got["pdfUrl"]),
+                 re.sub(rb"/ID\s*\[<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\]", b"", want["pdfUrl"])]
+    assert unstamped[0] == unstamped[1]  # the same PDF but for the random file identifier pdfium writes
+    doc = pdfium.PdfDocument(got["pdfUrl"])
+    assert len(doc) == 3
+    for index, lines in enumerate(pages):
+        assert char_accuracy("".join(lines), doc[index].get_textpage().get_text_range()) >= 0.99
+    assert not (job_dir / job_id / "parts.jsonl").exists()  # the parts go once the files are built
 
 
 def test_ttl_expiry_deletes_results_and_frees_the_disk_budget(tmp_path, samples_dir):

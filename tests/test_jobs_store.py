@@ -103,6 +103,19 @@ def test_create_moves_the_staged_input_into_the_job(tmp_path):
     assert again.exists() and store.input_path("d" * 32).read_bytes() == b"%PDF-1.7 document"
 
 
+def test_parts_of_a_page_past_the_result_are_cut_on_resume(tmp_path):
+    store = JobStore(tmp_path)
+    create(store, new_job("e" * 32), b"x")
+    for n in range(3):
+        store.append_line("e" * 32, {"page": n}, "parts.jsonl")
+    with (store.job_dir("e" * 32) / "parts.jsonl").open("ab") as out:
+        out.write(b'{"page": 3')  # a crash mid-write
+    store.keep_lines("e" * 32, "parts.jsonl", 2)  # the result counts two pages read
+    assert (store.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
+    store.keep_lines("e" * 32, "parts.jsonl", 5)  # fewer lines than asked: the complete ones stay
+    assert (store.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
+
+
 def test_sweep_deletes_stale_uploads_only(tmp_path):
     store = JobStore(tmp_path)
     stale, fresh = store.stage(), store.stage()

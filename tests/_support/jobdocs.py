@@ -1,10 +1,26 @@
-"""Documents the job tests send: a PDF of any size."""
+"""Documents the job tests send: a PDF that mixes text-layer pages with a scan, and a PDF of any size."""
 
 from __future__ import annotations
 
+import io
 import os
+from pathlib import Path
+
+import pikepdf
 
 from tests._support import pdfs
+
+
+def mixed_pdf(samples_dir: Path) -> bytes:
+    """Three pages: a born-digital page, a scanned page (the only one OCRed), another born-digital page."""
+    out = pikepdf.new()
+    with pikepdf.open(samples_dir / "pdf/tasn1_p6-8.pdf") as text, \
+            pikepdf.open(samples_dir / "pdf/scanned_lshort_p50-51.pdf") as scan:
+        for page in (text.pages[0], scan.pages[0], text.pages[1]):
+            out.pages.append(page)
+        buffer = io.BytesIO()
+        out.save(buffer)
+    return buffer.getvalue()
 
 
 def padded_pdf(size: int) -> bytes:

@@ -21,7 +21,9 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from ..errors import BadInput, ClientGone, InputTooLarge, NotFound
+from ..export import FORMATS
 from ..jobs import links, upload
+from ..jobs.formats import FILES
 from ..jobs.status import job_data
 from ..jobs.store import Job, JobStore
 from ..jobs.submit import Submission, submit
@@ -34,6 +36,8 @@ from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
 PATH = "/api/v2/ocr/jobs"
 FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside the document
 JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
+#: each file a job link can serve -> its media type
+MEDIA_TYPES = {FILES[name]: FORMATS[name].media_type for name in FILES if name != "json"}
 router = APIRouter()  # submissions: under the quota dependency, as every OCR route
 status_router = APIRouter()  # reads: never refused for quota, or a job that used the last page could not be fetched
 ERRORS = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
@@ -180,8 +184,9 @@ async def cancel_job(request: Request, job_id: str) -> Response:
 
 
 @status_router.get(links.PREFIX + "{job_id}/{name}", operation_id="getOcrJobFile", response_class=Response,
-                   summary="A job's JSONL result or result image, behind a signed, expiring link",
-                   responses={200: {"content": {"application/jsonl": {}, "image/jpeg": {}}}})
+                   summary="A job's JSONL result, output format file or result image, behind a signed, expiring link",
+                   responses={200: {"content": {"application/jsonl": {}, "image/jpeg": {},
+                                                **{t.split(";")[0]: {} for t in MEDIA_TYPES.values()}}}})
 async def job_file(request: Request, job_id: str, name: str, expires: str | None = None,
                    sig: str | None = None) -> Response:
     request.state.contract = contract.CONTRACT.name
@@ -195,7 +200,7 @@ async def job_file(request: Request, job_id: str, name: str, expires: str | None
     if name == links.RESULT_NAME:
         return StreamingResponse(absolute_links(path, str(request.base_url)), media_type="application/jsonl",
                                  headers=headers)
-    return FileResponse(path, media_type="image/jpeg", headers=headers)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(name, "image/jpeg"), headers=headers)
 
 
 async def absolute_links(path: Path, base_url: str) -> AsyncIterator[bytes]:

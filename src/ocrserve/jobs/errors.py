@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import BadInput, NotFound, Overloaded
+from ..errors import BadInput, NotFound, OCRServeError, Overloaded
 
 
 class JobNotFound(NotFound):
@@ -21,3 +21,9 @@ class StoreFull(Overloaded):
     """The job queue or the job store's disk budget is full; retry once jobs finish or expire."""
 
     kind = "job_store_full"
+
+
+class PartsIncomplete(OCRServeError):
+    """A job's output format parts do not cover every page read, so its files cannot be joined."""
+
+    kind = "job_parts_incomplete"

@@ -14,7 +14,7 @@ from ..settings import Settings
 
 PREFIX = "/files/jobs/"
 RESULT_NAME = "result.jsonl"
-_NAME = re.compile(r"^(result\.jsonl|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")
+_NAME = re.compile(r"^(result\.(jsonl|pdf|txt|md|hocr|alto\.xml)|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

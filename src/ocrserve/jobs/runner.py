@@ -2,9 +2,10 @@
 
 `OCR_JOB_WORKERS` loops per process each claim the oldest runnable job (pending, or running with a
 lapsed lease: its worker died), read it page by page through the service (which runs a job page
-only when no synchronous request is in flight), append each page's line to the JSONL and move the
-progress on.  A heartbeat renews the lease while a page runs; a job cancelled or taken over stops
-before its next page.  A sweeper deletes expired jobs' files.
+only when no synchronous request is in flight), append each page's line to the JSONL (after its
+output formats' parts, see jobs.formats) and move the progress on; once every page is read, the
+output format files are joined.  A heartbeat renews the lease while a page runs; a job cancelled or
+taken over stops before its next page.  A sweeper deletes expired jobs' files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..errors import OCRServeError
 from ..inputs import Limits
 from ..links import LinkSigner
 from ..settings import Settings
+from . import formats
 from .callbacks import send_callback
 from .inputs import open_input
 from .links import link
@@ -96,6 +98,7 @@ class JobRunner:
         try:
             ended = await self._pages(job, lost)
             if ended:
+                await self._files(job)
                 await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "done")
                 log.info("job %s: done, %d pages", job.id[:8], len(job.pages))
         except asyncio.CancelledError:  # shutting down: let the next process resume it at once
@@ -114,6 +117,16 @@ class JobRunner:
         if final is not None and final.state in ("done", "failed") and final.callback_url:
             asyncio.create_task(send_callback(self.store, self.service, self.signer, final))
 
+    async def _files(self, job: Job) -> None:
+        """The output format files, joined from the pages' parts, then counted in the job's bytes."""
+        built = formats.built(job.options.get("outputFormats", []))
+        if not built:
+            return
+        await self.service.run_job(formats.build, self.store, job, built, self.limits.pdf_scale)
+        (self.store.job_dir(job.id) / formats.PARTS_NAME).unlink(missing_ok=True)
+        await asyncio.to_thread(self.store.settle_bytes, job.id)
+        log.info("job %s: %s written", job.id[:8], ", ".join(built))
+
     async def _heartbeat(self, job_id: str, lost: asyncio.Event) -> None:
         while True:
             await asyncio.sleep(self.settings.job_lease_s / 3)
@@ -130,6 +143,8 @@ class JobRunner:
         source = await service.run_job(open_input, self.store.input_path(job.id), job.kind, self.limits)
         try:
             done = await asyncio.to_thread(self.store.done_lines, job.id)
+            # a page's parts are written before its JSONL line: those of a page not counted as read go
+            await asyncio.to_thread(self.store.keep_lines, job.id, formats.PARTS_NAME, done)
             with service.use_pipeline(pipeline):
                 for position in range(done, len(job.pages)):
                     if lost.is_set() or not await asyncio.to_thread(
@@ -153,6 +168,10 @@ class JobRunner:
             await asyncio.to_thread(self.store.write_file, job.id, name, jpeg)
             links[key] = link(self.signer, "", job.id, name, job.expires)  # made absolute when served
             written += len(jpeg)
+        built = formats.built(job.options.get("outputFormats", []))
+        if built:
+            parts = await service.run_job(formats.page_parts, result, index + 1, built)  # the document's page number
+            written += await asyncio.to_thread(self.store.append_line, job.id, parts, formats.PARTS_NAME)
         last = position == len(job.pages) - 1
         earlier = await asyncio.to_thread(self.store.page_sizes, job.id) if last and job.kind == "pdf" else None
         line = await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..api.contracts.jobs import JobData, Progress, ResultUrl
+from ..api.contracts.jobs import OUTPUT_FORMATS, JobData, Progress, ResultUrl
 from ..links import LinkSigner
-from .links import RESULT_NAME, link
+from .formats import FILES
+from .links import link
 from .store import Job
 
 #: our states -> the four the client knows; a cancelled job is a failed one, with why in errorMsg
@@ -21,7 +22,9 @@ def job_data(job: Job, signer: LinkSigner, base_url: str) -> JobData:
     """`base_url`: the server as the asking client reached it (links outlive the process that made them)."""
     result = None
     if job.state == "done":
-        result = ResultUrl(jsonUrl=link(signer, base_url, job.id, RESULT_NAME, job.expires))
+        names = ["json", *job.options.get("outputFormats", [])]  # the JSONL first: the one link every job has
+        result = ResultUrl(**{OUTPUT_FORMATS[name]: link(signer, base_url, job.id, FILES[name], job.expires)
+                              for name in names})
     return JobData(jobId=job.id, state=STATES[job.state], batchId=job.batch_id,  # type: ignore[arg-type]
                    extractProgress=Progress(totalPages=len(job.pages), extractedPages=job.done_pages,
                                             startTime=iso(job.started), endTime=iso(job.finished)),

@@ -1,4 +1,5 @@
-"""Jobs on disk: an SQLite index (WAL) and one directory per job (input, JSONL result, images).
+"""Jobs on disk: an SQLite index (WAL) and one directory per job (input, JSONL result, images,
+output format files).
 
 Every worker process of a machine opens the same store.  The JSONL result is the truth about which
 pages are done: a line is written with one `write` and an fsync, and a job taken over after a crash
@@ -111,6 +112,20 @@ class JobStore:
     def result_path(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "result.jsonl"
 
+    def keep_lines(self, job_id: str, name: str, count: int) -> None:
+        """Cut file `name` after its first `count` complete lines (what a crash wrote past them goes)."""
+        path = self.job_dir(job_id) / name
+        if not path.exists():
+            return
+        with path.open("r+b") as out:
+            end = 0
+            for _ in range(count):
+                line = out.readline()
+                if not line.endswith(b"\n"):
+                    break
+                end += len(line)
+            out.truncate(end)
+
     def done_lines(self, job_id: str) -> int:
         """Complete lines of the result, after cutting a partial last line left by a crash."""
         path = self.result_path(job_id)
@@ -135,10 +150,10 @@ class JobStore:
                     sizes.append(pages[-1])
         return sizes
 
-    def append_line(self, job_id: str, line: dict[str, Any]) -> int:
-        """Append one result line durably; the bytes written."""
+    def append_line(self, job_id: str, line: dict[str, Any], name: str = "result.jsonl") -> int:
+        """Append one line durably to the job's file `name` (the result by default); the bytes written."""
         raw = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-        fd = os.open(self.result_path(job_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.job_dir(job_id) / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, raw)
             os.fsync(fd)
@@ -157,6 +172,10 @@ class JobStore:
         path = self.root / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}"
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         return path
+
+    def files_size(self, job_id: str) -> int:
+        directory = self.job_dir(job_id)
+        return sum(p.stat().st_size for p in directory.iterdir() if p.is_file()) if directory.is_dir() else 0
 
     # --- index --------------------------------------------------------------------------------
     def create(self, job: Job, staged: Path) -> None:
@@ -219,6 +238,10 @@ class JobStore:
         """Give a running job back (its lease lapses now): a clean shutdown's job resumes without waiting."""
         self._rows("UPDATE jobs SET lease_until = 0 WHERE id = ? AND lease_owner = ? AND state = 'running'",
                    (job_id, worker))
+
+    def settle_bytes(self, job_id: str) -> None:
+        """Count what the job's directory holds now (its output files included) against OCR_JOB_MAX_BYTES."""
+        self._rows("UPDATE jobs SET bytes = ? WHERE id = ? AND state != 'expired'", (self.files_size(job_id), job_id))
 
     def progress(self, job_id: str, worker: str, done: int, added_bytes: int) -> bool:
         rows = self._rows("UPDATE jobs SET done_pages = ?, bytes = bytes + ? WHERE id = ? AND lease_owner = ? "

@@ -5,15 +5,18 @@ Every answer is the envelope `{code, msg, data}` (`code` 0 on success); errors c
 takes the PaddleX `/ocr` options, with PaddleX's defaults (every line returned; result images
 unless `visualize: false` or `OCR_VISUALIZE`).  A result is a JSONL file, one line per page:
 `{"result": {"ocrResults": [PaddleX page], "dataInfo": {...}}}`, its images as signed links.
+`optionalPayload.outputFormats` (an extension) adds the document as other files, each a signed link
+in `resultUrl` beside `jsonUrl`; the client reads `jsonUrl` and ignores the other keys.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ...engine import OCROptions
+from ...export import ALIASES
 from ...result import OCRResult
 from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
@@ -29,6 +32,9 @@ def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
 
 CONTRACT = Contract(name="jobs", defaults=OCROptions(text_rec_score_thresh=0.0), returns_images=True,
                     error_body=error_body)
+#: `outputFormats` names -> the `resultUrl` key of their link (json is the JSONL, always linked)
+OUTPUT_FORMATS = {"pdf": "pdfUrl", "txt": "txtUrl", "md": "markdownUrl", "hocr": "hocrUrl", "alto": "altoUrl",
+                  "json": "jsonUrl"}
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -36,6 +42,29 @@ class OptionalPayload(OCRRequest):
     """`optionalPayload`: the PaddleX `/ocr` options (the file comes separately)."""
 
     file: str | None = Field(None, exclude=True)
+    outputFormats: list[str] | None = Field(
+        None, description="Extension: files to build beside the JSONL, each linked in resultUrl: pdf (searchable "
+        "PDF, pdfUrl), txt (txtUrl), md (markdownUrl), hocr (hocrUrl), alto (ALTO XML v4, altoUrl), json (jsonUrl).",
+        examples=[["pdf", "md"]])
+
+    @field_validator("outputFormats", mode="before")
+    @classmethod
+    def _format_names(cls, value: Any) -> Any:
+        """Names as given (a list, or one comma-separated string), case and aliases aside; each once."""
+        if value is None:
+            return None
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError("a list of format names")
+        accepted = ", ".join(OUTPUT_FORMATS)
+        out: list[str] = []
+        for name in names:
+            key = ALIASES.get(name.strip().lower(), name.strip().lower())
+            if key not in OUTPUT_FORMATS:
+                raise ValueError(f"unknown format {name!r}; accepted: {accepted}")
+            if key not in out:
+                out.append(key)
+        return out
 
 
 class SubmitURL(Lenient):
@@ -78,6 +107,11 @@ class Progress(BaseModel):
 
 class ResultUrl(BaseModel):
     jsonUrl: str = Field(..., description="Signed link to the JSONL result; no token needed, expires with the job.")
+    pdfUrl: str | None = Field(None, description="Extension (outputFormats pdf): the searchable PDF, signed as jsonUrl.")
+    txtUrl: str | None = Field(None, description="Extension (outputFormats txt): plain text, pages apart by form feeds.")
+    markdownUrl: str | None = Field(None, description="Extension (outputFormats md): Markdown.")
+    hocrUrl: str | None = Field(None, description="Extension (outputFormats hocr): hOCR 1.2.")
+    altoUrl: str | None = Field(None, description="Extension (outputFormats alto): ALTO XML v4.")
 
 
 class JobData(BaseModel):
