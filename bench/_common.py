@@ -2,8 +2,8 @@
 
 Benchmark numbers only mean something next to the machine and load they were taken on, so every
 script prints the same header (CPU, cores, onnxruntime version, date, load average) and writes
-the same facts into its JSON.  The tables are markdown so that the README can quote a run's
-output verbatim.
+the same facts into its JSON.  The tables are markdown so that docs/benchmarks.md can quote a
+run's output verbatim.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+
 from _support.bench import bench_module
 
 harness = bench_module("_harness")
@@ -67,7 +68,18 @@ def test_tree_memory_counts_children_and_stop_ends_them(tmp_path: Path) -> None:
         assert server.sampler.series and server.sampler.series[-1][1] >= 64 << 20
     finally:
         server.stop(timeout_s=10)
-    assert not any(c.is_running() and c.status() != psutil.STATUS_ZOMBIE for c in children)
+    deadline = time.monotonic() + 10  # a killed process takes a moment to go
+    while any(alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(c) for c in children)
+
+
+def alive(proc: psutil.Process) -> bool:
+    """Running and not a zombie (an orphan waits for whoever adopted it to reap it)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def test_percentile_interpolates_like_numpy() -> None:
