@@ -138,13 +138,14 @@ def test_output_formats_of_a_job_killed_mid_document_are_complete_after_restart(
 def test_ttl_expiry_deletes_results_and_frees_the_disk_budget(tmp_path, samples_dir):
     job_dir, image = tmp_path / "jobs", samples_dir / "bench/screenshot.png"
     budget = str(image.stat().st_size * 3 // 2)  # room for one input, not two
-    with serve(job_dir, tmp_path / "server.log", OCR_JOB_TTL="8", OCR_JOB_MAX_BYTES=budget) as (base, _):
+    # long enough for the job thread's first model load and page on a busy machine, short enough to wait for
+    with serve(job_dir, tmp_path / "server.log", OCR_JOB_TTL="20", OCR_JOB_MAX_BYTES=budget) as (base, _):
         job_id = submit(base, image)
         with image.open("rb") as fh:
             full = httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, data={"model": "PP-OCRv6"})
         assert full.status_code == 503 and "OCR_JOB_MAX_BYTES" in full.json()["msg"]
         assert int(full.headers["Retry-After"]) > 0
-        data = wait_for(base, job_id, lambda d: d["state"] == "done", timeout=8)
+        data = wait_for(base, job_id, lambda d: d["state"] == "done", timeout=20)
         url = data["resultUrl"]["jsonUrl"]
         assert httpx.get(url).status_code == 200
         deadline = time.monotonic() + 30
