@@ -66,6 +66,7 @@ def test_page_config_follows_the_app(tmp_path):
     settings = load_settings(model="pp-ocrv4-mobile", model_dir=tmp_path / "models", api_tokens="t-1")
     assert page_config(settings)["jobs"] is None and page_config(settings)["auth"] is True
     assert page_config(settings, jobs=True)["jobs"]["models"] == settings.job_models
+    assert page_config(settings, jobs=True)["jobs"]["maxFileSize"] == settings.job_max_file_size  # not the request's
     router = APIRouter()
     router.add_api_route("/", lambda: {}, methods=["GET"])
     app = FastAPI(docs_url=None, redoc_url=None)

@@ -40,7 +40,7 @@ class PdfPages:
 
     kind = "pdf"
 
-    def __init__(self, data: bytes, limits: Limits) -> None:
+    def __init__(self, data: bytes | str, limits: Limits) -> None:  # the bytes, or a file's path
         self.limits = limits
         with _PDFIUM_LOCK:
             try:

@@ -130,7 +130,8 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
         "defaults": {"useDocOrientationClassify": settings.use_doc_orientation_classify,
                      "useTextlineOrientation": settings.use_textline_orientation,
                      "textRecScoreThresh": score},
-        "jobs": {"models": dict(settings.job_models), "maxPages": settings.job_max_pages} if jobs else None,
+        "jobs": {"models": dict(settings.job_models), "maxPages": settings.job_max_pages,
+                 "maxFileSize": settings.job_max_file_size} if jobs else None,
     }
 
 

@@ -106,10 +106,12 @@
         setStatus("Job cancelled.", false);
         return;
       }
-      if (err.status === 0 && config.maxFileSize && state.file.size > config.maxFileSize) {
+      // a job upload has its own limit (OCR_JOB_MAX_FILE_SIZE), a read at once the request's
+      const limit = model ? config.jobs && config.jobs.maxFileSize : config.maxFileSize;
+      if (err.status === 0 && limit && state.file.size > limit) {
         // a server refusing a body far over its limit may close the connection before its 413 is read
         err.message += "; the file is " + ns.report.bytes(state.file.size) + ", over this server's limit of " +
-          ns.report.bytes(config.maxFileSize);
+          ns.report.bytes(limit) + (model ? " for jobs" : "");
       }
       showError(err);
       setStatus("", false);
