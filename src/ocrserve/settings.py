@@ -223,14 +223,15 @@ class Settings(BaseSettings):
         "auto", description="Inference backend: auto = the fastest row verified on the sample ground truth for "
         "this model set that this CPU and installation can run, else onnxruntime (logged with its reason)."
     )
-    precision: Literal["auto", "fp32", "bf16"] = Field(
+    precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "auto", description="Precision of the recogniser (and of the detector unless OCR_DET_PRECISION says; the "
         "orientation classifiers stay fp32): auto = the verified row's; bf16 needs AVX512_BF16 or AMX and runs on "
-        "openvino."
+        "openvino; int8 (the recogniser only, never auto's) needs VNNI and the files of `ocrserve models quantize "
+        "SET --backend openvino`."
     )
     det_precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION, or the "
-        "verified row's; bf16 detection lost lines on PDF pages, docs/precision.md)."
+        "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION where that is "
+        "fp32 or bf16, or the verified row's; bf16 detection is verified for some sets only, docs/precision.md)."
     )
 
     # --- default request options ------------------------------------------------------------
