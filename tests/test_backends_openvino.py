@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -80,3 +82,41 @@ def test_the_pipeline_reads_a_sample_on_openvino(samples_dir):
         assert mixed.pipeline.providers == ["CPUExecutionProvider"]
         assert mixed.pipeline.recognizer.model.providers == ["OpenVINO CPU bf16"]
         assert len(mixed.predict(image)[0].texts) == len(reference.texts)
+
+
+IDLE_SCRIPT = """
+import sys, time, cv2
+from ocrserve.memory import set_mmap_threshold
+set_mmap_threshold(1 << 20)
+from ocrserve.engine import build_pipeline
+from ocrserve.engine.backends.openvino import IDLE
+from ocrserve.settings import load_settings
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+idle = float(sys.argv[2])
+pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", backend="openvino", precision="fp32",
+                                        arena_idle_release_s=idle))
+pipeline.warm_up()
+time.sleep(idle + 1)
+base, releases = rss(), IDLE.releases
+pipeline.predict(cv2.imread(sys.argv[1]))
+after_page = rss()
+time.sleep(idle + 1)
+print(after_page - base, rss() - base, IDLE.releases - releases)
+"""
+
+
+def openvino_growth(page, idle_s: float) -> tuple[int, int, int]:
+    """MiB above the warm baseline right after one page on OpenVINO and a while later, and releases made."""
+    out = subprocess.run([sys.executable, "-c", IDLE_SCRIPT, str(page), str(idle_s)], capture_output=True,
+                         text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1]), int(out[2])
+
+
+def test_idle_openvino_models_give_their_page_buffers_back(samples_dir):
+    """OpenVINO keeps a page's buffers (~300 MB for a 150 dpi page) until released on OCR_ARENA_IDLE_RELEASE_S."""
+    page = samples_dir / "pages/p01_en_prose_tasn1_p5.png"
+    after_page, later, releases = openvino_growth(page, 0.5)
+    assert after_page > 150 and releases == 1
+    assert later < after_page / 2
+    after_page, later, releases = openvino_growth(page, 0)  # release off: the high-water mark stays
+    assert releases == 0 and later > after_page * 0.8

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...errors import ConfigError, InferenceError, ModelCorrupt
+from ..arena import IdleRelease
 from ..runtime import RuntimeConfig
 
 log = logging.getLogger("ocrserve.runtime")
@@ -73,6 +75,11 @@ class OpenVinoModel:
         self.providers = [f"OpenVINO CPU {precision}"]
         self._local = threading.local()
         self._metadata: dict[str, str] | None = None
+        self._runs = 0
+        self._runs_lock = threading.Lock()  # a release waits for no run; a run waits for a release
+        IDLE.configure(cfg.arena_idle_release_s)
+        _RELEASER.models.add(self)
+        IDLE.watch(_RELEASER)
         log.info("%s: %s on OpenVINO CPU, %s", stage, self.path.name, precision)
 
     def _request(self) -> Any:
@@ -83,12 +90,26 @@ class OpenVinoModel:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """First output for one input batch, copied out of the request's own buffer."""
+        with self._runs_lock:
+            self._runs += 1
         try:
-            request = self._request()
-            request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
-            return np.array(request.get_output_tensor(0).data, copy=True)
+            with IDLE.running():
+                request = self._request()
+                request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+                return np.array(request.get_output_tensor(0).data, copy=True)
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            with self._runs_lock:
+                self._runs -= 1
+
+    def release_memory(self) -> bool:
+        """Give back the buffers of the largest input seen (a page keeps ~250 MB otherwise); False while busy."""
+        with self._runs_lock:
+            if self._runs:
+                return False
+            self.compiled.release_memory()
+            return True
 
     def metadata(self) -> dict[str, str]:
         """The model's metadata, read once: from an IR's rt_info, or the ONNX file (OpenVINO drops it there)."""
@@ -98,6 +119,25 @@ class OpenVinoModel:
 
     def __repr__(self) -> str:
         return f"OpenVinoModel({self.stage}: {self.path.name}, {self.precision})"
+
+
+class _Releaser:
+    """Every live OpenVINO model, released together once idle (arena.IdleRelease calls one probe per release)."""
+
+    def __init__(self) -> None:
+        self.models: weakref.WeakSet[OpenVinoModel] = weakref.WeakSet()
+
+    def run_probe(self, run_options: Any) -> None:
+        for model in list(self.models):
+            model.release_memory()
+
+    def __repr__(self) -> str:
+        return f"OpenVINO models ({len(self.models)})"
+
+
+#: OpenVINO's own idle keeper, on the settings' OCR_ARENA_IDLE_RELEASE_S like ONNX Runtime's arena
+IDLE = IdleRelease()
+_RELEASER = _Releaser()
 
 
 def onnx_metadata(path: Path) -> dict[str, str]:
