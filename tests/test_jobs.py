@@ -252,6 +252,8 @@ def test_models_served_and_refused(client_python, server, samples_dir):
         out = {{"texts": result.pages[0].pruned_result["rec_texts"]}}
     """)
     assert out["texts"]  # read by a second model set, loaded on first use
+    memory = httpx.get(f"{server}/health").json()["memory"]
+    assert memory["job_model_sets_mib"]["pp-ocrv5-mobile"] > 10 and memory["rss_mib"] > 100  # and accounted
     err = run_client(client_python, server, f"""
         client.submit_ocr(file_path={str(image)!r}, model="PP-OCRv5-latin")
         out = {{}}

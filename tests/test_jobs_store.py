@@ -123,3 +123,32 @@ def test_sweep_deletes_stale_uploads_only(tmp_path):
     os.utime(stale, (old, old))
     store.sweep()
     assert not stale.exists() and fresh.exists()
+
+
+def test_job_model_sets_are_loaded_once_capped_and_accounted():
+    """Past OCR_JOB_MAX_LOADED_MODELS the least recently used idle set is closed, and its memory forgotten."""
+    import asyncio
+
+    from ocrserve import load_settings
+    from ocrserve.api.service import OCRService
+
+    service = OCRService(load_settings(model="pp-ocrv4-mobile", job_max_loaded_models=1))
+    service.load()
+
+    async def scenario():
+        first, again = await asyncio.gather(service.pipeline_for("pp-ocrv4-mobile"),
+                                            service.pipeline_for("pp-ocrv4-mobile"))
+        assert first is again and first is not service.pipeline  # one load, the jobs' own copy
+        assert list(service.memory()["job_model_sets_mib"]) == ["pp-ocrv4-mobile"]
+        with service.use_pipeline(first):  # in use by a job: not unloaded under it
+            await service.pipeline_for("pp-ocrv5-mobile")
+            assert list(service.extra_pipelines) == ["pp-ocrv4-mobile", "pp-ocrv5-mobile"]
+        await service.pipeline_for("pp-ocrv5-mobile")
+        assert list(service.extra_pipelines) == ["pp-ocrv5-mobile"]
+        memory = service.memory()
+        assert list(memory["job_model_sets_mib"]) == ["pp-ocrv5-mobile"] and memory["rss_mib"] > 0
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        service.close()

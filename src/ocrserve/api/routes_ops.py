@@ -44,6 +44,7 @@ def health(request: Request) -> seed.HealthResponse:
         inference=inference_of(pipeline.config.runtime) if ready else {},
         workers=service.settings.workers,  # the supervisor exports its real count to each worker
         worker_id=os.getpid(),
+        memory=service.memory(),
     )
 
 

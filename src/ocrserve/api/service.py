@@ -156,6 +156,7 @@ class OCRService:
         # other model sets, loaded on first use for a job's `model`, least recently used first
         self.extra_pipelines: OrderedDict[str, Pipeline] = OrderedDict()
         self.pipeline_users: dict[str, int] = {}
+        self.extra_rss: dict[str, int] = {}  # bytes the process grew by when each was loaded
         self._loading: dict[str, asyncio.Future[Pipeline]] = {}
         self.started_at = time.time()
         self.inflight = 0  # requests admitted and not finished (touched only on the event loop)
@@ -271,7 +272,7 @@ class OCRService:
             if self._loading.get(model) is not None and self._loading[model].done():
                 self._loading.pop(model, None)
         self.extra_pipelines[model] = pipeline
-        self._evict_idle()
+        self._evict_idle(keep=model)
         return pipeline
 
     def _load_extra(self, model: str) -> Pipeline:
@@ -281,18 +282,27 @@ class OCRService:
         factory = self.job_pipeline_factory if model == self.settings.model else local_job_pipeline
         pipeline = factory(settings, self.metrics)
         pipeline.warm_up()
-        log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, (current_rss() - before) / 2**20)
+        self.extra_rss[model] = max(current_rss() - before, 0)
+        log.info("model set %s loaded for jobs: RSS +%.0f MiB", model, self.extra_rss[model] / 2**20)
         return pipeline
 
-    def _evict_idle(self) -> None:
+    def _evict_idle(self, keep: str | None = None) -> None:
+        """Close idle sets past the cap, least recently used first; never `keep`, which a caller is about to use."""
         cap = self.settings.job_max_loaded_models
         for name in list(self.extra_pipelines):
             if len(self.extra_pipelines) <= cap:
                 break
-            if self.pipeline_users.get(name, 0) == 0:
+            if name != keep and self.pipeline_users.get(name, 0) == 0:
                 self.extra_pipelines.pop(name).close()
+                self.extra_rss.pop(name, None)
                 log.info("model set %s unloaded (OCR_JOB_MAX_LOADED_MODELS=%d)", name,
                          self.settings.job_max_loaded_models)
+
+    def memory(self) -> dict[str, Any]:
+        """This process's resident memory, and what each model set loaded for jobs added to it."""
+        return {"rss_mib": round(current_rss() / 2**20, 1),
+                "job_model_sets_mib": {name: round(self.extra_rss.get(name, 0) / 2**20, 1)
+                                       for name in self.extra_pipelines}}
 
     @contextmanager
     def use_pipeline(self, pipeline: Pipeline) -> Iterator[None]:
@@ -303,6 +313,7 @@ class OCRService:
             yield
         finally:
             self.pipeline_users[name] -= 1
+            self._evict_idle()  # a set loaded past the cap while this one was busy may go now
 
     # --- inputs ----------------------------------------------------------------------------
     async def bytes_from_field(self, value: str) -> bytes:

@@ -143,6 +143,9 @@ class HealthResponse(BaseModel):
     workers: int = Field(..., description="Worker processes serving this address (as the supervisor started them).")
     worker_id: int = Field(..., description="The process id of the worker that answered (the `pid` Prometheus "
                            "gives a worker's files).")
+    memory: dict[str, Any] = Field(
+        default_factory=dict, description="This worker's resident memory (`rss_mib`) and what each model set "
+        "loaded for jobs added to it when it loaded (`job_model_sets_mib`; at most OCR_JOB_MAX_LOADED_MODELS).")
 
 
 def lines(result: OCRResult) -> list[Line]:
