@@ -5,7 +5,7 @@
     python bench/accuracy.py --options '{"text_det_limit_type": "max", "text_det_limit_side_len": 960}'
     python bench/accuracy.py --models pp-ocrv6-small --line-order paddlex reading   # before / after
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:bf16:fp32  # docs/precision.md
-    python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:int8 openvino:int8:fp32
+    python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:int8:fp32 openvino:int8:int8
 
 Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
 reading order (the lines as returned, against the ground truth's own line order; the sample
@@ -197,8 +197,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="line orders to compare (OCR_LINE_ORDER; default: reading)")
     parser.add_argument("--backends", nargs="+", default=None, metavar="SPEC",
                         help="backend rows, BACKEND[:PRECISION[:DET_PRECISION]] (e.g. onnxruntime openvino:bf16:fp32; "
-                             "openvino:int8[:fp32] runs the files of `ocrserve models quantize SET --backend "
-                             "openvino`; default: the settings' choice)")
+                             "openvino:int8 the recogniser `ocrserve models quantize SET --backend openvino` "
+                             "built, openvino:int8:int8 its detector too; default: the settings' choice)")
     parser.add_argument("--no-layout", action="store_true",
                         help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")

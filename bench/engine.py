@@ -3,6 +3,7 @@
     python bench/engine.py                              # all model sets, bench + page images, 3 repeats
     python bench/engine.py --models pp-ocrv4-mobile --repeat 1 --json out/engine.json
     python bench/engine.py --models pp-ocrv6-small --backends onnxruntime openvino:fp32 openvino:bf16:fp32
+    python bench/engine.py --models pp-ocrv6-small --backends onnxruntime auto:bf16:fp32 auto:int8:fp32
 
 A latency claim only holds against a peer measured on the same machine, at the same moment, on
 the same inputs and model files: so RapidOCR 1.4.4 runs on its bundled PP-OCRv4 files (the
@@ -85,6 +86,7 @@ class Row:
     label: str
     make: Callable[[Loader], Caller]
     runs: dict[str, list[Measurement]] = field(default_factory=dict)
+    placement: str = ""  # where each model ran, read from the loaded engine
 
 
 # --- the engines ------------------------------------------------------------------------------
@@ -99,7 +101,23 @@ def ocrserve_caller(ocr: OCR, options: OCROptions) -> Caller:
         # a stage missing from timings did not run (e.g. cls and rec when nothing was detected)
         return Measurement({s: result.timings.get(s, 0.0) for s in STAGES}, total, len(result.lines))
 
+    call.placement = placement(ocr)  # type: ignore[attr-defined]
     return call
+
+
+def placement(ocr: OCR) -> str:
+    """`det onnxruntime fp32, rec OpenVINO CPU int8 (rec.xml), ...`: what each stage of this engine loaded."""
+    pipeline = ocr.pipeline
+    models = {"det": pipeline.detector.model, "rec": pipeline.recognizer.model if pipeline.recognizer else None,
+              "textline": pipeline.orientation.textline.model, "doc_ori": pipeline.orientation.document.model}
+    parts = []
+    for stage, model in models.items():
+        if model is None:
+            continue
+        where = "onnxruntime fp32" if model.providers == ["CPUExecutionProvider"] else ", ".join(model.providers)
+        built = f" ({model.path.name})" if model.path.suffix == ".xml" else ""  # an IR from models quantize
+        parts.append(f"{stage} {where}{built}")
+    return ", ".join(parts)
 
 
 def rapidocr_caller() -> Caller:
@@ -198,6 +216,8 @@ def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_r
     if small:
         shared = functools.cache(load_ocr)  # one OCR per model set and backend for the phase
         calls = [row.make(shared) for row in rows]
+        for row, call in zip(rows, calls):
+            row.placement = getattr(call, "placement", "")
         for call in calls:
             for image in small.values():
                 call(image)
@@ -366,6 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     print("- `time / ORT fp32` (rows named `· SPEC`, BACKEND:PRECISION:DET_PRECISION): row total / the same model "
           "set's `· onnxruntime` row: below 1 is faster\n")
     print(main_table(summaries))
+    placed = [f"- {row.label}: {row.placement}" for row in rows if row.placement]
+    if placed:
+        print("\nWhere each ocrserve row ran its models:\n")
+        print("\n".join(placed))
     notes = sorted({f"{label} on {name}: {note}" for label, s in summaries.items()
                     for name, img in s["per_image"].items() for note in img["notes"]})
     for note in notes:

@@ -9,6 +9,7 @@ from ocrserve.engine import precision
 from ocrserve.engine.config import EngineConfig
 from ocrserve.engine.precision import VerifiedRow, choose, cpu_flags
 from ocrserve.errors import ConfigError
+from ocrserve.models import MODEL_SETS
 from ocrserve.settings import load_settings
 
 ZEN5 = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16"})
@@ -16,7 +17,9 @@ SAPPHIRE_RAPIDS = frozenset({"avx2", "avx512f", "amx_bf16", "amx_tile"})
 XEON_NO_BF16 = frozenset({"avx2", "avx512f", "avx512_vnni"})
 BOTH = frozenset({"onnxruntime", "openvino"})
 ORT_ONLY = frozenset({"onnxruntime"})
+ZEN2 = frozenset({"avx2"})  # neither bf16 nor VNNI
 ORT, OV, OV_BF16 = ("onnxruntime", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")
+OV_INT8 = ("openvino", "int8")
 ROWS = (
     VerifiedRow("pp-ocrv6-small", det=ORT, rec=OV_BF16, time_ratio=0.8, verified="2026-12-01"),
     VerifiedRow("pp-ocrv6-small", det=OV, rec=OV, cls=OV, time_ratio=0.98, verified="2026-12-01"),
@@ -73,6 +76,43 @@ def test_explicit_requests_are_honoured_or_refused():
         choose("pp-ocrv6-small", "openvino", flags=ZEN5, installed=ORT_ONLY)
     with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
         choose("pp-ocrv6-small", precision="bf16", flags=ZEN5, installed=ORT_ONLY)
+
+
+def test_int8_is_the_recognisers_only_and_needs_vnni():
+    choice = choose("pp-ocrv6-small", precision="int8", flags=XEON_NO_BF16, installed=BOTH)
+    assert choice.placements == {"det": ORT, "rec": OV_INT8, "textline_cls": ORT, "doc_orientation": ORT}
+    choice = choose("pp-ocrv6-small", "openvino", "int8", flags=ZEN5, installed=BOTH)
+    assert choice.placements == {"det": OV, "rec": OV_INT8, "textline_cls": OV, "doc_orientation": OV}
+    assert choose("pp-ocrv6-small", precision="int8", det_precision="bf16", flags=ZEN5,
+                  installed=BOTH).placements["det"] == OV_BF16
+    with pytest.raises(ConfigError, match="int8 detection failed the accuracy gate"):
+        choose("pp-ocrv6-small", precision="int8", det_precision="int8", flags=ZEN5, installed=BOTH)
+    with pytest.raises(ConfigError, match="avx512_vnni"):
+        choose("pp-ocrv6-small", precision="int8", flags=ZEN2, installed=BOTH)
+    with pytest.raises(ConfigError, match="not available on the onnxruntime backend"):
+        choose("pp-ocrv6-small", "onnxruntime", "int8", flags=ZEN5, installed=BOTH)
+    with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
+        choose("pp-ocrv6-small", precision="int8", flags=ZEN5, installed=ORT_ONLY)
+
+
+def test_auto_never_picks_int8():
+    """int8 files are built from the operator's calibration images, which no gate run has seen."""
+    assert all("int8" not in row.precisions().values() for row in precision.VERIFIED)
+    for name in ("pp-ocrv6-small", "pp-ocrv6-tiny", "pp-ocrv5-mobile", "pp-ocrv4-mobile"):
+        assert "int8" not in choose(name, flags=ZEN5 | {"amx_int8"}, installed=BOTH).precisions.values()
+
+
+def test_each_model_set_gets_the_row_its_gate_passed():
+    """docs/precision.md: every set's recogniser passed in bf16, the detector only pp-ocrv6-tiny's; without
+    bf16, v4 and v5 run on OpenVINO fp32 (read identically, faster) and v6 stays on ONNX Runtime."""
+    for name in MODEL_SETS:
+        assert choose(name, flags=ZEN5, installed=BOTH).placements["rec"] == OV_BF16, name
+        without_bf16 = set(choose(name, flags=XEON_NO_BF16, installed=BOTH).placements.values())
+        assert without_bf16 == ({OV} if name in ("pp-ocrv4-mobile", "pp-ocrv5-mobile") else {ORT}), name
+        assert set(choose(name, flags=ZEN5, installed=ORT_ONLY).placements.values()) == {ORT}, name
+    detectors = {name: choose(name, flags=ZEN5, installed=BOTH).placements["det"] for name in MODEL_SETS}
+    assert detectors == {"pp-ocrv6-small": ORT, "pp-ocrv6-tiny": OV_BF16, "pp-ocrv5-mobile": ORT,
+                         "pp-ocrv4-mobile": ORT}
 
 
 def test_every_verified_row_is_well_formed():

@@ -22,6 +22,7 @@ from ocrserve.cli import main
 from ocrserve.engine.backends.openvino import ir_metadata
 from ocrserve.engine.config import DET_PROFILES
 from ocrserve.engine.detect import resize_shape
+from ocrserve.engine.precision import cpu_flags, missing_flag
 from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import ModelStore, get_model_set, openvino_int8, resolve_models
@@ -205,6 +206,35 @@ def test_openvino_int8_reads_within_a_point_of_fp32(built_openvino, samples_dir)
     int8 = mean_accuracy(ocr, samples_dir, FEW)
     fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0), samples_dir, FEW)
     assert int8 >= fp32 - 0.01
+
+
+@pytest.mark.skipif(missing_flag("int8", cpu_flags()) is not None, reason="this CPU has no VNNI")
+def test_openvino_int8_is_the_recognisers_precision(built_openvino, samples_dir, tmp_path):
+    """OCR_PRECISION=int8: the recogniser runs its built IR on OpenVINO, everything else stays where it was."""
+    image = samples_dir / "scenes" / "s03_receipt_zh.jpg"
+    ocr = OCR(model=SMALL, model_dir=built_openvino, precision="int8")
+    rec = ocr.pipeline.recognizer.model
+    assert rec.providers == ["OpenVINO CPU int8"]
+    assert rec.path == openvino_int8.int8_paths(built_openvino, get_model_set(SMALL))["rec"]
+    assert ocr.pipeline.detector.model.providers == ["CPUExecutionProvider"]
+    fp32 = OCR(model=SMALL, model_dir=built_openvino).predict(image)[0]
+    assert len(ocr.predict(image)[0].texts) == len(fp32.texts)  # the same detector found the same lines
+    link_fp32_files(tmp_path)  # nothing built there
+    with pytest.raises(ModelMissing, match=f"ocrserve models quantize {SMALL} --backend openvino"):
+        OCR(model=SMALL, model_dir=tmp_path, precision="int8")
+
+
+def test_bench_rows_name_int8_as_the_settings_do(built_openvino):
+    """bench/accuracy.py and bench/engine.py rows: the recogniser through the settings, an int8 detector as built files."""
+    assert openvino_int8.spec_overrides(SMALL, "auto:int8:fp32", built_openvino) == {
+        "backend": "auto", "precision": "int8", "det_precision": "fp32"}
+    paths = openvino_int8.int8_paths(built_openvino, get_model_set(SMALL))
+    det_only = openvino_int8.spec_overrides(SMALL, "openvino:fp32:int8", built_openvino)
+    assert det_only["det_model_path"] == paths["det"] and "rec_model_path" not in det_only
+    both = openvino_int8.spec_overrides(SMALL, "openvino:int8:int8", built_openvino)
+    assert (both["det_model_path"], both["rec_model_path"]) == (paths["det"], paths["rec"])
+    with pytest.raises(ConfigError, match="runs on openvino"):
+        openvino_int8.spec_overrides(SMALL, "auto:bf16:int8", built_openvino)
 
 
 def test_openvino_corrupt_or_foreign_files_are_refused(built_openvino, tmp_path):

