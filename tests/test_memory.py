@@ -62,7 +62,8 @@ from ocrserve.engine import build_pipeline
 from ocrserve.settings import load_settings
 def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
 idle = float(sys.argv[2])
-pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", arena_idle_release_s=idle))
+# ONNX Runtime on every stage: the arena is its own (auto may put stages on OpenVINO)
+pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", backend="onnxruntime", arena_idle_release_s=idle))
 pipeline.warm_up()
 time.sleep(idle + 1)
 base, releases = rss(), IDLE_RELEASE.releases
@@ -101,7 +102,8 @@ def test_shared_arena_reads_exactly_as_plain_mallocs(samples_dir):
     from ocrserve.settings import load_settings
 
     page = cv2.imread(str(samples_dir / "scenes/s03_receipt_zh.jpg"))
-    results = [build_pipeline(load_settings(model="pp-ocrv6-tiny", cpu_mem_arena=arena)).predict(page)
+    results = [build_pipeline(load_settings(model="pp-ocrv6-tiny", backend="onnxruntime",
+                                          cpu_mem_arena=arena)).predict(page)
                for arena in (True, False)]
     assert [(ln.text, ln.score, ln.polygon) for ln in results[0].lines] == \
            [(ln.text, ln.score, ln.polygon) for ln in results[1].lines]
