@@ -158,7 +158,7 @@ def test_int8_accuracy_floor(built, samples_dir):
     ocr = OCR(model=f"{SMALL}-int8", model_dir=built, max_pdf_pages=0)
     assert ocr.pipeline.models.rec_path.parent.parent.name == "int8"
     int8 = mean_accuracy(ocr, samples_dir, FEW)
-    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built, max_pdf_pages=0), samples_dir, FEW)
+    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built, max_pdf_pages=0, backend="onnxruntime"), samples_dir, FEW)
     assert int8 >= 0.915
     assert int8 >= fp32 - 0.01
 
@@ -204,7 +204,8 @@ def test_openvino_int8_reads_within_a_point_of_fp32(built_openvino, samples_dir)
     ocr = OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0, **overrides)
     assert ocr.pipeline.detector.model.path.suffix == ".xml" and ocr.pipeline.recognizer.model.path.suffix == ".xml"
     int8 = mean_accuracy(ocr, samples_dir, FEW)
-    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0), samples_dir, FEW)
+    fp32 = mean_accuracy(OCR(model=SMALL, model_dir=built_openvino, max_pdf_pages=0, backend="onnxruntime"),
+                         samples_dir, FEW)
     assert int8 >= fp32 - 0.01
 
 
@@ -217,7 +218,7 @@ def test_openvino_int8_is_the_recognisers_precision(built_openvino, samples_dir,
     assert rec.providers == ["OpenVINO CPU int8"]
     assert rec.path == openvino_int8.int8_paths(built_openvino, get_model_set(SMALL))["rec"]
     assert ocr.pipeline.detector.model.providers == ["CPUExecutionProvider"]
-    fp32 = OCR(model=SMALL, model_dir=built_openvino).predict(image)[0]
+    fp32 = OCR(model=SMALL, model_dir=built_openvino, backend="onnxruntime").predict(image)[0]
     assert len(ocr.predict(image)[0].texts) == len(fp32.texts)  # the same detector found the same lines
     link_fp32_files(tmp_path)  # nothing built there
     with pytest.raises(ModelMissing, match=f"ocrserve models quantize {SMALL} --backend openvino"):
