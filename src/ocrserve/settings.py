@@ -226,8 +226,8 @@ class Settings(BaseSettings):
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         "auto", description="Precision of the recogniser (and of the detector unless OCR_DET_PRECISION says; the "
         "orientation classifiers stay fp32): auto = the verified row's; bf16 needs AVX512_BF16 or AMX and runs on "
-        "openvino; int8 (the recogniser only, never auto's) needs VNNI and the files of `ocrserve models quantize "
-        "SET --backend openvino`."
+        "openvino; int8 (pp-ocrv6-small's recogniser, the one that passed the gate; never auto's) needs VNNI and the "
+        "files of `ocrserve models quantize SET --backend openvino`."
     )
     det_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION where that is "
