@@ -93,6 +93,8 @@ def test_int8_is_the_recognisers_only_and_needs_vnni():
         choose("pp-ocrv6-small", "onnxruntime", "int8", flags=ZEN5, installed=BOTH)
     with pytest.raises(ConfigError, match=r"ocrserve\[openvino\]"):
         choose("pp-ocrv6-small", precision="int8", flags=ZEN5, installed=ORT_ONLY)
+    with pytest.raises(ConfigError, match="not for pp-ocrv4-mobile"):  # its int8 recogniser was not gated
+        choose("pp-ocrv4-mobile", precision="int8", flags=ZEN5, installed=BOTH)
 
 
 def test_auto_never_picks_int8():

@@ -96,6 +96,10 @@ VERIFIED: tuple[VerifiedRow, ...] = (
 )
 
 
+#: model sets whose NNCF int8 recogniser passed the gate, with the date (docs/precision.md); others refuse int8
+INT8_VERIFIED: dict[str, str] = {"pp-ocrv6-small": "2026-12-01"}
+
+
 @dataclass(frozen=True)
 class Choice:
     """Where every model of one engine runs, with the sentence that explains it."""
@@ -167,9 +171,13 @@ def fastest_backend(precision: str) -> str:
     return "onnxruntime" if precision in BACKEND_PRECISIONS["onnxruntime"] else "openvino"
 
 
-def _explicit(backend: str, precision: str, det_precision: str, flags: frozenset[str],
+def _explicit(model_set: str, backend: str, precision: str, det_precision: str, flags: frozenset[str],
               installed: frozenset[str]) -> Choice:
     rec = "fp32" if precision == "auto" else precision
+    if rec == "int8" and model_set not in INT8_VERIFIED:
+        raise ConfigError(f"int8 is offered only where its recogniser passed the accuracy gate "
+                          f"({', '.join(INT8_VERIFIED)}), not for {model_set} (docs/precision.md); "
+                          "set OCR_PRECISION=auto or bf16")
     # the detector follows OCR_PRECISION where that precision is offered for detection
     det = (rec if rec in DET_PRECISIONS else "fp32") if det_precision == "auto" else det_precision
     wanted = {"det": det, "rec": rec, "textline_cls": "fp32", "doc_orientation": "fp32"}
@@ -199,7 +207,7 @@ def choose(model_set: str, backend: str = "auto", precision: str = "auto", det_p
                           f"{', '.join(DET_PRECISIONS)} (int8 detection failed the accuracy gate, docs/precision.md)")
     explicit_precision = precision != "auto" or det_precision != "auto"
     if explicit_precision or backend == "onnxruntime":
-        return _explicit(backend, precision, det_precision, flags, installed)
+        return _explicit(model_set, backend, precision, det_precision, flags, installed)
     # auto precision (and auto or openvino backend): the fastest verified row this host can run
     fallback = Choice(dict.fromkeys(STAGES, ORT_FP32 if backend == "auto" else (backend, "fp32")))
     if not cpu_only:
@@ -246,5 +254,5 @@ def _with_reason(choice: Choice, reason: str) -> Choice:
     return Choice(dict(choice.placements), reason)
 
 
-__all__ = ["Choice", "GATE_POINTS", "VERIFIED", "VerifiedRow", "choose", "cpu_flags", "installed_backends",
+__all__ = ["Choice", "GATE_POINTS", "INT8_VERIFIED", "VERIFIED", "VerifiedRow", "choose", "cpu_flags", "installed_backends",
            "missing_flag", "parse_spec"]

@@ -292,19 +292,23 @@ def file_overrides(model_set: ModelSet, model_dir: Path, roles: Iterable[str],
 def spec_overrides(model: str, spec: str, model_dir: Path) -> dict[str, Any]:
     """Settings of a bench row `BACKEND[:PRECISION[:DET_PRECISION]]`, an int8 detector included.
 
-    The settings offer int8 for the recogniser only (`openvino:int8`, `auto:int8:fp32`); a row with
-    the detector in int8 (`openvino:int8:int8`, `openvino:fp32:int8`) loads the built files as the
-    operator's own, every other model on OpenVINO fp32, so that the failed detector stays measurable.
+    The settings offer int8 for the recogniser of the sets that passed the gate (`openvino:int8`,
+    `auto:int8:fp32`); any other int8 row (a detector: `openvino:int8:int8`, `openvino:fp32:int8`; another
+    set's recogniser: `openvino:int8`) loads the built files as the operator's own, every other model on
+    OpenVINO fp32, so that what the settings refuse stays measurable.
     """
-    from ..engine.precision import parse_spec  # the engine imports this package
+    from ..engine.precision import INT8_VERIFIED, parse_spec  # the engine imports this package
 
     values = parse_spec(spec)
-    if values.get("det_precision") != "int8":
-        return dict(values)
     rec = values.get("precision", "fp32")
+    det_int8 = values.get("det_precision") == "int8"
+    if not det_int8 and (rec != "int8" or model in INT8_VERIFIED):
+        return dict(values)
     if values["backend"] != "openvino" or rec not in ("int8", "fp32"):
-        raise ConfigError(f"{spec!r}: an int8 detector row runs on openvino with the recogniser in int8 or fp32")
-    return file_overrides(get_model_set(model), model_dir, ["det", *(["rec"] if rec == "int8" else [])])
+        raise ConfigError(f"{spec!r}: an int8 row the settings do not offer runs on openvino, the other "
+                          "model in int8 or fp32 (openvino:int8:int8, openvino:fp32:int8)")
+    roles = [*(["det"] if det_int8 else []), *(["rec"] if rec == "int8" else [])]
+    return file_overrides(get_model_set(model), model_dir, roles)
 
 __all__ = [
     "PLANS",
