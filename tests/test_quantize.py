@@ -340,3 +340,17 @@ def test_fast_profile_accuracy_floor(samples_dir):
     """pp-ocrv6-small, measured on these five files (2026-11-22): fast 0.962, min 736 0.960."""
     ocr = OCR(model="pp-ocrv6-small", det_profile="fast", max_pdf_pages=0)
     assert mean_accuracy(ocr, samples_dir, FEW) >= 0.95
+
+
+def test_nncf_sends_no_telemetry():
+    """Outside pytest, nncf reports usage to an analytics service unless switched off; ours is switched off."""
+    import subprocess
+    import sys
+
+    code = ("from ocrserve.models.openvino_int8 import import_nncf; import_nncf(); "
+            "from nncf.telemetry.wrapper import NNCFTelemetryStub, telemetry; "
+            "print(isinstance(telemetry, NNCFTelemetryStub))")
+    env = {k: v for k, v in os.environ.items() if k not in ("NNCF_CI", "NNCF_DEV")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]

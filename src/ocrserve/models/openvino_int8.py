@@ -108,10 +108,19 @@ def _recording(run: Callable[[np.ndarray], np.ndarray], into: list[np.ndarray]) 
     return wrapped
 
 
+def import_nncf() -> Any:
+    """nncf, with its usage telemetry off: it sends events to an analytics service by default unless it
+    believes it runs in CI (its own switch, NNCF_CI), and a self-hosted service must reach only PyPI."""
+    os.environ.setdefault("NNCF_CI", "1")
+    import nncf
+
+    return nncf
+
+
 def quantize_file(source: Path, target: Path, data: list[np.ndarray], plan: NncfPlan) -> None:
     """Quantise one ONNX file into an OpenVINO IR at `target` (.xml beside its .bin), metadata carried over."""
     try:
-        import nncf
+        nncf = import_nncf()
         import openvino as ov
 
         from ..engine.backends.openvino import IR_METADATA, onnx_metadata
@@ -142,7 +151,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
     Files are written into a temporary folder and renamed into place, the manifest last, so a
     reader sees either the old complete variant or the new one.
     """
-    import nncf
+    nncf = import_nncf()
     import openvino
 
     fp32 = get_model_set(model_set.base_name)
