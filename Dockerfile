@@ -8,7 +8,7 @@
 #   docker run --rm -p 7861:7861 -e OCR_WORKERS=2 ocrserve gunicorn    # the same service under gunicorn
 #
 # Build args: OCR_MODEL (the set baked in and served), OCR_MODELS_ALL=true (bake every set),
-# OCR_OPENVINO (auto: the openvino extra on x86-64; true / false), EXTRA_PACKAGES (more pip packages,
+# OCR_OPENVINO (auto: as the package installs it, on x86-64 Linux; true / false), EXTRA_PACKAGES (more pip packages,
 # e.g. "redis"), APT_PACKAGES (default "fonts-wqy-microhei", a 5 MB CJK font so that drawn result
 # images show Chinese and Japanese; "fonts-noto-cjk" looks better, larger).
 
@@ -24,14 +24,14 @@ WORKDIR /build
 COPY pyproject.toml README.md ./
 COPY src ./src
 ARG EXTRA_PACKAGES=""
-# OCR_OPENVINO=auto: the openvino extra on x86-64, where `auto` runs the verified bf16 rows on CPUs
-# with AVX512_BF16 or AMX (docs/precision.md; ONNX Runtime fp32 elsewhere); true / false to force
+# OCR_OPENVINO=auto: OpenVINO as the package installs it (on x86-64 Linux), where `auto` runs the
+# verified bf16 rows on CPUs with AVX512_BF16 or AMX (docs/precision.md); true / false to force
 ARG OCR_OPENVINO=auto
 # the README's install command ("pip install . && ocrserve models pull && ocrserve serve"), then
 # the serve extra (gunicorn, uvicorn-worker), so that both ways of running workers are in the image
 RUN pip install . && pip install ".[serve]" \
-    && if [ "$OCR_OPENVINO" = "true" ] || { [ "$OCR_OPENVINO" = "auto" ] && [ "$(uname -m)" = "x86_64" ]; }; then \
-        pip install ".[openvino]"; fi \
+    && if [ "$OCR_OPENVINO" = "true" ]; then pip install ".[openvino]"; fi \
+    && if [ "$OCR_OPENVINO" = "false" ]; then pip uninstall -y openvino; fi \
     && if [ -n "$EXTRA_PACKAGES" ]; then pip install $EXTRA_PACKAGES; fi
 ARG OCR_MODEL=pp-ocrv6-small
 ARG OCR_MODELS_ALL=false
