@@ -82,6 +82,9 @@ def test_models_list_and_verify(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OCR_MODEL_DIR", str(tmp_path))
     assert main(["models", "verify", "pp-ocrv6-tiny"]) == 1
     assert "ocrserve models pull pp-ocrv6-tiny" in capsys.readouterr().err
+    assert main(["models", "list"]) == 0  # an empty cache: the OpenVINO int8 build is named with its command
+    assert ("OpenVINO int8     missing  OCR_PRECISION=int8, built locally by `ocrserve models quantize "
+            "pp-ocrv6-small --backend openvino") in capsys.readouterr().out
 
 
 def test_config_masks_secrets(monkeypatch, capsys):

@@ -164,7 +164,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 # --- models ----------------------------------------------------------------------------------
 def cmd_models(args: argparse.Namespace) -> int:
-    from .models import MODEL_SETS, ModelStore, get_model_set
+    from .engine.precision import INT8_VERIFIED
+    from .models import MODEL_SETS, ModelStore, get_model_set, openvino_int8
     from .models.quantize import variant_status
     from .models.registry import TEXTLINE_CLASSIFIERS
     from .settings import load_settings
@@ -188,6 +189,9 @@ def cmd_models(args: argparse.Namespace) -> int:
             mark = "*" if int8.name == settings.model else " "
             print(f"{mark} {int8.name:17s} {variant_status(settings.model_dir, int8):8s} "
                   f"built locally by `ocrserve models quantize {mset.name}`")
+            if mset.name in INT8_VERIFIED:
+                print(f"  {'OpenVINO int8':17s} {openvino_int8.variant_status(settings.model_dir, mset):8s} "
+                      f"OCR_PRECISION=int8, built locally by `{openvino_int8.build_command(mset)}`")
         return 0
     if args.action == "quantize":
         return cmd_quantize(sets, store, settings.model_dir, args)

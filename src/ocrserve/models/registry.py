@@ -174,7 +174,7 @@ MODEL_SETS: dict[str, ModelSet] = {
     for s in (
         ModelSet(
             name="pp-ocrv4-mobile",
-            description="PP-OCRv4 mobile det/rec + v2.0 cls (the seed service's files; 6.6k chars)",
+            description="PP-OCRv4 mobile det/rec + v2.0 cls (the FastAPI PP-OCR service's and RapidOCR 1.4.4's files; 6.6k chars)",
             det=DetSpec(V4_DET, mean=HALF, std=HALF, **DET_LIMIT,  # type: ignore[arg-type]
                         thresh=0.3, box_thresh=0.5, unclip_ratio=1.6, max_candidates=1000,
                         use_dilation=True),
