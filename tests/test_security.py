@@ -182,6 +182,7 @@ def test_auth_is_off_without_tokens():
 
 def test_tokens_never_reach_the_logs(client, caplog, tmp_path):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="ocrserve")  # `serve` sets the package's level; other tests ran it
     image = png_bytes()
     create_app(load_settings(model=MODEL, api_tokens=f"{TOKEN_A},{TOKEN_B}", daily_page_limit=5,
                              quota_db=tmp_path / "q.sqlite3"))
