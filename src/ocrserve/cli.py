@@ -90,7 +90,7 @@ def count_pages(files: Sequence[Path]) -> int | None:
         try:
             with open(path, "rb") as fh:
                 head = fh.read(1024)
-            total += pdf_page_count(path.read_bytes()) if is_pdf(head) else 1
+            total += pdf_page_count(str(path)) if is_pdf(head) else 1  # by path: not read twice
         except (OCRServeError, OSError):
             return None
     return total

@@ -123,7 +123,7 @@ def render_pdf(data: bytes, limits: Limits) -> Iterator[np.ndarray]:
             yield pages.page(index)
 
 
-def pdf_page_count(data: bytes) -> int:
+def pdf_page_count(data: bytes | str) -> int:  # the bytes, or a file's path (read lazily)
     with _PDFIUM_LOCK:
         try:
             doc = pdfium.PdfDocument(data)

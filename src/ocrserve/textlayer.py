@@ -193,11 +193,12 @@ def check_layer(page: pdfium.PdfPage, lines: Sequence[TextLine], visible: int, u
     if not images:  # nothing but the layer can hold text: no render needed
         return LayerCheck("usable", "", visible, share, cover)
     ink = _Ink(page, lines, m)
-    regions = [box for box in (ink.region(b) for b in images) if box is not None]
+    uncovered = [(b, box) for b, box in ((b, ink.region(b)) for b in images) if box is not None]
+    regions = [box for _, box in uncovered]
     covered = ink.covered_share()
     if not regions:
         return LayerCheck("usable", "", visible, share, cover, covered)
-    if _share_of_page(regions, page_pixel_size_of(m, page_box)) >= WHOLE_PAGE:  # no regions: the whole page
+    if sum(_area(b) for b, _ in uncovered) / page_area >= WHOLE_PAGE:  # no regions: the whole page
         return LayerCheck("partial", f"the page is {cover:.0%} image and its text layer lies over {covered:.0%} "
                           "of its ink; the page was OCRed", visible, share, cover, covered)
     return LayerCheck("partial", f"{len(regions)} image region(s) hold ink the text layer does not cover; only "
@@ -255,16 +256,6 @@ def _to_pixels(m: np.ndarray, box: tuple[float, float, float, float]) -> tuple[f
     corners = np.array([[box[0], box[1], 1], [box[2], box[1], 1], [box[0], box[3], 1], [box[2], box[3], 1]])
     pts = corners @ m.T
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
-
-
-def page_pixel_size_of(m: np.ndarray, page_box: tuple[float, ...]) -> tuple[int, int]:
-    x0, y0, x1, y1 = _to_pixels(m, (page_box[0], page_box[1], page_box[2], page_box[3]))
-    return math.ceil(x1 - x0), math.ceil(y1 - y0)
-
-
-def _share_of_page(regions: Sequence[tuple[int, int, int, int]], size: tuple[int, int]) -> float:
-    area = sum(max(x1 - x0, 0) * max(y1 - y0, 0) for x0, y0, x1, y1 in regions)
-    return min(area / max(size[0] * size[1], 1), 1.0)
 
 
 def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
