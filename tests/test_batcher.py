@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ocrserve.engine import OCROptions
-from ocrserve.engine.batcher import RecognitionBatcher
+from ocrserve.engine.batcher import RecognitionBatcher, recognize_together
 from ocrserve.engine.recognize import Recognition, TextRecognizer, crop_line
 from ocrserve.errors import InferenceError
 from ocrserve.inputs import load_input
@@ -132,7 +132,11 @@ def test_observer_sees_each_batch_of_a_direct_call(ocr_v4, crops_by_page):
     recognizer = _observed(ocr_v4.pipeline.recognizer, calls)
     crops = crops_by_page[0]
     recognizer(crops, 6)
-    assert calls == [(len(members), width) for members, width in recognizer.plan(crops, 6)]
+    expected = []
+    for members, width in recognizer.plan(crops, 6):  # a chunk past the column budget runs as several calls
+        per_call = max(1, recognizer.max_call_columns // width)
+        expected += [(len(members[i : i + per_call]), width) for i in range(0, len(members), per_call)]
+    assert calls == expected
 
 
 def test_observer_sees_merged_batches_once(ocr_v4, crops_by_page):
@@ -144,7 +148,8 @@ def test_observer_sees_merged_batches_once(ocr_v4, crops_by_page):
             list(pool.map(lambda i: batcher(crops_by_page[i % 4]), range(16)))
     finally:
         batcher.close()
-    assert [crops for crops, _ in calls] == batcher.batch_sizes
+    assert sum(crops for crops, _ in calls) == sum(batcher.batch_sizes)
+    assert all(crops == 1 or crops * width <= batcher.max_batch_pixels for crops, width in calls)
     assert sum(crops for crops, _ in calls) == sum(len(page) for page in crops_by_page) * 4
     assert max(crops for crops, _ in calls) > 6  # some observations did span several pages
     assert all(width >= 320 for _, width in calls)  # padded widths in pixels, at least the trained width
@@ -172,3 +177,41 @@ def test_a_failing_observer_does_not_fail_recognition(ocr_v4, crops_by_page):
     recognizer = ocr_v4.pipeline.recognizer
     observed = _with_observer(recognizer, broken)
     assert [r.text for r in observed(crops_by_page[1], 6)] == [r.text for r in recognizer(crops_by_page[1], 6)]
+
+
+def test_merged_calls_stay_within_the_column_budget():
+    calls: list[int] = []
+    crops = [[np.zeros((32, 32 + i, 3), np.uint8)] for i in range(10)]  # ten one-crop requests, each at 320 px
+    outcomes = recognize_together(_FakeRecognizer(), crops, batch_size=6, max_batch=24, max_batch_pixels=4 * 320,
+                                  call_sizes=calls)
+    assert [o[0].text for o in outcomes] == [str(32 + i) for i in range(10)]
+    assert calls == [4, 4, 2]  # at most 4 crops x 320 px per call, though 24 crops would be allowed
+
+
+def test_the_column_budget_comes_from_the_settings():
+    from ocrserve import load_settings
+    from ocrserve.engine import build_pipeline
+
+    pipeline = build_pipeline(load_settings(model="pp-ocrv6-tiny", rec_batch_max_columns=1920),
+                              batch_across_calls=True)
+    try:
+        assert isinstance(pipeline.recognize, RecognitionBatcher)
+        assert pipeline.recognize.max_batch_pixels == 1920
+    finally:
+        pipeline.close()
+
+
+def test_a_chunk_past_the_column_budget_reads_the_same_in_smaller_calls(ocr_v4, crops_by_page):
+    recognizer = ocr_v4.pipeline.recognizer
+    crops = [crop for page in crops_by_page for crop in page]
+    whole = recognizer(crops, 6)
+    calls: list[tuple[int, int]] = []
+    small = TextRecognizer(recognizer.model, recognizer.decode.charset, recognizer.image_height,
+                           recognizer.image_width, on_batch=lambda n, width: calls.append((n, width)),
+                           max_call_columns=2 * 320)
+    split = small(crops, 6)
+    assert [r.text for r in split] == [r.text for r in whole]
+    assert [r.score for r in split] == pytest.approx([r.score for r in whole], abs=1e-4)
+    assert sum(n for n, _ in calls) == len(crops)
+    assert all(n == 1 or n * width <= 2 * 320 for n, width in calls)
+    assert any(n == 2 for n, _ in calls) and max(n for n, _ in calls) == 2  # chunks of 6 ran as calls of 2 or 1

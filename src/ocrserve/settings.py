@@ -266,6 +266,12 @@ class Settings(BaseSettings):
     rec_batch_wait_ms: float = Field(
         5.0, ge=0, le=1000, description="How long the service waits for other requests' crops to batch with."
     )
+    rec_batch_max_columns: int = Field(
+        3840, ge=320, le=1_000_000, description="Largest recognition model call, in crops x padded width (px): "
+        "a wider chunk runs in several calls at the same padding (same readings), and the service merges "
+        "several requests' crops up to it. Working memory grows with it; on CPU, calls of more than a few "
+        "crops read no faster (docs/precision.md)."
+    )
 
     # --- reading order and orientation policy ---------------------------------------------------
     line_order: Literal["reading", "paddlex"] = Field(

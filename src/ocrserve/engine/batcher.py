@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InferenceError, OCRServeError
-from .recognize import Recognition, TextRecognizer
+from .recognize import MAX_CALL_COLUMNS, Recognition, TextRecognizer
 
 log = logging.getLogger("ocrserve.batcher")
 
@@ -113,7 +113,7 @@ def _run(recognizer: TextRecognizer, group: list[_Chunk], call_sizes: list[int] 
 
 
 def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[np.ndarray]], batch_size: int,
-                       max_batch: int = 24, max_batch_pixels: int = 24 * 1600,
+                       max_batch: int = 24, max_batch_pixels: int = MAX_CALL_COLUMNS,
                        call_sizes: list[int] | None = None,
                        on_done: Sequence[Callable[[Outcome], None]] | None = None) -> list[Outcome]:
     """The crops of several requests, recognised with their chunks merged where that is exact.
@@ -150,13 +150,13 @@ class RecognitionBatcher:
     """Callable like TextRecognizer(crops, batch_size), with the same results."""
 
     def __init__(self, recognizer: TextRecognizer, batch_size: int = 6, max_wait_ms: float = 5.0,
-                 max_batch: int = 24, max_batch_pixels: int = 24 * 1600) -> None:
+                 max_batch: int = 24, max_batch_pixels: int = MAX_CALL_COLUMNS) -> None:
         self.recognizer = recognizer
         self.batch_size = batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.max_batch = max_batch
         self.max_batch_pixels = max_batch_pixels  # padded cost budget: crops x padded width
-        self.batch_sizes: list[int] = []  # recent model-call sizes, read by metrics and tests
+        self.batch_sizes: list[int] = []  # recent merged batches' sizes (one past the budget: several calls)
         self._inbox: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False
         self._lock = threading.Lock()  # orders "job queued" before "closed", so none is stranded

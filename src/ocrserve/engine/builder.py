@@ -15,17 +15,18 @@ from .config import EngineConfig
 from .detect import TextDetector
 from .orient import Orientation
 from .pipeline import Pipeline
-from .recognize import BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
+from .recognize import MAX_CALL_COLUMNS, BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
 from .runtime import RuntimeConfig, load_model
 
 
-def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig,
-                    on_batch: BatchObserver | None = None) -> TextRecognizer:
+def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig, on_batch: BatchObserver | None = None,
+                    max_call_columns: int = MAX_CALL_COLUMNS) -> TextRecognizer:
     """The recognition model of a resolved set, with its dictionary."""
     rec_model = load_model(models.rec_path, runtime, "rec")
     charset = load_charset(rec_model, models.rec_dict_path, models.rec_dict_has_specials)
     spec = models.model_set.rec
-    return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch)
+    return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch,
+                          max_call_columns=max_call_columns)
 
 
 def load_orientation(models: ResolvedModels, config: EngineConfig) -> Orientation:
@@ -63,10 +64,11 @@ def build_pipeline(source: Settings | EngineConfig | None = None, *, models: Res
     if remote_recognition is not None:
         recognize, charset = remote_recognition, remote_recognition.charset
     else:
-        recognizer = load_recognizer(models, config.runtime, on_batch)
+        recognizer = load_recognizer(models, config.runtime, on_batch, config.rec_batch_max_columns)
         recognize, charset = recognizer, recognizer.decode.charset
     orientation = load_orientation(models, config)
     if batch_across_calls and recognizer is not None:  # last: its thread starts once nothing else can fail
-        recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms)
+        recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms,
+                                       max_batch_pixels=config.rec_batch_max_columns)
     return Pipeline(config, models, detector=detector, orientation=orientation, recognize=recognize,
                     charset=charset, recognizer=recognizer)

@@ -77,6 +77,7 @@ class EngineConfig:
     rec_batch_size: int
     det_concurrency: int  # pages detected at once
     rec_batch_wait_ms: float  # how long the cross-request batcher waits for batch-mates
+    rec_batch_max_columns: int  # crops x padded width of the largest merged recognition call
     det_image_max_side: int  # larger images are shrunk to this before the resize rule
     det_max_side_limit: int
     use_doc_orientation_classify: bool
@@ -97,6 +98,7 @@ class EngineConfig:
             rec_batch_size=settings.rec_batch_size,
             det_concurrency=settings.det_concurrency,
             rec_batch_wait_ms=settings.rec_batch_wait_ms,
+            rec_batch_max_columns=settings.rec_batch_max_columns,
             det_image_max_side=settings.det_image_max_side,
             det_max_side_limit=settings.det_max_side_limit,
             use_doc_orientation_classify=settings.use_doc_orientation_classify,

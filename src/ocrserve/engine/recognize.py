@@ -109,6 +109,12 @@ class CTCDecoder:
         return out
 
 
+#: crops x padded width of the largest recognition call (OCR_REC_BATCH_MAX_COLUMNS' default): a call's
+#: working memory grows with its columns, and past a few crops per call reading gets no faster per crop
+#: (docs/precision.md, "Recognition call size")
+MAX_CALL_COLUMNS = 3840
+
+
 class Recognize(Protocol):
     """What the pipeline calls to read crops: a TextRecognizer, the cross-request batcher, or a remote one."""
 
@@ -125,8 +131,10 @@ class TextRecognizer:
     """Recognition over one ONNX model: crops in, Recognition per crop out, in input order."""
 
     def __init__(self, model: OnnxModel, charset: Sequence[str], image_height: int = 48,
-                 image_width: int = 320, on_batch: BatchObserver | None = None) -> None:
+                 image_width: int = 320, on_batch: BatchObserver | None = None,
+                 max_call_columns: int = MAX_CALL_COLUMNS) -> None:
         self.model = model
+        self.max_call_columns = max_call_columns
         self.decode = CTCDecoder(charset)
         self.image_height = image_height
         self.image_width = image_width
@@ -155,6 +163,18 @@ class TextRecognizer:
         return chunks
 
     def run_batch(self, crops: Sequence[np.ndarray], width: int) -> list[Recognition]:
+        """The crops padded to `width`, in model calls of at most `max_call_columns` (crops x width).
+
+        A call's working memory grows with its columns; the rows of a batch never see each other, so
+        splitting one at the same padding changes no reading.
+        """
+        per_call = max(1, self.max_call_columns // width)
+        recs: list[Recognition] = []
+        for start in range(0, len(crops), per_call):
+            recs.extend(self._call(crops[start : start + per_call], width))
+        return recs
+
+    def _call(self, crops: Sequence[np.ndarray], width: int) -> list[Recognition]:
         """One model call, every crop padded to `width`."""
         prepared = [self.normalize(c, width) for c in crops]
         batch = np.stack([p[0] for p in prepared])
