@@ -649,6 +649,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--traffic", choices=TRAFFIC, default="varied",
                         help="varied (default): every request a newly rescaled image; repeat: the five as they are")
     parser.add_argument("--no-engine", action="store_true", help="skip the in-process engine bound")
+    parser.add_argument("--peer-last", action="store_true",
+                        help="run rapidocr_api after the ocrserve rows instead of before: a run of each order "
+                             "cancels a host's drift between the servers (docs/benchmarks.md)")
     parser.add_argument("--workers", nargs="+", default=None, metavar="N[:T]",
                         help="compare worker counts instead of servers: `ocrserve serve` and gunicorn with N "
                              "workers each (T: threads per worker), e.g. --workers 1 2 2:1")
@@ -680,7 +683,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                 ocrserve.load_settings(**contender.overrides)
         except (ValueError, ConfigError) as exc:
             parser.error(f"--ours: {exc}")
-        args.contenders = ([] if args.no_peer else [PEER_CONTENDER]) + ours
+        peer = [] if args.no_peer else [PEER_CONTENDER]
+        args.contenders = ours + peer if args.peer_last else peer + ours
     return args
 
 
