@@ -250,3 +250,22 @@ def test_open_path_prefixes():
                  "/docs/assets/swagger-ui.css"):
         assert path not in paths, path
     assert "/docs/assets/swagger-ui.css" in OpenPaths(["/redoc"])  # an open docs page opens its assets
+
+
+def test_an_unexpected_fault_answers_inside_cors_with_a_request_id(tmp_path, caplog):
+    """HTTP layer only: a route that fails with an exception no handler names (a bug), added for the test."""
+    app = create_app(load_settings(model="pp-ocrv6-tiny", model_dir=tmp_path / "models", cors_origins=ORIGIN))
+
+    def broken() -> None:
+        raise RuntimeError("a bug's detail the client must not see")
+
+    app.add_api_route("/v1/broken-for-test", broken, methods=["GET"])
+    client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+    r = client.get("/v1/broken-for-test", headers={"Origin": ORIGIN})
+    assert r.status_code == 500
+    assert r.headers["access-control-allow-origin"] == ORIGIN  # the page can read the error
+    assert r.headers["x-request-id"] and r.headers["x-request-id"] in r.text
+    assert "internal server error" in r.text and "a bug's detail" not in r.text
+    logged = [rec for rec in caplog.records if rec.name == "ocrserve.api" and "500 unexpected" in rec.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None  # the trace goes to the log, once
+    assert client.get("/", headers={"Origin": ORIGIN}).status_code == 200  # and it keeps serving

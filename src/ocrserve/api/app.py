@@ -24,7 +24,7 @@ from ..settings import Settings, load_settings
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
-from .errors import install_error_handlers
+from .errors import MiddlewareSignal, UnexpectedErrors, install_error_handlers
 from .metrics import Metrics, MetricsMiddleware
 from .quota import quota_from_settings, within_quota
 from .result_files import result_files_from_settings
@@ -120,8 +120,8 @@ async def _discard_body(receive: Receive, cap: int) -> None:
             return
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(MiddlewareSignal):
+    """Raised by the body cap's receive, through the app, back to the middleware that answers it."""
 
 
 def body_limit(settings: Settings) -> int:
@@ -177,6 +177,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.include_router(routes_ops.router)
     app.include_router(result_files.router)
     install_error_handlers(app)
+    app.add_middleware(UnexpectedErrors)  # innermost: its 500s pass auth, metrics, request ids and CORS
     if tokens is not None:  # innermost of the three: its 403s get a request id and are counted
         app.add_middleware(TokenAuth, tokens=tokens, open_paths=settings.auth_open_paths)
         log.info("auth on: %d API tokens; open paths: %s", len(tokens.digests),

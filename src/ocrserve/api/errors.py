@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as e
 from ..jobs import errors as jobs_errors
@@ -119,6 +120,47 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("request %s: %s %s -> 500 unexpected", getattr(request.state, "request_id", "-"),
-                      request.method, request.url.path)
-        return error_response(request, 500, "internal server error")
+        return unexpected_response(request, exc)
+
+
+def unexpected_response(request: Request, exc: Exception) -> JSONResponse:
+    """A fault no handler names: the stack trace to the log once, a plain 500 to the client."""
+    log.error("request %s: %s %s -> 500 unexpected", getattr(request.state, "request_id", "-"),
+              request.method, request.url.path, exc_info=exc)
+    return error_response(request, 500, "internal server error")
+
+
+class MiddlewareSignal(Exception):
+    """Raised through the app by an outer middleware to reach itself (a body over its limit): not a fault."""
+
+
+class UnexpectedErrors:
+    """Answers an exception that no handler took, inside the other middlewares.
+
+    Starlette's last-resort handler sits outside every middleware, so its 500 would carry no CORS
+    header (a browser page could not read it), no request id, and would not be counted.  Installed
+    innermost, this one answers first and the layers around it see an ordinary 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except MiddlewareSignal:
+            raise
+        except Exception as exc:
+            if started:  # a streamed body failed midway: nothing can be answered any more
+                raise
+            await unexpected_response(Request(scope), exc)(scope, receive, send)
