@@ -268,4 +268,5 @@ def test_an_unexpected_fault_answers_inside_cors_with_a_request_id(tmp_path, cap
     assert "internal server error" in r.text and "a bug's detail" not in r.text
     logged = [rec for rec in caplog.records if rec.name == "ocrserve.api" and "500 unexpected" in rec.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is not None  # the trace goes to the log, once
+    assert 'route="/v1/broken-for-test",status="500"} 1.0' in client.get("/metrics").text  # counted
     assert client.get("/", headers={"Origin": ORIGIN}).status_code == 200  # and it keeps serving
