@@ -10,7 +10,7 @@ import pytest
 
 from ocrserve.engine import OCROptions
 from ocrserve.engine.batcher import RecognitionBatcher, recognize_together
-from ocrserve.engine.recognize import Recognition, TextRecognizer, crop_line
+from ocrserve.engine.recognize import MAX_CALL_COLUMNS, Recognition, TextRecognizer, crop_line
 from ocrserve.errors import InferenceError
 from ocrserve.inputs import load_input
 
@@ -47,6 +47,8 @@ def test_batched_texts_match_direct_recognition(ocr_v4, crops_by_page):
 class _FakeRecognizer:
     """Stands in for the ONNX recogniser to test the batcher's bookkeeping only: a crop one
     pixel high 'fails' like a corrupt input would, any other crop reads as its width."""
+
+    max_call_columns = MAX_CALL_COLUMNS
 
     def plan(self, crops, batch_size):
         return [([i], 320) for i in range(len(crops))]

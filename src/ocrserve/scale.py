@@ -94,7 +94,6 @@ class RecognitionService:
         self.recognizer = load_recognizer(resolve_models(settings), runtime_config(settings),
                                           max_call_columns=settings.rec_batch_max_columns)
         self.batch_size = settings.rec_batch_size
-        self.max_columns = settings.rec_batch_max_columns
         self.call_sizes: list[int] = []
         blank = np.full((48, 192, 3), 255, dtype=np.uint8)
         blank[12:36, 12:180] = 0
@@ -104,8 +103,7 @@ class RecognitionService:
         return list(self.recognizer.decode.charset)
 
     def recognize_pages(self, pages: Sequence[Sequence[np.ndarray]]) -> list[WireOutcome]:
-        outcomes = recognize_together(self.recognizer, pages, self.batch_size,
-                                      max_batch_pixels=self.max_columns, call_sizes=self.call_sizes)
+        outcomes = recognize_together(self.recognizer, pages, self.batch_size, call_sizes=self.call_sizes)
         del self.call_sizes[:-1000]
         return [to_wire(o) for o in outcomes]
 

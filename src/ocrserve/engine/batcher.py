@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InferenceError, OCRServeError
-from .recognize import MAX_CALL_COLUMNS, Recognition, TextRecognizer
+from .recognize import Recognition, TextRecognizer
 
 log = logging.getLogger("ocrserve.batcher")
 
@@ -113,7 +113,7 @@ def _run(recognizer: TextRecognizer, group: list[_Chunk], call_sizes: list[int] 
 
 
 def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[np.ndarray]], batch_size: int,
-                       max_batch: int = 24, max_batch_pixels: int = MAX_CALL_COLUMNS,
+                       max_batch: int = 24, max_batch_pixels: int | None = None,
                        call_sizes: list[int] | None = None,
                        on_done: Sequence[Callable[[Outcome], None]] | None = None) -> list[Outcome]:
     """The crops of several requests, recognised with their chunks merged where that is exact.
@@ -123,6 +123,8 @@ def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[n
     `on_done[i]`, when given, receives request i's outcome as soon as it is final.
     Shared by the in-process batcher thread and the Ray Serve recognition deployment.
     """
+    if max_batch_pixels is None:  # merge no further than the recogniser runs in one call
+        max_batch_pixels = recognizer.max_call_columns
     callbacks = list(on_done) if on_done is not None else [None] * len(requests)
     jobs = [_Job(crops, [None] * len(crops), callback) for crops, callback in zip(requests, callbacks)]
     for group in _groups(recognizer, jobs, batch_size, max_batch, max_batch_pixels):
@@ -150,12 +152,13 @@ class RecognitionBatcher:
     """Callable like TextRecognizer(crops, batch_size), with the same results."""
 
     def __init__(self, recognizer: TextRecognizer, batch_size: int = 6, max_wait_ms: float = 5.0,
-                 max_batch: int = 24, max_batch_pixels: int = MAX_CALL_COLUMNS) -> None:
+                 max_batch: int = 24, max_batch_pixels: int | None = None) -> None:
         self.recognizer = recognizer
         self.batch_size = batch_size
         self.max_wait = max_wait_ms / 1000.0
         self.max_batch = max_batch
-        self.max_batch_pixels = max_batch_pixels  # padded cost budget: crops x padded width
+        # padded cost budget, crops x padded width: by default what the recogniser runs in one call
+        self.max_batch_pixels = recognizer.max_call_columns if max_batch_pixels is None else max_batch_pixels
         self.batch_sizes: list[int] = []  # recent merged batches' sizes (one past the budget: several calls)
         self._inbox: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._closed = False

@@ -68,7 +68,6 @@ def build_pipeline(source: Settings | EngineConfig | None = None, *, models: Res
         recognize, charset = recognizer, recognizer.decode.charset
     orientation = load_orientation(models, config)
     if batch_across_calls and recognizer is not None:  # last: its thread starts once nothing else can fail
-        recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms,
-                                       max_batch_pixels=config.rec_batch_max_columns)
+        recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms)
     return Pipeline(config, models, detector=detector, orientation=orientation, recognize=recognize,
                     charset=charset, recognizer=recognizer)
