@@ -6,6 +6,8 @@
     python bench/accuracy.py --models pp-ocrv6-small --line-order paddlex reading   # before / after
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:bf16:fp32  # docs/precision.md
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:int8:fp32 openvino:int8:int8
+    python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime auto:bf16:bf16 \
+        --layer-pdfs /usr/share/doc/libtasn1-doc/libtasn1.pdf    # more PDF pages: the text layer as truth
 
 Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
 reading order (the lines as returned, against the ground truth's own line order; the sample
@@ -16,6 +18,11 @@ Accuracy is `ocrserve.evaluation`'s definition, scored exactly as tests/test_acc
 it (one definition for the README's numbers and the tests' thresholds): NFKC, whitespace removed,
 lines concatenated in upright position order, 1 - edit distance / truth length, per image or
 PDF page, then the mean per kind.
+
+`--layer-pdfs` widens the PDF-pages check beyond the eight sample pages: every page of the given
+PDFs whose text layer the service would trust (`usable`) becomes a sample of its own group
+("layer pages", not in `overall`), its truth the layer's lines in the rendered page's pixels, and
+every PDF page is then OCRed (`pdf_text=ocr`) instead of read from its layer.
 
 Speed is the wall time of `OCR.predict` on the file, as a library user calls it: decoding and
 PDF rendering included, model loading excluded (a service loads once).  A PDF is predicted once
@@ -46,12 +53,15 @@ from ocrserve.errors import BadInput
 from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
 from ocrserve.models.openvino_int8 import spec_overrides
+from ocrserve.inputs import Limits
+from ocrserve.pdf import PdfPages
 from ocrserve.settings import load_settings
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
 # groups reported beside the kinds; a sample may be in several (the sample receipt is a scene too)
 GROUPS = (*KINDS, ("rotated", "rotated"), ("receipt", "receipts"), ("two-column", "two-column"),
-          ("vertical", "vertical"), ("sparse", "sparse"))
+          ("vertical", "vertical"), ("sparse", "sparse"), ("layer", "layer pages"))
+LAYER_KIND = "layer"  # a PDF page scored against its own text layer (--layer-pdfs)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,22 @@ def groups_of(sample: Sample) -> set[str]:
     if "receipt" in sample.path.name:
         groups.add("receipt")
     return groups
+
+
+def layer_samples(paths: list[Path]) -> tuple[list[Sample], int]:
+    """Each page of `paths` with a usable text layer as a Sample (its lines the truth), and how many were not."""
+    limits = Limits.from_settings(load_settings(max_pdf_pages=0))
+    samples, skipped = [], 0
+    for path in paths:
+        with PdfPages(str(path), limits) as pages:
+            for index in range(len(pages)):
+                layer = pages.text_layer(index)
+                if not layer.check.usable or not layer.lines:
+                    skipped += 1
+                    continue
+                lines = [(line.text, line.polygon) for line in layer.lines]
+                samples.append(Sample(path, LAYER_KIND, "", 0, index + 1, lines))
+    return samples, skipped
 
 
 def run(samples: list[Sample], engines: dict[str, OCR], options: OCROptions | None) -> dict[str, list[Score]]:
@@ -199,6 +225,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="backend rows, BACKEND[:PRECISION[:DET_PRECISION]] (e.g. onnxruntime openvino:bf16:fp32; "
                              "openvino:int8 the recogniser `ocrserve models quantize SET --backend openvino` "
                              "built, openvino:int8:int8 its detector too; default: the settings' choice)")
+    parser.add_argument("--layer-pdfs", nargs="+", type=Path, default=[], metavar="PDF",
+                        help="also score every page of these PDFs against its own text layer (OCRs all PDF pages)")
     parser.add_argument("--no-layout", action="store_true",
                         help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")
@@ -216,12 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     layout_dir = tempfile.TemporaryDirectory(prefix="ocr-layout-")
     if not args.no_layout:
         samples += list(load_samples(build_layout_samples(samples_dir, Path(layout_dir.name)), LAYOUT_KINDS))
+    extra, skipped = layer_samples(args.layer_pdfs)
+    samples += extra
+    # a layer page must be OCRed to be scored against its layer; the sample PDFs are then OCRed too
+    pdf_text = {"pdf_text": "ocr"} if extra else {}
     info = machine_info()
 
     specs = args.backends or [""]
     model_dir = load_settings().model_dir
     engines = {" · ".join([name] + ([order] if len(args.line_order) > 1 else []) + ([spec] if spec else [])):
-               OCR(model=name, max_pdf_pages=0, line_order=order,
+               OCR(model=name, max_pdf_pages=0, line_order=order, **pdf_text,
                    **(spec_overrides(name, spec, model_dir) if spec else {}))
                for name in args.models for order in args.line_order for spec in specs}
     started = time.perf_counter()
@@ -235,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_header(info))
     print(f"- load average at end: {info['loadavg_end']}; wall time {elapsed:.0f} s")
     print(f"- samples: {samples_dir} ({len(samples)} ground-truth images and PDF pages); options: {shown}")
+    if args.layer_pdfs:
+        print(f"- layer pages: {len(extra)} pages of {', '.join(p.name for p in args.layer_pdfs)} scored against "
+              f"their own text layer ({skipped} pages without a usable layer left out); every PDF page OCRed")
     print("- accuracy: 1 - edit distance / truth length on NFKC text without whitespace, lines in position "
           "order (ocrserve.evaluation), mean per kind; overall = mean over all samples")
     print("- time: wall time of OCR.predict per file (decode and PDF rendering included, model load excluded), "

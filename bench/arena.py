@@ -25,6 +25,8 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "arena off, glibc adaptive": {"cpu_mem_arena": False, "malloc_mmap_threshold": 0},
     "shared arena, memory pattern on": {"mem_pattern": True},
     "shared arena, no release": {"arena_idle_release_s": 0},
+    "shared arena, regions from 2 MiB": {"arena_region_mb": 0},
+    "OpenVINO shape cache 5000 (its default)": {"openvino_shape_cache": 5000},
     "default": {},
 }
 BENCH_FILES = ("doc_page.png", "receipt_zh.jpg", "screenshot.png", "photo_sparse.jpg")
@@ -40,8 +42,8 @@ cfg = json.loads(sys.argv[1])
 if cfg.pop("mem_pattern", False):  # a study row only: no setting turns the plan back on
     import ocrserve.engine.arena as arena
     _use = arena.use_shared_arena
-    def use_with_pattern(opts):
-        _use(opts)
+    def use_with_pattern(opts, *args):
+        _use(opts, *args)
         opts.enable_mem_pattern = True
     arena.use_shared_arena = use_with_pattern
     import ocrserve.engine.runtime as runtime

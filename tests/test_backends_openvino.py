@@ -120,3 +120,31 @@ def test_idle_openvino_models_give_their_page_buffers_back(samples_dir):
     assert later < after_page / 2
     after_page, later, releases = openvino_growth(page, 0)  # release off: the high-water mark stays
     assert releases == 0 and later > after_page * 0.8
+
+
+SHAPES_SCRIPT = """
+import sys, numpy as np
+from ocrserve.engine.runtime import RuntimeConfig, load_model
+from ocrserve.models.resolve import resolve_models
+from ocrserve.settings import load_settings
+def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20
+cfg = RuntimeConfig(placements=(("rec", "openvino", "fp32"),), openvino_shape_cache=int(sys.argv[1]))
+model = load_model(resolve_models(load_settings(model="pp-ocrv6-tiny")).rec_path, cfg, "rec")
+model.run(np.zeros((1, 3, 48, 320), np.float32))
+base, rng = rss(), np.random.default_rng(0)
+for _ in range(200):  # every recognition batch has its own (crops, padded width)
+    model.run(rng.random((int(rng.integers(1, 7)), 3, 48, int(rng.integers(40, 100)) * 8), dtype=np.float32))
+print(rss() - base)
+"""
+
+
+def growth_over_shapes(capacity: int) -> int:
+    out = subprocess.run([sys.executable, "-c", SHAPES_SCRIPT, str(capacity)], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.split()[-1])
+
+
+def test_kernels_kept_for_new_shapes_are_bounded():
+    """OpenVINO's own cache (5000 shapes) grows with every new batch shape; OCR_OPENVINO_SHAPE_CACHE bounds it."""
+    unbounded, bounded = growth_over_shapes(5000), growth_over_shapes(10)
+    assert unbounded - bounded > 100, (unbounded, bounded)

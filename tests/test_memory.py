@@ -108,3 +108,39 @@ def test_shared_arena_reads_exactly_as_plain_mallocs(samples_dir):
     assert [(ln.text, ln.score, ln.polygon) for ln in results[0].lines] == \
            [(ln.text, ln.score, ln.polygon) for ln in results[1].lines]
     assert len(results[0].lines) > 5
+
+
+REGION = """
+import sys, time, cv2
+from ocrserve.memory import set_mmap_threshold
+set_mmap_threshold(1 << 20)
+from ocrserve.engine.arena import IDLE_RELEASE
+from ocrserve.engine import build_pipeline
+from ocrserve.settings import load_settings
+def status(key): return next(int(l.split()[1]) >> 10 for l in open("/proc/self/status") if l.startswith(key))
+pipeline = build_pipeline(load_settings(model="pp-ocrv6-small", backend="onnxruntime", arena_idle_release_s=0.5,
+                                        arena_region_mb=int(sys.argv[2])))
+pipeline.warm_up()
+open("/proc/self/clear_refs", "w").write("5")  # the peak (VmHWM) restarts from here
+base = status("VmRSS")
+pipeline.predict(cv2.imread(sys.argv[1]))
+peak = status("VmHWM")
+time.sleep(1.5)
+print(peak - base, status("VmRSS") - base)
+"""
+
+
+def detection_peak(page, region_mb: int) -> tuple[int, int]:
+    """MiB above the warm baseline at the peak of one page and once idle, with regions of `region_mb`."""
+    out = subprocess.run([sys.executable, "-c", REGION, str(page), str(region_mb)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def test_one_large_region_lowers_the_peak_and_is_given_back(samples_dir):
+    """A 12 MP photo is detected at 2000 px: its tensors in one region peak lower than spread over doubling ones."""
+    photo = samples_dir / "bench/photo_sparse.jpg"
+    doubling_peak, doubling_idle = detection_peak(photo, 0)
+    region_peak, region_idle = detection_peak(photo, 512)
+    assert doubling_peak - region_peak > 100, (doubling_peak, region_peak)
+    assert region_idle < 40 and doubling_idle < 40, (region_idle, doubling_idle)

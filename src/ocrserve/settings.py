@@ -209,6 +209,11 @@ class Settings(BaseSettings):
         2.0, ge=0, description="Seconds without inference after which the arena's unused memory is given back "
         "to the OS (0 = keep it at its high-water mark)."
     )
+    arena_region_mb: int = Field(
+        512, ge=0, le=65536, description="Region the shared arena grows by after a release (0 = ONNX Runtime's "
+        "2 MiB, doubling): one region that holds a large page's detection keeps its tensors where freed blocks "
+        "are reused, instead of spread over regions of doubling size; untouched, it is address space, not memory."
+    )
     ort_spinning: bool = Field(
         True, description="Let ONNX Runtime's idle pool threads spin (lower latency for one request; under "
         "concurrency they burn cores the other stages need)."
@@ -232,6 +237,12 @@ class Settings(BaseSettings):
     det_precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="The detector's precision when it must differ (auto: as OCR_PRECISION where that is "
         "fp32 or bf16, or the verified row's; bf16 detection is verified for some sets only, docs/precision.md)."
+    )
+    openvino_shape_cache: int = Field(
+        100, ge=0, le=100_000, description="Input shapes whose compiled kernels OpenVINO keeps per model "
+        "(its CPU_RUNTIME_CACHE_CAPACITY; its own default is 5000). Nearly every page and recognition batch is a "
+        "new shape, and each kept shape holds memory: at 5000 a busy service grows by gigabytes; 0 recompiles "
+        "every call."
     )
 
     # --- default request options ------------------------------------------------------------

@@ -55,12 +55,22 @@ _registered = False
 _register_lock = threading.Lock()
 
 
-def use_shared_arena(opts: ort.SessionOptions) -> None:
-    """Make a session allocate from the process's one CPU arena (registered on first use)."""
+def use_shared_arena(opts: ort.SessionOptions, region_bytes: int = 0) -> None:
+    """Make a session allocate from the process's one CPU arena (registered on first use).
+
+    `region_bytes` (0: ONNX Runtime's 2 MiB): the region the arena grows by first after a release.
+    From a small region the arena grows by regions of doubling size and one large page's tensors
+    spread over several of them, each touched in full over time; one region that holds the whole
+    working set keeps them where freed blocks coalesce and are reused.  Its untouched pages are
+    address space, not memory.  The first session's value is the process's.
+    """
     global _registered
     with _register_lock:
         if not _registered:
-            cfg = ort.OrtArenaCfg(ARENA_CONFIG)
+            values = dict(ARENA_CONFIG)
+            if region_bytes > 0:
+                values["initial_growth_chunk_size_bytes"] = int(region_bytes)
+            cfg = ort.OrtArenaCfg(values)
             info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
             ort.create_and_register_allocator(info, cfg)
             _registered = True

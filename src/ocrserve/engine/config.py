@@ -57,6 +57,8 @@ def runtime_config(settings: Settings) -> RuntimeConfig:
         inter_op_threads=settings.inter_op_threads,
         cpu_mem_arena=settings.cpu_mem_arena,
         arena_idle_release_s=settings.arena_idle_release_s,
+        arena_region_mb=settings.arena_region_mb,
+        openvino_shape_cache=settings.openvino_shape_cache,
         spinning=settings.ort_spinning,
         placements=tuple((stage, backend, precision) for stage, (backend, precision) in choice.placements.items()),
         backend_reason=choice.reason,

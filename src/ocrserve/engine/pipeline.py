@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import BadInput
 from ..models.resolve import ResolvedModels
 from ..result import OCRResult
+from .arena import IDLE_RELEASE
 from .assemble import page_result
 from .batcher import RecognitionBatcher
 from .config import EngineConfig
@@ -88,13 +89,16 @@ class Pipeline:
 
         ONNX Runtime builds kernels and plans memory on a session's first run; doing it here, on
         lines of a few widths (so recognition sees a real batch), keeps that cost out of the first
-        request.
+        request.  The shared arena is then released at once, so that the first pages grow it by
+        regions of `OCR_ARENA_REGION_MB` instead of ONNX Runtime's doubling 2 MiB ones (arena.py).
         """
         page = np.full((480, 480, 3), 255, dtype=np.uint8)  # square: the least area at the usual min-side rule
         for row, (text, scale) in enumerate((("ocrserve warm-up 0123", 0.9), ("PP-OCR on ONNX", 1.2),
                                              ("a short line", 0.7), ("the last line, longer", 0.8))):
             cv2.putText(page, text, (20, 80 + 100 * row), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 2, cv2.LINE_AA)
-        return len(self.predict(page).lines)
+        lines = len(self.predict(page).lines)
+        IDLE_RELEASE.release()
+        return lines
 
     def predict(self, image: np.ndarray, options: OCROptions | EffectiveOptions | None = None) -> OCRResult:
         """OCR one BGR uint8 image (H, W, 3)."""

@@ -57,6 +57,8 @@ class RuntimeConfig:
     inter_op_threads: int = 0
     cpu_mem_arena: bool = True  # the process's one shared arena (arena.py)
     arena_idle_release_s: float = 2.0
+    arena_region_mb: int = 0  # 0: ONNX Runtime's default (arena.py)
+    openvino_shape_cache: int = 100  # OpenVINO's CPU_RUNTIME_CACHE_CAPACITY (backends/openvino.py)
     spinning: bool = True
     # engine/precision.py: (stage, backend, precision) per model (absent: onnxruntime fp32), and why
     placements: tuple[tuple[str, str, str], ...] = ()
@@ -121,7 +123,7 @@ class OnnxModel:
         opts.inter_op_num_threads = cfg.inter_op_threads
         opts.log_severity_level = 3
         if self.shared_arena:
-            use_shared_arena(opts)
+            use_shared_arena(opts, cfg.arena_region_mb * 2**20)
         else:
             opts.enable_cpu_mem_arena = False
         if not cfg.spinning:  # idle pool threads sleep instead of burning a core another stage needs

@@ -43,8 +43,10 @@ def core() -> Any:
 
 
 def compile_config(cfg: RuntimeConfig, precision: str) -> dict[str, Any]:
-    """Properties for `compile_model`: precision, latency (one request uses every core), threads."""
-    props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY"}
+    """Properties for `compile_model`: precision, latency (one request uses every core), shape cache, threads."""
+    props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY",
+                             # kernels kept for shapes seen: nearly every page and batch is a new shape
+                             "CPU_RUNTIME_CACHE_CAPACITY": cfg.openvino_shape_cache}
     if cfg.intra_op_threads:
         props["INFERENCE_NUM_THREADS"] = cfg.intra_op_threads
     if cfg.compile_cache_dir is not None and _writable(cfg.compile_cache_dir):
