@@ -333,7 +333,8 @@ class Settings(BaseSettings):
         description="Worker processes (the FastAPI PP-OCR service's OCR_WORK_COUNT is accepted).",
     )
     inference_threads: int = Field(
-        0, ge=0, description="Threads running the engine per process (0 = one per core, at most 4)."
+        0, ge=0, description="Pages the engine reads at once per process (0 = one per core, at most 4, and one on "
+        "two cores or fewer: there a second page in flight read no faster and held its own buffers)."
     )
     shutdown_grace: float = Field(
         30.0, ge=0, description="Seconds SIGTERM waits for in-flight requests before cancelling them."

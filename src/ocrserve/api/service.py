@@ -48,6 +48,19 @@ MODEL_POLL_S = 1.0  # how often a server waiting for its model files (OCR_WAIT_F
 ClientLeft = Callable[[], Awaitable[bool]]
 
 
+def engine_threads(settings: Settings) -> int:
+    """Pages read at once: OCR_INFERENCE_THREADS, else one per core up to 4, and one on two cores or fewer.
+
+    Every stage of a page already runs on all cores; a second page in flight overlaps only the
+    serial parts, and on two cores it read no faster while holding a second page's buffers
+    (docs/benchmarks.md, "Pages in flight").
+    """
+    if settings.inference_threads:
+        return settings.inference_threads
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1 if cores <= 2 else min(4, cores)
+
+
 def decode_base64(text: str) -> bytes:
     """Strict base64 (standard or URL-safe alphabet), with or without a `data:` prefix."""
     body = _DATA_URL.sub("", text.strip(), count=1)
@@ -136,7 +149,7 @@ class OCRService:
         # builds the jobs' engine of OCR_MODEL (any other set a job asks for is local_job_pipeline's)
         self.job_pipeline_factory = job_pipeline_factory or local_job_pipeline
         self.limits = Limits.from_settings(settings)
-        threads = settings.inference_threads or min(4, os.cpu_count() or 1)
+        threads = engine_threads(settings)
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ocr")
         # job pages run in one thread of the lowest OS priority, with their own model sessions built
         # there (ONNX Runtime's threads inherit it), so a request competing with a job page wins the cores
