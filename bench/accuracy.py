@@ -58,10 +58,10 @@ from ocrserve.pdf import PdfPages
 from ocrserve.settings import load_settings
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
+LAYER_KIND = "layer"  # a PDF page scored against its own text layer (--layer-pdfs)
 # groups reported beside the kinds; a sample may be in several (the sample receipt is a scene too)
 GROUPS = (*KINDS, ("rotated", "rotated"), ("receipt", "receipts"), ("two-column", "two-column"),
-          ("vertical", "vertical"), ("sparse", "sparse"), ("layer", "layer pages"))
-LAYER_KIND = "layer"  # a PDF page scored against its own text layer (--layer-pdfs)
+          ("vertical", "vertical"), ("sparse", "sparse"), (LAYER_KIND, "layer pages"))
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ def decode_image_bytes(data: bytes, limits: Limits) -> np.ndarray:
     return pil_to_bgr(img, release=True)
 
 
-#: modes whose pixels turn into BGR in one step, without a converted PIL copy first
-_DIRECT = {"RGB": cv2.COLOR_RGB2BGR, "L": cv2.COLOR_GRAY2BGR}
+#: modes whose pixels turn into BGR in one step; any other is converted to RGB first
+_TO_BGR = {"RGB": cv2.COLOR_RGB2BGR, "L": cv2.COLOR_GRAY2BGR}
 
 
 def pil_to_bgr(img: Image.Image, *, release: bool = False) -> np.ndarray:
@@ -89,14 +89,6 @@ def pil_to_bgr(img: Image.Image, *, release: bool = False) -> np.ndarray:
     `release`: close `img` once its pixels are copied out (an image decoded here, not a caller's),
     so that a photo is held twice at most on its way to BGR instead of three times.
     """
-    code = _DIRECT.get(img.mode)
-    if code is not None:
-        pixels = np.asarray(img)
-        if release:
-            img.close()
-        if pixels.shape[0] == 0 or pixels.shape[1] == 0:
-            raise BadInput("the image has no pixels")
-        return cv2.cvtColor(pixels, code)
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -106,10 +98,16 @@ def pil_to_bgr(img: Image.Image, *, release: bool = False) -> np.ndarray:
         arr = np.asarray(img, dtype=np.float32)
         arr = (arr / max(float(arr.max()), 1.0) * 255.0).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(arr[:, :, None], 3, axis=2))
-    rgb = np.asarray(img.convert("RGB"))
-    if rgb.shape[0] == 0 or rgb.shape[1] == 0:
+    if img.mode not in _TO_BGR:
+        img = img.convert("RGB")  # a copy of ours, closed below like a decoded image
+        release = True
+    code = _TO_BGR[img.mode]
+    pixels = np.asarray(img)
+    if release:
+        img.close()
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0:
         raise BadInput("the image has no pixels")
-    return np.ascontiguousarray(rgb[:, :, ::-1])
+    return cv2.cvtColor(pixels, code)
 
 
 def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ class RuntimeConfig:
     inter_op_threads: int = 0
     cpu_mem_arena: bool = True  # the process's one shared arena (arena.py)
     arena_idle_release_s: float = 2.0
-    arena_region_mb: int = 0  # 0: ONNX Runtime's default (arena.py)
+    arena_region_mb: int = 512  # 0: ONNX Runtime's 2 MiB, doubling (arena.py)
     openvino_shape_cache: int = 100  # OpenVINO's CPU_RUNTIME_CACHE_CAPACITY (backends/openvino.py)
     spinning: bool = True
     # engine/precision.py: (stage, backend, precision) per model (absent: onnxruntime fp32), and why
