@@ -21,12 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def find_samples_dir(explicit: Path | None = None) -> Path:
-    """`--samples`, else OCR_SAMPLES_DIR, else the shared checkout next to the repository.
+    """`--samples`, else OCR_SAMPLES_DIR, else the sample set kept in the repository.
 
     Same lookup order as the tests' conftest, so that the tests and the benchmarks read the
     same files unless told otherwise.
     """
-    candidates = [explicit, os.environ.get("OCR_SAMPLES_DIR"), REPO.parent / "shared" / "samples"]
+    candidates = [explicit, os.environ.get("OCR_SAMPLES_DIR"), REPO / "tests" / "data" / "samples"]
     for candidate in candidates:
         if candidate and (Path(candidate) / "manifest.jsonl").is_file():
             return Path(candidate)

@@ -13,9 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def find_samples_dir() -> Path:
-    """OCR_SAMPLES_DIR, else the shared checkout next to the repo, else a copy under tests/data."""
-    candidates = [os.environ.get("OCR_SAMPLES_DIR"), REPO.parent / "shared" / "samples",
-                  REPO / "tests" / "data" / "samples"]
+    """OCR_SAMPLES_DIR, else the sample set kept in the repository (tests/data/samples)."""
+    candidates = [os.environ.get("OCR_SAMPLES_DIR"), REPO / "tests" / "data" / "samples"]
     for candidate in candidates:
         if candidate and (Path(candidate) / "manifest.jsonl").is_file():
             return Path(candidate)
