@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .unicode_text import utf8
+
 
 @dataclass(frozen=True)
 class Word:
@@ -131,7 +133,7 @@ class OCRResult:
     def save_json(self, path: str | Path) -> Path:
         """Write `{"res": prunedResult}` like PaddleX's `save_to_json` (a directory gets a file name)."""
         target = _target(path, self, ".json")
-        target.write_text(json.dumps({"res": self.to_dict()}, ensure_ascii=False, indent=2), encoding="utf-8")
+        target.write_bytes(utf8(json.dumps({"res": self.to_dict()}, ensure_ascii=False, indent=2), what=str(target)))
         return target
 
     def save_image(self, path: str | Path) -> Path:

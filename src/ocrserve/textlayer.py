@@ -85,8 +85,31 @@ def pixel_transform(page: pdfium.PdfPage, scale: float) -> np.ndarray:
 
 
 def _unmapped(code: int) -> bool:
-    return (code in (0, 0xFFFD) or 0xE000 <= code <= 0xF8FF or code >= 0xF0000
-            or (code < 0x20 and code not in (9, 10, 13)))
+    return (code in (0, 0xFFFD) or 0xE000 <= code <= 0xF8FF or code >= 0xF0000 or _control(code)
+            or 0xD800 <= code <= 0xDFFF)
+
+
+def _control(code: int) -> bool:
+    """C0 and C1 controls but the line structure: a broken font map's codes, never text to keep."""
+    return (code < 0x20 and code not in (9, 10, 13)) or 0x7F <= code <= 0x9F
+
+
+def _code_point(textpage: pdfium.PdfTextPage, index: int, count: int) -> tuple[int, int]:
+    """(code point, UTF-16 units it takes) at `index`: pdfium gives a character outside the Basic
+    Multilingual Plane as two surrogate halves, which join here; a lone half stays as it is."""
+    code = pdfium_c.FPDFText_GetUnicode(textpage, index)
+    if 0xD800 <= code <= 0xDBFF and index + 1 < count:
+        low = pdfium_c.FPDFText_GetUnicode(textpage, index + 1)
+        if 0xDC00 <= low <= 0xDFFF:
+            return 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00), 2
+    return code, 1
+
+
+def _union(a: tuple[float, float, float, float] | None,
+           b: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _char_box(textpage: pdfium.PdfTextPage, index: int) -> tuple[float, float, float, float] | None:
@@ -131,28 +154,34 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
         text.clear()
         boxes.clear()
 
-    for i in range(textpage.count_chars()):
-        code = pdfium_c.FPDFText_GetUnicode(textpage, i)
+    count = textpage.count_chars()
+    i = 0
+    while i < count:
+        code, units = _code_point(textpage, i, count)
+        first, i = i, i + units
         if code in (10, 13):
             flush()
             continue
         if code == 2:  # pdfium's mark for a hyphen that ends a line: keep the hyphen, end the line
-            box = _char_box(textpage, i)
+            box = _char_box(textpage, first)
             if box is not None:
                 text.append("-")
                 boxes.append(box)
             flush()
             continue
-        ch = chr(code) if 0 < code < 0x110000 else "\ufffd"
-        if pdfium_c.FPDFText_IsGenerated(textpage, i) or ch.isspace():
+        lone_half = 0xD800 <= code <= 0xDFFF
+        ch = chr(code) if 0 < code < 0x110000 and not lone_half else "\ufffd"
+        if pdfium_c.FPDFText_IsGenerated(textpage, first) or ch.isspace():
             text.append(" ")
             continue
         visible += 1
         unmapped += _unmapped(code)
-        if code == 0xFFFE or pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1:
+        if code == 0xFFFE or pdfium_c.FPDFText_HasUnicodeMapError(textpage, first) == 1:
             unmapped += not _unmapped(code)
-        box = _char_box(textpage, i)
-        if box is None:
+        box = _char_box(textpage, first)
+        if units == 2:
+            box = _union(box, _char_box(textpage, first + 1))
+        if box is None or _control(code):
             continue
         text.append(ch)
         boxes.append(box)

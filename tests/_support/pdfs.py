@@ -162,3 +162,55 @@ def rotated_scan_pdf(rotate: int) -> bytes:
     """A scan on a page with /Rotate: its image is upright once the viewer turns the page."""
     data = scanned_pdf()
     return data.replace(b"/Type /Page /Parent 2 0 R", f"/Type /Page /Parent 2 0 R /Rotate {rotate}".encode(), 1)
+
+
+#: what `unicode_pdf`'s fourth line says, each character through its own ToUnicode entry
+ASTRAL_LINE = "Math 𝑎𝑰 name 𠀋 smile 😀 office"
+LONE_HALVES = ("\ud835", "\udc4e")
+
+
+def unicode_pdf(lone_halves: bool = True) -> bytes:
+    """Helvetica whose ToUnicode map names characters outside the Basic Multilingual Plane (math
+    letters as unicode-math sets them, a CJK Extension B ideograph, an emoji), a ligature, and, as a
+    broken map does, a lone surrogate half and a control character."""
+    specials = {"\x80": "𝑎", "\x81": "𝑰", "\x82": "𠀋", "\x83": "😀", "\x84": "ﬃ"}
+    broken = {"\x85": LONE_HALVES[0], "\x86": LONE_HALVES[1], "\x87": "\x07"}
+    rows = [f"<{ord(code):02X}> <{text.encode('utf-16-be', 'surrogatepass').hex().upper()}>"
+            for code, text in {**specials, **broken}.items()]
+    rows += [f"<{c:02X}> <{c:04X}>" for c in range(32, 127)]
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Custom def /CMapType 2 def\n"
+            "1 begincodespacerange <00> <FF> endcodespacerange\n"
+            f"{len(rows)} beginbfchar\n" + "\n".join(rows) + "\nendbfchar\nendcmap CMapName currentdict /CMap "
+            "defineresource pop end end\n")
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding /ToUnicode 7 0 R >>"
+    fourth = "Math \x80\x81 name \x82 smile \x83 o\x84ce" + (" \x85 \x86\x87" if lone_halves else "")
+    encode = lambda s: "<" + s.encode("latin-1").hex().upper() + ">"  # noqa: E731
+    return one_page(text_ops([*LINES, fourth], encode=encode), font, [stream(cmap.encode())])
+
+
+def text_pages_pdf(pages: list[list[str]]) -> bytes:
+    """A born-digital document: page i holds the lines `pages[i]` in Helvetica (read from its layer, no OCR)."""
+    n = len(pages)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
+    font = 3 + 2 * n
+    for i, lines in enumerate(pages):
+        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {WIDTH} {HEIGHT}] /Resources << /Font "
+                       f"<< /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode())
+        objects.append(stream(text_ops(lines)))
+    objects.append(HELVETICA)
+    return build(objects)
+
+
+def image_pages_pdf(texts: list[str], size: tuple[int, int] = (260, 40)) -> bytes:
+    """A scan-like document of small pages, one line of text drawn on each and no text layer (so each
+    page is OCRed, fast): page i shows `texts[i]`, `size` points (72 dpi pixels) per page."""
+    images = []
+    for text in texts:
+        img = Image.new("L", size, 255)
+        font = ImageFont.truetype("DejaVuSans.ttf", 20) if _has_dejavu() else ImageFont.load_default(size=20)
+        ImageDraw.Draw(img).text((10, size[1] // 2), text, fill=0, font=font, anchor="lm")
+        images.append(img)
+    buf = io.BytesIO()
+    images[0].save(buf, "PDF", save_all=True, append_images=images[1:], resolution=72.0)
+    return buf.getvalue()

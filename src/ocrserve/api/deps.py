@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticSerializationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ..errors import BadInput
+from ..unicode_text import utf8
 from .service import Document, OCRService
 
 M = TypeVar("M", bound=BaseModel)
@@ -97,8 +99,24 @@ def server_timing(doc: Document) -> str:
     return ", ".join(f"{stage};dur={seconds * 1000:.1f}" for stage, seconds in doc.timings.items())
 
 
+class ProperJSONResponse(JSONResponse):
+    """A JSON response that no string can fail: a lone UTF-16 surrogate is sent as U+FFFD."""
+
+    def render(self, content: Any) -> bytes:
+        return utf8(json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")),
+                    what="a JSON response")
+
+
+def response_bytes(body: BaseModel) -> bytes:
+    """A response model as JSON bytes, None fields left out; strings UTF-8 cannot hold as U+FFFD."""
+    try:
+        return body.model_dump_json(exclude_none=True).encode("utf-8")
+    except PydanticSerializationError:  # pydantic refuses lone surrogates outright; the slower path mends them
+        return ProperJSONResponse(None).render(body.model_dump(mode="json", exclude_none=True))
+
+
 async def respond(body: BaseModel, doc: Document | None = None, status: int = 200) -> Response:
     """Serialise a contract's response model off the event loop (it may carry megabytes of images)."""
-    content = await run_in_threadpool(body.model_dump_json, exclude_none=True)
+    content = await run_in_threadpool(response_bytes, body)
     headers = {"Server-Timing": server_timing(doc)} if doc is not None and doc.timings else None
     return Response(content, status_code=status, media_type="application/json", headers=headers)

@@ -11,13 +11,13 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as e
 from ..jobs import errors as jobs_errors
 from .contracts import CONTRACTS
+from .deps import ProperJSONResponse as JSONResponse
 
 log = logging.getLogger("ocrserve.api")
 

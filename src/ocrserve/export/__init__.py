@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import BadInput
 from ..result import OCRResult
+from ..unicode_text import utf8
 from .alto import ALTO, render_alto
 from .hocr import HOCR, render_hocr
 from .json import render_json
@@ -57,7 +58,7 @@ def export(results: Sequence[OCRResult], fmt: str, *, original: bytes | None = N
     if f.name == "pdf":
         return searchable_pdf(results, original, pdf_scale=pdf_scale)
     text = render_json(results) if f.name == "json" else PAGED[f.name].render(results, name)
-    return text.encode("utf-8")
+    return utf8(text, what=f"the {f.name} export")
 
 
 __all__ = ["ALIASES", "FORMATS", "PAGED", "Format", "PagedFormat", "export", "get_format", "render_alto",

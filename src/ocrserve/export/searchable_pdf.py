@@ -26,6 +26,7 @@ from ..errors import BadInput
 from ..pdf import _PDFIUM_LOCK, is_pdf
 from ..result import OCRResult, TextLine
 from ..textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
+from ..unicode_text import proper_unicode
 from .fonts import DESCENT, CodeMap, cid_font, font_descriptor, type0_font
 from .writer import PdfFile
 
@@ -102,7 +103,7 @@ def _run(hex_text: str, n: int, frame: tuple) -> str:
 
 def line_operators(line: TextLine, to_page: np.ndarray, codes: CodeMap) -> list[str]:
     """The line's text as text objects: one per word and per gap between words, each on its box."""
-    runs = [(text, _frame(poly, to_page)) for text, poly in _segments(line) if text]
+    runs = [(proper_unicode(text), _frame(poly, to_page)) for text, poly in _segments(line) if text]
     return [_run(codes.encode(text), len(text), frame) for text, frame in runs if frame is not None]
 
 

@@ -18,6 +18,7 @@ import httpx
 
 from ..errors import BadInput
 from ..links import LinkSigner
+from ..unicode_text import utf8
 from ..urlfetch import _checked_addresses, _parse
 from .status import job_data
 from .store import Job, JobStore
@@ -45,7 +46,7 @@ async def check_callback_url(url: str, service: OCRService) -> None:
 async def send_callback(store: JobStore, service: OCRService, signer: LinkSigner, job: Job) -> bool:
     """Deliver the final status (any 2xx ends it); True when delivered."""
     data = job_data(job, signer, job.base_url).model_dump(exclude_none=True)
-    body = json.dumps({"code": 0, "msg": "Success", "data": data}, ensure_ascii=False).encode()
+    body = utf8(json.dumps({"code": 0, "msg": "Success", "data": data}, ensure_ascii=False), what=f"job {job.id}'s callback")
     delay = FIRST_DELAY_S
     for attempt in range(1, ATTEMPTS + 1):
         try:

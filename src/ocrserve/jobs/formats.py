@@ -21,6 +21,7 @@ from ..api.contracts.jobs import OUTPUT_FORMATS
 from ..export import FORMATS, PAGED, export
 from ..export.searchable_pdf import PdfOverlay
 from ..result import OCRResult
+from ..unicode_text import utf8
 from .errors import PartsIncomplete
 from .links import RESULT_NAME
 from .records import from_record, to_record
@@ -58,7 +59,7 @@ def build(store: JobStore, job: Job, formats: Sequence[str], pdf_scale: float) -
         if name in PAGED:
             with _replacing(store.job_dir(job.id) / FILES[name]) as out:
                 for piece in PAGED[name].document((part[name] for part in _parts(parts)), len(job.pages), ""):
-                    out.write(piece.encode())
+                    out.write(utf8(piece, what=f"job {job.id}'s {name}"))
     if "pdf" in formats:
         with _replacing(store.job_dir(job.id) / FILES["pdf"]) as out:
             _pdf(store, job, parts, pdf_scale, out)

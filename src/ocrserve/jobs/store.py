@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..unicode_text import utf8
 from .errors import JobNotFound
 
 #: states a client can still read; expired jobs keep only their row, to say so
@@ -152,7 +153,7 @@ class JobStore:
 
     def append_line(self, job_id: str, line: dict[str, Any], name: str = "result.jsonl") -> int:
         """Append one line durably to the job's file `name` (the result by default); the bytes written."""
-        raw = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        raw = utf8(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n", what=f"job {job_id}'s {name}")
         fd = os.open(self.job_dir(job_id) / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, raw)
