@@ -1,15 +1,36 @@
-"""Shared fixtures: where the samples are, and one loaded OCR per model set for the session."""
+"""Shared fixtures: where the samples are, and one loaded OCR per model set for the session.
+
+Before anything else the session moves every place ocrserve (and the tools the tests run) would
+write under the user's home into one temporary directory, and checks at the end that nothing under
+the real home changed: a test suite must never touch a user's job store, quotas, caches or models.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from _support.home_guard import HomeSnapshot, isolate_from_home
 from ocrserve import OCR
 
 REPO = Path(__file__).resolve().parents[1]
+SESSION_DIR = Path(tempfile.mkdtemp(prefix="ocrserve-tests-"))
+isolate_from_home(SESSION_DIR)
+_HOME_BEFORE = HomeSnapshot.take()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    changed = _HOME_BEFORE.changes(HomeSnapshot.take())
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+    if changed:
+        shown = "\n  ".join(changed[:40])
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"FAILED: the tests changed {len(changed)} path(s) under {Path.home()}:\n  {shown}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def find_samples_dir() -> Path:

@@ -29,7 +29,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -41,6 +40,7 @@ from PIL import Image
 
 from _support.chromium import launch
 from _support.server import start_server
+from _support.tools import need_tool
 
 HERE = Path(__file__).resolve().parent
 EXAMPLES = HERE / "examples"
@@ -94,13 +94,6 @@ def report(proc: subprocess.CompletedProcess) -> str:
         return "\n".join(line if len(line) <= 400 else f"{line[:200]} ... {line[-120:]}"
                          for line in text.splitlines()[-60:])
     return f"rc={proc.returncode}\n--- stdout ---\n{tail(proc.stdout)}\n--- stderr ---\n{tail(proc.stderr)}"
-
-
-def need_tool(name: str, install: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(f"`{name}` is not installed; the client-example tests need it ({install}; .ci/run does this)")
-    return path
 
 
 @functools.cache
@@ -313,9 +306,9 @@ def token_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def node_env() -> dict[str, str]:
     """node, and axios as pinned by tests/examples/node/package-lock.json (npm ci when not installed yet)."""
-    node = need_tool("node", "apt-get install -y nodejs npm")
+    node = need_tool("node", "nodejs npm")
     if not (NODE_DIR / "node_modules" / "axios" / "package.json").is_file():
-        npm = need_tool("npm", "apt-get install -y npm")
+        npm = need_tool("npm", "npm")
         proc = run([npm, "ci", "--no-audit", "--no-fund", "--prefix", str(NODE_DIR)], cwd=NODE_DIR)
         assert proc.returncode == 0, "npm ci --prefix tests/examples/node failed:\n" + report(proc)
     pinned = json.loads((NODE_DIR / "package.json").read_text())["dependencies"]["axios"]
@@ -442,7 +435,7 @@ def test_paddlex3_beta_node_axios_example(server, samples_dir, workdir, node_env
 
 def test_paddlex3_beta_go_example(server, samples_dir, workdir):
     """004's Go client posts the JSON with no Content-Type header; it prints each text as a Go map."""
-    go = need_tool("go", "apt-get install -y golang-go")
+    go = need_tool("go", "golang-go")
     script = prepare("paddlex3_beta/ocr_client.go", workdir, {
         '"http://localhost:8080/ocr"': f'"{server}/ocr"', '"./demo.jpg"': f'"{samples_dir / SAMPLE}"'})
     env = dict(os.environ, GOCACHE=str(workdir.parent / "gocache"), GOPATH=str(workdir.parent / "gopath"),
@@ -458,7 +451,7 @@ def test_paddlex3_beta_go_example(server, samples_dir, workdir):
 def test_paddlex3_beta_php_example(server, samples_dir, workdir):
     """004's PHP client (curl extension): CURLOPT_POSTFIELDS with a JSON string, declared as
     application/x-www-form-urlencoded; print_r of the texts."""
-    php = need_tool("php", "apt-get install -y php-cli php-curl")
+    php = need_tool("php", "php-cli php-curl")
     script = prepare("paddlex3_beta/ocr_client.php", workdir, {
         '"http://localhost:8080/ocr"': f'"{server}/ocr"', '"./demo.jpg"': f'"{samples_dir / SAMPLE}"'})
     proc = run([php, str(script)], cwd=workdir)
@@ -534,7 +527,7 @@ def test_ppocrv5_cloud_wrong_token(token_server, samples_dir, workdir):
 
 # --- rapidocr_api (originals/002) -----------------------------------------------------------------
 def test_rapidocr_curl_example(server, samples_dir, workdir):
-    need_tool("curl", "apt-get install -y curl")
+    need_tool("curl", "curl")
     script = prepare("rapidocr_api/ocr_curl.sh", workdir, {
         "http://0.0.0.0:9005/ocr": f"{server}/ocr", "@1.png": f"@{samples_dir / SAMPLE}"})
     proc = run(["bash", str(script)], cwd=workdir)
@@ -594,7 +587,7 @@ def test_seed_v1_ocr_response_fields(server, samples_dir):
 
 
 def test_seed_curl_upload_example(server, samples_dir, workdir):
-    need_tool("curl", "apt-get install -y curl")
+    need_tool("curl", "curl")
     script = prepare("seed/upload_curl.sh", workdir, {
         "http://localhost:7861/upload": f"{server}/upload", "file=@image.jpg": f"file=@{samples_dir / SAMPLE}"})
     proc = run(["bash", str(script)], cwd=workdir)
@@ -605,7 +598,7 @@ def test_seed_curl_upload_example(server, samples_dir, workdir):
 def test_seed_curl_health_example(server, workdir):
     """000's /health: {status, model, model_version ("v4"), gpu_support, providers, environment (a string),
     supported_languages}."""
-    need_tool("curl", "apt-get install -y curl")
+    need_tool("curl", "curl")
     script = prepare("seed/health_curl.sh", workdir, {"http://localhost:7861/health": f"{server}/health"})
     proc = run(["bash", str(script)], cwd=workdir)
     assert proc.returncode == 0, report(proc)

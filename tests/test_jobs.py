@@ -2,8 +2,9 @@
 against a real `ocrserve serve` on loopback.
 
 The client needs paddlex (not paddlepaddle) and pins the GUI build of OpenCV, which would fight ours,
-so it lives in its own virtualenv, built once (`OCR_TEST_PADDLEOCR_VENV`, default under the user's
-cache); when it cannot be built, these tests fail, they do not skip.
+so it lives in its own virtualenv, built once (`OCR_TEST_PADDLEOCR_VENV`, default under the
+repository's ignored `.cache/`, never the user's home); when it cannot be built, these tests fail,
+they do not skip.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ MODELS = "PP-OCRv6=pp-ocrv4-mobile,PP-OCRv5=pp-ocrv5-mobile"
 
 def client_venv() -> Path:
     """The official client's virtualenv, created (once) when absent; a failure fails the test."""
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ocrserve" / "test-venvs"
+    default = Path(__file__).resolve().parents[1] / ".cache" / "test-venvs"
     venv = Path(os.environ.get("OCR_TEST_PADDLEOCR_VENV") or default / f"paddleocr-{CLIENT_VERSION}")
     python = venv / "bin" / "python"
     probe = [str(python), "-c", f"import paddleocr; assert paddleocr.__version__ == {CLIENT_VERSION!r}"]

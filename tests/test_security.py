@@ -2,7 +2,7 @@
 
 HTTP behaviour runs in process (TestClient) with the pp-ocrv4-mobile set on tiny synthetic
 inputs; the quota stores are tested directly, SQLite always and Redis against a real
-`redis-server` started on a free loopback port (skipped only when the binary is missing).
+`redis-server` started on a free loopback port (a missing binary fails, naming the package).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hashlib
 import io
 import logging
 import multiprocessing
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -26,6 +25,7 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from _support.server import free_port
+from _support.tools import need_tool
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.errors import ConfigError, QuotaUnavailable
@@ -250,9 +250,7 @@ def test_seconds_until_utc_midnight():
 # --- the stores --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def redis_url():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    binary = need_tool("redis-server", "redis-server")
     import redis
 
     port = free_port()

@@ -21,7 +21,8 @@ def chromium_path() -> str:
     if path is None and Path("/usr/bin/chromium").is_file():
         path = "/usr/bin/chromium"
     if path is None:
-        pytest.fail("Chromium is not installed; browser tests run in it (apt-get install -y chromium; .ci/run does this)")
+        pytest.fail("Chromium is not installed; browser tests run in it (apt-get install -y chromium; "
+                    "tests/system-packages.sh installs it)")
     return path
 
 

@@ -23,7 +23,7 @@ def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[
                  ready_timeout: float = 120):
     """`ocrserve serve` on a free loopback port; yields its base URL once /ready says so."""
     port = free_port()
-    env = dict(os.environ, OCR_MODEL="pp-ocrv4-mobile", **extra_env)
+    env = {**os.environ, "OCR_MODEL": "pp-ocrv4-mobile", **extra_env}
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "serve", "--host", "127.0.0.1", "--port", str(port),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import weakref
 from pathlib import Path
@@ -31,14 +32,22 @@ _core: Any = None
 _core_lock = threading.Lock()
 
 
+def import_openvino() -> Any:
+    """`openvino`, without its usage telemetry: importing it otherwise sends an event to an analytics
+    service unless told no (no consent file counts as yes) and writes a client id under ~/intel, and a
+    self-hosted service must reach only what its operator points it at."""
+    sys.modules.setdefault("openvino_telemetry", None)  # None: its import fails, and OpenVINO uses its own stub
+    import openvino
+
+    return openvino
+
+
 def core() -> Any:
     """The process's one `openvino.Core` (it owns the CPU plugin and its thread pool)."""
     global _core
     with _core_lock:
         if _core is None:
-            import openvino
-
-            _core = openvino.Core()
+            _core = import_openvino().Core()
         return _core
 
 

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The Debian packages the test suite runs beside Python: the published clients' own tools (curl,
+# Node.js and npm, Go, PHP with curl), Chromium for the page, redis-server for the shared quota
+# store, and apt/dpkg-deb for the real-PDF corpus.  Installs what is missing (as root, or through
+# sudo); the README's test command and .ci/run both call it.  A test whose tool is still missing
+# fails naming the package.
+set -eu
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+missing=""
+have curl || missing="$missing curl"
+have node || missing="$missing nodejs"
+have npm || missing="$missing npm"
+have chromium || have chromium-browser || missing="$missing chromium"
+have go || missing="$missing golang-go"
+have php || missing="$missing php-cli"
+{ have php && php -m 2>/dev/null | grep -qx curl; } || missing="$missing php-curl"
+have redis-server || missing="$missing redis-server"
+have setpriv || missing="$missing util-linux"
+
+if [ -z "$missing" ]; then
+    echo "system packages for the tests: all present"
+    exit 0
+fi
+if ! have apt-get || ! have dpkg-deb; then
+    echo "the tests need these Debian packages (or your system's equivalents):$missing" >&2
+    echo "apt-get and dpkg-deb are missing too: the real-PDF corpus test downloads Debian packages with them" >&2
+    exit 1
+fi
+if [ "$(id -u)" = 0 ]; then
+    sudo=""
+elif have sudo; then
+    sudo="sudo"
+else
+    echo "the tests need:$missing; install them as root: apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "installing for the tests:$missing"
+$sudo apt-get update -qq
+# shellcheck disable=SC2086  # one word per package
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
