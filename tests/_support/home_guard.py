@@ -29,9 +29,7 @@ def isolate_from_home(session_dir: Path) -> None:
                 (models / entry.name).symlink_to(entry, target_is_directory=True)
     places = {
         "OCR_MODEL_DIR": models,
-        "OCR_JOB_DIR": session_dir / "jobs",
-        "OCR_QUOTA_DB": session_dir / "quota.sqlite3",
-        "OCR_RESULT_FILES_DIR": session_dir / "results",
+        # the job store, quota database and result files follow these, as their defaults do
         "XDG_CACHE_HOME": session_dir / "cache",
         "XDG_DATA_HOME": session_dir / "data",
         "XDG_CONFIG_HOME": session_dir / "config",
