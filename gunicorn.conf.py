@@ -12,10 +12,14 @@ the start with a message naming its variable instead of failing in every worker.
 """
 
 import importlib.util
+import logging
+import logging.handlers
 import math
 import os
 
-from ocrserve import metrics_dir
+from gunicorn.glogging import Logger
+
+from ocrserve import logs, metrics_dir
 from ocrserve.errors import ModelMissing
 from ocrserve.models.presence import require_model_files
 from ocrserve.settings import load_settings
@@ -36,6 +40,26 @@ worker_class = ("uvicorn_worker.UvicornWorker" if importlib.util.find_spec("uvic
 _host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host  # an IPv6 literal
 bind = [f"{_host}:{_settings.port}"]
 workers = _settings.workers
+
+# the app believes X-Forwarded-* from OCR_TRUSTED_PROXIES only (api/forwarded.py); uvicorn's own copy,
+# which would trust 127.0.0.1 by default, is told to trust nobody
+forwarded_allow_ips = ""
+
+
+
+class TimestampedLogger(Logger):
+    """gunicorn's logger, its lines (and uvicorn's, which the worker sends to its handlers) and
+    ocrserve's own each starting with a UTC ISO-8601 timestamp (ocrserve.logs)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            # a syslog daemon stamps its own lines, in the format gunicorn gave them
+            logs.timestamp_handlers(*(h for h in log.handlers if not isinstance(h, logging.handlers.SysLogHandler)))
+        logs.configure(logging.WARNING, ocrserve_level=self.loglevel)
+
+
+logger_class = TimestampedLogger
 
 preload_app = False  # each worker loads its own models in the app's lifespan
 graceful_timeout = math.ceil(_settings.shutdown_grace)  # gunicorn takes whole seconds only

@@ -139,7 +139,7 @@ def test_root_gives_a_browser_the_html_page(tmp_path, accept):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.headers["vary"] == "Accept"
     assert "ocrserve" in r.text and "demo" in r.text.lower()
-    assert set(assert_local("http://testserver/", r.text)) == {"/docs", "/redoc", "/health"}
+    assert set(assert_local("http://testserver/", r.text)) == {"/docs", "/redoc", "/health", "/favicon.ico"}
 
 
 @pytest.mark.parametrize("accept", ["application/json", "*/*", None, "application/json, text/html;q=0.5",
@@ -270,3 +270,17 @@ def test_an_unexpected_fault_answers_inside_cors_with_a_request_id(tmp_path, cap
     assert len(logged) == 1 and logged[0].exc_info is not None  # the trace goes to the log, once
     assert 'route="/v1/broken-for-test",status="500"} 1.0' in client.get("/metrics").text  # counted
     assert client.get("/", headers={"Origin": ORIGIN}).status_code == 200  # and it keeps serving
+
+
+# --- favicon ------------------------------------------------------------------------------------
+def test_favicon_is_served_linked_and_open_when_auth_is_on(tmp_path):
+    """Browsers ask for /favicon.ico on every visit: it was a 404 in every access log."""
+    client = client_for(tmp_path, api_tokens=TOKEN)
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/")
+    assert r.content[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+    page = client.get("/", headers={"Accept": CHROMIUM_ACCEPT}).text
+    assert "/favicon.ico" in {urlsplit(urljoin("http://testserver/", u)).path for u in links_of(page)}
+    closed = client_for(tmp_path, api_tokens=TOKEN, auth_open_paths="/health")
+    assert closed.get("/favicon.ico").status_code == 403  # open by the default list, not by exception
+    assert any(fnmatch.fnmatch("api/static/favicon.ico", p) for p in package_data_patterns())

@@ -180,11 +180,15 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         print(f"model cache: {settings.model_dir}")
+        unreadable: dict[str, str] = {}  # one line per file, however many sets share it
         for mset in sets:
             mark = "*" if mset.name == settings.model else " "
             print(f"{mark} {mset.name:17s} {mset.description}")
             for f in mset.files():
-                print(f"    {store.status(f):8s} {f.requirement:28s} {f.path}")
+                status = store.status(f)
+                if status == "unreadable":
+                    unreadable[f.path] = str(store.unreadable_error(f))
+                print(f"    {status:8s} {f.requirement:28s} {f.path}")
             int8 = get_model_set(f"{mset.name}-int8")
             mark = "*" if int8.name == settings.model else " "
             print(f"{mark} {int8.name:17s} {variant_status(settings.model_dir, int8):8s} "
@@ -192,7 +196,9 @@ def cmd_models(args: argparse.Namespace) -> int:
             if mset.name in INT8_VERIFIED:
                 print(f"  {'OpenVINO int8':17s} {openvino_int8.variant_status(settings.model_dir, mset):8s} "
                       f"OCR_PRECISION=int8, built locally by `{openvino_int8.build_command(mset)}`")
-        return 0
+        for message in unreadable.values():
+            print(f"error: {message}", file=sys.stderr)
+        return 1 if unreadable else 0
     if args.action == "quantize":
         return cmd_quantize(sets, store, settings.model_dir, args)
     if args.action == "pull":
@@ -248,6 +254,9 @@ def cmd_verify(sets, store) -> int:
         bad = [(f, store.status(f)) for f in mset.files()]
         bad = [(f, status) for f, status in bad if status != "ok"]
         for f, status in bad:
+            if status == "unreadable":
+                print(f"unreadable: {store.unreadable_error(f)}", file=sys.stderr)
+                continue
             print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
                   f"fix: ocrserve models pull {mset.base_name}", file=sys.stderr)
         if mset.variant and not bad:
@@ -433,9 +442,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) and usage errors (2) as return codes, for callers and tests
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    if args.verbose:
-        logging.getLogger("ocrserve").setLevel(logging.INFO)
+    from .logs import configure
+
+    configure(logging.WARNING, ocrserve_level=logging.INFO if args.verbose else None)
     try:
         return args.func(args)
     except OCRServeError as exc:  # model errors name their fix; config errors are usage errors

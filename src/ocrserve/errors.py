@@ -26,6 +26,12 @@ class ModelMissing(OCRServeError):
     kind = "model_missing"
 
 
+class ModelUnreadable(ModelMissing):
+    """A model file is there but this process may not read it (written owner-only by another user)."""
+
+    kind = "model_unreadable"
+
+
 class ModelCorrupt(OCRServeError):
     """A model file exists but its sha256 differs from the registry's, or ONNX Runtime cannot load it."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from . import __version__, metrics_dir
+from . import __version__, logs, metrics_dir
 from .settings import Settings
 from .settings_origin import variable_name
 
@@ -22,9 +22,8 @@ log = logging.getLogger("ocrserve.serve")
 
 def _configure_logging(log_level: str) -> None:
     level = getattr(logging, log_level.upper(), logging.INFO)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # the CLI has configured logging already (WARNING), so basicConfig alone would hide the startup log
-    logging.getLogger("ocrserve").setLevel(level)
+    # other libraries' INFO lines stay out unless a lower level (debug) was asked for
+    logs.configure(min(level, logging.WARNING), ocrserve_level=level)
 
 
 env_name = variable_name  # the OCR_* variable that sets a field (`workers` -> OCR_WORKERS)
@@ -104,6 +103,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         from .api.app import create_app
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                    log_config=logs.uvicorn_log_config(log_level),
                     timeout_graceful_shutdown=settings.shutdown_grace)
         return
     os.environ.update(worker_environment(settings, dict.fromkeys(["model", *overrides])))
@@ -112,7 +112,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     try:
         with forgetting_dead_workers(path):
             uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace)
+                        log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace,
+                        log_config=logs.uvicorn_log_config(log_level))
     finally:
         metrics_dir.remove_if_own(path)
 

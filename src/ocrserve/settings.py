@@ -400,8 +400,8 @@ class Settings(BaseSettings):
         None, description="File of API tokens, one a line (blank lines and # comments ignored); read at startup."
     )
     auth_open_paths: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["/", "/health", "/live", "/ready", "/metrics", "/docs", "/docs/oauth2-redirect",
-                                 "/docs/assets/*", "/redoc", "/openapi.json", "/files/*"],
+        default_factory=lambda: ["/", "/favicon.ico", "/health", "/live", "/ready", "/metrics", "/docs",
+                                 "/docs/oauth2-redirect", "/docs/assets/*", "/redoc", "/openapi.json", "/files/*"],
         description="Paths served without a token when auth is on (`/files/*`: result links, which carry their "
         "own signature; comma-separated; exact paths, except that "
         "one ending in `/*` opens every path below it, e.g. `/docs/assets/*`, which an open `/docs` or "

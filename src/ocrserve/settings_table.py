@@ -1,7 +1,8 @@
 """The README's settings table, generated from the `Settings` model so the two cannot drift.
 
-`python -m ocrserve.settings_table` rewrites the table between the README's markers;
-`python -m ocrserve.settings_table --check` exits 1 when the README is out of date.
+`python -m ocrserve.settings_table` prints the table, from any directory;
+`python -m ocrserve.settings_table --write README.md` replaces the table between that file's markers;
+`python -m ocrserve.settings_table --check README.md` exits 1 when that file's table is out of date.
 """
 
 from __future__ import annotations
@@ -61,19 +62,29 @@ def render(readme: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", type=Path, default=Path("README.md"))
-    parser.add_argument("--check", action="store_true", help="exit 1 when the README's table is out of date")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # a file is written only when named: run anywhere, this must not touch a README it happens to find
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--write", type=Path, metavar="README", help="replace the table between the file's markers")
+    target.add_argument("--check", type=Path, metavar="README", help="exit 1 when the file's table is out of date")
     args = parser.parse_args(argv)
-    current = args.readme.read_text(encoding="utf-8")
-    wanted = render(current)
+    path: Path | None = args.write or args.check
+    if path is None:
+        print(table())
+        return 0
+    try:
+        current = path.read_text(encoding="utf-8")
+        wanted = render(current)
+    except (OSError, ValueError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        return 2
     if args.check:
         if wanted != current:
-            print(f"{args.readme}: the settings table is out of date; run python -m ocrserve.settings_table",
+            print(f"{path}: the settings table is out of date; run python -m ocrserve.settings_table --write {path}",
                   file=sys.stderr)
             return 1
         return 0
-    args.readme.write_text(wanted, encoding="utf-8")
+    path.write_text(wanted, encoding="utf-8")
     return 0
 
 

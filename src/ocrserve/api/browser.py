@@ -49,6 +49,7 @@ ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-
 ASSETS_URL = "/docs/assets"
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
+FAVICON_URL = "/favicon.ico"  # open without a token by default (OCR_AUTH_OPEN_PATHS), as `/` is
 JOBS_URL = "/api/v2/ocr/jobs"  # the async job API, when the app serves it (routes_jobs)
 
 CORS_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
@@ -152,14 +153,15 @@ def page_response_parts(settings: Settings, jobs: bool = False) -> tuple[str, st
 
 
 def install_browser_routes(app: FastAPI, settings: Settings) -> None:
-    """Register `/`, `/docs` (+ `/docs/oauth2-redirect`), `/redoc` and `/docs/assets/...`, and
+    """Register `/`, `/favicon.ico`, `/docs` (+ `/docs/oauth2-redirect`), `/redoc` and `/docs/assets/...`, and
     add CORS when `settings.cors_origins` names any origin.
 
     Call it last in the app factory, on an app built with `docs_url=None, redoc_url=None` and
     no `/` route of its own: the CORS middleware must be the outermost layer.
     """
     taken = {getattr(r, "path", None) for r in app.router.routes}  # the app's own (a mount too)
-    clash = sorted(p for p in ("/", DOCS_URL, REDOC_URL, ASSETS_URL) if p in taken or _serves(app, "GET", p))
+    clash = sorted(p for p in ("/", FAVICON_URL, DOCS_URL, REDOC_URL, ASSETS_URL)
+                   if p in taken or _serves(app, "GET", p))
     if clash:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")
@@ -174,6 +176,13 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         if wants_html(request.headers.get("accept")):
             return HTMLResponse(page, headers=page_headers)
         return JSONResponse(WELCOME, headers=_VARY)
+
+    icon = resources.files(__package__).joinpath("static").joinpath("favicon.ico").read_bytes()
+
+    @app.get(FAVICON_URL, include_in_schema=False)
+    async def favicon() -> Response:
+        # browsers ask for it on every page: without it each visit logs a 404
+        return Response(icon, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount(ASSETS_URL, StaticFiles(packages=[ASSETS_PACKAGE]), name="docs-assets")
     openapi_url = app.openapi_url

@@ -191,7 +191,7 @@ class OCRService:
             lines = pipeline.warm_up()
             log.info("warm-up: %d lines in %.2f s", lines, time.perf_counter() - started)
             self.pipeline = pipeline
-            log.info("model set %s ready on %s", pipeline.model_name, ", ".join(pipeline.providers))
+            log.info("model set %s ready: %s", pipeline.model_name, pipeline.stage_placements())
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
             log.exception("engine failed to load: %s", exc)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -79,6 +80,28 @@ class Pipeline:
     @property
     def model_name(self) -> str:
         return self.models.model_set.name
+
+    def stage_placements(self) -> str:
+        """Where each stage runs as loaded, e.g. `det onnxruntime fp32, cls onnxruntime fp32, rec openvino bf16`
+        (the classifiers once when both run alike); what the startup line and the logs name."""
+        textline = self._placement(self.orientation.textline.model)
+        document = self._placement(self.orientation.document.model)
+        cls = textline if textline == document else f"{textline} (text lines) / {document} (page)"
+        rec = self._placement(self.recognizer.model) if self.recognizer is not None else "remote"
+        return f"det {self._placement(self.detector.model)}, cls {cls}, rec {rec}"
+
+    def _placement(self, model: object) -> str:
+        precision = getattr(model, "precision", None)
+        if precision is not None:  # OpenVINO models carry the precision they were compiled in
+            return f"openvino {precision}"
+        providers = list(getattr(model, "providers", None) or ["CPUExecutionProvider"])
+        device = providers[0].removesuffix("ExecutionProvider")
+        backend = "onnxruntime" if device == "CPU" else f"onnxruntime {device}"
+        # `models quantize` writes <model_dir>/int8/<set>/<role>.onnx: ONNX Runtime runs those weights in int8
+        path = Path(getattr(model, "path", ""))
+        variant = self.models.model_set.variant
+        quantised = variant is not None and path.parent.parent.name == variant
+        return f"{backend} {'int8' if quantised else 'fp32'}"
 
     def resolve_options(self, options: OCROptions | None, defaults: OCROptions | None = None) -> EffectiveOptions:
         """`options` over the settings over `defaults` (a contract's own) over the model set's constants."""

@@ -44,16 +44,29 @@ def escape(text: str) -> str:
     return _LEADING_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
+def _visible(text: str) -> bool:
+    """Whether `text` shows anything: not only spaces and format characters such as U+200B."""
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 def render_block(block: Block) -> str:
+    """One block as Markdown; empty when it shows nothing, and a heading only when it has a letter
+    or digit (a large rule of dashes or dots is no title)."""
     texts = [p.line.text for p in block.lines]
     if is_bullet(texts[0]):
-        return "- " + escape(join_lines([texts[0].lstrip()[2:], *texts[1:]]))
-    text = escape(join_lines(texts))
-    return f"{'#' * block.level} {text}" if block.level else text
+        item = join_lines([texts[0].lstrip()[2:], *texts[1:]])
+        return "- " + escape(item) if _visible(item) else ""
+    plain = join_lines(texts)
+    if not _visible(plain):
+        return ""
+    text = escape(plain)
+    if block.level and any(ch.isalnum() for ch in plain):
+        return f"{'#' * block.level} {text}"
+    return text
 
 
 def render_page(result: OCRResult, number: int = 1) -> str:
-    return "\n\n".join(render_block(b) for b in blocks(result))
+    return "\n\n".join(part for part in (render_block(b) for b in blocks(result)) if part)
 
 
 def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BadInput, ConfigError, ModelCorrupt, ModelMissing
+from ..errors import BadInput, ConfigError, ModelCorrupt, ModelMissing, ModelUnreadable
 from .quantize import role_files
 from .registry import ModelSet, get_model_set
-from .store import ModelStore, sha256_of
+from .store import ModelStore, make_dirs, readable_file, sha256_of, unreadable
 
 VARIANT = "int8-openvino"
 MANIFEST = "manifest.json"
@@ -158,7 +158,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
     files = calibration_files(calibration)
     store = ModelStore(model_dir, verify=True)
     out_dir = variant_dir(model_dir, fp32)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)  # DIR_MODE whatever the umask: the serving user reads it too
     inputs = collect_inputs(fp32, model_dir, files, log)
     entries: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
@@ -210,13 +210,15 @@ def _write_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
 def read_manifest(model_dir: Path, model_set: ModelSet) -> dict[str, Any]:
     """The variant's manifest, or ModelMissing naming the command that builds it."""
     path = variant_dir(model_dir, model_set) / MANIFEST
-    if not path.is_file():
+    if not readable_file(path, model_dir):
         raise ModelMissing(f"the OpenVINO int8 files of {model_set.base_name} are not built (no {path}); "
                            f"run `{build_command(model_set)}`")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError(f"format {manifest.get('format')!r}, expected {MANIFEST_FORMAT}")
+    except PermissionError:
+        raise unreadable(path, model_dir) from None
     except (OSError, ValueError) as exc:
         raise ModelCorrupt(f"{path} is unreadable ({exc}); run `{build_command(model_set)}` again") from exc
     return manifest
@@ -237,10 +239,10 @@ def int8_paths(model_dir: Path, model_set: ModelSet, verify: bool = True) -> dic
                                f"(sha256 {entry.get('source_sha256')}), not {wanted[role].path}; {fix}")
         for name, digest in ((entry["path"], entry["sha256"]), (entry["weights"], entry["weights_sha256"])):
             path = directory / name
-            if not path.is_file():
+            if not readable_file(path, model_dir):
                 raise ModelMissing(f"{path} listed in {directory / MANIFEST} is missing; "
                                    f"run `{build_command(model_set)}`")
-            if verify and sha256_of(path) != digest:
+            if verify and sha256_of(path, model_dir) != digest:
                 raise ModelCorrupt(f"{path} has sha256 {sha256_of(path)}, expected {digest} "
                                    f"({directory / MANIFEST}); {fix}")
         out[role] = directory / entry["path"]
@@ -248,9 +250,11 @@ def int8_paths(model_dir: Path, model_set: ModelSet, verify: bool = True) -> dic
 
 
 def variant_status(model_dir: Path, model_set: ModelSet) -> str:
-    """'ok', 'missing' or 'corrupt': what `models list` / `verify` print."""
+    """'ok', 'missing', 'corrupt' or 'unreadable': what `models list` / `verify` print."""
     try:
         int8_paths(model_dir, model_set)
+    except ModelUnreadable:
+        return "unreadable"
     except ModelMissing:
         return "missing"
     except ModelCorrupt:

