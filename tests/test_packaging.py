@@ -42,7 +42,7 @@ def readme_pip_install() -> str:
     text = (REPO / "README.md").read_text()
     section = text[text.index("## Try it"):]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
-    return next(part.strip() for part in block.split("&&") if part.strip().startswith("pip install"))
+    return next(part.strip() for part in re.split(r"&&|\n", block) if part.strip().startswith("pip install"))
 
 
 def run_commands(name: str) -> list[str]:
