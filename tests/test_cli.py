@@ -222,6 +222,44 @@ def test_predict_reads_every_page_of_a_pdf_whatever_the_service_caps(tmp_path, m
     assert f"{pdf}: read the first 4 of 12 pages (--max-pages 4)" in captured.err
 
 
+@pytest.mark.parametrize("output", ["text", "json", "txt to stdout", "formats to files", "page files"])
+def test_max_pages_is_reported_on_every_output_path(tmp_path, capsys, output):
+    """`--max-pages 4` of a 12-page PDF: four pages in whatever is written, and the note on stderr, said
+    once, in the command line's words (the library's own warning is not shown beside it)."""
+    import warnings
+
+    from ocrserve import PagesNotReadWarning
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(long_pdf(12))
+    out_dir = tmp_path / "out"
+    args = {"text": [], "json": ["--json"], "txt to stdout": ["--format", "txt"],
+            "formats to files": ["--format", "txt,md,hocr,pdf", "--save-path", str(out_dir)],
+            "page files": ["--save-path", str(out_dir)]}[output]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["predict", "--model", "pp-ocrv4-mobile", "--max-pages", "4", *args, str(pdf)]) == 0
+    assert not [w for w in caught if issubclass(w.category, PagesNotReadWarning)]
+    captured = capsys.readouterr()
+    assert captured.err.count(f"{pdf}: read the first 4 of 12 pages (--max-pages 4)") == 1
+    read = [f"Page {n} of the long report" for n in range(1, 5)]
+    if output == "text":
+        assert [line for line in captured.out.splitlines() if not line.startswith("== ")] == read
+    elif output == "json":
+        assert [p["prunedResult"]["rec_texts"] for p in json.loads(captured.out)] == [[t] for t in read]
+    elif output == "txt to stdout":
+        assert [page.strip() for page in captured.out.split("\f")] == read
+    elif output == "formats to files":
+        assert [page.strip() for page in (out_dir / "report.txt").read_text(encoding="utf-8").split("\f")] == read
+        assert "Page 4 of" in (out_dir / "report.md").read_text(encoding="utf-8")
+        assert "Page 5 of" not in (out_dir / "report.md").read_text(encoding="utf-8")
+        assert (out_dir / "report.hocr").read_text(encoding="utf-8").count('class="ocr_page"') == 4
+        assert len(pdfium.PdfDocument(out_dir / "report.pdf")) == 12  # the whole document, as the service's export
+    else:
+        assert sorted(p.name for p in out_dir.glob("*.json")) == [f"report_page{n}.json" for n in range(1, 5)]
+        assert sorted(p.name for p in out_dir.glob("*.png")) == [f"report_page{n}_ocr.png" for n in range(1, 5)]
+
+
 def test_pages_of_a_pdf_are_read_one_at_a_time_and_not_kept(tmp_path, monkeypatch, capsys):
     """A long scan: each page is OCRed when asked for, and the command line keeps no page image."""
     from ocrserve import OCR

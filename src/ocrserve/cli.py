@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def print_page(result, path: Path, as_json: bool, pages_json: list[dict]) -> Non
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .ocr import OCR
+    from .ocr import OCR, PagesNotReadWarning
 
     formats = parse_formats(args.format)
     save_dir = Path(args.save_path) if args.save_path else None
@@ -125,18 +126,32 @@ def cmd_predict(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     pages_json: list[dict] = []
-    failed = 0
     if save_dir is not None and not formats:
         from .render import warn_if_no_cjk_font
 
         warn_if_no_cjk_font()  # once, before the first drawn image
     bar = tqdm(total=count_pages(files), disable=not sys.stderr.isatty(), unit="page", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PagesNotReadWarning)  # report_page_cap says it in the command line's words
+        failed = predict_files(ocr, options, files, args, formats, save_dir, bar, pages_json)
+    bar.close()
+    if args.json:
+        json.dump(pages_json, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    return 1 if failed else 0
+
+
+def predict_files(ocr, options, files: Sequence[Path], args: argparse.Namespace, formats: list[str],
+                  save_dir: Path | None, bar, pages_json: list[dict]) -> int:
+    """Read, print and save each input in turn; the number of inputs that failed."""
+    failed = 0
+    drawn = save_dir is not None and not formats  # a page read from its text layer is rendered only to be drawn
     for path in files:
         # page by page: a long PDF's page images are dropped as soon as each page is written
         results = []
         try:
-            for result in ocr.pages(path, options, pdf_text=args.pdf_text):
-                if save_dir is not None and not formats:
+            for result in ocr.pages(path, options, pdf_text=args.pdf_text, render_layer_pages=drawn):
+                if drawn:
                     save_result(result, path, save_dir)
                 if "pdf" not in formats or result.page_index is not None:  # a PDF's pages are overlaid
                     result.image = None
@@ -155,11 +170,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         except (OCRServeError, OSError) as exc:
             print(f"error: {path}: {exc}", file=sys.stderr)
             failed += 1
-    bar.close()
-    if args.json:
-        json.dump(pages_json, sys.stdout, ensure_ascii=False, indent=1)
-        print()
-    return 1 if failed else 0
+    return failed
 
 
 # --- models ----------------------------------------------------------------------------------

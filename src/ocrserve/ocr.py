@@ -3,11 +3,20 @@
 A PDF page whose own text layer passes the check is read from that layer instead of OCRed
 (`pdf_text`, docs/pdf.md); any document can be written back as text, Markdown, hOCR, ALTO,
 JSON or a searchable PDF (`export`, `save_pdf`).
+
+Every page of a PDF is read: the page caps of the settings (`max_pdf_pages`,
+`max_pdf_document_pages`) protect the HTTP service, and apply here only when they are set
+explicitly (a keyword, `OCR_MAX_PDF_PAGES`, the YAML file); a cap that leaves pages unread says
+so with a `PagesNotReadWarning`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import os
+import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +31,22 @@ from .settings import Settings, load_settings
 from .textlayer import read_page
 
 PDF_TEXT_MODES = ("auto", "ocr", "text")
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class PagesNotReadWarning(UserWarning):
+    """A PDF had more pages than an explicitly set `max_pdf_pages` let `OCR` read."""
+
+
+def library_limits(settings: Settings) -> Limits:
+    """The input limits of `settings` for the library: a PDF page cap applies only when it was set
+    explicitly, since its defaults (10 pages, 1000-page documents) are the HTTP service's protection."""
+    explicit = settings.model_fields_set
+    return dataclasses.replace(
+        Limits.from_settings(settings),
+        max_pdf_pages=settings.max_pdf_pages if "max_pdf_pages" in explicit else 0,
+        max_pdf_document_pages=settings.max_pdf_document_pages if "max_pdf_document_pages" in explicit else 0,
+    )
 
 
 class OCR:
@@ -35,7 +60,8 @@ class OCR:
 
     Keyword arguments of the constructor are settings (see `ocrserve config`); keyword arguments
     of a call are per-request options with PaddleX / RapidOCR names (see OCROptions), plus
-    `pdf_text` (auto / ocr / text) for PDFs.
+    `pdf_text` (auto / ocr / text) for PDFs.  Every page of a PDF is read unless `max_pdf_pages`
+    is set (then a PagesNotReadWarning names the pages left unread).
     """
 
     def __init__(self, model: str | None = None, settings: Settings | None = None, **overrides: Any) -> None:
@@ -45,22 +71,26 @@ class OCR:
             settings = settings.model_copy(update=overrides)
         self.settings = settings or load_settings(**overrides)
         self.pipeline = build_pipeline(self.settings)
-        self.limits = Limits.from_settings(self.settings)
+        self.limits = library_limits(self.settings)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
                 **option_values: Any) -> list[OCRResult]:
-        """Always a list: one result per image or PDF page (each holding its page image: see `pages`)."""
+        """Always a list: one result per image or PDF page (each holding its page image: see `pages`;
+        hold a long PDF's pages one at a time with `pages` instead)."""
         return list(self.pages(source, options, pdf_text=pdf_text, **option_values))
 
     def pages(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
-              **option_values: Any) -> Iterator[OCRResult]:
+              render_layer_pages: bool = False, **option_values: Any) -> Iterator[OCRResult]:
         """One result per image or PDF page, each as soon as it is read: a long PDF's pages need not
-        all be held at once (a result keeps its page image until you drop it or set `image` to None)."""
+        all be held at once (a result keeps its page image until you drop it or set `image` to None).
+        A PDF page read from its text layer is not rendered, so its result has no image to draw
+        (`save_image`) unless `render_layer_pages=True`."""
         opts = (options or OCROptions()).merged(OCROptions(**option_values)) if option_values else options
         effective = self.pipeline.resolve_options(opts)
         data = _pdf_bytes(source)
         if data is not None:
-            yield from self._pdf_pages(data, effective, self._mode(pdf_text))
+            name = str(source) if isinstance(source, (str, Path)) else "the PDF"
+            yield from self._pdf_pages(data, effective, self._mode(pdf_text), name, render_layer_pages)
             return
         loaded = load_input(source, self.limits)
         for page in loaded.pages:
@@ -72,12 +102,17 @@ class OCR:
             raise BadInput(f"pdf_text must be one of {', '.join(PDF_TEXT_MODES)}, not {mode!r}")
         return mode
 
-    def _pdf_pages(self, data: bytes, effective: Any, mode: str) -> Iterator[OCRResult]:
+    def _pdf_pages(self, data: bytes, effective: Any, mode: str, name: str,
+                   render_layer_pages: bool) -> Iterator[OCRResult]:
         with PdfPages(data, self.limits) as pages:
+            if pages.count < pages.total:  # said before the first page, so a long read is not a surprise at its end
+                warnings.warn(f"{name}: reading the first {pages.count} of its {pages.total} pages "
+                              f"(max_pdf_pages={self.limits.max_pdf_pages}; 0 reads every page)",
+                              PagesNotReadWarning, stacklevel=_caller_level())
             predict = functools.partial(self.pipeline.predict, options=effective)
             for index in range(len(pages)):
                 result, _ = read_page(pages, index, predict, mode, effective.det.public(),
-                                      effective.text_rec_score_thresh)
+                                      effective.text_rec_score_thresh, keep_image=render_layer_pages)
                 result.timings.pop("text_layer", None)  # the library's results carry engine stages only
                 result.page_index = index
                 yield result
@@ -118,6 +153,15 @@ class OCR:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.export(source, "pdf", options, **option_values))
         return target
+
+
+def _caller_level() -> int:
+    """The `stacklevel` of the first frame outside this package, so that a warning names the
+    caller's line however deep in the library (generators included) it was raised."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _without_image(result: OCRResult, keep: bool) -> OCRResult:

@@ -292,10 +292,12 @@ class Settings(BaseSettings):
 
     # --- inputs ----------------------------------------------------------------------------
     pdf_scale: float = Field(2.0, gt=0, le=8, description="PDF render scale (2.0 = 144 dpi, as PaddleX).")
-    max_pdf_pages: int = Field(10, ge=0, description="Pages read from a PDF (0 = all).")
+    max_pdf_pages: int = Field(10, ge=0, description="Pages the HTTP service reads from a PDF (0 = all). `OCR()` reads "
+                               "every page unless this is set (then it warns when pages are left); `ocrserve predict` "
+                               "reads every page unless --max-pages says fewer.")
     max_pdf_document_pages: int = Field(
         1000, ge=0, description="PDFs with more pages than this are refused with 413 (0 = no limit); shorter "
-        "ones are read up to max_pdf_pages."
+        "ones are read up to max_pdf_pages. `OCR()` applies it only when it is set; `ocrserve predict` never."
     )
     max_image_pixels: int = Field(
         100_000_000, gt=0, description="Refuse images with more pixels than this before decoding."
