@@ -13,7 +13,8 @@ page is plain HTML, CSS and JavaScript under `static/`; its stylesheet and scrip
 into the one HTML response (`index_html`), so it needs nothing else from the server to start:
 with auth on, only `/` has to be open (the default), and the page then sends the token the
 person types for `/ocr`.  What this server offers (model set, limits, whether a token is needed,
-the option defaults) is written in as JSON too (`page_config`), so no extra endpoint is needed.
+the option defaults) is written in as JSON too (`page_config`), so no extra endpoint is needed;
+it is written at each request, so the model sets offered are those whose files are there now.
 A Content-Security-Policy names the inline scripts by hash and lets the page talk to this
 server only.
 
@@ -39,10 +40,12 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
+from ..errors import OCRServeError
 from ..settings import Settings
 
 ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
@@ -113,11 +116,28 @@ def index_html() -> str:
     return _ASSET_TAG.sub(inline, _static_text("index.html"))
 
 
+def runnable_job_models(settings: Settings) -> dict[str, str]:
+    """The job API's model names (`job_models`) whose model set has every file on disk now: a set
+    missing one would only fail the job a person starts with it."""
+    from ..models.presence import missing_files  # the models package imports the engine: only when asked
+
+    runnable: dict[str, str] = {}
+    for name, model_set in settings.job_models.items():
+        try:
+            missing = missing_files(settings.model_copy(update={"model": model_set}))
+        except OCRServeError:  # a set this version does not know
+            continue
+        if not missing:
+            runnable[name] = model_set
+    return runnable
+
+
 def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
     """What the page shows and sends by default: this process's model set (read at once by
     `/ocr`), the limits it can tell a person about, whether a token is needed, the options that
     apply when a PaddleX request leaves them out, and, when the job API is served (`jobs`), its
-    model names (other model sets, and every page of a PDF past `max_pdf_pages`, go there)."""
+    model names that can run now (other model sets, and every page of a PDF past `max_pdf_pages`,
+    go there)."""
     from .auth import configured_tokens  # auth reads this module's paths at import
     from .contracts import paddlex
 
@@ -131,7 +151,7 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
         "defaults": {"useDocOrientationClassify": settings.use_doc_orientation_classify,
                      "useTextlineOrientation": settings.use_textline_orientation,
                      "textRecScoreThresh": score},
-        "jobs": {"models": dict(settings.job_models), "maxPages": settings.job_max_pages,
+        "jobs": {"models": runnable_job_models(settings), "maxPages": settings.job_max_pages,
                  "maxFileSize": settings.job_max_file_size} if jobs else None,
     }
 
@@ -140,10 +160,16 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_response_parts(settings: Settings, jobs: bool = False) -> tuple[str, str]:
-    """The page for these settings, and its Content-Security-Policy."""
+def page_html(settings: Settings, jobs: bool = False) -> str:
+    """The page with what this server offers now written in."""
     config = json.dumps(page_config(settings, jobs)).replace("<", "\\u003c")  # cannot close the <script>
-    html = index_html().replace(_CONFIG_TAG, _CONFIG_TAG.replace("{}", config))
+    return index_html().replace(_CONFIG_TAG, _CONFIG_TAG.replace("{}", config))
+
+
+def page_response_parts(settings: Settings, jobs: bool = False) -> tuple[str, str]:
+    """The page for these settings, and its Content-Security-Policy (the same whatever the config
+    written in: a JSON <script> with a type is data, not a script the policy names)."""
+    html = page_html(settings, jobs)
     scripts = " ".join(_sha256(s) for s in _INLINE_SCRIPT.findall(html))
     styles = " ".join(_sha256(s) for s in _INLINE_STYLE.findall(html))
     # result images are data: URLs, or signed links to this server (absolute, so any scheme's host)
@@ -166,15 +192,16 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")
 
-    page, policy = page_response_parts(settings, jobs=_serves(app, "POST", JOBS_URL))
+    jobs = _serves(app, "POST", JOBS_URL)
+    policy = page_response_parts(settings, jobs)[1]
     page_headers = {**_VARY, "Content-Security-Policy": policy}
 
     @app.get("/", operation_id="root", response_model=Welcome,
              summary="RapidOCR API's welcome probe (JSON); a browser gets the OCR page",
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     async def root(request: Request) -> Response:
-        if wants_html(request.headers.get("accept")):
-            return HTMLResponse(page, headers=page_headers)
+        if wants_html(request.headers.get("accept")):  # model files are looked for on disk: off the event loop
+            return HTMLResponse(await run_in_threadpool(page_html, settings, jobs), headers=page_headers)
         return JSONResponse(WELCOME, headers=_VARY)
 
     icon = resources.files(__package__).joinpath("static").joinpath("favicon.ico").read_bytes()

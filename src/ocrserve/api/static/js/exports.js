@@ -3,6 +3,8 @@
 // send to the server again; `read`: {options, token} it was read with).  A format may also say
 // `unavailable(doc)`: why it cannot be made for this document (the button is then disabled, with
 // that reason as its tooltip).  The buttons are drawn from this list, so nothing else changes.
+// A document read as a job downloads the files the job built (`doc.files`, jobs.js): they hold
+// every page it read, with the model set it read them with.
 (function (ns) {
   "use strict";
 
@@ -40,19 +42,30 @@
     id: "txt",
     label: "TXT",
     title: "The text, one line per line; pages apart by a blank line",
-    make: (doc) => new Blob([ns.result.plainText(doc) + "\n"], { type: "text/plain;charset=utf-8" }),
+    make: (doc) => (doc.jobId ? jobFile(doc, "txt")
+                              : new Blob([ns.result.plainText(doc) + "\n"], { type: "text/plain;charset=utf-8" })),
+    unavailable: (doc) => missingJobFile(doc, "txt"),
     extension: "txt",
   });
 
+  function jobFile(doc, id) {
+    return ns.jobs.download(doc.files[id]);
+  }
+
+  // a job submitted by another client, or by a server that builds no such file, has no link for it
+  function missingJobFile(doc, id) {
+    return doc.jobId && !(doc.files && doc.files[id]) ? "The job did not build this file" : null;
+  }
+
   // The formats the server renders (POST /v1/export): the same file, read again with the same
-  // options by the same model set, so they hold the lines the page lists.
+  // options by the same model set, so they hold the lines the page lists; a job's own file when it
+  // was read as a job (another model set, or more pages than one request reads).
   function serverFormat(id, label, extension, title) {
     register({
       id, label, extension, title,
-      make: (doc, fileName, file, read) => ns.api.exportFile(file, id, read.options, read.token),
-      // a job may have read another model set, or more pages than one request reads
-      unavailable: (doc) => (doc.jobId ? "Made by reading the file again at once, which a document read as a job "
-                                         + "is not: read it without a job to download this" : null),
+      make: (doc, fileName, file, read) => (doc.jobId ? jobFile(doc, id)
+                                                      : ns.api.exportFile(file, id, read.options, read.token)),
+      unavailable: (doc) => missingJobFile(doc, id),
     });
   }
   serverFormat("pdf", "searchable PDF", "searchable.pdf", "The file as a PDF with its text selectable and searchable");

@@ -1,11 +1,15 @@
 // The async job path (`/api/v2/ocr/jobs`, PaddleOCR's job API): for every page of a long PDF, and
 // for a model set this server runs only as jobs.  Submit, poll the progress, then read the JSONL
 // result (one PaddleX page a line) into the same `{kind, pages, timings, raw}` as `/ocr` gives.
+// The job also builds the document in every download format (`outputFormats`), so the page's
+// downloads are the job's own files, of every page it read.
 (function (ns) {
   "use strict";
 
   const JOBS_URL = "api/v2/ocr/jobs";
   const POLL_MS = 1000;
+  // the formats the job builds beside its JSONL -> their links' names in the job's resultUrl
+  const FILE_LINKS = { pdf: "pdfUrl", txt: "txtUrl", md: "markdownUrl", hocr: "hocrUrl", alto: "altoUrl" };
 
   function authHeaders(token) {
     return token ? { Authorization: "Bearer " + token } : {};
@@ -46,7 +50,7 @@
     const form = new FormData();
     form.append("file", file, file.name || "upload");
     form.append("model", model);
-    form.append("optionalPayload", JSON.stringify({ visualize: true, ...options }));
+    form.append("optionalPayload", JSON.stringify({ visualize: true, ...options, outputFormats: Object.keys(FILE_LINKS) }));
     const started = performance.now();
     const { jobId } = await call(JOBS_URL, { method: "POST", headers: authHeaders(token), body: form, signal });
     const statusUrl = JOBS_URL + "/" + encodeURIComponent(jobId);
@@ -86,8 +90,29 @@
       elapsedMs: performance.now() - started,
       raw,
       jobId,
+      files: jobFiles(data.resultUrl || {}),  // format -> the job's signed link to its file
     };
   }
 
-  ns.jobs = { ocrJob, merge };
+  function jobFiles(resultUrl) {
+    const files = {};
+    for (const [format, key] of Object.entries(FILE_LINKS)) {
+      if (resultUrl[key]) files[format] = resultUrl[key];
+    }
+    return files;
+  }
+
+  // One of a job's files, as a Blob (its link is signed: it needs no token).
+  async function download(url) {
+    let response;
+    try {
+      response = await fetch(url);
+    } catch (err) {
+      throw new ns.api.ServerError(0, "the server could not be reached (" + err.message + ")", null, null);
+    }
+    if (!response.ok) throw await ns.api.toServerError(response);
+    return response.blob();
+  }
+
+  ns.jobs = { ocrJob, merge, download };
 })(window.OCRPage = window.OCRPage || {});

@@ -18,7 +18,8 @@
 
   // --- options ---------------------------------------------------------------------------
   // The model set this process serves is read at once through /ocr (value ""); the job API's
-  // model names for other sets are read as jobs.  One entry only: shown, not a choice.
+  // model names for other sets are read as jobs.  The server lists only the sets whose files it
+  // has (page_config), so every entry can run.  One entry only: shown, not a choice.
   function initOptions() {
     const select = $("model");
     select.add(new Option(config.model || "?", "", true, true));
@@ -27,8 +28,10 @@
       if (set !== config.model) select.add(new Option(name + " (" + set + ", as a job)", name));
     }
     select.disabled = select.options.length < 2;
-    $("model-note").textContent = select.options.length < 2 ? "The model set this server runs."
-      : "The first is read at once; the others run as jobs, with progress.";
+    $("model-note").textContent = select.options.length < 2
+      ? "This is the only model set this server can run now."
+      : "These are the model sets this server can run now: the first reads your file straight away, "
+        + "the others read it in the background with a progress bar.";
     select.addEventListener("change", () => { if (state.file) run(false); });
     const defaults = config.defaults || {};
     $("doc-orientation").checked = defaults.useDocOrientationClassify !== false;
