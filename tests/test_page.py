@@ -45,9 +45,9 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 
 # --- no browser needed ---------------------------------------------------------------------
 def test_every_page_file_ships_as_package_data():
-    """index.html's stylesheet and scripts are written in from package data: each must be shipped."""
+    """index.html's stylesheet, scripts and icon are served from package data: each must be shipped."""
     static = REPO / "src" / "ocrserve" / "api" / "static"
-    names = re.findall(r'(?:href|src)="([\w/.-]+\.(?:css|js))"', (static / "index.html").read_text(encoding="utf-8"))
+    names = re.findall(r'(?:href|src)="([\w/.-]+\.(?:css|js|ico))"', (static / "index.html").read_text(encoding="utf-8"))
     on_disk = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file() and p.suffix != ".html")
     assert sorted(names) == on_disk  # no file left unused, none missing
     patterns = package_data_patterns()
