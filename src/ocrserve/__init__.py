@@ -1,9 +1,15 @@
 """ocrserve: PP-OCR on ONNX Runtime, as a Python library, a CLI and an HTTP service."""
 
-from .engine import OCROptions, Pipeline
-from .ocr import OCR, PagesNotReadWarning
-from .result import OCRResult, TextLine
-from .settings import Settings, load_settings
+import os
+
+# ONNX Runtime sends usage telemetry from Linux too, and writes a device id into the user's cache,
+# unless this is set before it loads; a self-hosted service reaches nothing its operator did not name
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+from .engine import OCROptions, Pipeline  # noqa: E402  (after the switch above)
+from .ocr import OCR, PagesNotReadWarning  # noqa: E402
+from .result import OCRResult, TextLine  # noqa: E402
+from .settings import Settings, load_settings  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -110,8 +110,12 @@ def _recording(run: Callable[[np.ndarray], np.ndarray], into: list[np.ndarray]) 
 
 def import_nncf() -> Any:
     """nncf, with its usage telemetry off: it sends events to an analytics service by default unless it
-    believes it runs in CI (its own switch, NNCF_CI), and a self-hosted service must reach only PyPI."""
+    believes it runs in CI (its own switch, NNCF_CI), and a self-hosted service must reach only PyPI;
+    the OpenVINO it imports comes without its own telemetry."""
+    from ..engine.backends.openvino import import_openvino
+
     os.environ.setdefault("NNCF_CI", "1")
+    import_openvino()
     import nncf
 
     return nncf
@@ -121,9 +125,9 @@ def quantize_file(source: Path, target: Path, data: list[np.ndarray], plan: Nncf
     """Quantise one ONNX file into an OpenVINO IR at `target` (.xml beside its .bin), metadata carried over."""
     try:
         nncf = import_nncf()
-        import openvino as ov
+        from ..engine.backends.openvino import IR_METADATA, import_openvino, onnx_metadata
 
-        from ..engine.backends.openvino import IR_METADATA, onnx_metadata
+        ov = import_openvino()
     except ImportError as exc:
         raise ModelMissing(f"building OpenVINO int8 models needs `nncf` and `openvino` ({exc.name} is missing): "
                            "pip install 'ocrserve[openvino,quantize]'") from exc
@@ -152,7 +156,9 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
     reader sees either the old complete variant or the new one.
     """
     nncf = import_nncf()
-    import openvino
+    from ..engine.backends.openvino import import_openvino
+
+    openvino = import_openvino()
 
     fp32 = get_model_set(model_set.base_name)
     files = calibration_files(calibration)
