@@ -36,3 +36,21 @@ def test_the_session_writes_nothing_under_the_home():
     settings = load_settings()
     for path in (settings.model_dir, settings.job_dir, settings.quota_db, settings.result_files_dir):
         assert home not in Path(path).resolve().parents, path
+
+
+def test_reading_a_page_leaves_nothing_in_a_fresh_home(tmp_path, samples_dir):
+    """No library under the engine keeps a device id or usage count in the home (ONNX Runtime's and
+    OpenVINO's telemetry would, unless ocrserve turns them off)."""
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ORT_"))}
+    env.update(HOME=str(home), OCR_MODEL_DIR=os.environ["OCR_MODEL_DIR"])
+    script = ("import sys; from ocrserve import OCR; from ocrserve.engine.backends.openvino import core; core(); "
+              "print(OCR(model='pp-ocrv6-tiny')(sys.argv[1]).text)")
+    done = subprocess.run([sys.executable, "-c", script, str(samples_dir / "bench" / "screenshot.png")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Network" in done.stdout, done.stderr
+    assert [p for p in home.rglob("*")] == []
