@@ -4,14 +4,11 @@ With ONNX Runtime's CPU arena off, every intermediate tensor is a plain malloc. 
 large blocks from per-thread heaps and raises its mmap threshold as such blocks are freed, so a
 detection of a big page leaves hundreds of MB in heaps that are free but never returned: a
 service that has seen a few photos sits at its peak forever.  Fixing the threshold (a block of
-at least that size is its own mapping, unmapped on free) returns those buffers at once.  Measured on the four bench images with two page threads
-(pp-ocrv6-small): peak RSS 1.65 GB -> 1.04 GB and 0.98 GB -> 0.24 GB resident after the run at
-1 MiB (1.06 / 0.22 GB at 256 KiB, which cost ~9% more CPU in page faults; 1.08 / 0.29 GB at
-4 MiB).  tests/test_memory.py keeps the mechanism honest.  No-op on a C library other than glibc.
+at least that size is its own mapping, unmapped on free) returns those buffers at once (docs/benchmarks.md, "Memory and new shapes", has the
+measurements); tests/test_memory.py keeps the mechanism honest.  No-op on a C library other than glibc.
 
-Since 2026-11-22 ONNX Runtime's tensors come from one shared arena (engine/arena.py), because
-a fresh mapping per tensor made every new input shape pay in page faults (1.9x slower).  The
-threshold still matters: decoded images and other large buffers are returned when freed, and so
+ONNX Runtime's tensors come from one shared arena (engine/arena.py), because a fresh mapping per
+tensor made every new input shape pay in page faults.  The threshold still matters: decoded images and other large buffers are returned when freed, and so
 are the arena's chunks when the idle release frees them (`trim_heap` takes the small remainder).
 """
 

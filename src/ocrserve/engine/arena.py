@@ -2,26 +2,15 @@
 
 Why an arena: real traffic brings a new input shape on almost every call (each page has its own
 size, each recognition chunk its own width).  Without ONNX Runtime's arena every intermediate
-tensor is a fresh malloc; with glibc's threshold fixed for memory's sake (memory.py) each of
-those is a fresh mapping the kernel must fault in and zero, and with glibc's adaptive default
-the blocks above 32 MiB still are.  Measured with `python bench/arena.py` (2026-11-22, 2-core AMD
-EPYC, pp-ocrv6-small, 16 calls on the four bench images each rescaled anew, two page threads
-and the service's batcher):
-
-    arena off, mmap threshold 1 MiB     50.8 s   16.1 M page faults   peak  812 MiB, idle  239
-    arena off, glibc adaptive           33.5 s    5.6 M               peak 1523 MiB, idle  957
-    shared arena, memory pattern on     26.1 s    0.5 M               peak 1283 MiB, idle  215
-    shared arena, never released        25.2 s    0.4 M               peak  985 MiB, idle  858
-    shared arena, released when idle    25.9 s    0.4 M               peak 1002 MiB, idle  214
-
-Repeating the same few images hides the cost (ONNX Runtime then reuses a cached allocation plan
-per shape), which is how a benchmark of five images sent in turn missed it.  The memory pattern
-(that plan: one block per run) is turned off, because with a new shape per call its blocks come
-in new sizes and fragment the arena (peak 1283 vs 1002 MiB) for no speed.
+tensor is a fresh malloc, which the kernel must fault in and zero; with one, a new shape reuses
+memory already mapped.  ONNX Runtime's memory pattern (a cached allocation plan per shape) is off:
+with a new shape per call its blocks come in new sizes and fragment the arena for no speed.
 
 Why shared: one arena per session grows to each model's own peak, and the detector's and the
-recogniser's peaks add up; sessions that share one reuse the same chunks (one page thread, memory
-pattern on, same images: peak 1493 MiB with an arena per session, 1011 MiB shared).
+recogniser's peaks add up; sessions that share one reuse the same chunks.
+
+The measurements behind each choice, and their command, are in docs/benchmarks.md ("Memory and
+new shapes").
 
 Why released when idle: an arena keeps its high-water mark forever.  Once no session has run for
 `idle_s`, a tiny run with ONNX Runtime's shrink option frees every chunk not in use and glibc

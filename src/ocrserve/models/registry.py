@@ -161,10 +161,8 @@ DOC_ORIENTATION = ClassifierSpec(
 
 # --- model sets -----------------------------------------------------------------------------
 # Detection input: PaddleX's default rule, `min 64`, i.e. each image at its own resolution (rounded
-# to 32 px; images over OCR_DET_IMAGE_MAX_SIDE are shrunk first).  RapidOCR's `min 736` scales
-# small images *up* (an 800x200 screenshot to 2944x736) and was no more accurate on the sample
-# ground truth (bench/resize.py, 2026-11-22, overall character accuracy min 64 vs min 736:
-# v6-small 97.99 vs 98.02, v6-tiny 96.93 vs 97.22, v5 97.32 vs 95.55, v4 96.13 vs 95.30).
+# to 32 px; images over OCR_DET_IMAGE_MAX_SIDE are shrunk first), because RapidOCR's `min 736`
+# scales small images *up* and was no more accurate (docs/benchmarks.md, "Cheaper modes").
 DET_LIMIT = dict(limit_side_len=64, limit_type="min")
 _V6_DET_CONSTANTS = dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, **DET_LIMIT,
                          thresh=0.2, unclip_ratio=1.4, max_candidates=3000, use_dilation=False)
