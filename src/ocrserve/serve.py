@@ -90,6 +90,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         require_model_files(settings)
     import uvicorn
 
+    # proxy_headers=False: the app applies OCR_TRUSTED_PROXIES itself (api/forwarded.py), where uvicorn's
+    # default would believe X-Forwarded-* from any local process
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
@@ -102,7 +104,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     if workers == 1:
         from .api.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False,
                     log_config=logs.uvicorn_log_config(log_level),
                     timeout_graceful_shutdown=settings.shutdown_grace)
         return
@@ -112,7 +114,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     try:
         with forgetting_dead_workers(path):
             uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_level=log_level, timeout_graceful_shutdown=settings.shutdown_grace,
+                        log_level=log_level, proxy_headers=False, timeout_graceful_shutdown=settings.shutdown_grace,
                         log_config=logs.uvicorn_log_config(log_level))
     finally:
         metrics_dir.remove_if_own(path)

@@ -316,9 +316,20 @@ class Settings(BaseSettings):
     )
 
     # --- HTTP service ------------------------------------------------------------------------
-    result_images: Literal["base64", "url"] = Field(
-        "base64", description="How PaddleX responses carry result images: base64 in the JSON, or `url`: a signed "
-        "link valid for result_files_ttl that needs no token (PaddleX's return_img_urls; the PaddleOCR cloud's form)."
+    result_images: Literal["auto", "base64", "url"] = Field(
+        "auto", description="How PaddleX responses carry result images: `base64` in the JSON; `url`: a signed link "
+        "valid for result_files_ttl that needs no token (PaddleX's return_img_urls; the PaddleOCR cloud's form); "
+        "`auto`: links for a request sent with the cloud's `Authorization: token ...`, base64 for any other."
+    )
+    public_url: str | None = Field(
+        None, description="The service's address as clients reach it (`https://ocr.example.com`, a path prefix "
+        "allowed): result links start with it; unset: the address each request came to (behind a proxy, see "
+        "trusted_proxies)."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses or CIDRs of reverse proxies whose X-Forwarded-Proto, "
+        "X-Forwarded-Host and X-Forwarded-For are believed (comma-separated; `*` for any peer); empty: those headers "
+        "are ignored, whoever sends them."
     )
     result_files_dir: Path = Field(
         default_factory=default_result_files_dir, description="Where linked result images are kept (shared by "
@@ -448,8 +459,8 @@ class Settings(BaseSettings):
         "recently used idle one is unloaded past it."
     )
     job_secret: SecretStr | None = Field(
-        None, description="Key signing every result link (job results, and result images under "
-        "OCR_RESULT_IMAGES=url) and job callbacks (>= 16 bytes); unset: generated once into <job_dir>/secret."
+        None, description="Key signing every result link (job results, and result images linked under "
+        "OCR_RESULT_IMAGES) and job callbacks (>= 16 bytes); unset: generated once into <job_dir>/secret."
     )
 
     @field_validator("job_models", mode="before")
@@ -477,7 +488,8 @@ class Settings(BaseSettings):
         None, description="Redis URL for quota counts shared by several machines (instead of quota_db)."
     )
 
-    @field_validator("providers", "url_allowlist", "auth_open_paths", "cors_origins", mode="before")
+    @field_validator("providers", "url_allowlist", "auth_open_paths", "cors_origins", "trusted_proxies",
+                     mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: Any) -> Any:
         """Comma-separated strings (the natural form in an environment variable) become lists."""
@@ -502,6 +514,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"CORS origin {raw!r} is not `*` or scheme://host[:port]")
             out.append(origin)
         return out
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        """Each entry an IP address or network, or `*` alone: a name could never match a peer's address."""
+        if "*" in value:
+            return ["*"]
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False) if "/" in entry else ipaddress.ip_address(entry)
+            except ValueError:
+                raise ValueError(f"trusted proxy {entry!r} is not an IP address, a CIDR network or `*`") from None
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        """http(s)://host[:port][/prefix], kept without its trailing slash; empty means unset."""
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        scheme, sep, rest = url.partition("://")
+        host = rest.split("/", 1)[0]
+        if scheme.lower() not in ("http", "https") or not sep or not host or any(c in url for c in " ?#@"):
+            raise ValueError(f"{value!r} is not an http(s)://host[:port][/path] address")
+        return url
 
     @field_validator("config_file", "model_config_path", mode="before")
     @classmethod

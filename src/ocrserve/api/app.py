@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..jobs.links import job_signer
+from ..jobs.models import unavailable_models
 from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..settings import Settings, load_settings
@@ -25,6 +26,7 @@ from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, 
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
 from .errors import MiddlewareSignal, UnexpectedErrors, install_error_handlers
+from .forwarded import ForwardedHeaders
 from .metrics import Metrics, MetricsMiddleware
 from .quota import quota_from_settings, within_quota
 from .result_files import result_files_from_settings
@@ -156,6 +158,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
         app.state.job_store = JobStore(settings.job_dir)
         app.state.job_runner = JobRunner(app.state.job_store, service, settings, signer, quota)
         app.state.job_runner.start()
+        for name, fix in unavailable_models(settings).items():  # said once here; /health lists what does run
+            log.warning("job API model %s is not offered: its files are missing (%s)", name, fix)
         try:
             yield
         finally:
@@ -184,6 +188,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
                  ", ".join(settings.auth_open_paths) or "none")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdAndBodyLimit, max_body=body_limit(settings), routes=routes_jobs.body_limits(settings))
+    if settings.trusted_proxies:  # outside the rest: every layer and route sees the client's scheme and host
+        app.add_middleware(ForwardedHeaders, trusted=settings.trusted_proxies)
     install_browser_routes(app, settings)  # last: its CORS layer must be the outermost
 
     return app

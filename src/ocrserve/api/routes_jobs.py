@@ -32,8 +32,10 @@ from .auth import presented_token
 from .contracts import jobs as contract
 from .contracts.base import inline_schema, request_body
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
+from .forwarded import public_base_url
+from .service import JOBS_PATH
 
-PATH = "/api/v2/ocr/jobs"
+PATH = JOBS_PATH
 FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside the document
 JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
 #: each file a job link can serve -> its media type
@@ -109,7 +111,7 @@ async def _json(request: Request) -> Any:
 async def _submission(request: Request) -> Submission:
     """The submission, its document written to a temp file in the store (deleted here when refused)."""
     store, limit = store_of(request), request.app.state.settings.job_max_file_size
-    base = dict(owner=owner_of(request), base_url=str(request.base_url))
+    base = dict(owner=owner_of(request), base_url=public_base_url(request))
     content_type = request.headers.get("content-type", "")
     if content_type.lower().startswith("multipart/"):
         fields, incoming = await upload.receive_form(_chunks(request), content_type, store, limit)
@@ -145,12 +147,12 @@ async def submit_job(request: Request) -> Response:
     finally:
         sub.input.discard()  # moved into the job when it was stored; a refused one's goes here
     app.job_runner.submitted()
-    return await respond(contract.SubmitResponse(data=contract.SubmitData(jobId=job.id),
-                                                 logId=request.state.request_id))
+    data = contract.SubmitData(jobId=job.id, warnings=job.options.get("warnings"))
+    return await respond(contract.SubmitResponse(data=data, logId=request.state.request_id))
 
 
 async def _job_response(request: Request, job: Job) -> Response:
-    data = job_data(job, request.app.state.job_signer, str(request.base_url))
+    data = job_data(job, request.app.state.job_signer, public_base_url(request))
     return await respond(contract.JobResponse(data=data, logId=request.state.request_id))
 
 
@@ -162,7 +164,7 @@ async def batch_status(request: Request, batch_id: str) -> Response:
     if not jobs:
         raise NotFound(f"no jobs in batch {batch_id!r} for this token")
     signer = request.app.state.job_signer
-    data = contract.BatchData(batchId=batch_id, extractResult=[job_data(j, signer, str(request.base_url))
+    data = contract.BatchData(batchId=batch_id, extractResult=[job_data(j, signer, public_base_url(request))
                                                                for j in jobs])
     return await respond(contract.BatchResponse(data=data, logId=request.state.request_id))
 
@@ -198,7 +200,7 @@ async def job_file(request: Request, job_id: str, name: str, expires: str | None
         raise NotFound("no such job file, or its link has expired")
     headers = {"Cache-Control": "private, max-age=3600"}
     if name == links.RESULT_NAME:
-        return StreamingResponse(absolute_links(path, str(request.base_url)), media_type="application/jsonl",
+        return StreamingResponse(absolute_links(path, public_base_url(request)), media_type="application/jsonl",
                                  headers=headers)
     return FileResponse(path, media_type=MEDIA_TYPES.get(name, "image/jpeg"), headers=headers)
 

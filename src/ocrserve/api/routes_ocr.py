@@ -6,6 +6,7 @@ Node.js and PHP examples declare JSON as form-encoded); otherwise a form is rapi
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,9 +17,12 @@ from ..result import OCRResult
 from .contracts import paddlex, rapidocr
 from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
+from .forwarded import public_base_url
 from .quota import charge_pages
 from .result_files import publish
+from .service import pages_left_note
 
+log = logging.getLogger("ocrserve.api")
 router = APIRouter()
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -30,13 +34,33 @@ OCR_BODY = request_body({
 })
 
 
+def images_as_links(request: Request) -> bool:
+    """OCR_RESULT_IMAGES: `url`, `base64`, or `auto`: links for the PaddleOCR cloud's clients, which send
+    `Authorization: token ...` and download the images the cloud links, base64 for PaddleX serving's."""
+    mode = service_of(request).settings.result_images
+    if mode != "auto":
+        return mode == "url"
+    scheme = request.headers.get("authorization", "").strip().partition(" ")[0]
+    return scheme.lower() == "token"
+
+
 async def shipped_images(request: Request, result: OCRResult, visualize: bool) -> dict[str, str]:
     """A page's result images, drawn and encoded off the event loop, as base64 or signed links."""
     if not visualize or result.image is None:
         return {}
     service = service_of(request)
-    files = request.app.state.result_files if service.settings.result_images == "url" else None
-    return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, str(request.base_url)))
+    files = request.app.state.result_files if images_as_links(request) else None
+    base = public_base_url(request)
+    return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, base))
+
+
+def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body: dict[str, Any]) -> list[str]:
+    """The answer's warning about keys no spelling of an option matches (PaddleX drops them silently), also logged."""
+    keys = paddlex.ignored_keys(model, body)
+    if not keys:
+        return []
+    log.info("request %s: ignored unknown PaddleX option(s): %s", request.state.request_id, ", ".join(keys))
+    return [paddlex.ignored_warning(keys)]
 
 
 async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
@@ -45,6 +69,7 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
     contract = paddlex.CONTRACT
     if "file" not in body and "image" in body:
         beta = parse(paddlex.BetaRequest, body)
+        warnings = ignored_options(request, paddlex.BetaRequest, body)
         visualize = contract.visualize(None, service.settings)
         doc = await service.ocr(await service.bytes_from_field(beta.image), paddlex.beta_options(beta),
                                 defaults=contract.defaults, file_type=1, client_left=request.is_disconnected,
@@ -52,15 +77,18 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
         await charge_pages(request, doc)
         images = await shipped_images(request, doc.results[0], visualize)
         return await respond(paddlex.to_beta_response(doc.results[0], images.get("ocrImage"),
-                                                      request.state.request_id), doc)
+                                                      request.state.request_id, warnings), doc)
     req = parse(paddlex.OCRRequest, body)
+    warnings = ignored_options(request, paddlex.OCRRequest, body)
     visualize = contract.visualize(req.visualize, service.settings)
     doc = await service.ocr(await service.bytes_from_field(req.file), paddlex.to_options(req),
                             defaults=contract.defaults, file_type=req.fileType, client_left=request.is_disconnected,
                             keep_images=visualize, contract=contract.name, pdf_text=req.pdfText)
     await charge_pages(request, doc)
     images = [await shipped_images(request, r, visualize) for r in doc.results]
-    return await respond(paddlex.to_response(doc.kind, doc.results, images, request.state.request_id), doc)
+    note = pages_left_note(doc)
+    return await respond(paddlex.to_response(doc.kind, doc.results, images, request.state.request_id,
+                                             doc.total_pages, warnings + ([note] if note else [])), doc)
 
 
 async def rapidocr_ocr(request: Request) -> Response:

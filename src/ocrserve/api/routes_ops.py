@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from .. import __version__
 from ..engine.precision import STAGES
 from ..engine.runtime import RuntimeConfig
+from ..jobs.models import runnable_models
 from .contracts import seed
 from .deps import respond, service_of
 from .languages import supported_languages
@@ -45,6 +46,7 @@ def health(request: Request) -> seed.HealthResponse:
         workers=service.settings.workers,  # the supervisor exports its real count to each worker
         worker_id=os.getpid(),
         memory=service.memory(),
+        apiModels=runnable_models(service.settings),
     )
 
 

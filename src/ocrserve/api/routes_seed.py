@@ -22,7 +22,7 @@ from .deps import json_body, parse, read_upload, respond, service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota import charge_pages
-from .service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document
+from .service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document, pages_left_note
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}
@@ -120,4 +120,6 @@ async def upload_pdf(request: Request) -> Response:
     if not is_pdf(data):
         raise BadInput("/upload_pdf takes a PDF; use /upload for images")
     doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_PDF, form.pdf_text)
-    return await respond(seed.to_pdf_response(doc.results, doc.page_seconds), doc)
+    note = pages_left_note(doc)
+    return await respond(seed.to_pdf_response(doc.results, doc.page_seconds, doc.total_pages,
+                                              [note] if note else None), doc)

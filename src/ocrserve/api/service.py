@@ -42,6 +42,7 @@ T = TypeVar("T")
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
 FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
+JOBS_PATH = "/api/v2/ocr/jobs"  # where a document too long for one request goes (api/routes_jobs.py)
 JOB_YIELD_S = 0.05  # how often a waiting job page looks again for a moment with no request in flight
 MODEL_POLL_S = 1.0  # how often a server waiting for its model files (OCR_WAIT_FOR_MODELS) looks again
 #: asked before each page: has the client gone away? (a route passes its request's check)
@@ -104,6 +105,14 @@ def _file_states(paths: list[Path]) -> dict[str, tuple[int, int]] | None:
         return None
 
 
+def pages_left_note(doc: Document) -> str | None:
+    """What an answer says when OCR_MAX_PDF_PAGES ended a PDF early: pages read, pages in it, where the rest go."""
+    if doc.kind != "pdf" or len(doc.results) >= doc.total_pages:
+        return None
+    return (f"read the first {len(doc.results)} of the PDF's {doc.total_pages} pages (OCR_MAX_PDF_PAGES); for every "
+            f"page send it as a job: POST {JOBS_PATH} (PaddleOCR's job API, pageRanges picks pages)")
+
+
 async def _never_left() -> bool:
     return False
 
@@ -135,6 +144,7 @@ class Document:
     results: list[OCRResult]
     page_seconds: list[float] = field(default_factory=list)  # wall time of each page: decode + engine
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage over all pages, queue included
+    total_pages: int = 0  # pages in the input: a PDF's past OCR_MAX_PDF_PAGES are in it but not in `results`
 
 
 class OCRService:
@@ -378,8 +388,9 @@ class OCRService:
                 timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
             raise DeadlineExceeded(
-                f"the request took longer than OCR_REQUEST_TIMEOUT={self.settings.request_timeout} s; "
-                "its remaining pages were dropped") from None
+                f"the request took longer than OCR_REQUEST_TIMEOUT={self.settings.request_timeout:g} s and was "
+                f"stopped; for a document that long, send it as a job: POST {JOBS_PATH} (PaddleOCR's job API, "
+                "read page by page without a deadline; poll GET /api/v2/ocr/jobs/{jobId})") from None
         finally:
             self.inflight -= 1
 
@@ -399,7 +410,7 @@ class OCRService:
                 raise ClientGone("the client disconnected while queued; dropped")
             source = await self.run(self.open_pages, data, file_type)
             try:
-                doc = Document(source.kind, [], timings={"queue": waited})
+                doc = Document(source.kind, [], timings={"queue": waited}, total_pages=getattr(source, "total", 1))
                 for index in range(len(source)):
                     if await client_left():
                         raise ClientGone("the client disconnected; remaining pages dropped")

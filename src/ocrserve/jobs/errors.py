@@ -27,3 +27,9 @@ class PartsIncomplete(OCRServeError):
     """A job's output format parts do not cover every page read, so its files cannot be joined."""
 
     kind = "job_parts_incomplete"
+
+
+class ModelNotPulled(ModelNotServed):
+    """The `model` is mapped to a model set whose files are not on disk (the message names the pull command)."""
+
+    kind = "model_not_pulled"

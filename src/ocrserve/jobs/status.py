@@ -28,4 +28,5 @@ def job_data(job: Job, signer: LinkSigner, base_url: str) -> JobData:
     return JobData(jobId=job.id, state=STATES[job.state], batchId=job.batch_id,  # type: ignore[arg-type]
                    extractProgress=Progress(totalPages=len(job.pages), extractedPages=job.done_pages,
                                             startTime=iso(job.started), endTime=iso(job.finished)),
-                   resultUrl=result, errorMsg=job.error if job.state in ("failed", "cancelled") else None)
+                   resultUrl=result, errorMsg=job.error if job.state in ("failed", "cancelled") else None,
+                   warnings=job.options.get("warnings"))

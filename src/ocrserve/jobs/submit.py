@@ -9,6 +9,7 @@ on disk (jobs.upload) and is counted from its file.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -17,17 +18,21 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from ..api.contracts import jobs as contract
+from ..api.contracts.paddlex import ignored_keys, ignored_warning
 from ..errors import BadInput, QuotaExceeded
 from ..inputs import Limits
 from ..pdf import is_pdf
 from ..quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url
-from .errors import ModelNotServed, StoreFull
+from .errors import StoreFull
 from .inputs import count_pages
+from .models import model_set_for
 from .pages import select_pages
 from .store import Job, JobStore
 from .upload import Incoming
+
+log = logging.getLogger("ocrserve.jobs")
 
 if TYPE_CHECKING:
     from ..api.quota import Quota
@@ -46,13 +51,6 @@ class Submission:
     batch_id: str | None
     callback_url: str | None
     base_url: str
-
-
-def model_set_for(model: str, settings: Settings) -> str:
-    if model in settings.job_models:
-        return settings.job_models[model]
-    served = ", ".join(sorted(settings.job_models))
-    raise ModelNotServed(f"model {model!r} is not served here; this server serves: {served}")
 
 
 def validated_payload(payload: dict | None) -> contract.OptionalPayload:
@@ -78,6 +76,10 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
     model = model_set_for(sub.model, settings)
     payload = validated_payload(sub.payload)
     options = payload.model_dump(exclude_none=True, exclude={"file"})
+    ignored = ignored_keys(contract.OptionalPayload, sub.payload)
+    if ignored:  # kept with the job, so that its status says so too; PaddleX drops them silently
+        options["warnings"] = [ignored_warning(ignored)]
+        log.info("job submission: ignored unknown optionalPayload key(s): %s", ", ".join(ignored))
     options["visualize"] = contract.CONTRACT.visualize(payload.visualize, settings)
     if sub.callback_url:
         await check_callback_url(sub.callback_url, service)

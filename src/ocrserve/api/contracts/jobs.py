@@ -114,6 +114,10 @@ class ResultUrl(BaseModel):
     altoUrl: str | None = Field(None, description="Extension (outputFormats alto): ALTO XML v4.")
 
 
+WARNINGS_DOC = ("Extension, only when there is one: optionalPayload keys ignored (unknown to every spelling of "
+                "PaddleX's options; PaddleX ignores them too). The official client reads past it.")
+
+
 class JobData(BaseModel):
     jobId: str
     state: State
@@ -121,10 +125,12 @@ class JobData(BaseModel):
     extractProgress: Progress
     resultUrl: ResultUrl | None = None
     errorMsg: str | None = None
+    warnings: list[str] | None = Field(None, description=WARNINGS_DOC)
 
 
 class SubmitData(BaseModel):
     jobId: str
+    warnings: list[str] | None = Field(None, description=WARNINGS_DOC)
 
 
 class BatchData(BaseModel):

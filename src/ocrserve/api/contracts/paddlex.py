@@ -8,9 +8,10 @@ as PaddleX configures each model.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from ...engine import OCROptions
 from ...engine.geometry import rotate_ccw
@@ -30,7 +31,90 @@ CONTRACT = Contract(name="paddlex", defaults=OCROptions(text_rec_score_thresh=0.
 
 
 # --- requests ------------------------------------------------------------------------------
-class InferenceParams(Lenient):
+#: PaddleOCR 2.x's option names, which PaddleOCR 3.x still takes (with a deprecation warning) for its own
+LEGACY_NAMES = {"use_angle_cls": "useTextlineOrientation", "det_limit_side_len": "textDetLimitSideLen",
+                "det_limit_type": "textDetLimitType", "det_db_thresh": "textDetThresh",
+                "det_db_box_thresh": "textDetBoxThresh", "det_db_unclip_ratio": "textDetUnclipRatio",
+                "drop_score": "textRecScoreThresh"}
+#: fields where an empty string is the client's value (a clear 400 follows), not "unset"
+KEEP_EMPTY = frozenset({"file", "image"})
+
+
+def snake_to_camel(name: str) -> str:
+    """`text_det_limit_side_len` -> `textDetLimitSideLen`, as PaddleOCR's own client converts its options."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+@functools.cache
+def accepted_names(model: type[BaseModel]) -> dict[str, str]:
+    """Every key `model` reads -> its field: field names and their aliases."""
+    out: dict[str, str] = {}
+    for name, field in model.model_fields.items():
+        out[name] = name
+        alias = field.validation_alias
+        for choice in alias.choices if isinstance(alias, AliasChoices) else [alias]:
+            if isinstance(choice, str):
+                out[choice] = name
+    return out
+
+
+def spelled_as_field(model: type[BaseModel], key: str) -> str | None:
+    """The key `model` reads for `key` in any accepted spelling (camelCase, snake_case, PaddleOCR 2.x's), or None."""
+    names = accepted_names(model)
+    for candidate in (key, snake_to_camel(key), LEGACY_NAMES.get(key)):
+        if candidate is not None and candidate in names:
+            return candidate
+    return None
+
+
+def ignored_keys(model: type[BaseModel], data: Any, prefix: str = "") -> list[str]:
+    """The keys of `data` that `model` does not read in any spelling (nested PaddleX options included),
+    so that the answer can say so rather than drop them silently."""
+    if not isinstance(data, dict):
+        return []
+    out: list[str] = []
+    for key, value in data.items():
+        name = spelled_as_field(model, key) if isinstance(key, str) else None
+        if name is None:
+            out.append(prefix + str(key))
+            continue
+        nested = model.model_fields[accepted_names(model)[name]].annotation
+        inner = next((t for t in getattr(nested, "__args__", (nested,)) if isinstance(t, type)
+                      and issubclass(t, BaseModel)), None)
+        if inner is not None:
+            out += ignored_keys(inner, value, prefix=f"{prefix}{key}.")
+    return out
+
+
+class PaddleXOptions(Lenient):
+    """PaddleX's options in the spellings clients send: its serving's camelCase, its Python API's snake_case
+    (`use_textline_orientation`) or PaddleOCR 2.x's (`use_angle_cls`); `""` and null mean unset (low-code
+    tools send an empty string for a number left blank); other keys are ignored, as PaddleX does."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spellings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        names = accepted_names(cls)
+        out: dict[str, Any] = {}
+        given: set[str] = set()  # fields already set by a key of this body
+        exact = [k for k in data if isinstance(k, str) and k in names]
+        for key in exact + [k for k in data if k not in exact]:  # the exact spelling wins over another
+            spelled = spelled_as_field(cls, key) if isinstance(key, str) else None
+            value = data[key]
+            if spelled is None:
+                out[key] = value  # not ours: ignored by the model, reported by ignored_keys
+            elif value is None or (value == "" and names[spelled] not in KEEP_EMPTY) or names[spelled] in given:
+                continue
+            else:
+                out[spelled] = value
+                given.add(names[spelled])
+        return out
+
+
+class InferenceParams(PaddleXOptions):
     """PaddleX 3.0-rc nested parameters, accepted as an alias of the top-level fields."""
 
     textDetLimitSideLen: int | None = Field(None, gt=0)
@@ -42,8 +126,8 @@ class InferenceParams(Lenient):
     maxLongSide: int | None = Field(None, gt=0, description="3.0-beta: scale the long side to this.")
 
 
-class OCRRequest(Lenient):
-    """PaddleX 3.x `infer` body; every null field means "the configured default"."""
+class OCRRequest(PaddleXOptions):
+    """PaddleX 3.x `infer` body; every null (or empty) field means "the configured default"."""
 
     file: str = Field(..., description="http(s) URL or base64 of the file (a `data:` prefix is accepted).")
     fileType: Literal[0, 1] | None = Field(None, description="0 = PDF, 1 = image, null = sniffed from bytes.",
@@ -67,7 +151,7 @@ class OCRRequest(Lenient):
         "OCRs the rest, `ocr` OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 
 
-class BetaRequest(Lenient):
+class BetaRequest(PaddleXOptions):
     """PaddleX 3.0-beta body: `image` instead of `file`, images only."""
 
     image: str = Field(..., description="http(s) URL or base64 of an image.")
@@ -141,9 +225,11 @@ class PageSize(BaseModel):
 
 
 class PDFInfo(BaseModel):
-    numPages: int
+    numPages: int = Field(..., description="Pages read (as PaddleX: at most OCR_MAX_PDF_PAGES).")
     pages: list[PageSize]
     type: Literal["pdf"] = "pdf"
+    totalPages: int | None = Field(None, description="ocrserve extension: pages in the document; more than numPages "
+                                   "when OCR_MAX_PDF_PAGES ended the reading (`warnings` then says how to read all).")
 
 
 class InferResult(BaseModel):
@@ -159,6 +245,8 @@ class Envelope(BaseModel):
 
 class OCRResponse(Envelope):
     result: InferResult
+    warnings: list[str] | None = Field(None, description="ocrserve extension, only when there is one: options "
+                                       "ignored (unknown keys, as PaddleX ignores them), pages of a PDF not read.")
 
 
 class BetaText(BaseModel):
@@ -174,6 +262,7 @@ class BetaResult(BaseModel):
 
 class BetaResponse(Envelope):
     result: BetaResult
+    warnings: list[str] | None = Field(None, description="ocrserve extension: options ignored.")
 
 
 class ErrorResponse(Envelope):
@@ -192,19 +281,27 @@ def page_images(result: OCRResult, visualize: bool) -> dict[str, bytes]:
     return images
 
 
-def data_info(kind: str, results: list[OCRResult]) -> ImageInfo | PDFInfo:
+def data_info(kind: str, results: list[OCRResult], total_pages: int | None = None) -> ImageInfo | PDFInfo:
     if kind == "pdf":
-        return PDFInfo(numPages=len(results), pages=[PageSize(width=r.width, height=r.height) for r in results])
+        return PDFInfo(numPages=len(results), pages=[PageSize(width=r.width, height=r.height) for r in results],
+                       totalPages=total_pages)
     return ImageInfo(width=results[0].width, height=results[0].height)
 
 
-def to_response(kind: str, results: list[OCRResult], images: list[dict[str, str]], log_id: str) -> OCRResponse:
+def ignored_warning(keys: list[str]) -> str:
+    return "ignored unknown option(s), as PaddleX does: " + ", ".join(keys)
+
+
+def to_response(kind: str, results: list[OCRResult], images: list[dict[str, str]], log_id: str,
+                total_pages: int | None = None, warnings: list[str] | None = None) -> OCRResponse:
     pages = [PageResult(prunedResult=PrunedResult.model_validate(r.to_dict()), **imgs)
              for r, imgs in zip(results, images)]
-    return OCRResponse(logId=log_id, result=InferResult(ocrResults=pages, dataInfo=data_info(kind, results)))
+    info = data_info(kind, results, total_pages)
+    return OCRResponse(logId=log_id, result=InferResult(ocrResults=pages, dataInfo=info), warnings=warnings or None)
 
 
-def to_beta_response(result: OCRResult, image: str | None, log_id: str) -> BetaResponse:
+def to_beta_response(result: OCRResult, image: str | None, log_id: str,
+                     warnings: list[str] | None = None) -> BetaResponse:
     texts = [BetaText(poly=int_points(line.polygon), text=line.text, score=float(line.score))
              for line in result.lines]
-    return BetaResponse(logId=log_id, result=BetaResult(texts=texts, image=image))
+    return BetaResponse(logId=log_id, result=BetaResult(texts=texts, image=image), warnings=warnings or None)

@@ -114,6 +114,10 @@ class PDFPage(BaseModel):
 class PDFResponse(BaseModel):
     success: bool = True
     results: list[PDFPage]
+    total_pages: int | None = Field(None, description="Pages in the PDF; `results` holds the first "
+                                    "OCR_MAX_PDF_PAGES of them.")
+    warnings: list[str] | None = Field(None, description="Only when there is one: pages of the PDF not read, and "
+                                       "how to read them.")
 
 
 class ErrorResponse(BaseModel):
@@ -146,6 +150,9 @@ class HealthResponse(BaseModel):
     memory: dict[str, Any] = Field(
         default_factory=dict, description="This worker's resident memory (`rss_mib`) and what each model set "
         "loaded for jobs added to it when it loaded (`job_model_sets_mib`; at most OCR_JOB_MAX_LOADED_MODELS).")
+    apiModels: list[str] = Field(
+        default_factory=list, description="The job API's `model` names this server runs (`/api/v2/ocr/jobs`): those "
+        "of OCR_JOB_MODELS whose model set's files are installed.")
 
 
 def lines(result: OCRResult) -> list[Line]:
@@ -158,11 +165,12 @@ def to_response(result: OCRResult, seconds: float, results: list[Line] | None = 
                     image_size=ImageSize(width=result.width, height=result.height))
 
 
-def to_pdf_response(results: list[OCRResult], page_seconds: list[float]) -> PDFResponse:
+def to_pdf_response(results: list[OCRResult], page_seconds: list[float], total_pages: int | None = None,
+                    warnings: list[str] | None = None) -> PDFResponse:
     pages = [PDFPage(page=i + 1, index=i, result=lines(r), bbox_image=[0, 0, r.width, r.height],
                      processing_time=round(seconds, 4), image_size=ImageSize(width=r.width, height=r.height))
              for i, (r, seconds) in enumerate(zip(results, page_seconds))]
-    return PDFResponse(results=pages)
+    return PDFResponse(results=pages, total_pages=total_pages, warnings=warnings or None)
 
 
 def model_version(model_set: str) -> str:
