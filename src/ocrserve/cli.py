@@ -7,6 +7,7 @@ library function that the tests exercise directly too.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import ConfigError, OCRServeError
+from .unicode_text import ENCODE_ERRORS
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
 
@@ -456,6 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) and usage errors (2) as return codes, for callers and tests
         return int(exc.code or 0)
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a PDF's text must not end the run
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ENCODE_ERRORS)
     from .logs import configure
 
     configure(logging.WARNING, ocrserve_level=logging.INFO if args.verbose else None)

@@ -38,7 +38,7 @@ from typing import Any
 import mimeparse
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
@@ -47,6 +47,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import OCRServeError
 from ..settings import Settings
+from .deps import ProperJSONResponse as JSONResponse
 
 ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
 ASSETS_URL = "/docs/assets"

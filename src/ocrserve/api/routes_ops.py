@@ -8,13 +8,14 @@ from typing import Any
 
 import onnxruntime as ort
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from .. import __version__
 from ..engine.precision import STAGES
 from ..engine.runtime import RuntimeConfig
 from ..jobs.models import runnable_models
 from .contracts import seed
+from .deps import ProperJSONResponse as JSONResponse
 from .deps import respond, service_of
 from .languages import supported_languages
 
