@@ -10,7 +10,6 @@ from .engine import OCROptions, Pipeline  # noqa: E402  (after the switch above)
 from .ocr import OCR, PagesNotReadWarning  # noqa: E402
 from .result import OCRResult, TextLine  # noqa: E402
 from .settings import Settings, load_settings  # noqa: E402
-
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 __all__ = ["OCR", "OCROptions", "OCRResult", "PagesNotReadWarning", "Pipeline", "Settings", "TextLine", "load_settings", "__version__"]

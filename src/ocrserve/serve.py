@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from . import __version__, logs, metrics_dir
+from . import logs, metrics_dir
 from .settings import Settings
 from .settings_origin import variable_name
+from .version import __version__
 
 log = logging.getLogger("ocrserve.serve")
 

@@ -16,12 +16,12 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
 from ..jobs.links import job_signer
 from ..jobs.models import unavailable_models
 from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..settings import Settings, load_settings
+from ..version import __version__
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 
 from ..result import OCRResult
+from ..version import __version__
 from .layout import blocks, words_of, xml_safe, xyxy
 from .paged import PagedFormat
 
@@ -34,7 +35,6 @@ def render_page(result: OCRResult, number: int = 1) -> str:
 
 
 def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
-    from .. import __version__  # at call time: the package is still importing this module
 
     head = [
         '<?xml version="1.0" encoding="UTF-8"?>',
