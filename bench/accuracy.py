@@ -52,9 +52,9 @@ from ocrserve import OCR, OCROptions, OCRResult
 from ocrserve.errors import BadInput
 from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 from ocrserve.inputs import Limits
+from ocrserve.inputs.pdf import PdfPages
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
 from ocrserve.models.openvino_int8 import spec_overrides
-from ocrserve.pdf import PdfPages
 from ocrserve.settings import load_settings
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))

@@ -46,7 +46,7 @@ def engine_rate(pdf: bytes, model: str, pages: int) -> float:
     """Pages/s of the in-process engine on the job's own pages (rendered as the job renders them)."""
     from ocrserve.engine import build_pipeline
     from ocrserve.inputs import Limits
-    from ocrserve.pdf import PdfPages
+    from ocrserve.inputs.pdf import PdfPages
     from ocrserve.settings import load_settings
 
     settings = load_settings(model=model)

@@ -18,8 +18,8 @@ from _common import find_samples_dir, machine_header, machine_info, markdown_tab
 from ocrserve import OCR
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.export import export
-from ocrserve.pdf import PdfPages
-from ocrserve.textlayer import layer_result
+from ocrserve.inputs.pdf import PdfPages
+from ocrserve.inputs.textlayer import layer_result
 
 
 def ordered(lines) -> str:

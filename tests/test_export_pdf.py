@@ -14,7 +14,7 @@ from ocrserve.errors import BadInput
 from ocrserve.evaluation import char_accuracy, position_ordered_text
 from ocrserve.export import export
 from ocrserve.export.layout import words_of
-from ocrserve.textlayer import pixel_transform
+from ocrserve.inputs.textlayer import pixel_transform
 
 
 def extracted_words(data: bytes, index: int, width: int) -> tuple[str, list[tuple[str, np.ndarray]]]:

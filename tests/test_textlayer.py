@@ -11,9 +11,9 @@ from _support import pdfs
 from ocrserve.errors import BadInput, InputTooLarge
 from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.inputs import Limits
-from ocrserve.pdf import PdfPages
+from ocrserve.inputs.pdf import PdfPages
+from ocrserve.inputs.textlayer import insert_position, read_page, read_text_layer
 from ocrserve.result import TextLine
-from ocrserve.textlayer import insert_position, read_page, read_text_layer
 
 
 def layer_of(data: bytes, scale: float = 2.0):

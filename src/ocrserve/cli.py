@@ -76,7 +76,7 @@ def save_formats(ocr, results, path: Path, save_dir: Path, formats: Sequence[str
 
 def report_page_cap(path: Path, read: int) -> None:
     """Say on stderr when --max-pages left pages of a PDF unread."""
-    from .pdf import is_pdf, pdf_page_count
+    from .inputs.pdf import is_pdf, pdf_page_count
 
     data = path.read_bytes()
     total = pdf_page_count(data) if is_pdf(data) else 1
@@ -86,7 +86,7 @@ def report_page_cap(path: Path, read: int) -> None:
 
 def count_pages(files: Sequence[Path]) -> int | None:
     """Pages of every input, for the progress bar (None when a PDF cannot be counted: its error comes later)."""
-    from .pdf import is_pdf, pdf_page_count
+    from .inputs.pdf import is_pdf, pdf_page_count
 
     total = 0
     for path in files:

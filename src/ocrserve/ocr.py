@@ -25,10 +25,10 @@ from .engine import OCROptions, build_pipeline
 from .errors import BadInput
 from .export import export, get_format
 from .inputs import ImageLike, Limits, load_input
-from .pdf import PdfPages, is_pdf
+from .inputs.pdf import PdfPages, is_pdf
+from .inputs.textlayer import read_page
 from .result import OCRResult
 from .settings import Settings, load_settings
-from .textlayer import read_page
 
 PDF_TEXT_MODES = ("auto", "ocr", "text")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from ..engine import OCROptions
 from ..errors import BadInput
-from ..pdf import is_pdf
+from ..inputs.pdf import is_pdf
 from .contracts import seed
 from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from .deps import json_body, parse, read_upload, respond, service_of

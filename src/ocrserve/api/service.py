@@ -28,12 +28,12 @@ from ..engine import OCROptions, Pipeline, build_pipeline
 from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
 from ..inputs import Limits, PageSource, open_pages
+from ..inputs.pdf import is_pdf
+from ..inputs.textlayer import read_page
 from ..memory import set_mmap_threshold
 from ..models.presence import NeededFile, describe_missing, missing_files, needed_files
-from ..pdf import is_pdf
 from ..result import OCRResult
 from ..settings import Settings
-from ..textlayer import read_page
 from ..urlfetch import FetchPolicy, fetch_url, is_url
 from .metrics import Metrics
 

@@ -23,9 +23,9 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from ..errors import BadInput
-from ..pdf import _PDFIUM_LOCK, is_pdf
+from ..inputs.pdf import _PDFIUM_LOCK, is_pdf
+from ..inputs.textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
 from ..result import OCRResult, TextLine
-from ..textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
 from ..unicode_text import proper_unicode
 from .fonts import DESCENT, CodeMap, cid_font, font_descriptor, type0_font
 from .writer import PdfFile

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import BadInput
 from ..inputs import Limits, PageSource, open_pages
-from ..pdf import PdfPages, is_pdf
+from ..inputs.pdf import PdfPages, is_pdf
 
 #: enough of a file to tell a PDF from an image (PDF readers look this far for the header too)
 HEAD_BYTES = 1024

@@ -21,7 +21,7 @@ from ..api.contracts import jobs as contract
 from ..api.contracts.paddlex import ignored_keys, ignored_warning
 from ..errors import BadInput, QuotaExceeded
 from ..inputs import Limits
-from ..pdf import is_pdf
+from ..inputs.pdf import is_pdf
 from ..quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url

@@ -21,7 +21,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .result import OCRResult, TextLine
+from ..result import OCRResult, TextLine
 
 #: `OCRResult.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
 SOURCE_TEXT_LAYER = "text_layer"

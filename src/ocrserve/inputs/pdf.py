@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pypdfium2 as pdfium
 
-from .errors import BadInput, InputTooLarge
+from ..errors import BadInput, InputTooLarge
 
 if TYPE_CHECKING:
-    from .inputs import Limits
+    from .limits import Limits
     from .textlayer import TextLayer
 
 PDF_MAGIC = b"%PDF-"
