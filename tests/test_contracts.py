@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
-from ocrserve.api.contracts import CONTRACTS, hub, paddlex, rapidocr, seed
-from ocrserve.api.contracts.base import EXAMPLE_IMAGE_B64
+from ocrserve.contracts import CONTRACTS, hub, paddlex, rapidocr, seed
+from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.engine import OCROptions
 
 MODEL = "pp-ocrv4-mobile"

@@ -9,7 +9,7 @@ import pytest
 from _support.chromium import launch
 from _support.server import start_server
 
-EXAMPLE_TEXT = "Invoice 2026-0042"  # what the pre-filled example image reads (api/contracts/base.py)
+EXAMPLE_TEXT = "Invoice 2026-0042"  # what the pre-filled example image reads (contracts/base.py)
 WAIT_MS = 180_000  # a ceiling for a busy machine, not a performance check
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ocrserve.api.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.cli import main
+from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.models import ModelStore, get_model_set
 from ocrserve.settings import load_settings
 from tests._support.server import start_server

@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 import pytest
 import requests
 
-from ocrserve.api.contracts.base import EXAMPLE_IMAGE_B64
+from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.errors import ConfigError
 from ocrserve.settings import load_settings
 from tests._support.server import start_server

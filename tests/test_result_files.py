@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
-from ocrserve.api.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.api.result_files import ResultFiles
+from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.errors import NotFound
 from ocrserve.links import LinkSigner, load_or_create_secret
 

@@ -139,8 +139,8 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
     apply when a PaddleX request leaves them out, and, when the job API is served (`jobs`), its
     model names that can run now (other model sets, and every page of a PDF past `max_pdf_pages`,
     go there)."""
+    from ..contracts import paddlex
     from .auth import configured_tokens  # auth reads this module's paths at import
-    from .contracts import paddlex
 
     score = settings.text_score if settings.text_score is not None else paddlex.CONTRACT.defaults.text_rec_score_thresh
     return {

@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as e
+from ..contracts import CONTRACTS
 from ..jobs import errors as jobs_errors
-from .contracts import CONTRACTS
 from .deps import ProperJSONResponse as JSONResponse
 
 log = logging.getLogger("ocrserve.api")

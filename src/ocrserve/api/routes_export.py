@@ -7,9 +7,9 @@ from pathlib import PurePath
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ..contracts import export as contract
+from ..contracts.base import inline_schema, request_body
 from ..export import FORMATS, export
-from .contracts import export as contract
-from .contracts.base import inline_schema, request_body
 from .deps import read_upload, server_timing, service_of
 from .quota import charge_pages
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ..contracts import hub
+from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import UnsupportedInput
-from .contracts import hub
-from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from .deps import json_body, json_object_or_none, parse, respond, service_of
 from .quota import charge_pages
 

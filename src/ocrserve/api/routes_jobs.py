@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from ..contracts import jobs as contract
+from ..contracts.base import inline_schema, request_body
 from ..errors import BadInput, ClientGone, InputTooLarge, NotFound
 from ..export import FORMATS
 from ..jobs import links, upload
@@ -29,8 +31,6 @@ from ..jobs.store import Job, JobStore
 from ..jobs.submit import Submission, submit
 from ..settings import Settings
 from .auth import presented_token
-from .contracts import jobs as contract
-from .contracts.base import inline_schema, request_body
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
 from .forwarded import public_base_url
 from .service import JOBS_PATH

@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ..contracts import paddlex, rapidocr
+from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import BadInput, UnsupportedInput
 from ..result import OCRResult
-from .contracts import paddlex, rapidocr
-from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
 from .forwarded import public_base_url
 from .quota import charge_pages

@@ -10,11 +10,11 @@ import onnxruntime as ort
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ..contracts import seed
 from ..engine.precision import STAGES
 from ..engine.runtime import RuntimeConfig
 from ..jobs.models import runnable_models
 from ..version import __version__
-from .contracts import seed
 from .deps import ProperJSONResponse as JSONResponse
 from .deps import respond, service_of
 from .languages import supported_languages

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from ..contracts import seed
+from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..engine import OCROptions
 from ..errors import BadInput
 from ..inputs.pdf import is_pdf
-from .contracts import seed
-from .contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from .deps import json_body, parse, read_upload, respond, service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs

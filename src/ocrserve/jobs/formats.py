@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..api.contracts.jobs import OUTPUT_FORMATS
+from ..contracts.jobs import OUTPUT_FORMATS
 from ..export import FORMATS, PAGED, export
 from ..export.searchable_pdf import PdfOverlay
 from ..result import OCRResult

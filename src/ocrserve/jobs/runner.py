@@ -18,8 +18,8 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from ..api.contracts import jobs as contract
-from ..api.contracts import paddlex
+from ..contracts import jobs as contract
+from ..contracts import paddlex
 from ..errors import OCRServeError
 from ..inputs import Limits
 from ..links import LinkSigner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..api.contracts.jobs import OUTPUT_FORMATS, JobData, Progress, ResultUrl
+from ..contracts.jobs import OUTPUT_FORMATS, JobData, Progress, ResultUrl
 from ..links import LinkSigner
 from .formats import FILES
 from .links import link

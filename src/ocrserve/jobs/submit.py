@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from ..api.contracts import jobs as contract
-from ..api.contracts.paddlex import ignored_keys, ignored_warning
+from ..contracts import jobs as contract
+from ..contracts.paddlex import ignored_keys, ignored_warning
 from ..errors import BadInput, QuotaExceeded
 from ..inputs import Limits
 from ..inputs.pdf import is_pdf

@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from ...engine import OCROptions
-from ...settings import Settings
+from ..engine import OCROptions
+from ..settings import Settings
 
 ErrorBody = Callable[[int, str, str], dict[str, Any]]
 

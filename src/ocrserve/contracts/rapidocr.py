@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, RootModel
 
-from ...engine import OCROptions
-from ...result import OCRResult
+from ..engine import OCROptions
+from ..result import OCRResult
 from .base import Contract, Lenient, float_points
 
 

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from ...engine import OCROptions
-from ...engine.geometry import rotate_ccw
-from ...render import encode_jpeg, render_ocr_image
-from ...result import OCRResult
+from ..engine import OCROptions
+from ..engine.geometry import rotate_ccw
+from ..render import encode_jpeg, render_ocr_image
+from ..result import OCRResult
 from .base import Contract, Lenient, int_points
 
 IntPoint = list[int]

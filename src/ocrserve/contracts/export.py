@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ...engine import OCROptions
-from ...export import FORMATS
+from ..engine import OCROptions
+from ..export import FORMATS
 from . import rapidocr
 from .base import Contract
 

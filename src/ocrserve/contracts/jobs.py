@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from ...engine import OCROptions
-from ...export import ALIASES
-from ...result import OCRResult
+from ..engine import OCROptions
+from ..export import ALIASES
+from ..result import OCRResult
 from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
 from .paddlex import to_options as paddlex_options

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ...engine import OCROptions
-from ...result import OCRResult
+from ..engine import OCROptions
+from ..result import OCRResult
 from . import rapidocr
 from .base import Contract, Lenient, float_points
 

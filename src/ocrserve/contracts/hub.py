@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ...engine import OCROptions
-from ...result import OCRResult
+from ..engine import OCROptions
+from ..result import OCRResult
 from .base import Contract, Lenient, int_points
 
 #: the hub's status strings: "000" success, "112" an unsupported content type, "101" anything else
