@@ -16,8 +16,8 @@ from PIL import Image
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.api.errors import status_for
-from ocrserve.api.service import decode_base64
 from ocrserve.errors import BadInput, DeadlineExceeded, FetchTimeout, InputTooLarge, ModelMissing, UnsupportedInput
+from ocrserve.service.ocr_service import decode_base64
 
 
 def test_missing_models_make_health_fail_and_requests_503(tmp_path, caplog):

@@ -130,7 +130,7 @@ def test_job_model_sets_are_loaded_once_capped_and_accounted():
     import asyncio
 
     from ocrserve import load_settings
-    from ocrserve.api.service import OCRService
+    from ocrserve.service.ocr_service import OCRService
 
     service = OCRService(load_settings(model="pp-ocrv4-mobile", job_max_loaded_models=1))
     service.load()

@@ -29,7 +29,7 @@ from _support.tools import need_tool
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.errors import ConfigError, QuotaUnavailable
-from ocrserve.quota import RedisQuotaStore, SQLiteQuotaStore, seconds_until_utc_midnight, utc_day
+from ocrserve.service.quota import RedisQuotaStore, SQLiteQuotaStore, seconds_until_utc_midnight, utc_day
 
 TOKEN_A = "tok-alpha-5bq8w2xr"
 TOKEN_B = "tok-bravo-3nz7k1pd"
@@ -74,7 +74,7 @@ def wait_ready(client: TestClient) -> None:
 
 
 def expected_retry_after() -> float:
-    """Seconds to the next UTC midnight, computed independently of ocrserve.quota."""
+    """Seconds to the next UTC midnight, computed independently of ocrserve.service.quota."""
     now = datetime.now(timezone.utc)
     return (datetime.combine(now.date() + timedelta(days=1), dtime(), tzinfo=timezone.utc) - now).total_seconds()
 

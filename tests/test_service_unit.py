@@ -1,4 +1,4 @@
-"""How many pages the service reads at once (api/service.py engine_threads), with the core count injected."""
+"""How many pages the service reads at once (service/ocr_service.py engine_threads), with the core count injected."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ocrserve.api.service import engine_threads
+from ocrserve.service.ocr_service import engine_threads
 from ocrserve.settings import load_settings
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from _support.workers import REPO, Workers, docker_env, gunicorn_conf, gunicorn_seed_form, sample, serve_workers
-from ocrserve.quota import SQLiteQuotaStore, utc_day
+from ocrserve.service.quota import SQLiteQuotaStore, utc_day
 
 TOKEN = "workers-test-token"
 TOKEN_ID = hashlib.sha256(TOKEN.encode()).hexdigest()  # how the quota store names a token

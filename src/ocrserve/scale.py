@@ -37,8 +37,6 @@ from ray.serve.handle import DeploymentHandle
 
 from . import errors
 from .api.app import create_app
-from .api.metrics import Metrics
-from .api.service import PipelineFactory
 from .engine import Pipeline, build_pipeline
 from .engine.batcher import Outcome, recognize_together
 from .engine.builder import load_recognizer
@@ -47,6 +45,8 @@ from .engine.recognize import Recognition
 from .errors import InferenceError
 from .memory import set_mmap_threshold
 from .models.resolve import resolve_models
+from .service.metrics import Metrics
+from .service.ocr_service import PipelineFactory
 from .settings import Settings
 
 log = logging.getLogger("ocrserve.scale")

@@ -20,6 +20,8 @@ from ..jobs.links import job_signer
 from ..jobs.models import unavailable_models
 from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
+from ..service.metrics import Metrics
+from ..service.ocr_service import OCRService, PipelineFactory
 from ..settings import Settings, load_settings
 from ..version import __version__
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
@@ -27,10 +29,9 @@ from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
 from .errors import MiddlewareSignal, UnexpectedErrors, install_error_handlers
 from .forwarded import ForwardedHeaders
-from .metrics import Metrics, MetricsMiddleware
+from .metrics import MetricsMiddleware
 from .quota import quota_from_settings, within_quota
 from .result_files import result_files_from_settings
-from .service import OCRService, PipelineFactory
 
 log = logging.getLogger("ocrserve.api")
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import ConfigError, Forbidden
+from ..service.quota import short_id
 from ..settings import Settings
 from .browser import ASSETS_URL, DOCS_URL, REDOC_URL
 from .errors import ocrserve_error_response
@@ -39,11 +40,6 @@ log = logging.getLogger("ocrserve.api.auth")
 SCHEMES = (b"token", b"bearer")  # PaddleX cloud style, and the usual one
 MISSING = "missing API token: send `Authorization: token <token>` or `Authorization: Bearer <token>`"
 INVALID = "invalid API token"
-
-
-def short_id(token_id: str) -> str:
-    """What logs may show of a token: 8 hex characters of its sha256, not reversible."""
-    return token_id[:8]
 
 
 def read_tokens_file(path: Path) -> list[str]:

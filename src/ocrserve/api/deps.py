@@ -15,8 +15,8 @@ from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
 from ..errors import BadInput
+from ..service.ocr_service import Document, OCRService
 from ..unicode_text import utf8
-from .service import Document, OCRService
 
 M = TypeVar("M", bound=BaseModel)
 #: bodies up to this size are parsed on the event loop; bigger ones (base64 files) in a thread

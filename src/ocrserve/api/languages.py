@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..errors import BadInput
 
 if TYPE_CHECKING:
-    from .service import OCRService
+    from ..service.ocr_service import OCRService
 
 # characters each language cannot do without (checked against the rec dictionary)
 PROBES: dict[str, str] = {

@@ -28,49 +28,20 @@ better than throwing away the client's result.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from ..errors import ConfigError, QuotaExceeded, QuotaUnavailable
-from ..quota import QuotaStore, open_store, seconds_until_utc_midnight, utc_day
+from ..errors import ConfigError
+from ..service.quota import Quota, open_store
 from ..settings import Settings
-from .auth import TokenSet, short_id
+from .auth import TokenSet
 
 if TYPE_CHECKING:
-    from .service import Document
+    from ..service.ocr_service import Document
 
 log = logging.getLogger("ocrserve.api.quota")
-
-
-@dataclass(frozen=True)
-class Quota:
-    """The daily limit and the store that counts against it."""
-
-    store: QuotaStore
-    limit: int
-
-    async def check(self, token_id: str) -> None:
-        """Raise QuotaExceeded when the token has no page left today."""
-        used = await asyncio.to_thread(self.store.used, token_id, utc_day())
-        if used >= self.limit:
-            log.info("token %s: daily quota used (%d of %d pages)", short_id(token_id), used, self.limit)
-            raise QuotaExceeded(f"the daily quota of {self.limit} pages is used ({used} today); "
-                                "it resets at 00:00 UTC", retry_after=seconds_until_utc_midnight())
-
-    async def charge(self, token_id: str, pages: int) -> None:
-        """Add the pages processed for the token; a store failure is logged, not raised."""
-        if pages <= 0:
-            return
-        try:
-            total = await asyncio.to_thread(self.store.add, token_id, utc_day(), pages)
-        except QuotaUnavailable as exc:
-            log.error("token %s: %d pages not counted: %s", short_id(token_id), pages, exc)
-            return
-        log.debug("token %s: %d pages charged, %d of %d today", short_id(token_id), pages, total, self.limit)
 
 
 def quota_from_settings(settings: Settings, tokens: TokenSet | None) -> Quota | None:

@@ -29,11 +29,11 @@ from ..jobs.formats import FILES
 from ..jobs.status import job_data
 from ..jobs.store import Job, JobStore
 from ..jobs.submit import Submission, submit
+from ..service.ocr_service import JOBS_PATH
 from ..settings import Settings
 from .auth import presented_token
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
 from .forwarded import public_base_url
-from .service import JOBS_PATH
 
 PATH = JOBS_PATH
 FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside the document

@@ -16,11 +16,11 @@ from ..contracts import paddlex, rapidocr
 from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import BadInput, UnsupportedInput
 from ..result import OCRResult
+from ..service.ocr_service import pages_left_note
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
 from .forwarded import public_base_url
 from .quota import charge_pages
 from .result_files import publish
-from .service import pages_left_note
 
 log = logging.getLogger("ocrserve.api")
 router = APIRouter()

@@ -18,11 +18,11 @@ from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..engine import OCROptions
 from ..errors import BadInput
 from ..inputs.pdf import is_pdf
+from ..service.ocr_service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document, pages_left_note
 from .deps import json_body, parse, read_upload, respond, service_of
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota import charge_pages
-from .service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document, pages_left_note
 
 router = APIRouter()
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}

@@ -24,7 +24,7 @@ from .status import job_data
 from .store import Job, JobStore
 
 if TYPE_CHECKING:
-    from ..api.service import OCRService
+    from ..service.ocr_service import OCRService
 
 log = logging.getLogger("ocrserve.jobs.callbacks")
 ATTEMPTS = 5

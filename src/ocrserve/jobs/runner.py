@@ -31,8 +31,8 @@ from .links import link
 from .store import Job, JobStore
 
 if TYPE_CHECKING:
-    from ..api.quota import Quota
-    from ..api.service import OCRService
+    from ..service.ocr_service import OCRService
+    from ..service.quota import Quota
 
 log = logging.getLogger("ocrserve.jobs")
 IDLE_POLL_S = 1.0  # how often an idle worker looks for jobs submitted to another process

@@ -22,7 +22,7 @@ from ..contracts.paddlex import ignored_keys, ignored_warning
 from ..errors import BadInput, QuotaExceeded
 from ..inputs import Limits
 from ..inputs.pdf import is_pdf
-from ..quota import seconds_until_utc_midnight, utc_day
+from ..service.quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url
 from .errors import StoreFull
@@ -35,8 +35,8 @@ from .upload import Incoming
 log = logging.getLogger("ocrserve.jobs")
 
 if TYPE_CHECKING:
-    from ..api.quota import Quota
-    from ..api.service import OCRService
+    from ..service.ocr_service import OCRService
+    from ..service.quota import Quota
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,30 @@
-"""Per-token daily page counts: an SQLite file on one machine, Redis across several.
+"""Per-token daily page counts: an SQLite file on one machine, Redis across several, and the policy.
 
-A store only counts; the policy (limit, when to check, when to charge) lives in
-`ocrserve.api.quota`.  Both stores key the counts by a token *id* (a sha256 hex digest, see
-`ocrserve.api.auth`), never by the token, and by the UTC day, so a count resets at UTC midnight
-for every client at once, whatever its time zone.
+A store only counts; `Quota` holds the policy (the limit; check before the work, charge after it),
+and the HTTP layer's `ocrserve.api.quota` runs it for each request.  Both stores key the counts by
+a token *id* (a sha256 hex digest, see `ocrserve.api.auth`; `short_id` is what a log shows of one),
+never by the token, and by the UTC day, so a count resets at UTC midnight for every client at once,
+whatever its time zone.
 
 The interface is synchronous on purpose: it is easy to call from any thread or process (the
-tests hammer it from four processes), and the HTTP layer runs it off the event loop with
+tests hammer it from four processes), and `Quota` runs it off the event loop with
 `asyncio.to_thread`, since an SQLite write can wait on another process's lock and a Redis call
 on the network.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ConfigError, QuotaUnavailable
-from .settings import Settings
+from ..errors import ConfigError, QuotaExceeded, QuotaUnavailable
+from ..settings import Settings
 
 #: `INSERT ... RETURNING` (one atomic statement for increment-and-read) needs SQLite 3.35
 SQLITE_MIN_VERSION = (3, 35, 0)
@@ -164,3 +168,38 @@ def open_store(settings: Settings) -> QuotaStore:
     if settings.quota_redis_url is not None and settings.quota_redis_url.get_secret_value().strip():
         return RedisQuotaStore(settings.quota_redis_url.get_secret_value().strip())
     return SQLiteQuotaStore(settings.quota_db)
+
+
+log = logging.getLogger("ocrserve.service.quota")
+
+
+def short_id(token_id: str) -> str:
+    """What logs may show of a token: 8 hex characters of its sha256, not reversible."""
+    return token_id[:8]
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The daily limit and the store that counts against it."""
+
+    store: QuotaStore
+    limit: int
+
+    async def check(self, token_id: str) -> None:
+        """Raise QuotaExceeded when the token has no page left today."""
+        used = await asyncio.to_thread(self.store.used, token_id, utc_day())
+        if used >= self.limit:
+            log.info("token %s: daily quota used (%d of %d pages)", short_id(token_id), used, self.limit)
+            raise QuotaExceeded(f"the daily quota of {self.limit} pages is used ({used} today); "
+                                "it resets at 00:00 UTC", retry_after=seconds_until_utc_midnight())
+
+    async def charge(self, token_id: str, pages: int) -> None:
+        """Add the pages processed for the token; a store failure is logged, not raised."""
+        if pages <= 0:
+            return
+        try:
+            total = await asyncio.to_thread(self.store.add, token_id, utc_day(), pages)
+        except QuotaUnavailable as exc:
+            log.error("token %s: %d pages not counted: %s", short_id(token_id), pages, exc)
+            return
+        log.debug("token %s: %d pages charged, %d of %d today", short_id(token_id), pages, total, self.limit)
