@@ -14,7 +14,7 @@ reading order (the lines as returned, against the ground truth's own line order;
 set's pages follow pdftotext's order, the generated layout samples (bench/layout_samples.py:
 tilted receipts, two-column pages, vertical text, sparse pages) the order a person reads).
 
-Accuracy is `ocrserve.evaluation`'s definition, scored exactly as tests/test_accuracy.py scores
+Accuracy is `ocrserve.tools.evaluation`'s definition, scored exactly as tests/test_accuracy.py scores
 it (one definition for the README's numbers and the tests' thresholds): NFKC, whitespace removed,
 lines concatenated in upright position order, 1 - edit distance / truth length, per image or
 PDF page, then the mean per kind.
@@ -50,12 +50,12 @@ from layout_samples import build as build_layout_samples
 
 from ocrserve import OCR, OCROptions, OCRResult
 from ocrserve.errors import BadInput
-from ocrserve.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 from ocrserve.inputs import Limits
 from ocrserve.inputs.pdf import PdfPages
 from ocrserve.models import DEFAULT_MODEL_SET, MODEL_SETS
-from ocrserve.models.openvino_int8 import spec_overrides
 from ocrserve.settings import load_settings
+from ocrserve.tools.bench_rows import spec_overrides
+from ocrserve.tools.evaluation import Sample, char_accuracy, load_samples, position_ordered_text
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
 LAYER_KIND = "layer"  # a PDF page scored against its own text layer (--layer-pdfs)
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"- layer pages: {len(extra)} pages of {', '.join(p.name for p in args.layer_pdfs)} scored against "
               f"their own text layer ({skipped} pages without a usable layer left out); every PDF page OCRed")
     print("- accuracy: 1 - edit distance / truth length on NFKC text without whitespace, lines in position "
-          "order (ocrserve.evaluation), mean per kind; overall = mean over all samples")
+          "order (ocrserve.tools.evaluation), mean per kind; overall = mean over all samples")
     print("- time: wall time of OCR.predict per file (decode and PDF rendering included, model load excluded), "
           "one request at a time, default ORT threads; s / page over pages and PDF pages\n")
     print(summary_table(summaries))

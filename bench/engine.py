@@ -53,10 +53,10 @@ from _common import (
 from ocrserve import OCR, OCROptions
 from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
-from ocrserve.models.openvino_int8 import spec_overrides
 from ocrserve.models.registry import V2_CLS_R144, V4_DET, V4_REC
 from ocrserve.models.store import sha256_of
 from ocrserve.settings import load_settings
+from ocrserve.tools.bench_rows import spec_overrides
 
 STAGES = ("doc_orientation", "det", "crop", "cls", "rec")
 STAGE_HEADERS = ("doc_ori ms", "det ms", "crop ms", "cls ms", "rec ms")

@@ -32,8 +32,8 @@ from layout_samples import build as build_layout_samples
 
 from ocrserve import OCR
 from ocrserve.engine.geometry import PageFrame, rotate_ccw
-from ocrserve.evaluation import char_accuracy, load_samples, normalize_text
 from ocrserve.inputs import load_input
+from ocrserve.tools.evaluation import char_accuracy, load_samples, normalize_text
 
 TURNS = (0, 90, 180, 270)
 

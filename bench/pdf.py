@@ -16,10 +16,10 @@ import pypdfium2 as pdfium
 from _common import find_samples_dir, machine_header, machine_info, markdown_table, median, write_json
 
 from ocrserve import OCR
-from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.export import export
 from ocrserve.inputs.pdf import PdfPages
 from ocrserve.inputs.textlayer import layer_result
+from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
 
 def ordered(lines) -> str:

@@ -27,9 +27,9 @@ from ocrserve import OCR, OCROptions
 from ocrserve.engine.config import DET_PROFILES, EngineConfig
 from ocrserve.engine.options import EffectiveOptions, resolve
 from ocrserve.errors import ModelMissing
-from ocrserve.evaluation import Sample, load_samples
 from ocrserve.inputs import Limits, load_input
 from ocrserve.models import MODEL_SETS
+from ocrserve.tools.evaluation import Sample, load_samples
 
 DEFAULT_MODELS = ("pp-ocrv6-small", "pp-ocrv4-mobile")
 # "min 64" is PaddleX 3.x's rule: each image at its own resolution (no upscaling but of tiny images;
@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(machine_header(info))
     print(f"- load average at end: {info['loadavg_end']}; wall time {elapsed:.0f} s; {args.repeat} timed round(s)")
     print(f"- samples: {samples_dir} ({len(samples)} ground-truth images and PDF pages)")
-    print("- accuracy: bench/accuracy.py's scoring (ocrserve.evaluation), mean per kind; Δ overall in points "
+    print("- accuracy: bench/accuracy.py's scoring (ocrserve.tools.evaluation), mean per kind; Δ overall in points "
           "against the set's default row")
     print("- time: Pipeline.predict on pre-decoded pages, mean over all samples of the per-sample median; "
           "det = detection stage; × = ratio to the set's default row (same run, interleaved)\n")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ocr_for
-from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
+from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
 # the default set; pp-ocrv4-mobile is held to RapidOCR's output by the parity test instead
 # (its thresholds, from the same run: page 0.95, pdf 0.90, scene 0.94, any file 0.70)

@@ -12,9 +12,9 @@ from conftest import ocr_for
 from ocrserve import OCROptions
 from ocrserve.engine.geometry import rotate_ccw
 from ocrserve.errors import BadInput, InputTooLarge, UnsupportedInput
-from ocrserve.evaluation import char_accuracy, load_samples
 from ocrserve.inputs import load_input
 from ocrserve.models import MODEL_SETS
+from ocrserve.tools.evaluation import char_accuracy, load_samples
 
 PRUNED_KEYS = ["model_settings", "doc_preprocessor_res", "dt_polys", "text_det_params", "text_type",
                "textline_orientation_angles", "text_rec_score_thresh", "return_word_box", "rec_texts",

@@ -11,10 +11,10 @@ import pytest
 
 from _support import pdfs
 from ocrserve.errors import BadInput
-from ocrserve.evaluation import char_accuracy, position_ordered_text
 from ocrserve.export import export
 from ocrserve.export.layout import words_of
 from ocrserve.inputs.textlayer import pixel_transform
+from ocrserve.tools.evaluation import char_accuracy, position_ordered_text
 
 
 def extracted_words(data: bytes, index: int, width: int) -> tuple[str, list[tuple[str, np.ndarray]]]:
@@ -95,7 +95,7 @@ def test_image_page_text_and_word_boxes(page, samples_dir):
     source = samples_dir / "pages/p04_en_prose_smi_p3.png"
     data = export([page], "pdf", original=source.read_bytes())
     assert_opens(data, 1)
-    from ocrserve.evaluation import load_samples
+    from ocrserve.tools.evaluation import load_samples
 
     truth = next(s for s in load_samples(samples_dir, ("page",)) if s.path == source)
     assert_matches(data, 0, page, position_ordered_text(truth.lines))

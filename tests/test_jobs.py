@@ -28,7 +28,7 @@ import pypdfium2 as pdfium
 import pytest
 import xmlschema
 
-from ocrserve.evaluation import char_accuracy
+from ocrserve.tools.evaluation import char_accuracy
 from tests._support.jobdocs import mixed_pdf
 from tests._support.server import start_server
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pypdfium2 as pdfium
 
-from ocrserve.evaluation import char_accuracy
+from ocrserve.tools.evaluation import char_accuracy
 from tests._support.jobdocs import mixed_pdf
 from tests._support.server import free_port
 

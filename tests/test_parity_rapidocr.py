@@ -19,7 +19,7 @@ import pytest
 import rapidocr_onnxruntime as rapidocr
 
 from ocrserve import OCR, OCROptions
-from ocrserve.evaluation import load_samples
+from ocrserve.tools.evaluation import load_samples
 
 OPTIONS = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True, text_score=0.5,
                      text_det_limit_side_len=736, text_det_limit_type="min")  # RapidOCR's resize rule

@@ -25,10 +25,12 @@ from ocrserve.engine.config import DET_PROFILES
 from ocrserve.engine.detect import resize_shape
 from ocrserve.engine.precision import cpu_flags, missing_flag
 from ocrserve.errors import ConfigError, ModelCorrupt, ModelMissing
-from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.models import ModelStore, get_model_set, openvino_int8, resolve_models
 from ocrserve.models.quantize import PLANS, read_manifest, variant_dir
 from ocrserve.models.store import sha256_of
+from ocrserve.tools import quantize_openvino
+from ocrserve.tools.bench_rows import spec_overrides
+from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
 SMALL = "pp-ocrv6-tiny"
 FIX = f"ocrserve models quantize {SMALL}"
@@ -232,17 +234,17 @@ def test_openvino_int8_is_the_recognisers_precision(built_openvino, samples_dir,
 def test_bench_rows_name_int8_as_the_settings_do(built_openvino, monkeypatch):
     """bench/accuracy.py and bench/engine.py rows: what the settings offer through them, the rest as built files."""
     paths = openvino_int8.int8_paths(built_openvino, get_model_set(SMALL))
-    not_offered = openvino_int8.spec_overrides(SMALL, "openvino:int8", built_openvino)  # tiny's failed the gate
+    not_offered = spec_overrides(SMALL, "openvino:int8", built_openvino)  # tiny's failed the gate
     assert not_offered["rec_model_path"] == paths["rec"] and "det_model_path" not in not_offered
     monkeypatch.setitem(precision.INT8_VERIFIED, SMALL, "test")
-    assert openvino_int8.spec_overrides(SMALL, "auto:int8:fp32", built_openvino) == {
+    assert spec_overrides(SMALL, "auto:int8:fp32", built_openvino) == {
         "backend": "auto", "precision": "int8", "det_precision": "fp32"}
-    det_only = openvino_int8.spec_overrides(SMALL, "openvino:fp32:int8", built_openvino)
+    det_only = spec_overrides(SMALL, "openvino:fp32:int8", built_openvino)
     assert det_only["det_model_path"] == paths["det"] and "rec_model_path" not in det_only
-    both = openvino_int8.spec_overrides(SMALL, "openvino:int8:int8", built_openvino)
+    both = spec_overrides(SMALL, "openvino:int8:int8", built_openvino)
     assert (both["det_model_path"], both["rec_model_path"]) == (paths["det"], paths["rec"])
     with pytest.raises(ConfigError, match="runs on openvino"):
-        openvino_int8.spec_overrides(SMALL, "auto:bf16:int8", built_openvino)
+        spec_overrides(SMALL, "auto:bf16:int8", built_openvino)
 
 
 def test_openvino_corrupt_or_foreign_files_are_refused(built_openvino, tmp_path):
@@ -293,7 +295,7 @@ def test_openvino_ir_keeps_the_onnx_metadata(tmp_path):
     helper.set_model_props(model, {"character": "a\nb\n中"})
     onnx.save(model, tmp_path / "m.onnx")
     data = [np.random.default_rng(i).random((1, 3, 8, 8), dtype=np.float32) for i in range(3)]
-    openvino_int8.quantize_file(tmp_path / "m.onnx", tmp_path / "m.xml", data, openvino_int8.NncfPlan())
+    quantize_openvino.quantize_file(tmp_path / "m.onnx", tmp_path / "m.xml", data, quantize_openvino.NncfPlan())
     assert ir_metadata(tmp_path / "m.xml") == {"character": "a\nb\n中"}
 
 
@@ -347,7 +349,7 @@ def test_nncf_sends_no_telemetry():
     import subprocess
     import sys
 
-    code = ("from ocrserve.models.openvino_int8 import import_nncf; import_nncf(); "
+    code = ("from ocrserve.tools.quantize_openvino import import_nncf; import_nncf(); "
             "from nncf.telemetry.wrapper import NNCFTelemetryStub, telemetry; "
             "print(isinstance(telemetry, NNCFTelemetryStub))")
     env = {k: v for k, v in os.environ.items() if k not in ("NNCF_CI", "NNCF_DEV")}

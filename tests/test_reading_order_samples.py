@@ -14,7 +14,7 @@ import pytest
 
 from _support.bench import bench_module
 from conftest import ocr_for
-from ocrserve.evaluation import Sample, char_accuracy, load_samples
+from ocrserve.tools.evaluation import Sample, char_accuracy, load_samples
 
 build = bench_module("layout_samples").build  # the generator lives with the benchmarks that report on it
 

@@ -7,13 +7,13 @@ import sys
 
 from conftest import REPO
 from ocrserve.settings import Settings
-from ocrserve.settings_table import env_names, main, render, table
+from ocrserve.tools.settings_table import env_names, main, render, table
 
 
 def test_the_readme_table_is_the_generated_one():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert render(readme) == readme, \
-        "README.md's settings table is stale: run python -m ocrserve.settings_table --write README.md"
+        "README.md's settings table is stale: run python -m ocrserve.tools.settings_table --write README.md"
     assert main(["--check", str(REPO / "README.md")]) == 0
 
 
@@ -38,11 +38,11 @@ def test_it_prints_the_table_from_any_directory_and_writes_only_a_named_file(tmp
     readme = tmp_path / "README.md"
     readme.write_text("# x\n<!-- settings:begin -->\n| old |\n<!-- settings:end -->\n", encoding="utf-8")
     before = readme.stat().st_mtime_ns, readme.read_text(encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "ocrserve.settings_table"], cwd=tmp_path, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "ocrserve.tools.settings_table"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == table()
     assert (readme.stat().st_mtime_ns, readme.read_text(encoding="utf-8")) == before
-    missing = subprocess.run([sys.executable, "-m", "ocrserve.settings_table", "--check", "nowhere.md"],
+    missing = subprocess.run([sys.executable, "-m", "ocrserve.tools.settings_table", "--check", "nowhere.md"],
                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "nowhere.md" in missing.stderr and "Traceback" not in missing.stderr

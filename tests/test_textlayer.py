@@ -9,11 +9,11 @@ from PIL import Image
 
 from _support import pdfs
 from ocrserve.errors import BadInput, InputTooLarge
-from ocrserve.evaluation import char_accuracy, load_samples, position_ordered_text
 from ocrserve.inputs import Limits
 from ocrserve.inputs.pdf import PdfPages
 from ocrserve.inputs.textlayer import insert_position, read_page, read_text_layer
 from ocrserve.result import TextLine
+from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
 
 def layer_of(data: bytes, scale: float = 2.0):

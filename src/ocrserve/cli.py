@@ -231,7 +231,7 @@ def cmd_quantize(sets, store, model_dir: Path, args: argparse.Namespace) -> int:
     """Pull what is missing of each fp32 set, then build its int8 variant for the chosen backend.
 
     onnxruntime: dynamic int8 `<set>-int8` (models/quantize.py); openvino: NNCF post-training
-    int8 calibrated on `--calibration` (models/openvino_int8.py).
+    int8 calibrated on `--calibration` (tools/quantize_openvino.py).
     """
     from .models import get_model_set
 
@@ -244,8 +244,8 @@ def cmd_quantize(sets, store, model_dir: Path, args: argparse.Namespace) -> int:
     for mset in dict.fromkeys(get_model_set(m.base_name) for m in sets):
         store.pull(mset.files(), log=log)
         if args.backend == "openvino":
-            from .models.openvino_int8 import quantize_model_set as quantize_openvino
             from .models.openvino_int8 import variant_dir
+            from .tools.quantize_openvino import quantize_model_set as quantize_openvino
 
             manifest = quantize_openvino(mset, model_dir, [Path(p) for p in args.calibration], log=log)
             print(f"ok: {mset.name} OpenVINO int8 (int8: {', '.join(manifest['files'])}; fp32: "

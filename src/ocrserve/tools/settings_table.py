@@ -1,8 +1,8 @@
 """The README's settings table, generated from the `Settings` model so the two cannot drift.
 
-`python -m ocrserve.settings_table` prints the table, from any directory;
-`python -m ocrserve.settings_table --write README.md` replaces the table between that file's markers;
-`python -m ocrserve.settings_table --check README.md` exits 1 when that file's table is out of date.
+`python -m ocrserve.tools.settings_table` prints the table, from any directory;
+`python -m ocrserve.tools.settings_table --write README.md` replaces the table between that file's markers;
+`python -m ocrserve.tools.settings_table --check README.md` exits 1 when that file's table is out of date.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 
-from .settings import Settings
+from ..settings import Settings
 
 BEGIN, END = "<!-- settings:begin -->", "<!-- settings:end -->"
 #: defaults that depend on the machine or the user are shown as what they mean
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         if wanted != current:
-            print(f"{path}: the settings table is out of date; run python -m ocrserve.settings_table --write {path}",
+            print(f"{path}: the settings table is out of date; run python -m ocrserve.tools.settings_table --write {path}",
                   file=sys.stderr)
             return 1
         return 0
