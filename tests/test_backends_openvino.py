@@ -11,9 +11,9 @@ import openvino  # noqa: F401  (the README's test command installs the extra: wi
 import pytest
 
 from ocrserve import OCR
-from ocrserve.engine.backends import BACKENDS
+from ocrserve.engine.backends import BACKENDS, load_model
 from ocrserve.engine.precision import cpu_flags, missing_flag
-from ocrserve.engine.runtime import OnnxModel, RuntimeConfig, load_model
+from ocrserve.engine.runtime import OnnxModel, RuntimeConfig
 from ocrserve.models.resolve import resolve_models
 from ocrserve.settings import load_settings
 
@@ -124,7 +124,8 @@ def test_idle_openvino_models_give_their_page_buffers_back(samples_dir):
 
 SHAPES_SCRIPT = """
 import sys, numpy as np
-from ocrserve.engine.runtime import RuntimeConfig, load_model
+from ocrserve.engine.backends import load_model
+from ocrserve.engine.runtime import RuntimeConfig
 from ocrserve.models.resolve import resolve_models
 from ocrserve.settings import load_settings
 def rss(): return int(open("/proc/self/statm").read().split()[1]) * 4096 >> 20

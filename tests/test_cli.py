@@ -263,7 +263,7 @@ def test_max_pages_is_reported_on_every_output_path(tmp_path, capsys, output):
 def test_pages_of_a_pdf_are_read_one_at_a_time_and_not_kept(tmp_path, monkeypatch, capsys):
     """A long scan: each page is OCRed when asked for, and the command line keeps no page image."""
     from ocrserve import OCR
-    from ocrserve.result import OCRResult
+    from ocrserve.result import OCRPage
 
     ocr = OCR(model="pp-ocrv4-mobile")
     pdf = long_pdf(3)
@@ -276,7 +276,7 @@ def test_pages_of_a_pdf_are_read_one_at_a_time_and_not_kept(tmp_path, monkeypatc
     assert [r.page_index for r in pages] == [1, 2] and len(calls) == 3
 
     kept = []
-    monkeypatch.setattr(OCRResult, "to_dict", lambda self, _real=OCRResult.to_dict: kept.append(self) or _real(self))
+    monkeypatch.setattr(OCRPage, "to_dict", lambda self, _real=OCRPage.to_dict: kept.append(self) or _real(self))
     path = tmp_path / "scan.pdf"
     path.write_bytes(pdf)
     assert main(["predict", "--model", "pp-ocrv4-mobile", "--pdf-text", "ocr", "--json", str(path)]) == 0

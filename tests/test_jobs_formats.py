@@ -14,7 +14,7 @@ from ocrserve.export import export
 from ocrserve.jobs import formats
 from ocrserve.jobs.errors import PartsIncomplete
 from ocrserve.jobs.store import Job, JobStore
-from ocrserve.result import OCRResult, TextLine, Word
+from ocrserve.result import OCRPage, TextLine, Word
 from tests._support import pdfs
 
 ALL = ["pdf", "txt", "md", "hocr", "alto"]
@@ -34,13 +34,13 @@ def line(text: str, x: float, y: float, source: str = "ocr", words: bool = False
     return TextLine(text=text, score=0.93, polygon=poly, words=split, source=source)
 
 
-def page(index: int, lines: list[TextLine], source: str = "ocr") -> OCRResult:
-    return OCRResult(width=WIDTH, height=HEIGHT, lines=lines, detected_polygons=[], doc_angle=None, det_params={},
+def page(index: int, lines: list[TextLine], source: str = "ocr") -> OCRPage:
+    return OCRPage(width=WIDTH, height=HEIGHT, lines=lines, detected_polygons=[], doc_angle=None, det_params={},
                      text_rec_score_thresh=0.0, use_textline_orientation=False, return_word_box=False,
                      page_index=index, source=source, text_layer="usable" if source == "text_layer" else None)
 
 
-def document() -> tuple[bytes, list[OCRResult]]:
+def document() -> tuple[bytes, list[OCRPage]]:
     """A scan, an empty scan and a born-digital page, with the results a job would have read."""
     out = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(data)) for data in (pdfs.scanned_pdf(), pdfs.scanned_pdf(), pdfs.text_pdf())]
@@ -56,7 +56,7 @@ def document() -> tuple[bytes, list[OCRResult]]:
     return buffer.getvalue(), results
 
 
-def stored_job(tmp_path, data: bytes, results: list[OCRResult], kind: str = "pdf") -> tuple[JobStore, Job]:
+def stored_job(tmp_path, data: bytes, results: list[OCRPage], kind: str = "pdf") -> tuple[JobStore, Job]:
     store = JobStore(tmp_path)
     now = time.time()
     job = Job(id="f" * 32, owner="token:a", batch_id=None, model="pp-ocrv4-mobile", options={"outputFormats": ALL},

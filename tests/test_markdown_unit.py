@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ocrserve.export.markdown import render_markdown
-from ocrserve.result import OCRResult, TextLine
+from ocrserve.result import OCRPage, TextLine
 
 
 def _line(text: str, top: float, height: float, left: float = 40.0, width: float = 400.0) -> TextLine:
@@ -13,8 +13,8 @@ def _line(text: str, top: float, height: float, left: float = 40.0, width: float
     return TextLine(text=text, score=0.99, polygon=box)
 
 
-def _page(lines: list[TextLine]) -> OCRResult:
-    return OCRResult(width=1000, height=1400, lines=lines, detected_polygons=[ln.polygon for ln in lines],
+def _page(lines: list[TextLine]) -> OCRPage:
+    return OCRPage(width=1000, height=1400, lines=lines, detected_polygons=[ln.polygon for ln in lines],
                      doc_angle=None, det_params={}, text_rec_score_thresh=0.5, use_textline_orientation=False,
                      return_word_box=False)
 

@@ -26,7 +26,7 @@ from _support import pdfs
 from _support.server import start_server
 from ocrserve import OCR
 from ocrserve.export import FORMATS, export
-from ocrserve.result import OCRResult, TextLine
+from ocrserve.result import OCRPage, TextLine
 from ocrserve.unicode_text import proper_unicode, utf8
 
 ASTRAL = ("𝑎", "𝑰", "𠀋", "😀")
@@ -64,10 +64,10 @@ def test_the_pair_and_its_neighbours_keep_their_boxes():
     assert max(xs) - min(xs) > 200  # the whole line, not the pairs' halves alone
 
 
-def strange_result() -> OCRResult:
+def strange_result() -> OCRPage:
     """A result whose text no source mended: a pair as two halves, a lone half, a control."""
     line = TextLine(text="x\ud835\udc4e lone\udc00 bell\x07", score=0.9, polygon=[[0, 0], [90, 0], [90, 10], [0, 10]])
-    return OCRResult(width=100, height=20, lines=[line], detected_polygons=[line.polygon], doc_angle=0,
+    return OCRPage(width=100, height=20, lines=[line], detected_polygons=[line.polygon], doc_angle=0,
                      det_params={}, text_rec_score_thresh=0.0, use_textline_orientation=False, return_word_box=False,
                      image=np.full((20, 100, 3), 255, np.uint8))
 

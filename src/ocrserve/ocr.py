@@ -23,15 +23,48 @@ from typing import Any
 
 from .engine import OCROptions, build_pipeline
 from .errors import BadInput
-from .export import export, get_format
+from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
 from .inputs import ImageLike, Limits, load_input
 from .inputs.pdf import PdfPages, is_pdf
 from .inputs.textlayer import read_page
-from .result import OCRResult
+from .render import render_ocr_image, write_image
+from .result import OCRPage, output_path
 from .settings import Settings, load_settings
 
 PDF_TEXT_MODES = ("auto", "ocr", "text")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class OCRResult(OCRPage):
+    """One page or image as the library gives it: the page's data (`OCRPage`), and what it can be
+    turned into (text, Markdown, hOCR, ALTO, a drawn visualisation)."""
+
+    @classmethod
+    def of(cls, page: OCRPage) -> OCRResult:
+        """The same page, fields shared, not copied."""
+        return cls(**{f.name: getattr(page, f.name) for f in dataclasses.fields(page)})
+
+    def to_text(self) -> str:
+        """Plain text, one line per line, in reading order."""
+        return render_text([self])
+
+    def to_markdown(self) -> str:
+        """Markdown: lines grouped into paragraphs and headings by their size and spacing."""
+        return render_markdown([self])
+
+    def to_hocr(self) -> str:
+        """hOCR 1.2 (XHTML): page, paragraphs, lines and words with their boxes and confidences."""
+        return render_hocr([self])
+
+    def to_alto(self) -> str:
+        """ALTO XML v4 (pixel units): page, text blocks, lines and strings."""
+        return render_alto([self])
+
+    def save_image(self, path: str | Path) -> Path:
+        """Write the visualisation (boxes left, recognised text right) as PNG/JPEG."""
+        target = output_path(path, self, ".png")
+        write_image(target, render_ocr_image(self))
+        return target
 
 
 class PagesNotReadWarning(UserWarning):
@@ -90,11 +123,12 @@ class OCR:
         data = _pdf_bytes(source)
         if data is not None:
             name = str(source) if isinstance(source, (str, Path)) else "the PDF"
-            yield from self._pdf_pages(data, effective, self._mode(pdf_text), name, render_layer_pages)
+            for page in self._pdf_pages(data, effective, self._mode(pdf_text), name, render_layer_pages):
+                yield OCRResult.of(page)
             return
         loaded = load_input(source, self.limits)
-        for page in loaded.pages:
-            yield self.pipeline.predict(page, effective)
+        for image in loaded.pages:
+            yield OCRResult.of(self.pipeline.predict(image, effective))
 
     def _mode(self, pdf_text: str | None) -> str:
         mode = pdf_text or self.settings.pdf_text
@@ -103,7 +137,7 @@ class OCR:
         return mode
 
     def _pdf_pages(self, data: bytes, effective: Any, mode: str, name: str,
-                   render_layer_pages: bool) -> Iterator[OCRResult]:
+                   render_layer_pages: bool) -> Iterator[OCRPage]:
         with PdfPages(data, self.limits) as pages:
             if pages.count < pages.total:  # said before the first page, so a long read is not a surprise at its end
                 warnings.warn(f"{name}: reading the first {pages.count} of its {pages.total} pages "

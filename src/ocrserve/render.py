@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import BadInput
-from .result import OCRResult
+from .result import OCRPage
 
 Font = Union[ImageFont.FreeTypeFont, ImageFont.ImageFont]
 Colour = tuple[int, int, int]
@@ -193,7 +193,7 @@ def _text_panel(shape: tuple[int, ...], quads: list[np.ndarray], texts: list[str
     return panel
 
 
-def render_ocr_image(result: OCRResult) -> np.ndarray:
+def render_ocr_image(result: OCRPage) -> np.ndarray:
     """Boxes left, recognised text right (BGR uint8, 2w x h): PaddleX's `ocr_res_img` layout."""
     if result.image is None:
         raise BadInput("no image kept")

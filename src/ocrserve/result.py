@@ -1,4 +1,7 @@
-"""What a prediction returns, and its PaddleX `prunedResult` rendering.
+"""What a prediction returns, as pure data, and its PaddleX `prunedResult` dict.
+
+The conversions to text, Markdown, hOCR, ALTO and a drawn image live above it (export/, render),
+and the library face's `OCRResult` offers them as methods.
 
 Coordinates are always in the pixel space of the image the caller gave us (for PDF pages: the
 rendered page), whatever rotation the engine applied internally.  Polygons start at the text's
@@ -40,8 +43,8 @@ class TextLine:
 
 
 @dataclass
-class OCRResult:
-    """One page or image."""
+class OCRPage:
+    """One page or image as read: its lines, their geometry, and how it was read."""
 
     width: int
     height: int
@@ -103,45 +106,13 @@ class OCRResult:
             out["text_layer"] = self.text_layer
         return out
 
-    def to_text(self) -> str:
-        """Plain text, one line per line, in reading order."""
-        from .export import render_text
-
-        return render_text([self])
-
-    def to_markdown(self) -> str:
-        """Markdown: lines grouped into paragraphs and headings by their size and spacing."""
-        from .export import render_markdown
-
-        return render_markdown([self])
-
-    def to_hocr(self) -> str:
-        """hOCR 1.2 (XHTML): page, paragraphs, lines and words with their boxes and confidences."""
-        from .export import render_hocr
-
-        return render_hocr([self])
-
-    def to_alto(self) -> str:
-        """ALTO XML v4 (pixel units): page, text blocks, lines and strings."""
-        from .export import render_alto
-
-        return render_alto([self])
-
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
     def save_json(self, path: str | Path) -> Path:
         """Write `{"res": prunedResult}` like PaddleX's `save_to_json` (a directory gets a file name)."""
-        target = _target(path, self, ".json")
+        target = output_path(path, self, ".json")
         target.write_bytes(utf8(json.dumps({"res": self.to_dict()}, ensure_ascii=False, indent=2), what=str(target)))
-        return target
-
-    def save_image(self, path: str | Path) -> Path:
-        """Write the visualisation (boxes left, recognised text right) as PNG/JPEG."""
-        from .render import render_ocr_image, write_image
-
-        target = _target(path, self, ".png")
-        write_image(target, render_ocr_image(self))
         return target
 
 
@@ -154,7 +125,8 @@ def _xyxy(poly: Any) -> list[int]:
     return [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
 
 
-def _target(path: str | Path, result: OCRResult, suffix: str) -> Path:
+def output_path(path: str | Path, result: OCRPage, suffix: str) -> Path:
+    """`path` itself, or a file named after the page inside it when it is a directory."""
     p = Path(path)
     if p.is_dir() or not p.suffix:
         p.mkdir(parents=True, exist_ok=True)

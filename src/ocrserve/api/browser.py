@@ -47,13 +47,11 @@ from starlette.staticfiles import StaticFiles
 
 from ..errors import OCRServeError
 from ..settings import Settings
+from .auth import configured_tokens
 from .deps import ProperJSONResponse as JSONResponse
+from .page_paths import ASSETS_URL, DOCS_URL, FAVICON_URL, REDOC_URL
 
 ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
-ASSETS_URL = "/docs/assets"
-DOCS_URL = "/docs"
-REDOC_URL = "/redoc"
-FAVICON_URL = "/favicon.ico"  # open without a token by default (OCR_AUTH_OPEN_PATHS), as `/` is
 JOBS_URL = "/api/v2/ocr/jobs"  # the async job API, when the app serves it (routes_jobs)
 
 CORS_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
@@ -140,7 +138,6 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
     model names that can run now (other model sets, and every page of a PDF past `max_pdf_pages`,
     go there)."""
     from ..contracts import paddlex
-    from .auth import configured_tokens  # auth reads this module's paths at import
 
     score = settings.text_score if settings.text_score is not None else paddlex.CONTRACT.defaults.text_rec_score_thresh
     return {

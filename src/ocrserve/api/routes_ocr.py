@@ -15,7 +15,7 @@ from starlette.responses import Response
 from ..contracts import paddlex, rapidocr
 from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import BadInput, UnsupportedInput
-from ..result import OCRResult
+from ..result import OCRPage
 from ..service.ocr_service import pages_left_note
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
 from .forwarded import public_base_url
@@ -44,7 +44,7 @@ def images_as_links(request: Request) -> bool:
     return scheme.lower() == "token"
 
 
-async def shipped_images(request: Request, result: OCRResult, visualize: bool) -> dict[str, str]:
+async def shipped_images(request: Request, result: OCRPage, visualize: bool) -> dict[str, str]:
     """A page's result images, drawn and encoded off the event loop, as base64 or signed links."""
     if not visualize or result.image is None:
         return {}

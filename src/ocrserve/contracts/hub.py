@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
-from ..result import OCRResult
+from ..result import OCRPage
 from .base import Contract, Lenient, int_points
 
 #: the hub's status strings: "000" success, "112" an unsupported content type, "101" anything else
@@ -51,10 +51,10 @@ class ErrorResponse(BaseModel):
     request_id: str | None = None
 
 
-def lines(result: OCRResult) -> list[Line]:
+def lines(result: OCRPage) -> list[Line]:
     return [Line(text=line.text, confidence=float(line.score), text_region=int_points(line.polygon))
             for line in result.lines]
 
 
-def to_response(results: list[OCRResult]) -> Response:
+def to_response(results: list[OCRPage]) -> Response:
     return Response(results=[lines(r) for r in results])

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..engine import OCROptions
 from ..export import ALIASES
-from ..result import OCRResult
+from ..result import OCRPage
 from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
 from .paddlex import to_options as paddlex_options
@@ -161,7 +161,7 @@ class ErrorResponse(Envelope):
 
 
 # --- the JSONL result ----------------------------------------------------------------------
-def page_line(result: OCRResult, images: dict[str, str], kind: str, pages_read: int,
+def page_line(result: OCRPage, images: dict[str, str], kind: str, pages_read: int,
               earlier_sizes: list[dict[str, int]] | None = None) -> dict[str, Any]:
     """One JSONL line for one page: PaddleX's page result and a dataInfo.
 

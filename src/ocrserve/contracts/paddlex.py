@@ -16,7 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from ..engine import OCROptions
 from ..engine.geometry import rotate_ccw
 from ..render import encode_jpeg, render_ocr_image
-from ..result import OCRResult
+from ..result import OCRPage
 from .base import Contract, Lenient, int_points
 
 IntPoint = list[int]
@@ -269,7 +269,7 @@ class ErrorResponse(Envelope):
     errorCode: int
 
 
-def page_images(result: OCRResult, visualize: bool) -> dict[str, bytes]:
+def page_images(result: OCRPage, visualize: bool) -> dict[str, bytes]:
     """ocrImage and inputImage as JPEG bytes, plus docPreprocessingImage when the page was turned
     upright (CPU work: callers run it off the event loop, then ship each as base64 or a link)."""
     if not visualize or result.image is None:
@@ -281,7 +281,7 @@ def page_images(result: OCRResult, visualize: bool) -> dict[str, bytes]:
     return images
 
 
-def data_info(kind: str, results: list[OCRResult], total_pages: int | None = None) -> ImageInfo | PDFInfo:
+def data_info(kind: str, results: list[OCRPage], total_pages: int | None = None) -> ImageInfo | PDFInfo:
     if kind == "pdf":
         return PDFInfo(numPages=len(results), pages=[PageSize(width=r.width, height=r.height) for r in results],
                        totalPages=total_pages)
@@ -292,7 +292,7 @@ def ignored_warning(keys: list[str]) -> str:
     return "ignored unknown option(s), as PaddleX does: " + ", ".join(keys)
 
 
-def to_response(kind: str, results: list[OCRResult], images: list[dict[str, str]], log_id: str,
+def to_response(kind: str, results: list[OCRPage], images: list[dict[str, str]], log_id: str,
                 total_pages: int | None = None, warnings: list[str] | None = None) -> OCRResponse:
     pages = [PageResult(prunedResult=PrunedResult.model_validate(r.to_dict()), **imgs)
              for r, imgs in zip(results, images)]
@@ -300,7 +300,7 @@ def to_response(kind: str, results: list[OCRResult], images: list[dict[str, str]
     return OCRResponse(logId=log_id, result=InferResult(ocrResults=pages, dataInfo=info), warnings=warnings or None)
 
 
-def to_beta_response(result: OCRResult, image: str | None, log_id: str,
+def to_beta_response(result: OCRPage, image: str | None, log_id: str,
                      warnings: list[str] | None = None) -> BetaResponse:
     texts = [BetaText(poly=int_points(line.polygon), text=line.text, score=float(line.score))
              for line in result.lines]

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, RootModel
 
 from ..engine import OCROptions
-from ..result import OCRResult
+from ..result import OCRPage
 from .base import Contract, Lenient, float_points
 
 
@@ -70,6 +70,6 @@ class ErrorResponse(BaseModel):
     requestId: str | None = None
 
 
-def to_response(result: OCRResult) -> Response:
+def to_response(result: OCRPage) -> Response:
     return Response({str(i): Line(rec_txt=line.text, dt_boxes=float_points(line.polygon), score=float(line.score))
                      for i, line in enumerate(result.lines)})

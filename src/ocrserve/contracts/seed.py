@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
-from ..result import OCRResult
+from ..result import OCRPage
 from . import rapidocr
 from .base import Contract, Lenient, float_points
 
@@ -155,17 +155,17 @@ class HealthResponse(BaseModel):
         "of OCR_JOB_MODELS whose model set's files are installed.")
 
 
-def lines(result: OCRResult) -> list[Line]:
+def lines(result: OCRPage) -> list[Line]:
     return [Line(text=line.text, confidence=float(line.score), bbox=float_points(line.polygon))
             for line in result.lines]
 
 
-def to_response(result: OCRResult, seconds: float, results: list[Line] | None = None) -> Response:
+def to_response(result: OCRPage, seconds: float, results: list[Line] | None = None) -> Response:
     return Response(results=lines(result) if results is None else results, processing_time=round(seconds, 4),
                     image_size=ImageSize(width=result.width, height=result.height))
 
 
-def to_pdf_response(results: list[OCRResult], page_seconds: list[float], total_pages: int | None = None,
+def to_pdf_response(results: list[OCRPage], page_seconds: list[float], total_pages: int | None = None,
                     warnings: list[str] | None = None) -> PDFResponse:
     pages = [PDFPage(page=i + 1, index=i, result=lines(r), bbox_image=[0, 0, r.width, r.height],
                      processing_time=round(seconds, 4), image_size=ImageSize(width=r.width, height=r.height))

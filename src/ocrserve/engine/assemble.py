@@ -1,4 +1,4 @@
-"""One page's stage outputs -> OCRResult, every coordinate in the client's pixels."""
+"""One page's stage outputs -> OCRPage, every coordinate in the client's pixels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..result import OCRResult, TextLine
+from ..result import OCRPage, TextLine
 from .geometry import PageFrame
 from .lines import PageLines
 from .options import EffectiveOptions
@@ -15,7 +15,7 @@ from .words import word_polygons
 
 
 def page_result(image: np.ndarray, frame: PageFrame, lines: PageLines, recs: Sequence[Recognition],
-                opts: EffectiveOptions, timings: dict[str, float]) -> OCRResult:
+                opts: EffectiveOptions, timings: dict[str, float]) -> OCRPage:
     """Lines that pass the score threshold, every detection, and the options the page was read with."""
     detected = [frame.to_client(b) for b in lines.boxes]
     kept: list[TextLine] = []
@@ -27,7 +27,7 @@ def page_result(image: np.ndarray, frame: PageFrame, lines: PageLines, recs: Seq
             words = tuple(word_polygons(rec, lines.boxes[i], lines.turned[i], lines.flipped[i], frame.to_client))
         kept.append(TextLine(text=rec.text, score=rec.score, polygon=detected[i].tolist(),
                              textline_angle=lines.angles[i], words=words))
-    return OCRResult(
+    return OCRPage(
         width=frame.width, height=frame.height, lines=kept,
         detected_polygons=[d.tolist() for d in detected],
         doc_angle=frame.angle if opts.use_doc_orientation_classify else None,

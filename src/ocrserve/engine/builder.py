@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..errors import ConfigError
 from ..models.resolve import ResolvedModels, resolve_models
 from ..settings import Settings, load_settings
+from .backends import load_model
 from .batcher import RecognitionBatcher
 from .classify import ImageClassifier
 from .config import EngineConfig
@@ -16,7 +17,7 @@ from .detect import TextDetector
 from .orient import Orientation
 from .pipeline import Pipeline
 from .recognize import MAX_CALL_COLUMNS, BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
-from .runtime import RuntimeConfig, load_model
+from .runtime import RuntimeConfig
 
 
 def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig, on_batch: BatchObserver | None = None,

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import BadInput
 from ..models.resolve import ResolvedModels
-from ..result import OCRResult
+from ..result import OCRPage
 from .arena import IDLE_RELEASE
 from .assemble import page_result
 from .batcher import RecognitionBatcher
@@ -123,7 +123,7 @@ class Pipeline:
         IDLE_RELEASE.release()
         return lines
 
-    def predict(self, image: np.ndarray, options: OCROptions | EffectiveOptions | None = None) -> OCRResult:
+    def predict(self, image: np.ndarray, options: OCROptions | EffectiveOptions | None = None) -> OCRPage:
         """OCR one BGR uint8 image (H, W, 3)."""
         _check_image(image)
         opts = options if isinstance(options, EffectiveOptions) else self.resolve_options(options)

@@ -1,7 +1,7 @@
 """ONNX Runtime sessions: provider choice, thread counts, and one thread-safe `run` per model.
 
 `RuntimeConfig` is what every model of an engine shares, for whichever backend loads it
-(engine/backends: ONNX Runtime here, OpenVINO beside it; `load_model` picks by name).
+(engine/backends: ONNX Runtime here, OpenVINO beside it; `backends.load_model` picks by name).
 
 Providers come from a registry (name -> ORT provider id + options builder), not an if-chain.
 A requested accelerator that the installed onnxruntime build lacks is an error unless the
@@ -155,10 +155,3 @@ class OnnxModel:
 
     def __repr__(self) -> str:
         return f"OnnxModel({self.stage}: {self.path.name})"
-
-
-def load_model(path: Path, cfg: RuntimeConfig, stage: str) -> Any:
-    """The model of `stage` on its backend (an OnnxModel, or another backend's model with its interface)."""
-    from .backends import load_model as load_on_backend  # the backends import this module
-
-    return load_on_backend(path, cfg, stage)

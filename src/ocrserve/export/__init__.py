@@ -1,4 +1,4 @@
-"""OCRResults -> the formats people file: text, Markdown, hOCR, ALTO XML v4, JSON, searchable PDF.
+"""Read pages (OCRPage) -> the formats people file: text, Markdown, hOCR, ALTO XML v4, JSON, searchable PDF.
 
 `export(results, fmt, original=...)` is the one entry point for a document at hand: the CLI and
 the HTTP endpoint call it once per document (`results` are that document's pages, in order;
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import BadInput
-from ..result import OCRResult
+from ..result import OCRPage
 from ..unicode_text import utf8
 from .alto import ALTO, render_alto
 from .hocr import HOCR, render_hocr
@@ -51,7 +51,7 @@ def get_format(name: str) -> Format:
     return FORMATS[key]
 
 
-def export(results: Sequence[OCRResult], fmt: str, *, original: bytes | None = None, name: str = "",
+def export(results: Sequence[OCRPage], fmt: str, *, original: bytes | None = None, name: str = "",
            pdf_scale: float = 2.0) -> bytes:
     """One document's pages in format `fmt` (a name of FORMATS or an alias), as bytes."""
     f = get_format(fmt)

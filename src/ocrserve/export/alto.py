@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from xml.sax.saxutils import quoteattr
 
-from ..result import OCRResult
+from ..result import OCRPage
 from ..version import __version__
 from .layout import blocks, text_angle, words_of, xml_safe, xyxy
 from .paged import PagedFormat
@@ -19,7 +19,7 @@ def _pos(box: Sequence[int]) -> str:
     return f'HPOS="{x0}" VPOS="{y0}" WIDTH="{max(x1 - x0, 0)}" HEIGHT="{max(y1 - y0, 0)}"'
 
 
-def render_page(result: OCRResult, number: int = 1) -> str:
+def render_page(result: OCRPage, number: int = 1) -> str:
     angle = text_angle(result)
     rotation = f' ROTATION="{angle}"' if angle else ""
     out = [f'    <Page ID="page_{number}" PHYSICAL_IMG_NR="{number}" WIDTH="{result.width}" HEIGHT="{result.height}">',
@@ -69,7 +69,7 @@ def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
 ALTO = PagedFormat(render_page, document)
 
 
-def render_alto(results: Sequence[OCRResult], file_name: str = "") -> str:
+def render_alto(results: Sequence[OCRPage], file_name: str = "") -> str:
     return ALTO.render(results, file_name)
 
 

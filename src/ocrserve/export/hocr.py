@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 
-from ..result import OCRResult
+from ..result import OCRPage
 from ..version import __version__
 from .layout import blocks, words_of, xml_safe, xyxy
 from .paged import PagedFormat
@@ -15,7 +15,7 @@ def _bbox(box: Sequence[int]) -> str:
     return "bbox {} {} {} {}".format(*box)
 
 
-def render_page(result: OCRResult, number: int = 1) -> str:
+def render_page(result: OCRPage, number: int = 1) -> str:
     out = [f'  <div class="ocr_page" id="page_{number}" title="{_bbox((0, 0, result.width, result.height))}; '
            f'ppageno {number - 1}">']
     for b, block in enumerate(blocks(result), start=1):
@@ -59,5 +59,5 @@ def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
 HOCR = PagedFormat(render_page, document)
 
 
-def render_hocr(results: Sequence[OCRResult]) -> str:
+def render_hocr(results: Sequence[OCRPage]) -> str:
     return HOCR.render(results)

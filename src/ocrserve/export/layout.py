@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..result import OCRResult, TextLine
+from ..result import OCRPage, TextLine
 
 #: a gap between two lines wider than this many body-line heights starts a new paragraph
 PARAGRAPH_GAP = 0.8
@@ -51,7 +51,7 @@ class Block:
         return [int(pts[:, 0].min()), int(pts[:, 1].min()), int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max()))]
 
 
-def reading_axes(result: OCRResult) -> tuple[np.ndarray, np.ndarray]:
+def reading_axes(result: OCRPage) -> tuple[np.ndarray, np.ndarray]:
     """Unit vectors of the page's text direction and of "down the page", from its lines' median direction."""
     directions = []
     for line in result.lines:
@@ -65,7 +65,7 @@ def reading_axes(result: OCRResult) -> tuple[np.ndarray, np.ndarray]:
     return u, np.array([-u[1], u[0]])
 
 
-def placed_lines(result: OCRResult) -> list[Placed]:
+def placed_lines(result: OCRPage) -> list[Placed]:
     u, n = reading_axes(result)
     out = []
     for line in result.lines:
@@ -81,7 +81,7 @@ def body_height(placed: Sequence[Placed]) -> float:
     return max(float(np.median(heights)), 1.0) if heights else 1.0  # a degenerate box is one pixel tall
 
 
-def blocks(result: OCRResult) -> list[Block]:
+def blocks(result: OCRPage) -> list[Block]:
     """Lines in reading order cut into paragraphs at wide gaps, size changes and column jumps."""
     placed = [p for p in placed_lines(result) if p.line.text.strip()]
     if not placed:
@@ -156,7 +156,7 @@ def xyxy(polygon: Sequence[Sequence[float]]) -> tuple[int, int, int, int]:
             int(np.ceil(pts[:, 0].max())), int(np.ceil(pts[:, 1].max())))
 
 
-def text_angle(result: OCRResult) -> int:
+def text_angle(result: OCRPage) -> int:
     """Degrees counter-clockwise the page's text runs at (0, 90, 180, 270), for formats that record it."""
     u, _ = reading_axes(result)
     return int(round(np.degrees(np.arctan2(-u[1], u[0])))) % 360

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..result import OCRResult
+from ..result import OCRPage
 from .layout import Block, blocks, is_bullet
 from .paged import PagedFormat, between, stripped
 
@@ -65,7 +65,7 @@ def render_block(block: Block) -> str:
     return text
 
 
-def render_page(result: OCRResult, number: int = 1) -> str:
+def render_page(result: OCRPage, number: int = 1) -> str:
     return "\n\n".join(part for part in (render_block(b) for b in blocks(result)) if part)
 
 
@@ -78,5 +78,5 @@ def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
 MARKDOWN = PagedFormat(render_page, document)
 
 
-def render_markdown(results: Sequence[OCRResult]) -> str:
+def render_markdown(results: Sequence[OCRPage]) -> str:
     return MARKDOWN.render(results)

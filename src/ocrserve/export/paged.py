@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..result import OCRResult
+from ..result import OCRPage
 
 #: one page's part: (the page's result, its 1-based number in the document) -> text
-PageRenderer = Callable[[OCRResult, int], str]
+PageRenderer = Callable[[OCRPage, int], str]
 #: the document around its parts: (the parts in order, how many there are, the file's name) -> text pieces
 DocumentWriter = Callable[[Iterable[str], int, str], Iterator[str]]
 
@@ -23,7 +23,7 @@ class PagedFormat:
     page: PageRenderer
     document: DocumentWriter
 
-    def render(self, results: Sequence[OCRResult], name: str = "") -> str:
+    def render(self, results: Sequence[OCRPage], name: str = "") -> str:
         parts = (self.page(result, number) for number, result in enumerate(results, start=1))
         return "".join(self.document(parts, len(results), name))
 

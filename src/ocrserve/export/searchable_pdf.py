@@ -25,7 +25,7 @@ from PIL import Image
 from ..errors import BadInput
 from ..inputs.pdf import _PDFIUM_LOCK, is_pdf
 from ..inputs.textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
-from ..result import OCRResult, TextLine
+from ..result import OCRPage, TextLine
 from ..unicode_text import proper_unicode
 from .fonts import DESCENT, CodeMap, cid_font, font_descriptor, type0_font
 from .writer import PdfFile
@@ -107,7 +107,7 @@ def line_operators(line: TextLine, to_page: np.ndarray, codes: CodeMap) -> list[
     return [_run(codes.encode(text), len(text), frame) for text, frame in runs if frame is not None]
 
 
-def text_operators(result: OCRResult, to_page: np.ndarray, codes: CodeMap) -> bytes:
+def text_operators(result: OCRPage, to_page: np.ndarray, codes: CodeMap) -> bytes:
     """Content-stream operators that draw the page's text invisibly; `to_page` maps pixels to points."""
     ops = ["BT", "3 Tr"]
     ops += [op for line in result.lines for op in line_operators(line, to_page, codes)]
@@ -174,7 +174,7 @@ def _finish(pdf: PdfFile, codes: CodeMap, ids: tuple[int, int, int], page_ids: S
     pdf.set(catalog, f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
 
 
-def image_pages_pdf(results: Sequence[OCRResult], images: Sequence[PageImage], dpi: float | None = None) -> bytes:
+def image_pages_pdf(results: Sequence[OCRPage], images: Sequence[PageImage], dpi: float | None = None) -> bytes:
     """A new PDF, one page per image, each with its result's text over it."""
     if len(images) != len(results):
         raise BadInput(f"{len(results)} results but {len(images)} page images")
@@ -218,7 +218,7 @@ class PdfOverlay:
         self.targets: list[int] = []  # the document's pages that get text, in order
         self.page_ids: list[int] = []
 
-    def add(self, result: OCRResult, index: int) -> None:
+    def add(self, result: OCRPage, index: int) -> None:
         """Lay page `index`'s OCR lines over it; a page read from its own text layer stays as it is."""
         if result.source == SOURCE_TEXT_LAYER:
             return
@@ -268,7 +268,7 @@ class PdfOverlay:
             self.doc.close()
 
 
-def overlay_pdf(original: bytes, results: Sequence[OCRResult], pdf_scale: float) -> bytes:
+def overlay_pdf(original: bytes, results: Sequence[OCRPage], pdf_scale: float) -> bytes:
     """The original PDF, every page kept; the OCRed pages get their text laid over them."""
     by_page = {r.page_index if r.page_index is not None else i: r for i, r in enumerate(results)}
     overlay = PdfOverlay(original, pdf_scale)
@@ -284,7 +284,7 @@ def overlay_pdf(original: bytes, results: Sequence[OCRResult], pdf_scale: float)
         overlay.close()
 
 
-def _ocr_lines_only(result: OCRResult) -> OCRResult:
+def _ocr_lines_only(result: OCRPage) -> OCRPage:
     """The page's OCR lines: on a mixed page, the text-layer lines are in the page already."""
     return replace(result, lines=[line for line in result.lines if line.source == "ocr"])
 
@@ -307,7 +307,7 @@ def _lay_over(doc: pdfium.PdfDocument, overlay: pdfium.PdfDocument, index: int, 
         pdfium_c.FPDF_CloseXObject(xobject)
 
 
-def searchable_pdf(results: Sequence[OCRResult], original: bytes | None = None, *,
+def searchable_pdf(results: Sequence[OCRPage], original: bytes | None = None, *,
                    page_images: Sequence[PageImage] | None = None, pdf_scale: float = 2.0,
                    dpi: float | None = None) -> bytes:
     """One searchable PDF for one document.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..result import OCRResult
+from ..result import OCRPage
 from .paged import PagedFormat, between
 
 
-def render_page(result: OCRResult, number: int = 1) -> str:
+def render_page(result: OCRPage, number: int = 1) -> str:
     return result.text + "\n" if result.lines else ""
 
 
@@ -19,5 +19,5 @@ def document(parts: Iterable[str], pages: int, name: str = "") -> Iterator[str]:
 TEXT = PagedFormat(render_page, document)
 
 
-def render_text(results: Sequence[OCRResult]) -> str:
+def render_text(results: Sequence[OCRPage]) -> str:
     return TEXT.render(results)

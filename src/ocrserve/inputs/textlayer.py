@@ -1,4 +1,4 @@
-"""A PDF page's own text as an OCRResult: no rendering, no OCR, when the text can be trusted.
+"""A PDF page's own text as an OCRPage: no rendering, no OCR, when the text can be trusted.
 
 Characters and their boxes come from pdfium's text page, cut into lines where pdfium breaks
 them (its order is the page's reading order) and mapped into the pixel space the page renders
@@ -21,11 +21,11 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ..result import OCRResult, TextLine
+from ..result import OCRPage, TextLine
 
-#: `OCRResult.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
+#: `OCRPage.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
 SOURCE_TEXT_LAYER = "text_layer"
-#: `OCRResult.source` of a page whose text layer was kept and whose image regions were OCRed as well
+#: `OCRPage.source` of a page whose text layer was kept and whose image regions were OCRed as well
 SOURCE_MIXED = "text_layer+ocr"
 #: at most this share of a layer's characters may be unmappable (U+FFFD, private use, controls)
 MAX_UNMAPPED = 0.05
@@ -303,9 +303,9 @@ def page_pixel_size(page: pdfium.PdfPage, scale: float) -> tuple[int, int]:
 
 
 def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict | None = None,
-                 text_rec_score_thresh: float = 0.0, page_index: int | None = None) -> OCRResult:
-    """An OCRResult from a text layer: score 1.0 per line, `source` = text_layer, no detections run."""
-    return OCRResult(
+                 text_rec_score_thresh: float = 0.0, page_index: int | None = None) -> OCRPage:
+    """An OCRPage from a text layer: score 1.0 per line, `source` = text_layer, no detections run."""
+    return OCRPage(
         width=width, height=height, lines=list(layer.lines),
         detected_polygons=[line.polygon for line in layer.lines], doc_angle=None,
         det_params=dict(det_params or {}), text_rec_score_thresh=text_rec_score_thresh,
@@ -314,7 +314,7 @@ def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict 
     )
 
 
-def merge_ocr(layer: TextLayer, ocr: OCRResult) -> OCRResult:
+def merge_ocr(layer: TextLayer, ocr: OCRPage) -> OCRPage:
     """OCR of a page whose layer is partial: the layer's lines kept, OCR lines added where it has none.
 
     An OCR line mostly inside a layer line's box is the same text read twice and is dropped.
@@ -326,7 +326,7 @@ def merge_ocr(layer: TextLayer, ocr: OCRResult) -> OCRResult:
     return ocr
 
 
-def read_regions(image: np.ndarray, layer: TextLayer, predict: Callable[[np.ndarray], OCRResult]) -> OCRResult:
+def read_regions(image: np.ndarray, layer: TextLayer, predict: Callable[[np.ndarray], OCRPage]) -> OCRPage:
     """OCR of the layer's image regions only, merged into its lines, in the whole page's pixels.
 
     Each region's lines go in as one block where the region sits in the layer's reading order
@@ -409,7 +409,7 @@ def answers_page(layer: TextLayer | None, mode: str) -> bool:
     return layer is not None and (layer.check.usable or mode == "text")
 
 
-def after_ocr(result: OCRResult, layer: TextLayer | None) -> OCRResult:
+def after_ocr(result: OCRPage, layer: TextLayer | None) -> OCRPage:
     """An OCRed page: say why its layer was not used; a partial layer's lines are kept beside the OCR's."""
     if layer is None or layer.check.status == "none":
         return result
@@ -419,8 +419,8 @@ def after_ocr(result: OCRResult, layer: TextLayer | None) -> OCRResult:
     return result
 
 
-def read_page(source: object, index: int, predict: Callable[[np.ndarray], OCRResult], mode: str,
-              det_params: dict, text_rec_score_thresh: float, keep_image: bool = False) -> tuple[OCRResult, float]:
+def read_page(source: object, index: int, predict: Callable[[np.ndarray], OCRPage], mode: str,
+              det_params: dict, text_rec_score_thresh: float, keep_image: bool = False) -> tuple[OCRPage, float]:
     """Page `index` of a source: from its text layer when that answers it, else OCRed by `predict`.
 
     Returns the result and the seconds spent decoding (reading the layer, or rendering the page).

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from ..contracts.jobs import OUTPUT_FORMATS
 from ..export import FORMATS, PAGED, export
 from ..export.searchable_pdf import PdfOverlay
-from ..result import OCRResult
+from ..result import OCRPage
 from ..unicode_text import utf8
 from .errors import PartsIncomplete
 from .links import RESULT_NAME
@@ -37,7 +37,7 @@ def built(formats: Sequence[str]) -> list[str]:
     return [name for name in formats if name != "json"]
 
 
-def page_parts(result: OCRResult, number: int, formats: Sequence[str]) -> dict[str, Any]:
+def page_parts(result: OCRPage, number: int, formats: Sequence[str]) -> dict[str, Any]:
     """One page's line of the parts file: each text format's part, and the page's record for the PDF.
 
     `number` is the page's own number in the document (1-based), which hOCR and ALTO record.

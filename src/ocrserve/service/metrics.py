@@ -16,7 +16,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, values
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ..result import OCRResult
+from ..result import OCRPage
 
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 BATCH_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 64, 128)
@@ -61,7 +61,7 @@ class Metrics:
                                         "Text-line crops read for this process by a recognition deployment (Ray Serve)",
                                         registry=r)
 
-    def observe_result(self, result: OCRResult, contract: str) -> None:
+    def observe_result(self, result: OCRPage, contract: str) -> None:
         self.pages.labels(contract).inc()
         self.lines.inc(len(result.lines))
         for stage, seconds in result.timings.items():

@@ -32,7 +32,7 @@ from ..inputs.pdf import is_pdf
 from ..inputs.textlayer import read_page
 from ..memory import set_mmap_threshold
 from ..models.presence import NeededFile, describe_missing, missing_files, needed_files
-from ..result import OCRResult
+from ..result import OCRPage
 from ..settings import Settings
 from ..urlfetch import FetchPolicy, fetch_url, is_url
 from .metrics import Metrics
@@ -141,7 +141,7 @@ class Document:
     """A decoded request input and its OCR results, one per page."""
 
     kind: str  # "image" | "pdf"
-    results: list[OCRResult]
+    results: list[OCRPage]
     page_seconds: list[float] = field(default_factory=list)  # wall time of each page: decode + engine
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage over all pages, queue included
     total_pages: int = 0  # pages in the input: a PDF's past OCR_MAX_PDF_PAGES are in it but not in `results`
@@ -422,7 +422,7 @@ class OCRService:
             self.slots.release()
 
     async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                       keep_images: bool, contract: str = "jobs", pdf_text: str | None = None) -> OCRResult:
+                       keep_images: bool, contract: str = "jobs", pdf_text: str | None = None) -> OCRPage:
         """One page of a job, run only when no synchronous request is in this process: a job yields
         to requests between its pages, so a long document never makes a request wait behind it."""
         while self.inflight > 0 or self.slots.locked():

@@ -1,0 +1,35 @@
+"""The package's layers hold: each imports only those below it, and no modules form a circle.
+
+The contracts are in pyproject.toml (`[tool.importlinter]`), the layers drawn in
+docs/architecture.md; this runs them with the suite, so an import that runs back up fails CI.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_imports_keep_to_the_layers_and_form_no_circle(tmp_path):
+    lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
+    assert lint, "lint-imports is missing: pip install -e '.[test]' (import-linter)"
+    done = subprocess.run([lint, "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    assert "2 kept, 0 broken" in done.stdout, done.stdout[-2000:]
+
+
+def test_the_contracts_name_every_module_of_the_package():
+    """A new top-level module or package has a layer: a layers contract passes over what it does not name."""
+    import tomllib
+
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    named = {name.strip().removeprefix("ocrserve.") for layer in layers for name in layer.split(":")}
+    package = REPO / "src" / "ocrserve"
+    present = {p.stem for p in package.glob("*.py") if p.name != "__init__.py"}
+    present |= {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    assert present - named == set(), f"modules without a layer in pyproject.toml: {sorted(present - named)}"
