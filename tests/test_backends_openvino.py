@@ -7,15 +7,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import openvino  # noqa: F401  (the README's test command installs the extra: without it this module fails)
 import pytest
 
 from ocrserve import OCR
 from ocrserve.engine.backends import BACKENDS, load_model
+from ocrserve.engine.backends.openvino import import_openvino
 from ocrserve.engine.precision import cpu_flags, missing_flag
 from ocrserve.engine.runtime import OnnxModel, RuntimeConfig
 from ocrserve.models.resolve import resolve_models
 from ocrserve.settings import load_settings
+
+import_openvino()  # the README's test command installs the extra: without it this module fails
 
 HAS_BF16 = missing_flag("bf16", cpu_flags()) is None
 

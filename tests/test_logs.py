@@ -12,7 +12,6 @@ import httpx
 from _support.server import free_port
 from _support.workers import GUNICORN, REPO, start_workers
 from ocrserve import logs
-from ocrserve.settings import load_settings
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
@@ -34,8 +33,7 @@ def test_the_formatters_put_a_utc_iso_time_first():
 
 def test_gunicorn_lines_carry_timestamps(tmp_path):
     port = free_port()
-    env = {"OCR_HOST": "127.0.0.1", "OCR_PORT": str(port), "OCR_WORK_COUNT": "1",
-           "OCR_MODEL_DIR": str(load_settings().model_dir)}  # the session's, which start_workers does not pass on
+    env = {"OCR_HOST": "127.0.0.1", "OCR_PORT": str(port), "OCR_WORK_COUNT": "1"}
     command = [GUNICORN, "-c", str(REPO / "gunicorn.conf.py"), "--access-logfile", "-"]
     with start_workers(tmp_path, command, env, port, tmp_path) as server:
         server.healthy_workers(1)

@@ -183,7 +183,9 @@ def built_openvino(tmp_path_factory, samples_dir) -> Path:
 
 
 def test_openvino_manifest_records_sources_calibration_and_outputs(built_openvino):
-    import openvino
+    from ocrserve.engine.backends.openvino import import_openvino
+
+    openvino = import_openvino()  # as the service imports it: without its usage telemetry
 
     mset = get_model_set(SMALL)
     manifest = openvino_int8.read_manifest(built_openvino, mset)

@@ -9,6 +9,7 @@ in, not copied.  `HomeSnapshot` records every path under the home with its size 
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,8 @@ def isolate_from_home(session_dir: Path) -> None:
         "npm_config_cache": session_dir / "npm",
         "PIP_CACHE_DIR": session_dir / "pip",
     }
+    # a local Ray cluster saves a new auth token under ~/.ray unless given one
+    os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
     for name, path in places.items():
         os.environ[name] = str(path)
 

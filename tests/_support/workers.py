@@ -85,8 +85,8 @@ def start_workers(tmp_path: Path, command: list[str], env: dict[str, str], port:
     """Run `command` (which listens on `port`) until the block ends; its exit status must be 0."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OCR_", "PROMETHEUS_", "GUNICORN_"))}
     # the session's model dir (the pulled files, linked) survives the clean slate; XDG_RUNTIME_DIR: gunicorn's socket
-    full_env.update(OCR_MODEL="pp-ocrv4-mobile", OCR_MODEL_DIR=os.environ["OCR_MODEL_DIR"], XDG_RUNTIME_DIR=str(tmp_path),
-                    **env)
+    full_env.update({"OCR_MODEL": "pp-ocrv4-mobile", "OCR_MODEL_DIR": os.environ["OCR_MODEL_DIR"],
+                     "XDG_RUNTIME_DIR": str(tmp_path), **env})
     log = tmp_path / "server.log"
     with log.open("w") as out:
         proc = subprocess.Popen(command, env=full_env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
 from ..engine import OCROptions
-from ..export import ALIASES
+from ..export import ALIASES, FORMATS
 from ..result import OCRPage
 from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
@@ -33,8 +33,7 @@ def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
 CONTRACT = Contract(name="jobs", defaults=OCROptions(text_rec_score_thresh=0.0), returns_images=True,
                     error_body=error_body)
 #: `outputFormats` names -> the `resultUrl` key of their link (json is the JSONL, always linked)
-OUTPUT_FORMATS = {"pdf": "pdfUrl", "txt": "txtUrl", "md": "markdownUrl", "hocr": "hocrUrl", "alto": "altoUrl",
-                  "json": "jsonUrl"}
+OUTPUT_FORMATS = {f.name: f.link_key for f in FORMATS.values()}
 
 
 # --- requests ------------------------------------------------------------------------------
@@ -43,8 +42,8 @@ class OptionalPayload(OCRRequest):
 
     file: str | None = Field(None, exclude=True)
     outputFormats: list[str] | None = Field(
-        None, description="Extension: files to build beside the JSONL, each linked in resultUrl: pdf (searchable "
-        "PDF, pdfUrl), txt (txtUrl), md (markdownUrl), hocr (hocrUrl), alto (ALTO XML v4, altoUrl), json (jsonUrl).",
+        None, description="Extension: files to build beside the JSONL, each linked in resultUrl: "
+        + ", ".join(f"{f.name} ({f.label}, {f.link_key})" for f in FORMATS.values()) + ".",
         examples=[["pdf", "md"]])
 
     @field_validator("outputFormats", mode="before")
@@ -105,13 +104,13 @@ class Progress(BaseModel):
     endTime: str | None = Field(None, description="ISO 8601 UTC; when the job ended.")
 
 
-class ResultUrl(BaseModel):
-    jsonUrl: str = Field(..., description="Signed link to the JSONL result; no token needed, expires with the job.")
-    pdfUrl: str | None = Field(None, description="Extension (outputFormats pdf): the searchable PDF, signed as jsonUrl.")
-    txtUrl: str | None = Field(None, description="Extension (outputFormats txt): plain text, pages apart by form feeds.")
-    markdownUrl: str | None = Field(None, description="Extension (outputFormats md): Markdown.")
-    hocrUrl: str | None = Field(None, description="Extension (outputFormats hocr): hOCR 1.2.")
-    altoUrl: str | None = Field(None, description="Extension (outputFormats alto): ALTO XML v4.")
+#: `resultUrl`: the JSONL's link, which every job has, and one link per format the job was asked for
+ResultUrl: type[BaseModel] = create_model(
+    "ResultUrl",
+    jsonUrl=(str, Field(..., description="Signed link to the JSONL result; no token needed, expires with the job.")),
+    **{f.link_key: (str | None, Field(None, description=f"Extension (outputFormats {f.name}): {f.label}, signed "
+                                      "as jsonUrl.")) for f in FORMATS.values() if f.name != "json"},
+)
 
 
 WARNINGS_DOC = ("Extension, only when there is one: optionalPayload keys ignored (unknown to every spelling of "

@@ -26,22 +26,31 @@ from .text import TEXT, render_text
 
 @dataclass(frozen=True)
 class Format:
+    """An output format: every list of formats elsewhere (the job API's links, its file names, the
+    names a signed link may reach, the media types served) is derived from `FORMATS`."""
+
     name: str
     extension: str
     media_type: str
+    #: what it is, for the API documentation
+    label: str
+    #: its key in a job's `resultUrl`
+    link_key: str
+    #: how a job writes it page by page (the text formats); None: built whole
+    paged: PagedFormat | None = None
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("txt", ".txt", "text/plain; charset=utf-8"),
-    Format("md", ".md", "text/markdown; charset=utf-8"),
-    Format("hocr", ".hocr", "text/vnd.hocr+html; charset=utf-8"),
-    Format("alto", ".alto.xml", "application/alto+xml; charset=utf-8"),
-    Format("json", ".json", "application/json"),
-    Format("pdf", ".pdf", "application/pdf"),
+    Format("txt", ".txt", "text/plain; charset=utf-8", "plain text, pages apart by form feeds", "txtUrl", TEXT),
+    Format("md", ".md", "text/markdown; charset=utf-8", "Markdown", "markdownUrl", MARKDOWN),
+    Format("hocr", ".hocr", "text/vnd.hocr+html; charset=utf-8", "hOCR 1.2", "hocrUrl", HOCR),
+    Format("alto", ".alto.xml", "application/alto+xml; charset=utf-8", "ALTO XML v4", "altoUrl", ALTO),
+    Format("json", ".json", "application/json", "the pages' JSON (a job's JSONL)", "jsonUrl"),
+    Format("pdf", ".pdf", "application/pdf", "the searchable PDF", "pdfUrl"),
 )}
 ALIASES = {"text": "txt", "markdown": "md", "html": "hocr", "xml": "alto"}
 #: the text formats, each written page by page
-PAGED: dict[str, PagedFormat] = {"txt": TEXT, "md": MARKDOWN, "hocr": HOCR, "alto": ALTO}
+PAGED: dict[str, PagedFormat] = {f.name: f.paged for f in FORMATS.values() if f.paged is not None}
 
 
 def get_format(name: str) -> Format:

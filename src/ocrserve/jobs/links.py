@@ -9,12 +9,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..export import FORMATS
 from ..links import LinkSigner, secret_source
 from ..settings import Settings
 
 PREFIX = "/files/jobs/"
 RESULT_NAME = "result.jsonl"
-_NAME = re.compile(r"^(result\.(jsonl|pdf|txt|md|hocr|alto\.xml)|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")
+#: the job's files a link may name: its JSONL, each format's file, its pages' result images
+_NAME = re.compile(r"^(result(\.jsonl|" + "|".join(re.escape(f.extension) for f in FORMATS.values() if f.name != "json")
+                   + r")|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
