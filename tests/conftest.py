@@ -7,17 +7,17 @@ the real home changed: a test suite must never touch a user's job store, quotas,
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from _support.engines import ocr_for
 from _support.home_guard import HomeSnapshot, isolate_from_home
+from _support.paths import find_samples_dir
 from ocrserve import OCR
 
-REPO = Path(__file__).resolve().parents[1]
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="ocrserve-tests-"))
 isolate_from_home(SESSION_DIR)
 _HOME_BEFORE = HomeSnapshot.take()
@@ -33,28 +33,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def find_samples_dir() -> Path:
-    """OCR_SAMPLES_DIR, else the sample set kept in the repository (tests/data/samples)."""
-    candidates = [os.environ.get("OCR_SAMPLES_DIR"), REPO / "tests" / "data" / "samples"]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "manifest.jsonl").is_file():
-            return Path(candidate)
-    raise RuntimeError(f"sample set not found (tried {candidates}); set OCR_SAMPLES_DIR")
-
-
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     return find_samples_dir()
-
-
-_OCR_CACHE: dict[str, OCR] = {}
-
-
-def ocr_for(model: str) -> OCR:
-    """One OCR per model set per test session (loading costs ~0.3 s and ~100 MB each)."""
-    if model not in _OCR_CACHE:
-        _OCR_CACHE[model] = OCR(model=model, max_pdf_pages=0)
-    return _OCR_CACHE[model]
 
 
 @pytest.fixture(scope="session")

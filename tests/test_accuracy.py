@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from conftest import ocr_for
+from _support.engines import ocr_for
 from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
 # the default set; pp-ocrv4-mobile is held to RapidOCR's output by the parity test instead

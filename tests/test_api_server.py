@@ -12,7 +12,6 @@ import http.server
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import cv2
 import httpx
@@ -20,7 +19,8 @@ import jsonschema
 import numpy as np
 import pytest
 
-import contract_schemas as cs
+from _support import contract_schemas as cs
+from _support.http import b64, post
 from _support.server import free_port, start_server  # noqa: F401  (free_port: re-exported for importers)
 
 
@@ -45,14 +45,6 @@ def file_server(samples_dir):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-def b64(path: Path) -> str:
-    return base64.b64encode(path.read_bytes()).decode()
-
-
-def post(base: str, path: str, **kw) -> httpx.Response:
-    return httpx.post(f"{base}{path}", timeout=120, **kw)
 
 
 # --- PaddleX ----------------------------------------------------------------------------------

@@ -33,3 +33,19 @@ def test_the_contracts_name_every_module_of_the_package():
     present = {p.stem for p in package.glob("*.py") if p.name != "__init__.py"}
     present |= {p.name for p in package.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
     assert present - named == set(), f"modules without a layer in pyproject.toml: {sorted(present - named)}"
+
+
+def test_test_modules_share_helpers_only_through_support():
+    """No test module imports another test module or conftest: what they share lives in tests/_support."""
+    import ast
+
+    offenders = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        if "examples" in path.parts or "data" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            offenders += [f"{path.relative_to(REPO)}: {name}" for name in names
+                          if name.split(".")[0] in ("conftest", "tests") or name.split(".")[0].startswith("test_")]
+    assert offenders == []

@@ -8,9 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from _support.fakes import FakeRecognizer
 from ocrserve.engine import OCROptions
 from ocrserve.engine.batcher import RecognitionBatcher, recognize_together
-from ocrserve.engine.recognize import MAX_CALL_COLUMNS, Recognition, TextRecognizer, crop_line
+from ocrserve.engine.recognize import TextRecognizer, crop_line
 from ocrserve.errors import InferenceError
 from ocrserve.inputs import load_input
 
@@ -44,26 +45,8 @@ def test_batched_texts_match_direct_recognition(ocr_v4, crops_by_page):
     assert max(batcher.batch_sizes) > 6  # chunks of several requests did share model calls
 
 
-class _FakeRecognizer:
-    """Stands in for the ONNX recogniser to test the batcher's bookkeeping only: a crop one
-    pixel high 'fails' like a corrupt input would, any other crop reads as its width."""
-
-    max_call_columns = MAX_CALL_COLUMNS
-
-    def plan(self, crops, batch_size):
-        return [([i], 320) for i in range(len(crops))]
-
-    def __call__(self, crops, batch_size):
-        return self.run_batch(crops, 320)
-
-    def run_batch(self, crops, width):
-        if any(c.shape[0] == 1 for c in crops):
-            raise InferenceError("rec", "bad crop")
-        return [Recognition(str(c.shape[1]), 1.0) for c in crops]
-
-
 def test_one_bad_crop_fails_only_its_own_request():
-    batcher = RecognitionBatcher(_FakeRecognizer(), batch_size=6, max_wait_ms=50)
+    batcher = RecognitionBatcher(FakeRecognizer(), batch_size=6, max_wait_ms=50)
     good = [np.zeros((10, w, 3), np.uint8) for w in (30, 40, 50)]
     bad = [np.zeros((10, 20, 3), np.uint8), np.zeros((1, 5, 3), np.uint8)]
     try:
@@ -78,7 +61,7 @@ def test_one_bad_crop_fails_only_its_own_request():
 
 def test_calls_after_close_still_get_answers():
     """A page that reaches recognition during shutdown must not wait forever on a stopped thread."""
-    batcher = RecognitionBatcher(_FakeRecognizer(), batch_size=6, max_wait_ms=1)
+    batcher = RecognitionBatcher(FakeRecognizer(), batch_size=6, max_wait_ms=1)
     batcher.close()
     assert [r.text for r in batcher([np.zeros((10, 30, 3), np.uint8)])] == ["30"]
 
@@ -184,7 +167,7 @@ def test_a_failing_observer_does_not_fail_recognition(ocr_v4, crops_by_page):
 def test_merged_calls_stay_within_the_column_budget():
     calls: list[int] = []
     crops = [[np.zeros((32, 32 + i, 3), np.uint8)] for i in range(10)]  # ten one-crop requests, each at 320 px
-    outcomes = recognize_together(_FakeRecognizer(), crops, batch_size=6, max_batch=24, max_batch_pixels=4 * 320,
+    outcomes = recognize_together(FakeRecognizer(), crops, batch_size=6, max_batch=24, max_batch_pixels=4 * 320,
                                   call_sizes=calls)
     assert [o[0].text for o in outcomes] == [str(32 + i) for i in range(10)]
     assert calls == [4, 4, 2]  # at most 4 crops x 320 px per call, though 24 crops would be allowed

@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from _support.paths import REPO
 from _support.server import free_port
-from conftest import REPO
 from ocrserve.models import ModelStore, get_model_set
 from ocrserve.settings import load_settings
 

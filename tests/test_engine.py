@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ocr_for
+from _support.engines import ocr_for
 from ocrserve import OCROptions
 from ocrserve.engine.geometry import rotate_ccw
 from ocrserve.errors import BadInput, InputTooLarge, UnsupportedInput

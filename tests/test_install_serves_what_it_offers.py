@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from _support.paddleocr_client import client_venv, run_client
+from _support.server import start_server
 from ocrserve.cli import main
 from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.models import ModelStore, get_model_set
 from ocrserve.settings import load_settings
-from tests._support.server import start_server
-from tests.test_jobs import client_venv, run_client
 
 TOKEN = "tok-install-3hq8"
 JOBS = "/api/v2/ocr/jobs"

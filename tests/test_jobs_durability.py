@@ -23,9 +23,9 @@ from pathlib import Path
 import httpx
 import pypdfium2 as pdfium
 
+from _support.jobdocs import mixed_pdf
+from _support.server import free_port
 from ocrserve.tools.evaluation import char_accuracy
-from tests._support.jobdocs import mixed_pdf
-from tests._support.server import free_port
 
 TOKEN = "tok-durable"
 JOBS = "/api/v2/ocr/jobs"

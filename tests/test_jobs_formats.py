@@ -10,12 +10,12 @@ import time
 import pikepdf
 import pytest
 
+from _support import pdfs
 from ocrserve.export import export
 from ocrserve.jobs import formats
 from ocrserve.jobs.errors import PartsIncomplete
 from ocrserve.jobs.store import Job, JobStore
 from ocrserve.result import OCRPage, TextLine, Word
-from tests._support import pdfs
 
 ALL = ["pdf", "txt", "md", "hocr", "alto"]
 WIDTH, HEIGHT = pdfs.WIDTH * 2, pdfs.HEIGHT * 2  # a page's pixels at the default scale

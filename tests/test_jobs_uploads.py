@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests._support import pdfs
-from tests._support.jobdocs import padded_pdf
-from tests._support.server import start_server
+from _support import pdfs
+from _support.jobdocs import padded_pdf
+from _support.server import start_server
 
 TOKEN = "tok-uploads"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

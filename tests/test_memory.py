@@ -11,7 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO
+from _support.paths import REPO
 
 MEMORY_MODULE = REPO / "src" / "ocrserve" / "memory.py"
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from _support.bench import bench_module
-from conftest import ocr_for
+from _support.engines import ocr_for
 from ocrserve.tools.evaluation import Sample, char_accuracy, load_samples
 
 build = bench_module("layout_samples").build  # the generator lives with the benchmarks that report on it

@@ -15,10 +15,10 @@ import pypdfium2 as pdfium
 import pytest
 import requests
 
+from _support.server import start_server
 from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.errors import ConfigError
 from ocrserve.settings import load_settings
-from tests._support.server import start_server
 
 TOKEN = "tok-real-requests-5k2"
 JOBS = "/api/v2/ocr/jobs"

@@ -21,8 +21,8 @@ import httpx
 import pypdf
 import pytest
 from PIL import Image
-from test_api_server import b64, post
 
+from _support.http import b64, post
 from _support.server import free_port, start_server
 
 

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import numpy as np
 import pytest
-from test_batcher import _FakeRecognizer
 
+from _support.fakes import FakeRecognizer
 from _support.server import start_server
 from _support.workers import sample
 from ocrserve.engine.batcher import recognize_together
@@ -139,7 +139,7 @@ def test_a_failing_page_travels_back_as_its_own_typed_error():
     """The recognition deployment's batch: one page's bad chunk is that page's error value only."""
     good = [np.zeros((10, w, 3), np.uint8) for w in (30, 40)]
     bad = [np.zeros((1, 5, 3), np.uint8)]
-    wire = [to_wire(o) for o in recognize_together(_FakeRecognizer(), [good, bad, good], 6)]
+    wire = [to_wire(o) for o in recognize_together(FakeRecognizer(), [good, bad, good], 6)]
     assert [r.text for r in wire[0]] == ["30", "40"] and wire[2] == wire[0]
     assert isinstance(wire[1], RemoteFailure)
     error = wire[1].to_exception()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import REPO
+from _support.paths import REPO
 from ocrserve.settings import Settings
 from ocrserve.tools.settings_table import env_names, main, render, table
 

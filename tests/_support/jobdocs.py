@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pikepdf
 
-from tests._support import pdfs
+from _support import pdfs
 
 
 def mixed_pdf(samples_dir: Path) -> bytes:
