@@ -203,7 +203,7 @@ class Settings(BaseSettings):
     inter_op_threads: int = Field(0, ge=0, description="ONNX Runtime inter-op threads (0 = default).")
     cpu_mem_arena: bool = Field(
         True, description="One ONNX Runtime CPU memory arena shared by every session of the process: without it "
-        "each new input shape faults its buffers in afresh (measured 1.9x slower on varied pages; engine/arena.py)."
+        "each new input shape faults its buffers in afresh (docs/benchmarks.md, \"Memory and new shapes\")."
     )
     arena_idle_release_s: float = Field(
         2.0, ge=0, description="Seconds without inference after which the arena's unused memory is given back "
@@ -241,8 +241,8 @@ class Settings(BaseSettings):
     openvino_shape_cache: int = Field(
         100, ge=0, le=100_000, description="Input shapes whose compiled kernels OpenVINO keeps per model "
         "(its CPU_RUNTIME_CACHE_CAPACITY; its own default is 5000). Nearly every page and recognition batch is a "
-        "new shape, and each kept shape holds memory (a recogniser grew ~5 MiB per new shape at 5000; kept past "
-        "the idle release); 0 recompiles every call."
+        "new shape, and each kept shape holds memory past the idle release (docs/benchmarks.md, \"What the "
+        "backends keep between calls\"); 0 recompiles every call."
     )
 
     # --- default request options ------------------------------------------------------------
