@@ -84,7 +84,10 @@ def test_lines_turn_a_page_the_document_model_left_upside_down(ocr_default, samp
     """The lines' own 0/180 vote catches what the 4-class model missed, coordinates included."""
     upright_img = load_input(samples_dir / "scenes/s03_receipt_zh.jpg").pages[0]
     upright = ocr_default(upright_img)
-    monkeypatch.setattr(ocr_default.pipeline.orientation, "document_angle", lambda image: 0)
+    orientation = ocr_default.pipeline.orientation
+    labels = [int(label) for label in orientation.document.spec.labels]
+    sure_upright = np.eye(len(labels))[labels.index(0)]  # the 4-class model, sure the page needs no turn
+    monkeypatch.setattr(orientation, "document_probabilities", lambda image: sure_upright)
     turned = ocr_default(rotate_ccw(upright_img, 180))
     assert turned.doc_angle == 180
     # detection on the turned pixels finds boxes a few pixels apart, so crops and row order differ a little

@@ -108,10 +108,6 @@ class Orientation:
         self.textline = textline
         self.batch_size = batch_size
 
-    def document_angle(self, image: np.ndarray) -> int:
-        """Degrees CCW that make the page upright, by the 4-class model."""
-        return self.label(self.document_probabilities(image))
-
     def document_probabilities(self, image: np.ndarray) -> np.ndarray:
         """The 4-class model's probabilities for `image`, in the order of its labels."""
         return self.document.probabilities([image], 1)[0]
