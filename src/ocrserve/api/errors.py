@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -57,11 +59,24 @@ def status_for(exc: Exception) -> int:
 SEED_PATHS = ("/paddleocr", "/easyocr", "/v1/ocr", "/upload", "/upload_pdf")
 
 
+def contract_route(contract: str | Callable[[Request], str]) -> type[APIRoute]:
+    """The route class of a router whose routes answer in one contract's shapes, errors included:
+    `APIRouter(route_class=contract_route(name))` binds it once, for every route on it; a path that
+    serves two contracts passes a function of the request that chooses."""
+    choose = contract if callable(contract) else (lambda request: contract)
+    return type("ContractRoute", (APIRoute,), {"contract_for": staticmethod(choose)})
+
+
 def contract_of(request: Request) -> str:
-    """Which contract's error shape this request expects (set by the route, else by its path)."""
+    """Which contract's error shape this request expects: the one a route chose by what it was sent
+    (one path, two contracts), else its router's, else, for what fails before routing (auth, the
+    body cap, an unknown path), the one its path and content type suggest."""
     explicit = getattr(request.state, "contract", None)
     if explicit:
         return explicit
+    choose = getattr(request.scope.get("route"), "contract_for", None)
+    if choose is not None:
+        return choose(request)
     path = request.url.path
     if path.startswith("/predict/"):
         return "hub"

@@ -11,9 +11,10 @@ from ..contracts import export as contract
 from ..contracts.base import inline_schema, request_body
 from ..export import FORMATS, export
 from .deps import read_upload, server_timing, service_of
+from .errors import contract_route
 from .quota import charge_pages
 
-router = APIRouter()
+router = APIRouter(route_class=contract_route(contract.CONTRACT.name))
 
 
 class _FileUpload(contract.ExportForm):
@@ -24,7 +25,6 @@ class _FileUpload(contract.ExportForm):
              "searchable PDF out", responses=contract.response_docs(),
              openapi_extra=request_body({"multipart/form-data": (inline_schema(_FileUpload), None)}))
 async def export_document(request: Request) -> Response:
-    request.state.contract = contract.CONTRACT.name
     service = service_of(request)
     form, upload = await read_upload(request, contract.ExportForm)
     data = upload.data

@@ -9,9 +9,10 @@ from ..contracts import hub
 from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import UnsupportedInput
 from .deps import json_body, json_object_or_none, parse, respond, service_of
+from .errors import contract_route
 from .quota import charge_pages
 
-router = APIRouter()
+router = APIRouter(route_class=contract_route(hub.CONTRACT.name))
 HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"images": [EXAMPLE_IMAGE_B64]})})
 
 
@@ -19,7 +20,6 @@ HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"imag
              responses={status: {"model": hub.ErrorResponse} for status in (400, 403, 413, 415, 422, 503)},
              summary="PaddleOCR 2.x hub serving: OCR a list of base64 images", openapi_extra=HUB_BODY)
 async def ocr_system(request: Request) -> Response:
-    request.state.contract = hub.CONTRACT.name
     if "json" in request.headers.get("content-type", "").lower():
         body = await json_body(request)
     else:  # a JSON object is served whatever its declared type; anything else is the hub's 112

@@ -33,6 +33,7 @@ from ..service.ocr_service import JOBS_PATH
 from ..settings import Settings
 from .auth import presented_token
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
+from .errors import contract_route
 from .forwarded import public_base_url
 
 PATH = JOBS_PATH
@@ -40,8 +41,8 @@ FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside t
 JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
 #: each file a job link can serve -> its media type
 MEDIA_TYPES = {FILES[name]: FORMATS[name].media_type for name in FILES if name != "json"}
-router = APIRouter()  # submissions: under the quota dependency, as every OCR route
-status_router = APIRouter()  # reads: never refused for quota, or a job that used the last page could not be fetched
+router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # submissions: under the quota dependency, as every OCR route
+status_router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # reads: never refused for quota, or a job that used the last page could not be fetched
 ERRORS = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
 SUBMIT_BODY = request_body({
     "multipart/form-data": ({**inline_schema(contract.SubmitForm), "required": ["file"],
@@ -138,7 +139,6 @@ async def _submission(request: Request) -> Submission:
 @router.post(PATH, operation_id="submitOcrJob", summary="Submit a document as an async OCR job",
              response_model=contract.SubmitResponse, responses=ERRORS, openapi_extra=SUBMIT_BODY)
 async def submit_job(request: Request) -> Response:
-    request.state.contract = contract.CONTRACT.name
     sub = await _submission(request)
     app = request.app.state
     try:
@@ -159,7 +159,6 @@ async def _job_response(request: Request, job: Job) -> Response:
 @status_router.get(PATH + "/batch/{batch_id}", operation_id="getOcrJobBatch", summary="Status of a batch's jobs",
                    response_model=contract.BatchResponse, responses=ERRORS)
 async def batch_status(request: Request, batch_id: str) -> Response:
-    request.state.contract = contract.CONTRACT.name
     jobs = await asyncio.to_thread(store_of(request).batch, batch_id, owner_of(request))
     if not jobs:
         raise NotFound(f"no jobs in batch {batch_id!r} for this token")
@@ -172,7 +171,6 @@ async def batch_status(request: Request, batch_id: str) -> Response:
 @status_router.get(PATH + "/{job_id}", operation_id="getOcrJob", summary="Status of a job",
                    response_model=contract.JobResponse, responses=ERRORS)
 async def job_status(request: Request, job_id: str) -> Response:
-    request.state.contract = contract.CONTRACT.name
     job = await asyncio.to_thread(store_of(request).get, job_id, owner_of(request))
     return await _job_response(request, job)
 
@@ -180,7 +178,6 @@ async def job_status(request: Request, job_id: str) -> Response:
 @status_router.delete(PATH + "/{job_id}", operation_id="cancelOcrJob", summary="Cancel a job (extension)",
                       response_model=contract.JobResponse, responses=ERRORS)
 async def cancel_job(request: Request, job_id: str) -> Response:
-    request.state.contract = contract.CONTRACT.name
     job = await asyncio.to_thread(store_of(request).cancel, job_id, owner_of(request))
     return await _job_response(request, job)
 
@@ -191,7 +188,6 @@ async def cancel_job(request: Request, job_id: str) -> Response:
                                                 **{t.split(";")[0]: {} for t in MEDIA_TYPES.values()}}}})
 async def job_file(request: Request, job_id: str, name: str, expires: str | None = None,
                    sig: str | None = None) -> Response:
-    request.state.contract = contract.CONTRACT.name
     signer = request.app.state.job_signer
     if not links.valid_name(job_id, name) or not signer.verify(links.file_path(job_id, name), expires, sig):
         raise NotFound("no such job file, or its link has expired")

@@ -18,14 +18,23 @@ from ..errors import BadInput, UnsupportedInput
 from ..result import OCRPage
 from ..service.ocr_service import pages_left_note
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
+from .errors import contract_route
 from .forwarded import public_base_url
 from .quota import charge_pages
 from .result_files import publish
 
 log = logging.getLogger("ocrserve.api")
-router = APIRouter()
-
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def ocr_contract(request: Request) -> str:
+    """`/ocr` is rapidocr_api's for a form, whatever goes wrong reading it, and PaddleX's otherwise."""
+    content_type = request.headers.get("content-type", "").lower()
+    return rapidocr.CONTRACT.name if content_type.startswith(FORM_TYPES) else paddlex.CONTRACT.name
+
+
+router = APIRouter(route_class=contract_route(ocr_contract))
+
 OCR_BODY = request_body({
     "application/json": ({"anyOf": [inline_schema(paddlex.OCRRequest), inline_schema(paddlex.BetaRequest)]},
                          {"file": EXAMPLE_IMAGE_B64, "fileType": 1}),
@@ -54,6 +63,7 @@ async def shipped_images(request: Request, result: OCRPage, visualize: bool) -> 
     return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, base))
 
 
+
 def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body: dict[str, Any]) -> list[str]:
     """The answer's warning about keys no spelling of an option matches (PaddleX drops them silently), also logged."""
     keys = paddlex.ignored_keys(model, body)
@@ -64,7 +74,7 @@ def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body:
 
 
 async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
-    request.state.contract = paddlex.CONTRACT.name
+    request.state.contract = paddlex.CONTRACT.name  # a JSON object, though it came as a form
     service = service_of(request)
     contract = paddlex.CONTRACT
     if "file" not in body and "image" in body:
@@ -92,7 +102,6 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
 
 
 async def rapidocr_ocr(request: Request) -> Response:
-    request.state.contract = rapidocr.CONTRACT.name
     service = service_of(request)
     upload = await read_form(request, "image_file")
     form, data = parse(rapidocr.Form, upload.fields), upload.data
@@ -122,7 +131,6 @@ async def ocr(request: Request) -> Response:
     if not content_type or "json" in content_type:
         body = await json_body(request)
         if not isinstance(body, dict):
-            request.state.contract = paddlex.CONTRACT.name
             raise BadInput("the request body must be a JSON object with a `file` field")
         return await paddlex_ocr(request, body)
     body = None if content_type.startswith("multipart/") else await json_object_or_none(request)
@@ -130,6 +138,5 @@ async def ocr(request: Request) -> Response:
         return await paddlex_ocr(request, body)
     if content_type.startswith(FORM_TYPES):
         return await rapidocr_ocr(request)
-    request.state.contract = paddlex.CONTRACT.name
     raise UnsupportedInput(f"Content-Type {content_type.split(';')[0]!r} is not accepted here: send "
                            "application/json (PaddleX) or multipart/form-data (rapidocr_api)")

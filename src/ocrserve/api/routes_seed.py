@@ -20,11 +20,12 @@ from ..errors import BadInput
 from ..inputs.pdf import is_pdf
 from ..service.ocr_service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document, pages_left_note
 from .deps import json_body, parse, read_upload, respond, service_of
+from .errors import contract_route
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota import charge_pages
 
-router = APIRouter()
+router = APIRouter(route_class=contract_route(seed.CONTRACT.name))
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}
                                            for status in (400, 403, 413, 415, 422, 429, 500, 503, 504)}
 
