@@ -392,3 +392,14 @@ def test_serve_told_to_wait_for_models_loads_them_once_they_appear(tmp_path, sam
     text = log.read_text()
     assert text.count("ocrserve.service: waiting for model files") == 1  # logged once, not at every poll
     assert f"page http://127.0.0.1:{port}/" in text  # the startup log is shown, not only under -v
+
+
+def test_output_cut_short_by_its_reader_is_no_traceback():
+    """`ocrserve models list | head -1`: the command stops quietly when the pipe closes."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "ocrserve", "models", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    assert "Traceback" not in proc.stderr.read().decode() and proc.wait(timeout=60) in (0, 141)

@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -469,3 +470,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OCRServeError as exc:  # model errors name their fix; config errors are usage errors
         print(f"error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1
+    except BrokenPipeError:  # `ocrserve models list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 141  # as a shell reports a command ended by SIGPIPE
