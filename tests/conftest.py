@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from _support.chromium import launch
 from _support.engines import ocr_for
 from _support.home_guard import HomeSnapshot, isolate_from_home
 from _support.paths import find_samples_dir
@@ -46,3 +47,10 @@ def ocr_v4() -> OCR:
 @pytest.fixture(scope="session")
 def ocr_default() -> OCR:
     return ocr_for("pp-ocrv6-small")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the page's tests, one per module."""
+    with launch() as chromium:
+        yield chromium

@@ -34,7 +34,7 @@ import pytest
 import xmlschema
 
 from _support import corpus as corpus_support
-from _support.server import free_port
+from _support.server import free_port, wait_ready
 
 pytestmark = pytest.mark.corpus
 
@@ -185,14 +185,7 @@ def serve(tmp: Path) -> Iterator[Server]:
                                 env=env, stdout=out, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", proc, log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{server.base}/ready", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "server did not become ready: " + log.read_text()
-            time.sleep(0.3)
+        wait_ready(proc, server.base, log)
         yield server
     finally:
         proc.terminate()

@@ -24,7 +24,7 @@ import httpx
 import pypdfium2 as pdfium
 
 from _support.jobdocs import mixed_pdf
-from _support.server import free_port
+from _support.server import free_port, wait_ready
 from ocrserve.tools.evaluation import char_accuracy
 
 TOKEN = "tok-durable"
@@ -43,14 +43,7 @@ def serve(job_dir: Path, log: Path, *args: str, **env: str):
                                  str(port), *args], env=full_env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
+        wait_ready(proc, base, log)
         yield base, proc
     finally:
         if proc.poll() is None:

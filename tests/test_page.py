@@ -25,7 +25,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageStat
 
-from _support.chromium import launch
+from _support.chromium import open_page
 from _support.packaging import package_data_patterns
 from _support.server import start_server
 
@@ -80,12 +80,6 @@ def test_page_config_follows_the_app(tmp_path):
 
 # --- fixtures --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def browser():
-    with launch() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # two PDF pages read, not ten: the page's note on the cap is seen, and CI reads a page less
     # and the job API's names: one for the served set (every page of a PDF), one for another set
@@ -107,17 +101,9 @@ def token_server(tmp_path_factory):
 
 @pytest.fixture()
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.goto(server + "/")
-    tab.errors = errors
-    yield tab
-    context.close()
-    assert not [e for e in errors if "status of 4" not in e and "status of 5" not in e], errors
+    with open_page(browser, server + "/", WAIT_MS) as tab:
+        yield tab
+    assert not [e for e in tab.errors if "status of 4" not in e and "status of 5" not in e], tab.errors
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import httpx
 import pypdfium2 as pdfium
 import pytest
 
-from _support.chromium import launch
+from _support.chromium import open_page
 from _support.pdfs import text_pages_pdf
 from _support.server import start_server
 
@@ -45,12 +45,6 @@ def test_the_page_offers_only_runnable_job_models(tmp_path):
 
 # --- in the browser ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def browser():
-    with launch() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     # one page read at once, so the three-page PDF goes past the cap; three job names, one unrunnable
     env = {"OCR_MAX_PDF_PAGES": "1", "OCR_JOB_MODELS": JOB_MODELS, "OCR_JOB_DIR": str(tmp_path_factory.mktemp("jobs"))}
@@ -60,16 +54,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture()
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    tab = context.new_page()
-    tab.set_default_timeout(WAIT_MS)
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.goto(server + "/")
-    yield tab
-    context.close()
-    assert not errors, errors
+    with open_page(browser, server + "/", WAIT_MS) as tab:
+        yield tab
+    assert not tab.errors, tab.errors
 
 
 def test_the_model_selector_lists_only_runnable_sets(page, server):

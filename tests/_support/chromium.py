@@ -46,3 +46,21 @@ def launch() -> Iterator[Any]:
             browser.close()
     finally:
         pw.stop()
+
+
+@contextmanager
+def open_page(browser: Any, url: str, wait_ms: int) -> Iterator[Any]:
+    """A tab on `url` in a context of its own, its console errors and uncaught exceptions kept in `tab.errors`."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(wait_ms)
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.goto(url)
+    tab.errors = errors
+    try:
+        yield tab
+    finally:
+        context.close()
+

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -16,6 +17,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout: float = 120) -> None:
+    """Until `base`/ready answers 200; fails with the server's log when it exits or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, log.read_text()
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        assert time.monotonic() < deadline, "server did not become ready: " + log.read_text()
+        time.sleep(0.3)
 
 
 @contextlib.contextmanager
@@ -30,16 +43,7 @@ def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[
                                  *extra_args], env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready: " + log.read_text()
-            time.sleep(0.3)
+        wait_ready(proc, base, log, ready_timeout)
         yield base
     finally:
         proc.terminate()
