@@ -45,7 +45,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
-from ..errors import OCRServeError
+from ..jobs.models import runnable_job_models
 from ..settings import Settings
 from .auth import configured_tokens
 from .deps import ProperJSONResponse as JSONResponse
@@ -113,22 +113,6 @@ def index_html() -> str:
         return f"<{tag}>\n{text}</{tag}>"
 
     return _ASSET_TAG.sub(inline, _static_text("index.html"))
-
-
-def runnable_job_models(settings: Settings) -> dict[str, str]:
-    """The job API's model names (`job_models`) whose model set has every file on disk now: a set
-    missing one would only fail the job a person starts with it."""
-    from ..models.presence import missing_files  # the models package imports the engine: only when asked
-
-    runnable: dict[str, str] = {}
-    for name, model_set in settings.job_models.items():
-        try:
-            missing = missing_files(settings.model_copy(update={"model": model_set}))
-        except OCRServeError:  # a set this version does not know
-            continue
-        if not missing:
-            runnable[name] = model_set
-    return runnable
 
 
 def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:

@@ -8,7 +8,7 @@ call (a few stats), so files pulled while the server runs count at once.
 
 from __future__ import annotations
 
-from ..errors import ConfigError
+from ..errors import ConfigError, OCRServeError
 from ..models.presence import NeededFile, missing_files
 from ..settings import Settings
 from .errors import ModelNotPulled, ModelNotServed
@@ -21,6 +21,8 @@ def missing_of(settings: Settings, model_set: str) -> list[NeededFile]:
         return missing_files(settings.model_copy(update={"model": model_set}))
     except ConfigError as exc:
         return [NeededFile(str(exc), None, "correct OCR_JOB_MODELS")]
+    except OCRServeError as exc:  # a file or folder this process cannot read counts as absent, with why
+        return [NeededFile(str(exc), None, f"chmod -R a+rX {settings.model_dir}")]
 
 
 def fixes_of(missing: list[NeededFile]) -> str:
@@ -38,9 +40,14 @@ def unavailable_models(settings: Settings) -> dict[str, str]:
     return out
 
 
+def runnable_job_models(settings: Settings) -> dict[str, str]:
+    """API name -> model set, for each name of OCR_JOB_MODELS whose set has every file on disk now."""
+    return {name: model_set for name, model_set in settings.job_models.items() if not missing_of(settings, model_set)}
+
+
 def runnable_models(settings: Settings) -> list[str]:
     """The API names whose model sets can run now, sorted."""
-    return sorted(name for name, model_set in settings.job_models.items() if not missing_of(settings, model_set))
+    return sorted(runnable_job_models(settings))
 
 
 def model_set_for(model: str, settings: Settings) -> str:
