@@ -49,3 +49,17 @@ def test_test_modules_share_helpers_only_through_support():
             offenders += [f"{path.relative_to(REPO)}: {name}" for name in names
                           if name.split(".")[0] in ("conftest", "tests") or name.split(".")[0].startswith("test_")]
     assert offenders == []
+
+
+#: the layers below the HTTP layer, which a type checker holds clean (the HTTP layer and the faces are next)
+TYPED = ["result", "errors", "unicode_text", "logs", "memory", "metrics_dir", "version", "settings",
+         "settings_origin", "links", "urlfetch", "models", "engine", "inputs", "export", "render", "contracts",
+         "service", "jobs", "ocr", "tools"]
+
+
+def test_the_layers_below_http_type_check(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--cache-dir", str(tmp_path),
+                           *(f"src/ocrserve/{name}" + ("" if (REPO / "src" / "ocrserve" / name).is_dir() else ".py")
+                             for name in TYPED)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

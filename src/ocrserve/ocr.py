@@ -19,7 +19,10 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import Any, cast
+
+import numpy as np
 
 from .engine import OCROptions, build_pipeline
 from .errors import BadInput
@@ -160,7 +163,7 @@ class OCR:
     def export(self, source: ImageLike | Sequence[ImageLike], fmt: str, options: OCROptions | None = None,
                **option_values: Any) -> bytes:
         """One document in format `fmt` (txt, md, hocr, alto, json, pdf); several images make one document."""
-        sources = list(source) if isinstance(source, (list, tuple)) else [source]
+        sources: list[ImageLike] = list(source) if isinstance(source, (list, tuple)) else [cast(ImageLike, source)]
         results: list[OCRResult] = []
         originals: list[bytes | None] = []
         for item in sources:
@@ -175,7 +178,12 @@ class OCR:
             if get_format(fmt).name == "pdf":
                 from .export.searchable_pdf import searchable_pdf
 
-                images = [o if o is not None else r.image for o, r in zip(originals, results)]
+                images: list[bytes | np.ndarray] = []
+                for original_bytes, result in zip(originals, results):
+                    image = original_bytes if original_bytes is not None else result.image
+                    if image is None:  # an input given as an array keeps its image: not reached
+                        raise BadInput("a searchable PDF needs each page's image")
+                    images.append(image)
                 return searchable_pdf(results, page_images=images)
         name = str(sources[0]) if isinstance(sources[0], (str, Path)) else ""
         return export(results, fmt, original=originals[0], name=name, pdf_scale=self.limits.pdf_scale)
@@ -192,7 +200,8 @@ class OCR:
 def _caller_level() -> int:
     """The `stacklevel` of the first frame outside this package, so that a warning names the
     caller's line however deep in the library (generators included) it was raised."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR + os.sep):
         frame, level = frame.f_back, level + 1
     return level

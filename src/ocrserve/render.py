@@ -163,8 +163,8 @@ def _draw_text_in_quad(canvas: np.ndarray, quad: np.ndarray, text: str) -> None:
     if tile.shape[0] < 1 or tile.shape[1] < 1 or x1 <= x0 or y1 <= y0:
         return
     th, tw = tile.shape[:2]
-    src = np.float32([[0, 0], [tw, 0], [tw, th], [0, th]])
-    matrix = cv2.getPerspectiveTransform(src, quad - np.float32([x0, y0]))
+    src = np.array([[0, 0], [tw, 0], [tw, th], [0, th]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(src, (quad - np.array([x0, y0], dtype=np.float32)).astype(np.float32))
     warped = cv2.warpPerspective(tile, matrix, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_NEAREST,
                                  borderMode=cv2.BORDER_CONSTANT, borderValue=WHITE)
     roi = canvas[y0:y1, x0:x1]

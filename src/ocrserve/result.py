@@ -79,7 +79,7 @@ class OCRPage:
             "model_settings": {"use_doc_preprocessor": use_doc,
                                "use_textline_orientation": self.use_textline_orientation},
         }
-        if use_doc:
+        if self.doc_angle is not None:
             out["doc_preprocessor_res"] = {
                 "model_settings": {"use_doc_orientation_classify": True, "use_doc_unwarping": False},
                 "angle": int(self.doc_angle),

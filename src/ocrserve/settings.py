@@ -189,7 +189,7 @@ class Settings(BaseSettings):
 
     # --- execution providers --------------------------------------------------------------
     providers: Annotated[list[ProviderName], NoDecode] = Field(
-        default_factory=lambda: ["cpu"],
+        default_factory=lambda: ["cpu"],  # type: ignore[arg-type]  # a list literal is not inferred as Literal
         description="Execution providers in priority order (cpu, cuda, tensorrt, rocm, "
         "openvino, directml).",
     )
@@ -581,7 +581,7 @@ class Settings(BaseSettings):
 
     def effective_providers(self) -> list[str]:
         """Providers after applying the FastAPI PP-OCR service's OCR_USE_GPU / OCR_HIP_INDEX switches."""
-        wanted = list(self.providers)
+        wanted: list[str] = list(self.providers)
         if self.hip_index is not None and "rocm" not in wanted:
             wanted.insert(0, "rocm")
         elif self.use_gpu and not any(p in wanted for p in ("cuda", "tensorrt", "rocm")):

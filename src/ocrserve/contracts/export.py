@@ -60,6 +60,6 @@ def response_docs() -> dict[int | str, dict[str, Any]]:
     binary = {"schema": {"type": "string", "format": "binary"}}
     text = {"schema": {"type": "string"}}
     content = {f.media_type.split(";")[0]: (binary if f.name == "pdf" else text) for f in FORMATS.values()}
-    ok = {200: {"description": "The document in the chosen format (Content-Disposition names the file).",
+    ok: dict[int | str, dict[str, Any]] = {200: {"description": "The document in the chosen format (Content-Disposition names the file).",
                 "content": content}}
     return ok | {status: {"model": ErrorResponse} for status in (400, 403, 413, 415, 422, 429, 500, 503, 504)}

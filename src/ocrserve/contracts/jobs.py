@@ -11,7 +11,7 @@ in `resultUrl` beside `jsonUrl`; the client reads `jsonUrl` and ignores the othe
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, create_model, field_validator
 
@@ -40,7 +40,7 @@ OUTPUT_FORMATS = {f.name: f.link_key for f in FORMATS.values()}
 class OptionalPayload(OCRRequest):
     """`optionalPayload`: the PaddleX `/ocr` options (the file comes separately)."""
 
-    file: str | None = Field(None, exclude=True)
+    file: str | None = Field(None, exclude=True)  # type: ignore[assignment]  # the file comes separately
     outputFormats: list[str] | None = Field(
         None, description="Extension: files to build beside the JSONL, each linked in resultUrl: "
         + ", ".join(f"{f.name} ({f.label}, {f.link_key})" for f in FORMATS.values()) + ".",
@@ -104,13 +104,21 @@ class Progress(BaseModel):
     endTime: str | None = Field(None, description="ISO 8601 UTC; when the job ended.")
 
 
-#: `resultUrl`: the JSONL's link, which every job has, and one link per format the job was asked for
-ResultUrl: type[BaseModel] = create_model(
-    "ResultUrl",
-    jsonUrl=(str, Field(..., description="Signed link to the JSONL result; no token needed, expires with the job.")),
-    **{f.link_key: (str | None, Field(None, description=f"Extension (outputFormats {f.name}): {f.label}, signed "
-                                      "as jsonUrl.")) for f in FORMATS.values() if f.name != "json"},
-)
+def _result_url_fields() -> dict[str, Any]:
+    """`resultUrl`: the JSONL's link, which every job has, and one link per format the job was asked for."""
+    fields: dict[str, Any] = {
+        "jsonUrl": (str, Field(..., description="Signed link to the JSONL result; no token needed, expires with "
+                                                "the job."))}
+    fields.update({f.link_key: (str | None, Field(None, description=f"Extension (outputFormats {f.name}): {f.label}, "
+                                                  "signed as jsonUrl.")) for f in FORMATS.values() if f.name != "json"})
+    return fields
+
+
+if TYPE_CHECKING:
+    class ResultUrl(BaseModel):  # what a type checker sees; at run time its fields come from FORMATS
+        jsonUrl: str
+else:
+    ResultUrl = create_model("ResultUrl", **_result_url_fields())
 
 
 WARNINGS_DOC = ("Extension, only when there is one: optionalPayload keys ignored (unknown to every spelling of "

@@ -14,8 +14,8 @@ import cv2
 import numpy as np
 
 from ..models.registry import ClassifierSpec
+from .backends import InferenceModel
 from .pixels import PixelNormalizer
-from .runtime import OnnxModel
 
 
 def _softmax_if_needed(out: np.ndarray) -> np.ndarray:
@@ -29,7 +29,7 @@ def _softmax_if_needed(out: np.ndarray) -> np.ndarray:
 class ImageClassifier:
     """Batched classifier; returns the class probabilities per image, in input order."""
 
-    def __init__(self, model: OnnxModel, spec: ClassifierSpec) -> None:
+    def __init__(self, model: InferenceModel, spec: ClassifierSpec) -> None:
         self.model = model
         self.spec = spec
         self.normalize = PixelNormalizer.divided(spec.mean, spec.std)

@@ -15,8 +15,8 @@ import numpy as np
 import pyclipper
 
 from ..errors import BadInput
+from .backends import InferenceModel
 from .pixels import PixelNormalizer
-from .runtime import OnnxModel
 
 MIN_BOX_SIDE = 3
 # a field set by the model set or the operator, not by the client: left out of what a result reports
@@ -92,7 +92,7 @@ def box_score(prob: np.ndarray, box: np.ndarray) -> float:
     shifted = box.copy()
     shifted[:, 0] -= xmin
     shifted[:, 1] -= ymin
-    cv2.fillPoly(mask, shifted.reshape(1, -1, 2).astype(np.int32), 1)
+    cv2.fillPoly(mask, [shifted.reshape(-1, 2).astype(np.int32)], 1)
     return cv2.mean(prob[ymin : ymax + 1, xmin : xmax + 1], mask)[0]
 
 
@@ -113,7 +113,7 @@ def unclip(box: np.ndarray, ratio: float) -> np.ndarray:
 
 def boxes_from_prob(prob: np.ndarray, params: DetParams, dest_w: int, dest_h: int) -> tuple[np.ndarray, list[float]]:
     """Probability map (H, W) -> int boxes (N, 4, 2) in the destination image's pixels, and scores."""
-    bitmap = (prob > params.thresh).astype(np.uint8)
+    bitmap: np.ndarray = (prob > params.thresh).astype(np.uint8)
     if params.use_dilation:
         bitmap = cv2.dilate(bitmap, np.ones((2, 2), dtype=np.uint8))
     height, width = bitmap.shape
@@ -182,7 +182,7 @@ def sort_boxes(boxes: np.ndarray, scores: list[float]) -> tuple[np.ndarray, list
 class TextDetector:
     """DB detector over one ONNX model; stateless per call."""
 
-    def __init__(self, model: OnnxModel, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
+    def __init__(self, model: InferenceModel, mean: tuple[float, ...], std: tuple[float, ...]) -> None:
         self.model = model
         self.normalize = PixelNormalizer.scaled(mean, std)
 

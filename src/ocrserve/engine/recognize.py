@@ -23,8 +23,8 @@ import numpy as np
 
 from ..errors import ModelCorrupt
 from ..models.registry import HALF
+from .backends import InferenceModel
 from .pixels import PixelNormalizer
-from .runtime import OnnxModel
 
 log = logging.getLogger("ocrserve.recognize")
 
@@ -53,7 +53,7 @@ def crop_line(img: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, bool]:
     return crop, False
 
 
-def load_charset(model: OnnxModel, dict_path: Path | None, has_specials: bool) -> list[str]:
+def load_charset(model: InferenceModel, dict_path: Path | None, has_specials: bool) -> list[str]:
     """Index-aligned CTC alphabet: blank, the dictionary's characters, then a space."""
     if dict_path is not None:
         raw = dict_path.read_bytes().decode("utf-8")
@@ -130,7 +130,7 @@ class RemoteRecognition(Recognize, Protocol):
 class TextRecognizer:
     """Recognition over one ONNX model: crops in, Recognition per crop out, in input order."""
 
-    def __init__(self, model: OnnxModel, charset: Sequence[str], image_height: int = 48,
+    def __init__(self, model: InferenceModel, charset: Sequence[str], image_height: int = 48,
                  image_width: int = 320, on_batch: BatchObserver | None = None,
                  max_call_columns: int = MAX_CALL_COLUMNS) -> None:
         self.model = model

@@ -325,6 +325,6 @@ def searchable_pdf(results: Sequence[OCRPage], original: bytes | None = None, *,
             missing = [i for i, r in enumerate(results) if r.image is None]
             if missing:
                 raise BadInput("a searchable PDF needs each page's image: pass the original bytes or keep the images")
-            page_images = [r.image for r in results]
+            page_images = [r.image for r in results if r.image is not None]
     return image_pages_pdf(results, page_images, dpi)
 

@@ -334,7 +334,8 @@ def read_regions(image: np.ndarray, layer: TextLayer, predict: Callable[[np.ndar
     inside that column.
     """
     height, width = image.shape[:2]
-    lines, detected, timings, parts = list(layer.lines), [], {}, []
+    lines, detected, parts = list(layer.lines), [], []
+    timings: dict[str, float] = {}
     for x0, y0, x1, y1 in layer.check.regions:
         x0, y0 = max(x0 - REGION_MARGIN, 0), max(y0 - REGION_MARGIN, 0)
         x1, y1 = min(x1 + REGION_MARGIN, width), min(y1 + REGION_MARGIN, height)

@@ -13,7 +13,7 @@ def select_pages(page_ranges: str | None, total: int, max_pages: int) -> list[in
     """The pages to read, ascending and each once; 400 when a range is malformed or out of the document,
     or when more than `max_pages` would be read."""
     if page_ranges is None or not page_ranges.strip():
-        chosen = range(total)
+        chosen = list(range(total))
     else:
         picked: set[int] = set()
         for part in page_ranges.split(","):

@@ -14,7 +14,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -131,7 +131,7 @@ async def receive_form(chunks: AsyncIterator[bytes], content_type: str, store: J
     if not boundary:
         raise BadInput("the multipart body's Content-Type names no boundary")
     events = _Events()
-    parser = MultipartParser(boundary, events.callbacks())
+    parser = MultipartParser(boundary, cast(Any, events.callbacks()))  # its TypedDict of callbacks, built by name
     fields: dict[str, str] = {}
     incoming: Incoming | None = None
     writer: _Writer | None = None

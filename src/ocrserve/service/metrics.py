@@ -82,8 +82,9 @@ class Metrics:
         threading.Thread(target=self._refresh_depth, name="metrics-queue-depth", daemon=True).start()
 
     def _refresh_depth(self) -> None:
-        while True:
-            self.queue_depth.set(self._depth_source())
+        source = self._depth_source
+        while source is not None:
+            self.queue_depth.set(source())
             time.sleep(GAUGE_REFRESH_S)
 
     def render(self) -> bytes:

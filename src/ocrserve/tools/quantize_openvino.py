@@ -79,8 +79,10 @@ def collect_inputs(model_set: ModelSet, model_dir: Path, files: Sequence[Path],
     ocr = OCR(model=model_set.base_name, model_dir=model_dir, backend="onnxruntime", precision="fp32",
               det_precision="fp32", max_pdf_pages=0)
     inputs: dict[str, list[np.ndarray]] = {"det": [], "rec": []}
-    for role, model in (("det", ocr.pipeline.detector.model), ("rec", ocr.pipeline.recognizer.model)):
-        model.run = _recording(model.run, inputs[role])  # this instance only, dropped with it
+    recognizer = ocr.pipeline.recognizer
+    assert recognizer is not None, "a local pipeline has its recogniser"
+    for role, model in (("det", ocr.pipeline.detector.model), ("rec", recognizer.model)):
+        model.run = _recording(model.run, inputs[role])  # type: ignore[method-assign,assignment]  # this instance only
     for path in files:
         ocr.predict(path, pdf_text="ocr")
     # a recogniser batch is split into its crops, each keeping the batch's padded width

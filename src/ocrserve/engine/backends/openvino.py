@@ -36,7 +36,8 @@ def import_openvino() -> Any:
     """`openvino`, without its usage telemetry: importing it otherwise sends an event to an analytics
     service unless told no (no consent file counts as yes) and writes a client id under ~/intel, and a
     self-hosted service must reach only what its operator points it at."""
-    sys.modules.setdefault("openvino_telemetry", None)  # None: its import fails, and OpenVINO uses its own stub
+    # None in sys.modules makes the import fail, and OpenVINO falls back to its own stub
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
     import openvino
 
     return openvino
