@@ -154,7 +154,7 @@ def predict_files(ocr, options, files: Sequence[Path], args: argparse.Namespace,
         results = []
         try:
             for result in ocr.pages(path, options, pdf_text=args.pdf_text, render_layer_pages=drawn):
-                if drawn:
+                if drawn and save_dir is not None:
                     save_result(result, path, save_dir)
                 if "pdf" not in formats or result.page_index is not None:  # a PDF's pages are overlaid
                     result.image = None

@@ -114,8 +114,9 @@ class RecognitionDeployment:
 
     def __init__(self, settings: Settings) -> None:
         self.service = RecognitionService(settings)
-        self.recognize.set_max_batch_size(settings.ray_rec_max_pages)
-        self.recognize.set_batch_wait_timeout_s(settings.rec_batch_wait_ms / 1000.0)
+        # @serve.batch gives the method these setters; Ray's annotations keep the plain signature
+        self.recognize.set_max_batch_size(settings.ray_rec_max_pages)  # type: ignore[attr-defined]
+        self.recognize.set_batch_wait_timeout_s(settings.rec_batch_wait_ms / 1000.0)  # type: ignore[attr-defined]
 
     def charset(self) -> list[str]:
         return self.service.charset()
@@ -186,7 +187,8 @@ def build_app(settings: Settings) -> serve.Application:
         }
     else:
         rec_options["num_replicas"] = settings.ray_rec_replicas
-    recognition = RecognitionDeployment.options(**rec_options).bind(settings)
+    # @serve.deployment makes the class a Deployment; Ray's annotations keep the class
+    recognition = RecognitionDeployment.options(**rec_options).bind(settings)  # type: ignore[attr-defined]
 
     @serve.deployment(name=INGRESS)
     @serve.ingress(_ingress_app(settings))
@@ -194,7 +196,7 @@ def build_app(settings: Settings) -> serve.Application:
         def __init__(self, recognition: DeploymentHandle) -> None:
             self.recognition = recognition  # bound so that the application deploys it
 
-    return Ingress.options(
+    return Ingress.options(  # type: ignore[attr-defined]
         num_replicas=settings.ray_ingress_replicas,
         ray_actor_options={"num_cpus": settings.ray_ingress_cpus, "num_gpus": settings.ray_ingress_gpus},
         # the app's own admission control (OCR_MAX_QUEUE -> 503) decides, not Ray's proxy queue

@@ -107,7 +107,7 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
 
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level, proxy_headers=False,
                     log_config=logs.uvicorn_log_config(log_level),
-                    timeout_graceful_shutdown=settings.shutdown_grace)
+                    timeout_graceful_shutdown=settings.shutdown_grace)  # type: ignore[arg-type]  # a float waits too
         return
     os.environ.update(worker_environment(settings, dict.fromkeys(["model", *overrides])))
     os.environ[env_name("workers")] = str(workers)
@@ -115,7 +115,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     try:
         with forgetting_dead_workers(path):
             uvicorn.run("ocrserve.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_level=log_level, proxy_headers=False, timeout_graceful_shutdown=settings.shutdown_grace,
+                        log_level=log_level, proxy_headers=False,
+                        timeout_graceful_shutdown=settings.shutdown_grace,  # type: ignore[arg-type]  # a float waits too
                         log_config=logs.uvicorn_log_config(log_level))
     finally:
         metrics_dir.remove_if_own(path)
@@ -132,13 +133,13 @@ def forgetting_dead_workers(path: Path) -> Iterator[None]:
 
     class Supervisor(Multiprocess):
         def keep_subprocess_alive(self) -> None:
-            before = {p.pid for p in self.processes}
+            before = {p.pid for p in self.processes if p.pid is not None}
             super().keep_subprocess_alive()
             for pid in before - {p.pid for p in self.processes}:
                 metrics_dir.forget_worker(pid, path)
 
-    runner.Multiprocess = Supervisor
+    runner.Multiprocess = Supervisor  # type: ignore[attr-defined]  # uvicorn.main's own name for it
     try:
         yield
     finally:
-        runner.Multiprocess = Multiprocess
+        runner.Multiprocess = Multiprocess  # type: ignore[attr-defined]

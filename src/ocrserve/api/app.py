@@ -196,7 +196,10 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     return app
 
 
-def __getattr__(name: str):  # `app` is built on first access, so importing the module is cheap
+app: FastAPI  # the default app, for `gunicorn ocrserve.api.app:app`: built on first access, below
+
+
+def __getattr__(name: str) -> FastAPI:  # so that importing the module is cheap
     if name == "app":
         global app
         app = create_app()

@@ -28,6 +28,7 @@ async def export_document(request: Request) -> Response:
     service = service_of(request)
     form, upload = await read_upload(request, contract.ExportForm)
     data = upload.data
+    assert data is not None  # read_upload refuses a form without its file
     doc = await service.ocr(data, contract.to_options(form), defaults=contract.CONTRACT.defaults,
                             client_left=request.is_disconnected, contract=contract.CONTRACT.name,
                             pdf_text=form.pdf_text)

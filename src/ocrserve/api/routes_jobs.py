@@ -43,7 +43,7 @@ JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so 
 MEDIA_TYPES = {FILES[name]: FORMATS[name].media_type for name in FILES if name != "json"}
 router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # submissions: under the quota dependency, as every OCR route
 status_router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # reads: never refused for quota, or a job that used the last page could not be fetched
-ERRORS = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
 SUBMIT_BODY = request_body({
     "multipart/form-data": ({**inline_schema(contract.SubmitForm), "required": ["file"],
                              "properties": {**inline_schema(contract.SubmitForm)["properties"],

@@ -95,9 +95,9 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
                             defaults=contract.defaults, file_type=req.fileType, client_left=request.is_disconnected,
                             keep_images=visualize, contract=contract.name, pdf_text=req.pdfText)
     await charge_pages(request, doc)
-    images = [await shipped_images(request, r, visualize) for r in doc.results]
+    page_images = [await shipped_images(request, r, visualize) for r in doc.results]
     note = pages_left_note(doc)
-    return await respond(paddlex.to_response(doc.kind, doc.results, images, request.state.request_id,
+    return await respond(paddlex.to_response(doc.kind, doc.results, page_images, request.state.request_id,
                                              doc.total_pages, warnings + ([note] if note else [])), doc)
 
 

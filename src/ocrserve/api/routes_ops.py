@@ -28,7 +28,7 @@ def health(request: Request) -> seed.HealthResponse:
     service = service_of(request)
     pipeline = service.pipeline
     ready = pipeline is not None
-    model = pipeline.model_name if ready else service.settings.model
+    model = pipeline.model_name if pipeline is not None else service.settings.model
     return seed.HealthResponse(
         logId=request.state.request_id,
         errorCode=0 if ready else 503,
@@ -37,13 +37,13 @@ def health(request: Request) -> seed.HealthResponse:
         model=model,
         model_version=seed.model_version(model),
         gpu_support=bool(GPU_PROVIDERS & set(ort.get_available_providers())),
-        providers=pipeline.providers if ready else [],
+        providers=pipeline.providers if pipeline is not None else [],
         environment=service.settings.environment,
-        supported_languages=supported_languages(set(pipeline.charset)) if ready else [],
+        supported_languages=supported_languages(set(pipeline.charset)) if pipeline is not None else [],
         version=__version__,
         runtime={"python": platform.python_version(), "onnxruntime": ort.__version__,
                  "platform": platform.platform(), "workers": service.settings.workers},
-        inference=inference_of(pipeline.config.runtime) if ready else {},
+        inference=inference_of(pipeline.config.runtime) if pipeline is not None else {},
         workers=service.settings.workers,  # the supervisor exports its real count to each worker
         worker_id=os.getpid(),
         memory=service.memory(),

@@ -124,7 +124,8 @@ class Recognize(Protocol):
 class RemoteRecognition(Recognize, Protocol):
     """Recognition served by another process; it names the dictionary its readings come from."""
 
-    charset: list[str]
+    @property
+    def charset(self) -> list[str]: ...
 
 
 class TextRecognizer:
