@@ -213,7 +213,7 @@ def parse_options(text: str | None) -> OCROptions | None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--samples", type=Path, default=None,
-                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
+                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/tests/data/samples)")
     parser.add_argument("--models", nargs="+", default=list(MODEL_SETS), choices=list(MODEL_SETS),
                         metavar="NAME", help=f"model sets (default: all: {', '.join(MODEL_SETS)})")
     parser.add_argument("--options", default=None, metavar="JSON",

@@ -315,7 +315,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=None,
-                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
+                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/tests/data/samples)")
     parser.add_argument("--images", nargs="+", default=None,
                         help="images to time instead of the 4 bench images + pages/*.png "
                              "(paths, or relative to --samples)")

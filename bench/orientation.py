@@ -103,7 +103,7 @@ def line_turns(ocr: OCR, samples: list) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=Path, help="sample set (default: OCR_SAMPLES_DIR or ../shared/samples)")
+    parser.add_argument("--samples", type=Path, help="sample set (default: OCR_SAMPLES_DIR or tests/data/samples)")
     parser.add_argument("--model", default="pp-ocrv6-small", help="model set")
     parser.add_argument("--sparse", action="store_true", help="sparse pages at 0/90/180/270 only")
     parser.add_argument("--line-turns", action="store_true", help="the lines the text-line classifier turns only")

@@ -152,7 +152,7 @@ def table(rows: list[Row]) -> tuple[str, dict[str, dict[str, Any]]]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--samples", type=Path, default=None,
-                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
+                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/tests/data/samples)")
     parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), choices=list(MODEL_SETS),
                         metavar="NAME", help=f"model sets (default: {' '.join(DEFAULT_MODELS)})")
     parser.add_argument("--policies", nargs="*", default=list(DEFAULT_POLICIES), metavar="RULE",

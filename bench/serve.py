@@ -632,7 +632,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      epilog=__doc__.split("\n\n", 1)[1] if __doc__ else None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=None,
-                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/../shared/samples)")
+                        help="sample set dir (default: $OCR_SAMPLES_DIR, else <repo>/tests/data/samples)")
     parser.add_argument("--models", nargs="+", default=None, choices=MODEL_SETS, metavar="NAME",
                         help=f"model sets to compare (default: {' '.join(MODEL_SETS)})")
     parser.add_argument("--ours", nargs="+", default=["auto"], metavar="SPEC",

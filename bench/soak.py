@@ -292,7 +292,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight (default 8)")
     parser.add_argument("--oversize-mb", type=float, default=None,
                         help="size of the oversize body (default: 3 for our own server, 21 with --url)")
-    parser.add_argument("--samples", type=Path, default=None, help="sample set (default: OCR_SAMPLES_DIR or ../shared/samples)")
+    parser.add_argument("--samples", type=Path, default=None, help="sample set (default: OCR_SAMPLES_DIR or tests/data/samples)")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.concurrency < 1 or (args.minutes is not None and args.minutes <= 0):

@@ -53,13 +53,8 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 
 def originals_dir() -> Path:
-    """The original documents: ../shared/docs/reference/originals beside the repository."""
-    candidates = [HERE.parent.parent / "shared" / "docs" / "reference" / "originals",
-                  Path("/work/shared/docs/reference/originals")]
-    for candidate in candidates:
-        if (candidate / "README.md").is_file():
-            return candidate
-    pytest.fail(f"the original documents are not found (tried {candidates})")
+    """The original documents the examples were copied from, kept in the repository (tests/data/originals)."""
+    return HERE / "data" / "originals"
 
 
 # --- helpers ----------------------------------------------------------------------------------

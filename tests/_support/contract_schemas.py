@@ -1,5 +1,5 @@
 """JSON Schemas of the peers' response bodies, written from their contracts
-(../shared/docs/reference/api-anchors.md), independent of our own OpenAPI document."""
+(the original documents in tests/data/originals), independent of our own OpenAPI document."""
 
 from __future__ import annotations
 

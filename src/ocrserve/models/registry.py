@@ -1,7 +1,6 @@
 """The registry of model sets: which file of which PyPI package plays which role, with what constants.
 
-Every file is pinned by package version and sha256 (see ../shared/docs/reference/models.md for
-how each was verified).  Constants follow the package configs the files were exported with, so
+Every file is pinned by package version and sha256, checked when it is pulled and when it is loaded.  Constants follow the package configs the files were exported with, so
 that our output matches the reference implementations on the same files.
 """
 
