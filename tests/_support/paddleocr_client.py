@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from _support.paths import REPO
+
 DEFAULT_TOKEN = "tok-jobs-a"
 
 
@@ -26,7 +28,7 @@ CLIENT_VERSION = "3.7.0"
 
 def client_venv() -> Path:
     """The official client's virtualenv, created (once) when absent; a failure fails the test."""
-    default = Path(__file__).resolve().parents[1] / ".cache" / "test-venvs"
+    default = REPO / ".cache" / "test-venvs"
     venv = Path(os.environ.get("OCR_TEST_PADDLEOCR_VENV") or default / f"paddleocr-{CLIENT_VERSION}")
     python = venv / "bin" / "python"
     probe = [str(python), "-c", f"import paddleocr; assert paddleocr.__version__ == {CLIENT_VERSION!r}"]
