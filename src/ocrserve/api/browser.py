@@ -45,6 +45,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
+from ..contracts import jobs as jobs_contract
 from ..jobs.models import runnable_job_models
 from ..settings import Settings
 from .auth import configured_tokens
@@ -52,7 +53,6 @@ from .deps import ProperJSONResponse as JSONResponse
 from .page_paths import ASSETS_URL, DOCS_URL, FAVICON_URL, REDOC_URL
 
 ASSETS_PACKAGE = ("fastapi_offline", "static")  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
-JOBS_URL = "/api/v2/ocr/jobs"  # the async job API, when the app serves it (routes_jobs)
 
 CORS_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
 CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
@@ -174,7 +174,7 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
         raise RuntimeError(f"routes already registered at {', '.join(clash)}: build the app with "
                            "FastAPI(docs_url=None, redoc_url=None) and no `/` route of its own")
 
-    jobs = _serves(app, "POST", JOBS_URL)
+    jobs = _serves(app, "POST", jobs_contract.PATH)
     policy = page_response_parts(settings, jobs)[1]
     page_headers = {**_VARY, "Content-Security-Policy": policy}
 

@@ -29,14 +29,13 @@ from ..jobs.formats import FILES
 from ..jobs.status import job_data
 from ..jobs.store import Job, JobStore
 from ..jobs.submit import Submission, submit
-from ..service.ocr_service import JOBS_PATH
 from ..settings import Settings
 from .auth import presented_token
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
 from .errors import contract_route
 from .forwarded import public_base_url
 
-PATH = JOBS_PATH
+PATH = contract.PATH
 FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside the document
 JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
 #: each file a job link can serve -> its media type

@@ -63,7 +63,6 @@ async def shipped_images(request: Request, result: OCRPage, visualize: bool) -> 
     return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, base))
 
 
-
 def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body: dict[str, Any]) -> list[str]:
     """The answer's warning about keys no spelling of an option matches (PaddleX drops them silently), also logged."""
     keys = paddlex.ignored_keys(model, body)

@@ -22,6 +22,8 @@ from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
 from .paddlex import to_options as paddlex_options
 
+#: where the job API lives: PaddleOCR's official client posts here
+PATH = "/api/v2/ocr/jobs"
 #: what the client accepts as a job's state; a cancelled job is reported as failed, with why
 State = Literal["pending", "running", "done", "failed"]
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..contracts.jobs import PATH as JOBS_PATH  # where a document too long for one request goes
 from ..engine import OCROptions, Pipeline, build_pipeline
 from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
@@ -42,7 +43,6 @@ T = TypeVar("T")
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
 FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
-JOBS_PATH = "/api/v2/ocr/jobs"  # where a document too long for one request goes (api/routes_jobs.py)
 JOB_YIELD_S = 0.05  # how often a waiting job page looks again for a moment with no request in flight
 MODEL_POLL_S = 1.0  # how often a server waiting for its model files (OCR_WAIT_FOR_MODELS) looks again
 #: asked before each page: has the client gone away? (a route passes its request's check)
