@@ -27,25 +27,23 @@ def iso_time(created: float) -> str:
     return datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class TimestampFormatter(logging.Formatter):
-    """logging.Formatter with `%(asctime)s` as `iso_time`."""
+class IsoTime:
+    """A formatter's `%(asctime)s` as `iso_time`: mixed into logging's and uvicorn's formatters alike."""
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
         return iso_time(record.created)
 
 
-class UvicornFormatter(DefaultFormatter):
-    """uvicorn's formatter (its coloured level prefix) with `%(asctime)s` as `iso_time`."""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return iso_time(record.created)
+class TimestampFormatter(IsoTime, logging.Formatter):
+    """logging.Formatter with the UTC timestamp."""
 
 
-class UvicornAccessFormatter(AccessFormatter):
-    """uvicorn's access-line formatter with `%(asctime)s` as `iso_time`."""
+class UvicornFormatter(IsoTime, DefaultFormatter):
+    """uvicorn's formatter (its coloured level prefix) with the UTC timestamp."""
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return iso_time(record.created)
+
+class UvicornAccessFormatter(IsoTime, AccessFormatter):
+    """uvicorn's access-line formatter with the UTC timestamp."""
 
 
 def configure(level: int | str = logging.WARNING, ocrserve_level: int | str | None = None) -> None:
