@@ -25,13 +25,12 @@ from typing import Any
 
 from ..errors import ModelCorrupt, ModelMissing, ModelUnreadable
 from .registry import DOC_ORIENTATION, TEXTLINE_CLASSIFIERS, ModelFile, ModelSet, get_model_set
-from .store import ModelStore, make_dirs, readable_file, sha256_of, unreadable
+from .store import FILE_MODE, ModelStore, make_dirs, readable_file, sha256_of, unreadable, write_shared
 
 VARIANT = "int8"
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 1
 ROLES = ("det", "rec", "textline", "doc_orientation")
-_FILE_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, log: Callable[[str]
         try:
             log(f"quantising {role}: {source_file.path} ({', '.join(plan.op_types)}) ...")
             quantize_file(source, Path(tmp), plan)
-            os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600; other users (a service account) read it too
+            os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; other users (a service account) read it too
             os.replace(tmp, target)
         finally:
             Path(tmp).unlink(missing_ok=True)
@@ -154,11 +153,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, log: Callable[[str]
         "files": entries,
         "fp32": sorted(set(ROLES) - set(entries)),
     }
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".manifest-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=1, sort_keys=True)
-    os.chmod(tmp, _FILE_MODE)
-    os.replace(tmp, out_dir / MANIFEST)
+    write_shared(out_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
     return manifest
 
 

@@ -25,11 +25,8 @@ from ..errors import BadInput, ModelCorrupt, ModelMissing
 from ..models.openvino_int8 import MANIFEST, MANIFEST_FORMAT, VARIANT, variant_dir
 from ..models.quantize import role_files
 from ..models.registry import ModelSet, get_model_set
-from ..models.store import ModelStore, make_dirs, sha256_of
+from ..models.store import FILE_MODE, ModelStore, make_dirs, sha256_of, write_shared
 from ..ocr import OCR
-
-_FILE_MODE = 0o644  # other users (a service account) read the built files too
-
 
 CALIBRATION_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
 
@@ -162,7 +159,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
             built = Path(tmp) / f"{role}.xml"
             quantize_file(source, built, inputs[role], plan)
             for path in (built, built.with_suffix(".bin")):
-                os.chmod(path, _FILE_MODE)  # other users (a service account) read it too
+                os.chmod(path, FILE_MODE)  # other users (a service account) read it too
                 os.replace(path, out_dir / path.name)
             xml, weights = out_dir / built.name, out_dir / built.with_suffix(".bin").name
             entries[role] = {
@@ -185,14 +182,6 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
         "files": entries,
         "fp32": sorted(set(PLANS) - set(entries)),
     }
-    _write_manifest(out_dir, manifest)
+    write_shared(out_dir / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
     return manifest
-
-
-def _write_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".manifest-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=1, sort_keys=True)
-    os.chmod(tmp, _FILE_MODE)
-    os.replace(tmp, out_dir / MANIFEST)
 
