@@ -11,9 +11,11 @@ import pikepdf
 import pytest
 
 from _support import pdfs
+from ocrserve.engine import OCROptions
 from ocrserve.export import export
 from ocrserve.jobs import formats
 from ocrserve.jobs.errors import PartsIncomplete
+from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import Job, JobStore
 from ocrserve.result import OCRPage, TextLine, Word
 
@@ -59,7 +61,7 @@ def document() -> tuple[bytes, list[OCRPage]]:
 def stored_job(tmp_path, data: bytes, results: list[OCRPage], kind: str = "pdf") -> tuple[JobStore, Job]:
     store = JobStore(tmp_path)
     now = time.time()
-    job = Job(id="f" * 32, owner="token:a", batch_id=None, model="pp-ocrv4-mobile", options={"outputFormats": ALL},
+    job = Job(id="f" * 32, owner="token:a", batch_id=None, model="pp-ocrv4-mobile", spec=JobSpec(OCROptions(), formats=tuple(ALL)),
               pages=[r.page_index or 0 for r in results], kind=kind, doc_pages=len(results), state="running",
               done_pages=len(results), error=None, base_url="http://x/", callback_url=None, bytes=0, created=now,
               started=now, finished=None, expires=now + 3600, lease_owner="w", lease_until=now + 60, callback_done=0)

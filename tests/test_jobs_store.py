@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from ocrserve.engine import OCROptions
 from ocrserve.errors import BadInput
 from ocrserve.jobs.errors import JobNotFound
 from ocrserve.jobs.pages import select_pages
+from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import STALE_UPLOAD_S, Job, JobStore
 
 
 def new_job(job_id: str, owner: str = "token:a", ttl: float = 3600, pages: int = 3) -> Job:
     now = time.time()
-    return Job(id=job_id, owner=owner, batch_id="b", model="pp-ocrv4-mobile", options={}, pages=list(range(pages)),
+    return Job(id=job_id, owner=owner, batch_id="b", model="pp-ocrv4-mobile", spec=JobSpec(OCROptions()), pages=list(range(pages)),
                kind="pdf", doc_pages=pages, state="pending", done_pages=0, error=None, base_url="http://x/",
                callback_url=None, bytes=10, created=now, started=None, finished=None, expires=now + ttl,
                lease_owner=None, lease_until=None, callback_done=0)
@@ -152,3 +155,45 @@ def test_job_model_sets_are_loaded_once_capped_and_accounted():
         asyncio.run(scenario())
     finally:
         service.close()
+
+
+def test_jobs_stored_before_the_spec_are_migrated_once(tmp_path):
+    """An index written before version 1 (each job's optionalPayload in `options`) is rewritten to specs
+    at open, so a job queued before an upgrade runs with what it asked for; opening again changes nothing."""
+    import json
+    import sqlite3
+
+    old_schema = ("CREATE TABLE jobs (id TEXT PRIMARY KEY, owner TEXT NOT NULL, batch_id TEXT, model TEXT NOT NULL, "
+                  "options TEXT NOT NULL, pages TEXT NOT NULL, kind TEXT NOT NULL, doc_pages INTEGER NOT NULL, "
+                  "state TEXT NOT NULL, done_pages INTEGER NOT NULL DEFAULT 0, error TEXT, base_url TEXT NOT NULL, "
+                  "callback_url TEXT, bytes INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, started REAL, "
+                  "finished REAL, expires REAL NOT NULL, lease_owner TEXT, lease_until REAL, "
+                  "callback_done INTEGER NOT NULL DEFAULT 0)")
+    payload = {"textDetThresh": 0.25, "useTextlineOrientation": False, "outputFormats": ["md", "pdf"],
+               "pdfText": "ocr", "visualize": True, "warnings": ["ignored unknown option(s), as PaddleX does: x"]}
+    now = time.time()
+    with sqlite3.connect(tmp_path / "index.sqlite3") as db:
+        db.execute(old_schema)
+        db.execute("INSERT INTO jobs (id, owner, model, options, pages, kind, doc_pages, state, base_url, created, "
+                   "expires) VALUES ('j1', 'token:a', 'pp-ocrv4-mobile', ?, '[0, 1]', 'pdf', 2, 'pending', "
+                   "'http://x/', ?, ?)", (json.dumps(payload), now, now + 3600))
+    for _ in range(2):
+        job = JobStore(tmp_path).load("j1")
+        assert job is not None
+        assert job.spec.options.text_det_thresh == 0.25 and job.spec.options.use_textline_orientation is False
+        assert job.spec.formats == ("md", "pdf") and job.spec.policy == "ocr" and job.spec.visualize is True
+        assert job.spec.warnings == ("ignored unknown option(s), as PaddleX does: x",)
+    with sqlite3.connect(tmp_path / "index.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        stored = json.loads(db.execute("SELECT spec FROM jobs").fetchone()[0])
+    assert stored["version"] == 1 and stored["options"]["text_det_thresh"] == 0.25
+
+
+def test_spec_round_trips_through_the_store(tmp_path):
+    store = JobStore(tmp_path)
+    spec = JobSpec(OCROptions(text_det_box_thresh=0.4, return_word_box=True), formats=("hocr",), visualize=True,
+                   policy="text", warnings=("w",))
+    job = new_job("r" * 32)
+    create(store, dataclasses.replace(job, spec=spec), b"%PDF-")
+    loaded = store.load(job.id)
+    assert loaded is not None and loaded.spec == spec

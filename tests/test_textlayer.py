@@ -11,7 +11,8 @@ from _support import pdfs
 from ocrserve.errors import BadInput, InputTooLarge
 from ocrserve.inputs import Limits
 from ocrserve.inputs.pdf import PdfPages
-from ocrserve.inputs.textlayer import insert_position, read_page, read_text_layer
+from ocrserve.inputs.textlayer import insert_position, read_text_layer
+from ocrserve.reader import PageRequest, read_page
 from ocrserve.result import TextLine
 from ocrserve.tools.evaluation import char_accuracy, load_samples, position_ordered_text
 
@@ -143,12 +144,14 @@ def test_a_figure_on_a_text_page_is_the_only_part_ocred(ocr_default):
 
     seen = []
 
-    def predict(image):
-        seen.append(image.shape[:2])
-        return ocr_default.pipeline.predict(image)
+    class Spy:  # the engine, recording what it is asked to read
+        def predict(self, image, options):
+            seen.append(image.shape[:2])
+            return ocr_default.pipeline.predict(image, options)
 
     with PdfPages(data, Limits()) as pages:
-        result, _ = read_page(pages, 0, predict, "auto", {}, 0.0)
+        options = ocr_default.pipeline.resolve_options(None)
+        result = read_page(Spy(), PageRequest(pages, 0, options, "auto")).page
         page_h, page_w = pages.page_size(0)[::-1]
     assert len(seen) == 1 and seen[0][0] < page_h / 2 and seen[0][1] < page_w  # the region, not the page
     assert result.source == "text_layer+ocr" and result.text_layer == "partial"

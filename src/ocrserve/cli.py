@@ -15,9 +15,17 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, OCRServeError
 from .unicode_text import ENCODE_ERRORS
+
+if TYPE_CHECKING:  # imported where used, so that `ocrserve --help` starts without the engine
+    from tqdm import tqdm
+
+    from .engine import OCROptions
+    from .models import ModelSet, ModelStore
+    from .ocr import OCR, OCRResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
 
@@ -33,7 +41,7 @@ def iter_inputs(paths: Sequence[str]) -> Iterator[Path]:
             yield path
 
 
-def predict_options(args: argparse.Namespace):
+def predict_options(args: argparse.Namespace) -> OCROptions:
     from .engine import OCROptions
 
     return OCROptions(
@@ -48,7 +56,7 @@ def predict_options(args: argparse.Namespace):
     )
 
 
-def save_result(result, path: Path, save_dir: Path) -> None:
+def save_result(result: OCRResult, path: Path, save_dir: Path) -> None:
     """<stem>.json and <stem>_ocr.png of one page (PDF pages get _page<N>)."""
     stem = path.stem if result.page_index is None else f"{path.stem}_page{result.page_index + 1}"
     result.save_json(save_dir / f"{stem}.json")
@@ -64,7 +72,7 @@ def parse_formats(value: str | None) -> list[str]:
     return list(dict.fromkeys(get_format(name).name for name in value.split(",") if name.strip()))
 
 
-def save_formats(ocr, results, path: Path, save_dir: Path, formats: Sequence[str]) -> None:
+def save_formats(ocr: OCR, results: list[OCRResult], path: Path, save_dir: Path, formats: Sequence[str]) -> None:
     """DIR/<stem>.<ext> per format: one file per input document, all its pages in it."""
     from .export import FORMATS, export
 
@@ -100,7 +108,7 @@ def count_pages(files: Sequence[Path]) -> int | None:
     return total
 
 
-def print_page(result, path: Path, as_json: bool, pages_json: list[dict]) -> None:
+def print_page(result: OCRResult, path: Path, as_json: bool, pages_json: list[dict[str, Any]]) -> None:
     page = None if result.page_index is None else result.page_index + 1
     if as_json:
         pages_json.append({"input": str(path), "page": page, "prunedResult": result.to_dict()})
@@ -128,7 +136,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"no images or PDFs found in {' '.join(args.paths)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})",
               file=sys.stderr)
         return 1
-    pages_json: list[dict] = []
+    pages_json: list[dict[str, Any]] = []
     if save_dir is not None and not formats:
         from .render import warn_if_no_cjk_font
 
@@ -144,8 +152,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def predict_files(ocr, options, files: Sequence[Path], args: argparse.Namespace, formats: list[str],
-                  save_dir: Path | None, bar, pages_json: list[dict]) -> int:
+def predict_files(ocr: OCR, options: OCROptions, files: Sequence[Path], args: argparse.Namespace,
+                  formats: list[str], save_dir: Path | None, bar: tqdm[Any], pages_json: list[dict[str, Any]]) -> int:
     """Read, print and save each input in turn; the number of inputs that failed."""
     failed = 0
     drawn = save_dir is not None and not formats  # a page read from its text layer is rendered only to be drawn
@@ -228,7 +236,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return cmd_verify(sets, store)
 
 
-def cmd_quantize(sets, store, model_dir: Path, args: argparse.Namespace) -> int:
+def cmd_quantize(sets: list[ModelSet], store: ModelStore, model_dir: Path, args: argparse.Namespace) -> int:
     """Pull what is missing of each fp32 set, then build its int8 variant for the chosen backend.
 
     onnxruntime: dynamic int8 `<set>-int8` (models/quantize.py); openvino: NNCF post-training
@@ -262,27 +270,25 @@ def cmd_quantize(sets, store, model_dir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(sets, store) -> int:
+def cmd_verify(sets: list[ModelSet], store: ModelStore) -> int:
     from .models.quantize import build_command, variant_status
 
     failed_sets = 0
     for mset in sets:
-        bad = [(f, store.status(f)) for f in mset.files()]
-        bad = [(f, status) for f, status in bad if status != "ok"]
+        bad = [(f, status) for f in mset.files() if (status := store.status(f)) != "ok"]
         for f, status in bad:
             if status == "unreadable":
                 print(f"unreadable: {store.unreadable_error(f)}", file=sys.stderr)
                 continue
             print(f"{status}: {f.path} ({f.requirement}) of {mset.name}; "
                   f"fix: ocrserve models pull {mset.base_name}", file=sys.stderr)
-        if mset.variant and not bad:
-            status = variant_status(store.cache_dir, mset)
-            if status != "ok":
-                print(f"{status}: {mset.name}; fix: {build_command(mset)}", file=sys.stderr)
-                bad.append((None, status))
-        if not bad:
+        built = variant_status(store.cache_dir, mset) if mset.variant and not bad else "ok"
+        if built != "ok":
+            print(f"{built}: {mset.name}; fix: {build_command(mset)}", file=sys.stderr)
+        failed = bool(bad) or built != "ok"
+        if not failed:
             print(f"ok: {mset.name}")
-        failed_sets += bool(bad)
+        failed_sets += failed
     return 1 if failed_sets else 0
 
 
@@ -348,7 +354,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def settings_overrides(args: argparse.Namespace) -> dict:
+def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The settings given as options (`--model`, and serve's `--host`, `--port`, `--workers`)."""
     names = ("model", "host", "port", "workers")
     return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, "")}
@@ -466,7 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     configure(logging.WARNING, ocrserve_level=logging.INFO if args.verbose else None)
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except OCRServeError as exc:  # model errors name their fix; config errors are usage errors
         print(f"error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, ConfigError) else 1

@@ -48,7 +48,7 @@ def forget_worker(pid: int, path: Path) -> None:
     """A worker exited: drop its live gauges (its counters and histograms stay in the sums)."""
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(pid, str(path))
+    multiprocess.mark_process_dead(pid, str(path))  # type: ignore[no-untyped-call]
 
 
 def remove_if_own(path: Path) -> None:

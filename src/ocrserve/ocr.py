@@ -13,7 +13,6 @@ so with a `PagesNotReadWarning`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import sys
 import warnings
@@ -24,17 +23,17 @@ from typing import Any, cast
 
 import numpy as np
 
-from .engine import OCROptions, build_pipeline
+from .engine import EffectiveOptions, OCROptions, build_pipeline
 from .errors import BadInput
 from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
 from .inputs import ImageLike, Limits, load_input
 from .inputs.pdf import PdfPages, is_pdf
-from .inputs.textlayer import read_page
+from .kinds import TextLayerPolicy
+from .reader import PageRequest, read_page, text_layer_policy
 from .render import render_ocr_image, write_image
 from .result import OCRPage, output_path
 from .settings import Settings, load_settings
 
-PDF_TEXT_MODES = ("auto", "ocr", "text")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -133,23 +132,19 @@ class OCR:
         for image in loaded.pages:
             yield OCRResult.of(self.pipeline.predict(image, effective))
 
-    def _mode(self, pdf_text: str | None) -> str:
-        mode = pdf_text or self.settings.pdf_text
-        if mode not in PDF_TEXT_MODES:
-            raise BadInput(f"pdf_text must be one of {', '.join(PDF_TEXT_MODES)}, not {mode!r}")
-        return mode
+    def _mode(self, pdf_text: str | None) -> TextLayerPolicy:
+        return text_layer_policy(pdf_text) if pdf_text is not None else self.settings.pdf_text
 
-    def _pdf_pages(self, data: bytes, effective: Any, mode: str, name: str,
+    def _pdf_pages(self, data: bytes, effective: EffectiveOptions, policy: TextLayerPolicy, name: str,
                    render_layer_pages: bool) -> Iterator[OCRPage]:
         with PdfPages(data, self.limits) as pages:
             if pages.count < pages.total:  # said before the first page, so a long read is not a surprise at its end
                 warnings.warn(f"{name}: reading the first {pages.count} of its {pages.total} pages "
                               f"(max_pdf_pages={self.limits.max_pdf_pages}; 0 reads every page)",
                               PagesNotReadWarning, stacklevel=_caller_level())
-            predict = functools.partial(self.pipeline.predict, options=effective)
             for index in range(len(pages)):
-                result, _ = read_page(pages, index, predict, mode, effective.det.public(),
-                                      effective.text_rec_score_thresh, keep_image=render_layer_pages)
+                result = read_page(self.pipeline, PageRequest(pages, index, effective, policy,
+                                                              keep_image=render_layer_pages)).page
                 result.timings.pop("text_layer", None)  # the library's results carry engine stages only
                 result.page_index = index
                 yield result

@@ -129,7 +129,7 @@ def _quad(polygon: list[list[float]]) -> np.ndarray:
 
 def _thickness(image: np.ndarray) -> int:
     """Outlines grow with the image so they stay visible once a big page is shrunk for display."""
-    return max(1, round(max(image.shape[:2]) / 1000))
+    return max(1, round(max(int(side) for side in image.shape[:2]) / 1000))
 
 
 def _text_tile(text: str, width: int, height: int) -> np.ndarray:

@@ -131,7 +131,7 @@ class RayRecognition:
     """Recognition through the deployment handle; called from the ingress engine's threads (the
     requests' and the job thread).  `on_read(crops)` is told of each call the deployment answered."""
 
-    def __init__(self, handle: DeploymentHandle, on_read: Callable[[int], None] | None = None) -> None:
+    def __init__(self, handle: DeploymentHandle[Any], on_read: Callable[[int], None] | None = None) -> None:
         self.handle = handle
         self.on_read = on_read
         self._charset: list[str] | None = None
@@ -150,10 +150,11 @@ class RayRecognition:
             raise outcome.to_exception()
         if self.on_read is not None:
             self.on_read(len(crops))
-        return outcome
+        recognitions: list[Recognition] = outcome
+        return recognitions
 
 
-def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> PipelineFactory:
+def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle[Any]]) -> PipelineFactory:
     def build(settings: Settings, metrics: Metrics | None = None) -> Pipeline:
         # recognition batches run in the OCRRecognition replicas: this ingress counts the crops it sent
         on_read = metrics.remote_rec_crops.inc if metrics is not None else None
@@ -161,7 +162,7 @@ def ray_pipeline_factory(recognition_handle: Callable[[], DeploymentHandle]) -> 
     return build
 
 
-def _current_recognition_handle() -> DeploymentHandle:
+def _current_recognition_handle() -> DeploymentHandle[Any]:
     """The recognition deployment of the application this replica belongs to (whatever it was named)."""
     return serve.get_deployment_handle(RECOGNITION, app_name=serve.get_replica_context().app_name)
 
@@ -193,15 +194,16 @@ def build_app(settings: Settings) -> serve.Application:
     @serve.deployment(name=INGRESS)
     @serve.ingress(_ingress_app(settings))
     class Ingress:
-        def __init__(self, recognition: DeploymentHandle) -> None:
+        def __init__(self, recognition: DeploymentHandle[Any]) -> None:
             self.recognition = recognition  # bound so that the application deploys it
 
-    return Ingress.options(  # type: ignore[attr-defined]
+    app: serve.Application = Ingress.options(  # type: ignore[attr-defined]
         num_replicas=settings.ray_ingress_replicas,
         ray_actor_options={"num_cpus": settings.ray_ingress_cpus, "num_gpus": settings.ray_ingress_gpus},
         # the app's own admission control (OCR_MAX_QUEUE -> 503) decides, not Ray's proxy queue
         max_ongoing_requests=settings.max_queue,
     ).bind(recognition)
+    return app
 
 
 def serve_on_ray(settings: Settings, host: str, port: int) -> None:
@@ -224,6 +226,6 @@ def serve_on_ray(settings: Settings, host: str, port: int) -> None:
         stop.wait()
         log.info("stopping: removing the application")
         serve.delete(APP_NAME)
-        serve.shutdown()
+        serve.shutdown()  # type: ignore[no-untyped-call]
     finally:
         ray.shutdown()

@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .kinds import TextLayerPolicy
 
 log = logging.getLogger("ocrserve.settings")
 ProviderName = Literal["cpu", "cuda", "tensorrt", "rocm", "openvino", "directml"]
@@ -310,7 +311,7 @@ class Settings(BaseSettings):
     )
 
     # --- PDF text layer ----------------------------------------------------------------------
-    pdf_text: Literal["auto", "ocr", "text"] = Field(
+    pdf_text: TextLayerPolicy = Field(
         "auto", description="PDF pages: auto = a page's own text layer when the check finds it usable, else "
         "OCR; ocr = always OCR the rendered page; text = only the text layer, never OCR (docs/pdf.md)."
     )

@@ -46,6 +46,7 @@ from starlette.routing import Match
 from starlette.staticfiles import StaticFiles
 
 from ..contracts import jobs as jobs_contract
+from ..export import FORMATS
 from ..jobs.models import runnable_job_models
 from ..settings import Settings
 from .auth import configured_tokens
@@ -79,7 +80,7 @@ def wants_html(accept: str | None) -> bool:
     if not accept:
         return False
     try:
-        return mimeparse.best_match(_OFFERED, accept) == "text/html"
+        return bool(mimeparse.best_match(_OFFERED, accept) == "text/html")
     except (mimeparse.MimeTypeParseException, ValueError):
         return False
 
@@ -133,6 +134,9 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
         "defaults": {"useDocOrientationClassify": settings.use_doc_orientation_classify,
                      "useTextlineOrientation": settings.use_textline_orientation,
                      "textRecScoreThresh": score},
+        # the download buttons, in this order; json and txt of a synchronous read are made in the page
+        "formats": [{"id": f.name, "label": f.button, "title": f.title, "suffix": f.download_suffix,
+                     "linkKey": f.link_key} for f in FORMATS.values()],
         "jobs": {"models": runnable_job_models(settings), "maxPages": settings.job_max_pages,
                  "maxFileSize": settings.job_max_file_size} if jobs else None,
     }

@@ -25,7 +25,8 @@ MAX_FORM_FIELDS = 20
 
 
 def service_of(request: Request) -> OCRService:
-    return request.app.state.service
+    service: OCRService = request.app.state.service
+    return service
 
 
 def loads_json(raw: bytes) -> Any:

@@ -71,10 +71,10 @@ def contract_of(request: Request) -> str:
     """Which contract's error shape this request expects: the one a route chose by what it was sent
     (one path, two contracts), else its router's, else, for what fails before routing (auth, the
     body cap, an unknown path), the one its path and content type suggest."""
-    explicit = getattr(request.state, "contract", None)
+    explicit: str | None = getattr(request.state, "contract", None)
     if explicit:
         return explicit
-    choose = getattr(request.scope.get("route"), "contract_for", None)
+    choose: Callable[[Request], str] | None = getattr(request.scope.get("route"), "contract_for", None)
     if choose is not None:
         return choose(request)
     path = request.url.path

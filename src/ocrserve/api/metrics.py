@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..service.metrics import Metrics
 
@@ -23,7 +23,7 @@ class MetricsMiddleware:
         status = 500
         started = time.perf_counter()
 
-        async def send_and_record(message) -> None:
+        async def send_and_record(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

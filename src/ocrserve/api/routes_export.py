@@ -10,6 +10,7 @@ from starlette.responses import Response
 from ..contracts import export as contract
 from ..contracts.base import inline_schema, request_body
 from ..export import FORMATS, export
+from ..result import OCRPage
 from .deps import read_upload, server_timing, service_of
 from .errors import contract_route
 from .quota import charge_pages
@@ -41,7 +42,7 @@ async def export_document(request: Request) -> Response:
     return Response(body, media_type=FORMATS[form.format].media_type, headers=headers)
 
 
-def _render(results, fmt: str, original: bytes, pdf_scale: float) -> bytes:
+def _render(results: list[OCRPage], fmt: str, original: bytes, pdf_scale: float) -> bytes:
     return export(results, fmt, original=original, pdf_scale=pdf_scale)
 
 

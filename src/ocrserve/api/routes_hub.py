@@ -30,7 +30,7 @@ async def ocr_system(request: Request) -> Response:
     service = service_of(request)
     results = []
     for image in req.images:
-        doc = await service.ocr(await service.bytes_from_field(image), defaults=hub.CONTRACT.defaults, file_type=1,
+        doc = await service.ocr(await service.bytes_from_field(image), defaults=hub.CONTRACT.defaults, declared="image",
                                 client_left=request.is_disconnected, contract=hub.CONTRACT.name)
         await charge_pages(request, doc)
         results.append(doc.results[0])

@@ -53,7 +53,7 @@ SUBMIT_BODY = request_body({
 
 def owner_of(request: Request) -> str:
     """Who a job belongs to: the configured token (auth on), else the presented one's digest."""
-    token_id = getattr(request.state, "token_id", None)
+    token_id: str | None = getattr(request.state, "token_id", None)
     if token_id:
         return "token:" + token_id
     credential = presented_token(request.headers.get("authorization", "").encode("latin-1"))
@@ -61,7 +61,8 @@ def owner_of(request: Request) -> str:
 
 
 def store_of(request: Request) -> JobStore:
-    return request.app.state.job_store
+    store: JobStore = request.app.state.job_store
+    return store
 
 
 def body_limits(settings: Settings) -> dict[str, tuple[int, str]]:
@@ -146,7 +147,7 @@ async def submit_job(request: Request) -> Response:
     finally:
         sub.input.discard()  # moved into the job when it was stored; a refused one's goes here
     app.job_runner.submitted()
-    data = contract.SubmitData(jobId=job.id, warnings=job.options.get("warnings"))
+    data = contract.SubmitData(jobId=job.id, warnings=list(job.spec.warnings) or None)
     return await respond(contract.SubmitResponse(data=data, logId=request.state.request_id))
 
 

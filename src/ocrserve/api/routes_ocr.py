@@ -81,7 +81,7 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
         warnings = ignored_options(request, paddlex.BetaRequest, body)
         visualize = contract.visualize(None, service.settings)
         doc = await service.ocr(await service.bytes_from_field(beta.image), paddlex.beta_options(beta),
-                                defaults=contract.defaults, file_type=1, client_left=request.is_disconnected,
+                                defaults=contract.defaults, declared="image", client_left=request.is_disconnected,
                                 keep_images=visualize, contract=contract.name)
         await charge_pages(request, doc)
         images = await shipped_images(request, doc.results[0], visualize)
@@ -91,7 +91,7 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
     warnings = ignored_options(request, paddlex.OCRRequest, body)
     visualize = contract.visualize(req.visualize, service.settings)
     doc = await service.ocr(await service.bytes_from_field(req.file), paddlex.to_options(req),
-                            defaults=contract.defaults, file_type=req.fileType, client_left=request.is_disconnected,
+                            defaults=contract.defaults, declared=paddlex.declared_kind(req), client_left=request.is_disconnected,
                             keep_images=visualize, contract=contract.name, pdf_text=req.pdfText)
     await charge_pages(request, doc)
     page_images = [await shipped_images(request, r, visualize) for r in doc.results]
@@ -108,7 +108,7 @@ async def rapidocr_ocr(request: Request) -> Response:
         if not form.image_data:
             raise BadInput("send the image as an `image_file` upload or base64 `image_data` field")
         data = await service.bytes_from_field(form.image_data)
-    doc = await service.ocr(data, rapidocr.to_options(form), defaults=rapidocr.CONTRACT.defaults, file_type=1,
+    doc = await service.ocr(data, rapidocr.to_options(form), defaults=rapidocr.CONTRACT.defaults, declared="image",
                             client_left=request.is_disconnected, contract=rapidocr.CONTRACT.name)
     await charge_pages(request, doc)
     return await respond(rapidocr.to_response(doc.results[0]), doc)

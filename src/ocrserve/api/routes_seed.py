@@ -18,7 +18,8 @@ from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..engine import OCROptions
 from ..errors import BadInput
 from ..inputs.pdf import is_pdf
-from ..service.ocr_service import FILE_TYPE_IMAGE, FILE_TYPE_PDF, Document, pages_left_note
+from ..kinds import DocumentKind, TextLayerPolicy
+from ..service.ocr_service import Document, pages_left_note
 from .deps import json_body, parse, read_upload, respond, service_of
 from .errors import contract_route
 from .languages import check_languages
@@ -41,9 +42,9 @@ def _json_doc(model: type[BaseModel], **example: Any) -> dict[str, Any]:
 UPLOAD_DOC = request_body({"multipart/form-data": (inline_schema(_FileUpload), None)})
 
 
-async def _ocr(request: Request, data: bytes, options: OCROptions, file_type: int,
-               pdf_text: str | None = None) -> Document:
-    doc = await service_of(request).ocr(data, options, defaults=seed.CONTRACT.defaults, file_type=file_type,
+async def _ocr(request: Request, data: bytes, options: OCROptions, declared: DocumentKind,
+               pdf_text: TextLayerPolicy | None = None) -> Document:
+    doc = await service_of(request).ocr(data, options, defaults=seed.CONTRACT.defaults, declared=declared,
                                         client_left=request.is_disconnected, contract=seed.CONTRACT.name,
                                         pdf_text=pdf_text)
     await charge_pages(request, doc)
@@ -52,7 +53,7 @@ async def _ocr(request: Request, data: bytes, options: OCROptions, file_type: in
 
 async def _ocr_field(request: Request, image: str, options: OCROptions) -> Document:
     """A JSON `image` field (base64 or URL) through the engine."""
-    return await _ocr(request, await service_of(request).bytes_from_field(image), options, FILE_TYPE_IMAGE)
+    return await _ocr(request, await service_of(request).bytes_from_field(image), options, "image")
 
 
 async def _upload(request: Request) -> tuple[seed.UploadForm, bytes]:
@@ -110,7 +111,7 @@ async def v1_ocr(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     started = time.perf_counter()
     form, data = await _upload(request)
-    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_IMAGE)
+    doc = await _ocr(request, data, seed.upload_options(form), "image")
     return await respond(seed.to_response(doc.results[0], time.perf_counter() - started), doc)
 
 
@@ -120,7 +121,7 @@ async def upload_pdf(request: Request) -> Response:
     form, data = await _upload(request)
     if not is_pdf(data):
         raise BadInput("/upload_pdf takes a PDF; use /upload for images")
-    doc = await _ocr(request, data, seed.upload_options(form), FILE_TYPE_PDF, form.pdf_text)
+    doc = await _ocr(request, data, seed.upload_options(form), "pdf", form.pdf_text)
     note = pages_left_note(doc)
     return await respond(seed.to_pdf_response(doc.results, doc.page_seconds, doc.total_pages,
                                               [note] if note else None), doc)

@@ -12,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from ..engine import OCROptions
+from ..kinds import ContractName
 from ..settings import Settings
 
 ErrorBody = Callable[[int, str, str], dict[str, Any]]
@@ -26,7 +27,7 @@ class Contract:
     result images when neither the request nor `OCR_VISUALIZE` says.
     """
 
-    name: str
+    name: ContractName
     defaults: OCROptions
     returns_images: bool
     error_body: ErrorBody
@@ -70,7 +71,8 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
             return [expand(v) for v in node]
         return node
 
-    return expand(schema)
+    expanded: dict[str, Any] = expand(schema)
+    return expanded
 
 
 def request_body(content: dict[str, tuple[dict[str, Any], dict[str, Any] | None]]) -> dict[str, Any]:

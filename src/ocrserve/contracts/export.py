@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
 from ..export import FORMATS
+from ..kinds import TextLayerPolicy
 from . import rapidocr
 from .base import Contract
 
@@ -35,7 +36,7 @@ class ExportForm(rapidocr.Switches):
     use_doc_orientation_classify: bool | None = Field(
         None, description="Turn pages photographed or scanned at 90/180/270 degrees upright (default: "
         "OCR_USE_DOC_ORIENTATION_CLASSIFY, else on); `use_cls` is the text-line 0/180 switch.")
-    pdf_text: Literal["auto", "ocr", "text"] | None = Field(
+    pdf_text: TextLayerPolicy | None = Field(
         None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
         "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 

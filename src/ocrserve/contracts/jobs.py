@@ -95,7 +95,7 @@ def validation_message(exc: ValidationError) -> str:
 
 
 def to_options(payload: OptionalPayload) -> OCROptions:
-    return paddlex_options(payload)  # type: ignore[arg-type]  # same fields, the file aside
+    return paddlex_options(payload)  # an OCRRequest whose file comes separately
 
 
 # --- responses -----------------------------------------------------------------------------

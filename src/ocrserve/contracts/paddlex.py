@@ -15,6 +15,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from ..engine import OCROptions
 from ..engine.geometry import rotate_ccw
+from ..kinds import DocumentKind, TextLayerPolicy
 from ..render import encode_jpeg, render_ocr_image
 from ..result import OCRPage
 from .base import Contract, Lenient, int_points
@@ -146,7 +147,7 @@ class OCRRequest(PaddleXOptions):
     visualize: bool | None = Field(None, description="Return ocrImage/docPreprocessingImage/inputImage "
                                                      "(default: OCR_VISUALIZE, else yes, as PaddleX).")
     inferenceParams: InferenceParams | None = None
-    pdfText: Literal["auto", "ocr", "text"] | None = Field(
+    pdfText: TextLayerPolicy | None = Field(
         None, description="ocrserve extension, PDFs: `auto` reads a page's own text layer when it is usable and "
         "OCRs the rest, `ocr` OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 
@@ -156,6 +157,11 @@ class BetaRequest(PaddleXOptions):
 
     image: str = Field(..., description="http(s) URL or base64 of an image.")
     inferenceParams: InferenceParams | None = None
+
+
+def declared_kind(req: OCRRequest) -> DocumentKind | None:
+    """PaddleX's `fileType`: 0 a PDF, 1 an image, null sniffed from the bytes."""
+    return None if req.fileType is None else ("pdf" if req.fileType == 0 else "image")
 
 
 def to_options(req: OCRRequest) -> OCROptions:

@@ -7,11 +7,12 @@ it returns no images.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
+from ..kinds import TextLayerPolicy
 from ..result import OCRPage
 from . import rapidocr
 from .base import Contract, Lenient, float_points
@@ -62,7 +63,7 @@ class V1Request(Lenient):
 class UploadForm(rapidocr.Switches):
     """`/upload` and `/upload_pdf` form fields (the file comes as its own part): RapidOCR's."""
 
-    pdf_text: Literal["auto", "ocr", "text"] | None = Field(
+    pdf_text: TextLayerPolicy | None = Field(
         None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
         "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
 

@@ -137,7 +137,7 @@ def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[n
 @dataclass
 class _Pending:
     crops: Sequence[np.ndarray]
-    future: Future = field(default_factory=Future)
+    future: Future[list[Recognition]] = field(default_factory=Future)
 
     def settle(self, outcome: Outcome) -> None:
         if self.future.done():

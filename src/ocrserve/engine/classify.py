@@ -23,7 +23,8 @@ def _softmax_if_needed(out: np.ndarray) -> np.ndarray:
     if np.all(out >= 0) and np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
         return out
     e = np.exp(out - out.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    probabilities: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 class ImageClassifier:

@@ -110,7 +110,8 @@ class Orientation:
 
     def document_probabilities(self, image: np.ndarray) -> np.ndarray:
         """The 4-class model's probabilities for `image`, in the order of its labels."""
-        return self.document.probabilities([image], 1)[0]
+        probabilities: np.ndarray = self.document.probabilities([image], 1)[0]
+        return probabilities
 
     def is_sure(self, probs: np.ndarray) -> bool:
         return float(probs.max()) >= DOC_SURE

@@ -145,7 +145,8 @@ class OnnxModel:
         """First output for one input batch; ORT errors become InferenceError for this stage."""
         try:
             with IDLE_RELEASE.running() if self.shared_arena else nullcontext():
-                return self.session.run(None, {self.input_name: batch})[0]
+                out: np.ndarray = self.session.run(None, {self.input_name: batch})[0]
+                return out
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
 

@@ -36,17 +36,32 @@ class Format:
     label: str
     #: its key in a job's `resultUrl`
     link_key: str
+    #: its name on the page's download button, and what the button's tooltip says it holds
+    button: str
+    title: str
     #: how a job writes it page by page (the text formats); None: built whole
     paged: PagedFormat | None = None
+    #: the page saves a download as <name><suffix>: beside the original, so a PDF's copy is not named as it
+    suffix: str = ""
+
+    @property
+    def download_suffix(self) -> str:
+        return self.suffix or self.extension
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("txt", ".txt", "text/plain; charset=utf-8", "plain text, pages apart by form feeds", "txtUrl", TEXT),
-    Format("md", ".md", "text/markdown; charset=utf-8", "Markdown", "markdownUrl", MARKDOWN),
-    Format("hocr", ".hocr", "text/vnd.hocr+html; charset=utf-8", "hOCR 1.2", "hocrUrl", HOCR),
-    Format("alto", ".alto.xml", "application/alto+xml; charset=utf-8", "ALTO XML v4", "altoUrl", ALTO),
-    Format("json", ".json", "application/json", "the pages' JSON (a job's JSONL)", "jsonUrl"),
-    Format("pdf", ".pdf", "application/pdf", "the searchable PDF", "pdfUrl"),
+    Format("txt", ".txt", "text/plain; charset=utf-8", "plain text, pages apart by form feeds", "txtUrl",
+           "TXT", "The text, one line per line; pages apart by a blank line", TEXT),
+    Format("md", ".md", "text/markdown; charset=utf-8", "Markdown", "markdownUrl",
+           "Markdown", "The text as Markdown: paragraphs, lists and headings as read", MARKDOWN),
+    Format("hocr", ".hocr", "text/vnd.hocr+html; charset=utf-8", "hOCR 1.2", "hocrUrl",
+           "hOCR", "hOCR (XHTML): pages, lines and words with their boxes", HOCR),
+    Format("alto", ".alto.xml", "application/alto+xml; charset=utf-8", "ALTO XML v4", "altoUrl",
+           "ALTO", "ALTO XML v4: pages, lines and words with their boxes", ALTO),
+    Format("json", ".json", "application/json", "the pages' JSON (a job's JSONL)", "jsonUrl",
+           "JSON", "The server's answer, without the page images"),
+    Format("pdf", ".pdf", "application/pdf", "the searchable PDF", "pdfUrl",
+           "searchable PDF", "The file as a PDF with its text selectable and searchable", suffix=".searchable.pdf"),
 )}
 ALIASES = {"text": "txt", "markdown": "md", "html": "hocr", "xml": "alto"}
 #: the text formats, each written page by page

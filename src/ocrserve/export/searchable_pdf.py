@@ -76,7 +76,10 @@ def _segments(line: TextLine) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def _frame(poly: np.ndarray, to_page: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray] | None:
+Frame = tuple[np.ndarray, float, float, np.ndarray]  # unit reading direction, length, height, baseline origin
+
+
+def _frame(poly: np.ndarray, to_page: np.ndarray) -> Frame | None:
     """(unit reading direction, length, height, baseline origin) of a polygon, in points."""
     tl, tr, br, bl = poly @ to_page[:, :2].T + to_page[:, 2]
     along = ((tr - tl) + (br - bl)) / 2
@@ -87,7 +90,7 @@ def _frame(poly: np.ndarray, to_page: np.ndarray) -> tuple[np.ndarray, float, fl
     return along / length, length, height, bl + up * (-DESCENT / 1000)
 
 
-def _run(hex_text: str, n: int, frame: tuple) -> str:
+def _run(hex_text: str, n: int, frame: Frame) -> str:
     """One text object: `n` glyphs stretched over the frame's length, at its height and angle.
 
     The font size is the height and Tz stretches the glyphs: readers that group characters into

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import BadInput, InputTooLarge, UnsupportedInput
+from ..kinds import DocumentKind
 from .limits import Limits
 from .pdf import PdfPages, is_pdf, render_pdf
 
@@ -29,7 +30,7 @@ class LoadedInput:
     """Decoded pages and what they came from (`image` or `pdf`)."""
 
     pages: list[np.ndarray]
-    kind: str
+    kind: DocumentKind
 
 
 def decode_image_bytes(data: bytes, limits: Limits) -> np.ndarray:
@@ -92,7 +93,8 @@ def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(arr)
     if arr.ndim == 3 and arr.shape[2] == 4:
         alpha = arr[:, :, 3:4].astype(np.float32) / 255.0
-        return (arr[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        flat: np.ndarray = (arr[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+        return flat
     if arr.ndim == 3 and arr.shape[2] == 1:
         return np.ascontiguousarray(np.repeat(arr, 3, axis=2))
     raise BadInput(f"numpy image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), not {arr.shape}")
@@ -101,7 +103,7 @@ def ndarray_to_bgr(arr: np.ndarray) -> np.ndarray:
 class ImagePage:
     """A one-page source over image bytes, decoded when the page is asked for."""
 
-    kind = "image"
+    kind: DocumentKind = "image"
 
     def __init__(self, data: bytes, limits: Limits) -> None:
         self.data = data

@@ -16,6 +16,7 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from ..errors import BadInput, InputTooLarge
+from ..kinds import DocumentKind
 
 if TYPE_CHECKING:
     from .limits import Limits
@@ -38,7 +39,7 @@ class PdfPages:
     the lock is released between pages so other requests' PDFs are not kept waiting.
     """
 
-    kind = "pdf"
+    kind: DocumentKind = "pdf"
 
     def __init__(self, data: bytes | str, limits: Limits) -> None:  # the bytes, or a file's path
         self.limits = limits

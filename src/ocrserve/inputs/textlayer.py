@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import ctypes
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
@@ -302,7 +302,7 @@ def page_pixel_size(page: pdfium.PdfPage, scale: float) -> tuple[int, int]:
     return math.ceil(page.get_width() * scale), math.ceil(page.get_height() * scale)
 
 
-def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict | None = None,
+def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict[str, Any] | None = None,
                  text_rec_score_thresh: float = 0.0, page_index: int | None = None) -> OCRPage:
     """An OCRPage from a text layer: score 1.0 per line, `source` = text_layer, no detections run."""
     return OCRPage(
@@ -396,51 +396,3 @@ def _covered(line: TextLine, others: Sequence[TextLine]) -> bool:
         if inter / area > 0.5:
             return True
     return False
-
-
-def layer_of(source: object, index: int, mode: str) -> TextLayer | None:
-    """The text layer of page `index` when `mode` asks for it and the source is a PDF, else None."""
-    if mode == "ocr" or getattr(source, "kind", None) != "pdf":
-        return None
-    return source.text_layer(index)  # type: ignore[attr-defined]
-
-
-def answers_page(layer: TextLayer | None, mode: str) -> bool:
-    """Whether the layer is the page's answer: usable, or `text` mode, which never OCRs."""
-    return layer is not None and (layer.check.usable or mode == "text")
-
-
-def after_ocr(result: OCRPage, layer: TextLayer | None) -> OCRPage:
-    """An OCRed page: say why its layer was not used; a partial layer's lines are kept beside the OCR's."""
-    if layer is None or layer.check.status == "none":
-        return result
-    if layer.check.status == "partial":
-        return merge_ocr(layer, result)
-    result.text_layer = layer.check.status
-    return result
-
-
-def read_page(source: object, index: int, predict: Callable[[np.ndarray], OCRPage], mode: str,
-              det_params: dict, text_rec_score_thresh: float, keep_image: bool = False) -> tuple[OCRPage, float]:
-    """Page `index` of a source: from its text layer when that answers it, else OCRed by `predict`.
-
-    Returns the result and the seconds spent decoding (reading the layer, or rendering the page).
-    The service and the library both read pages through here, so they decide alike.
-    """
-    started = time.perf_counter()
-    layer = layer_of(source, index, mode)
-    if answers_page(layer, mode):
-        width, height = source.page_size(index)  # type: ignore[attr-defined]
-        decoded = time.perf_counter() - started
-        result = layer_result(layer, width, height, det_params=det_params,  # type: ignore[arg-type]
-                              text_rec_score_thresh=text_rec_score_thresh)
-        result.timings = {"text_layer": decoded}
-        if keep_image:  # a response draws the page: render it, still without OCR
-            result.image = source.page(index)  # type: ignore[attr-defined]
-        return result, decoded
-    image = source.page(index)  # type: ignore[attr-defined]
-    decoded = time.perf_counter() - started
-    if layer is not None and layer.check.regions:
-        return read_regions(image, layer, predict), decoded
-    return after_ocr(predict(image), layer), decoded
-

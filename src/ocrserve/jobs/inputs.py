@@ -11,6 +11,7 @@ from pathlib import Path
 from ..errors import BadInput
 from ..inputs import Limits, PageSource, open_pages
 from ..inputs.pdf import PdfPages, is_pdf
+from ..kinds import DocumentKind
 
 #: enough of a file to tell a PDF from an image (PDF readers look this far for the header too)
 HEAD_BYTES = 1024
@@ -21,7 +22,7 @@ def head(path: Path) -> bytes:
         return file.read(HEAD_BYTES)
 
 
-def count_pages(path: Path, limits: Limits) -> tuple[str, int]:
+def count_pages(path: Path, limits: Limits) -> tuple[DocumentKind, int]:
     """("pdf" | "image", pages) of an input file; BadInput when it is empty or an unreadable PDF."""
     if is_pdf(head(path)):
         with PdfPages(str(path), limits) as pages:  # pdfium takes a path as well as bytes
@@ -31,7 +32,7 @@ def count_pages(path: Path, limits: Limits) -> tuple[str, int]:
     return "image", 1
 
 
-def open_input(path: Path, kind: str, limits: Limits) -> PageSource:
+def open_input(path: Path, kind: DocumentKind, limits: Limits) -> PageSource:
     """The input as a source of pages, opened in the caller's thread (pdfium's lock is taken inside)."""
     if kind == "pdf":
         return PdfPages(str(path), limits)

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING
 
 from ..contracts import jobs as contract
 from ..contracts import paddlex
+from ..engine import EffectiveOptions, Pipeline
 from ..errors import OCRServeError
-from ..inputs import Limits
+from ..inputs import Limits, PageSource
 from ..links import LinkSigner
 from ..settings import Settings
 from . import formats
@@ -119,7 +120,7 @@ class JobRunner:
 
     async def _files(self, job: Job) -> None:
         """The output format files, joined from the pages' parts, then counted in the job's bytes."""
-        built = formats.built(job.options.get("outputFormats", []))
+        built = formats.built(job.spec.formats)
         if not built:
             return
         await self.service.run_job(formats.build, self.store, job, built, self.limits.pdf_scale)
@@ -137,9 +138,7 @@ class JobRunner:
     async def _pages(self, job: Job, lost: asyncio.Event) -> bool:
         service = self.service
         pipeline = await service.pipeline_for(job.model)
-        payload = contract.OptionalPayload.model_validate(job.options)
-        effective = pipeline.resolve_options(contract.to_options(payload), contract.CONTRACT.defaults)
-        visualize = bool(job.options.get("visualize"))
+        effective = pipeline.resolve_options(job.spec.options, contract.CONTRACT.defaults)
         source = await service.run_job(open_input, self.store.input_path(job.id), job.kind, self.limits)
         try:
             done = await asyncio.to_thread(self.store.done_lines, job.id)
@@ -151,24 +150,25 @@ class JobRunner:
                             self.store.renew, job.id, self.worker_id, self.settings.job_lease_s):
                         log.info("job %s: no longer this worker's (cancelled or taken over); stopped", job.id[:8])
                         return False
-                    await self._page(job, source, position, pipeline, effective, visualize, payload.pdfText)
+                    await self._page(job, source, position, pipeline, effective)
         finally:
             await service.run_job(source.close)
         return True
 
-    async def _page(self, job: Job, source, position: int, pipeline, effective, visualize: bool,
-                    pdf_text: str | None) -> None:
+    async def _page(self, job: Job, source: PageSource, position: int, pipeline: Pipeline,
+                    effective: EffectiveOptions) -> None:
         service = self.service
         index = job.pages[position]
-        result = await service.job_page(pipeline, source, index, effective, keep_images=visualize, pdf_text=pdf_text)
-        images = await service.run_job(paddlex.page_images, result, visualize)
+        result = await service.job_page(pipeline, source, index, effective, keep_images=job.spec.visualize,
+                                        pdf_text=job.spec.policy)
+        images = await service.run_job(paddlex.page_images, result, job.spec.visualize)
         links, written = {}, 0
         for key, jpeg in images.items():
             name = f"p{index + 1}-{key}.jpg"
             await asyncio.to_thread(self.store.write_file, job.id, name, jpeg)
             links[key] = link(self.signer, "", job.id, name, job.expires)  # made absolute when served
             written += len(jpeg)
-        built = formats.built(job.options.get("outputFormats", []))
+        built = formats.built(job.spec.formats)
         if built:
             parts = await service.run_job(formats.page_parts, result, index + 1, built)  # the document's page number
             written += await asyncio.to_thread(self.store.append_line, job.id, parts, formats.PARTS_NAME)

@@ -22,11 +22,11 @@ def job_data(job: Job, signer: LinkSigner, base_url: str) -> JobData:
     """`base_url`: the server as the asking client reached it (links outlive the process that made them)."""
     result = None
     if job.state == "done":
-        names = ["json", *job.options.get("outputFormats", [])]  # the JSONL first: the one link every job has
+        names = ["json", *job.spec.formats]  # the JSONL first: the one link every job has
         result = ResultUrl(**{OUTPUT_FORMATS[name]: link(signer, base_url, job.id, FILES[name], job.expires)
                               for name in names})
     return JobData(jobId=job.id, state=STATES[job.state], batchId=job.batch_id,  # type: ignore[arg-type]
                    extractProgress=Progress(totalPages=len(job.pages), extractedPages=job.done_pages,
                                             startTime=iso(job.started), endTime=iso(job.finished)),
                    resultUrl=result, errorMsg=job.error if job.state in ("failed", "cancelled") else None,
-                   warnings=job.options.get("warnings"))
+                   warnings=list(job.spec.warnings) or None)

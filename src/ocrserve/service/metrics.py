@@ -35,7 +35,7 @@ class Metrics:
         self.multiprocess = multiprocess()
         self._exposed = CollectorRegistry() if self.multiprocess else self.registry
         if self.multiprocess:
-            MultiProcessCollector(self._exposed)
+            MultiProcessCollector(self._exposed)  # type: ignore[no-untyped-call]
         self._depth_source: Callable[[], int] | None = None
         r = self.registry
         self.requests = Counter("ocrserve_requests_total", "HTTP requests by route and status",

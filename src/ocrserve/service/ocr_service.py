@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import functools
 import logging
 import os
 import re
@@ -25,14 +24,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..contracts.jobs import PATH as JOBS_PATH  # where a document too long for one request goes
-from ..engine import OCROptions, Pipeline, build_pipeline
+from ..engine import EffectiveOptions, OCROptions, Pipeline, build_pipeline
 from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
 from ..inputs import Limits, PageSource, open_pages
 from ..inputs.pdf import is_pdf
-from ..inputs.textlayer import read_page
+from ..kinds import ContractName, DocumentKind, TextLayerPolicy
 from ..memory import set_mmap_threshold
 from ..models.presence import NeededFile, describe_missing, missing_files, needed_files
+from ..reader import PageRead, PageRequest, read_page
 from ..result import OCRPage
 from ..settings import Settings
 from ..urlfetch import FetchPolicy, fetch_url, is_url
@@ -42,7 +42,7 @@ log = logging.getLogger("ocrserve.service")
 T = TypeVar("T")
 
 _DATA_URL = re.compile(r"^data:[\w/+.-]*(;[\w-]+=[\w-]+)*;base64,", re.IGNORECASE)
-FILE_TYPE_PDF, FILE_TYPE_IMAGE = 0, 1
+_NAMED: dict[DocumentKind, str] = {"pdf": "a PDF", "image": "an image"}
 JOB_YIELD_S = 0.05  # how often a waiting job page looks again for a moment with no request in flight
 MODEL_POLL_S = 1.0  # how often a server waiting for its model files (OCR_WAIT_FOR_MODELS) looks again
 #: asked before each page: has the client gone away? (a route passes its request's check)
@@ -140,7 +140,7 @@ def local_job_pipeline(settings: Settings, metrics: Metrics | None = None) -> Pi
 class Document:
     """A decoded request input and its OCR results, one per page."""
 
-    kind: str  # "image" | "pdf"
+    kind: DocumentKind
     results: list[OCRPage]
     page_seconds: list[float] = field(default_factory=list)  # wall time of each page: decode + engine
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage over all pages, queue included
@@ -350,14 +350,13 @@ class OCRService:
     async def fetch(self, url: str) -> bytes:
         return await fetch_url(url, self.fetch_policy)
 
-    def open_pages(self, data: bytes, file_type: int | None = None) -> PageSource:
-        """Check the bytes against the limits and the declared type; pages are decoded later, one by one."""
+    def open_pages(self, data: bytes, declared: DocumentKind | None = None) -> PageSource:
+        """Check the bytes against the limits and the declared kind; pages are decoded later, one by one."""
         if len(data) > self.settings.max_file_size:
             raise InputTooLarge(f"the file is {len(data)} bytes, over the limit of {self.settings.max_file_size}")
-        if file_type == FILE_TYPE_PDF and not is_pdf(data):
-            raise BadInput("fileType is 0 (PDF) but the file is not a PDF")
-        if file_type == FILE_TYPE_IMAGE and is_pdf(data):
-            raise BadInput("fileType is 1 (image) but the file is a PDF")
+        actual: DocumentKind = "pdf" if is_pdf(data) else "image"
+        if declared is not None and declared != actual:
+            raise BadInput(f"the request declares {_NAMED[declared]} but the file is {_NAMED[actual]}")
         return open_pages(data, self.limits)
 
     # --- OCR -------------------------------------------------------------------------------
@@ -368,8 +367,9 @@ class OCRService:
                              f"{self.settings.max_queue}); retry shortly", retry_after=1)
 
     async def ocr(self, data: bytes, options: OCROptions | None = None, *, defaults: OCROptions | None = None,
-                  file_type: int | None = None, client_left: ClientLeft | None = None,
-                  keep_images: bool = False, contract: str = "library", pdf_text: str | None = None) -> Document:
+                  declared: DocumentKind | None = None, client_left: ClientLeft | None = None,
+                  keep_images: bool = False, contract: ContractName = "library",
+                  pdf_text: TextLayerPolicy | None = None) -> Document:
         """Decode and OCR one input within the request deadline.
 
         `defaults` are the calling contract's own defaults (below the operator's settings);
@@ -383,7 +383,7 @@ class OCRService:
         self.inflight += 1
         try:
             return await asyncio.wait_for(
-                self._ocr(pipeline, data, effective, file_type, client_left or _never_left, keep_images, contract,
+                self._ocr(pipeline, data, effective, declared, client_left or _never_left, keep_images, contract,
                           pdf_text),
                 timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
@@ -394,8 +394,9 @@ class OCRService:
         finally:
             self.inflight -= 1
 
-    async def _ocr(self, pipeline: Pipeline, data: bytes, effective: Any, file_type: int | None,
-                   client_left: ClientLeft, keep_images: bool, contract: str, pdf_text: str | None) -> Document:
+    async def _ocr(self, pipeline: Pipeline, data: bytes, effective: EffectiveOptions, declared: DocumentKind | None,
+                   client_left: ClientLeft, keep_images: bool, contract: ContractName,
+                   pdf_text: TextLayerPolicy | None) -> Document:
         queued = time.perf_counter()
         self.waiting += 1
         try:
@@ -408,7 +409,7 @@ class OCRService:
                 self.metrics.slot_wait.observe(waited)
             if await client_left():
                 raise ClientGone("the client disconnected while queued; dropped")
-            source = await self.run(self.open_pages, data, file_type)
+            source = await self.run(self.open_pages, data, declared)
             try:
                 doc = Document(source.kind, [], timings={"queue": waited}, total_pages=getattr(source, "total", 1))
                 for index in range(len(source)):
@@ -421,8 +422,9 @@ class OCRService:
         finally:
             self.slots.release()
 
-    async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                       keep_images: bool, contract: str = "jobs", pdf_text: str | None = None) -> OCRPage:
+    async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: EffectiveOptions,
+                       keep_images: bool, contract: ContractName = "jobs",
+                       pdf_text: TextLayerPolicy | None = None) -> OCRPage:
         """One page of a job, run only when no synchronous request is in this process: a job yields
         to requests between its pages, so a long document never makes a request wait behind it."""
         while self.inflight > 0 or self.slots.locked():
@@ -436,14 +438,14 @@ class OCRService:
         finally:
             self.slots.release()
 
-    async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: Any,
-                    keep_images: bool, contract: str, doc: Document, pdf_text: str | None = None,
-                    run: Callable[..., Awaitable[Any]] | None = None) -> None:
+    async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: EffectiveOptions,
+                    keep_images: bool, contract: ContractName, doc: Document, pdf_text: TextLayerPolicy | None = None,
+                    run: Callable[..., Awaitable[PageRead]] | None = None) -> None:
         """Read one page (its text layer or OCR: one call in the given threads, the requests' by default)."""
         started = time.perf_counter()
-        result, decoded = await (run or self.run)(
-            read_page, source, index, functools.partial(pipeline.predict, options=effective),
-            pdf_text or self.settings.pdf_text, effective.det.public(), effective.text_rec_score_thresh, keep_images)
+        request = PageRequest(source, index, effective, pdf_text or self.settings.pdf_text, keep_images)
+        read = await (run or self.run)(read_page, pipeline, request)
+        result, decoded = read.page, read.decode_seconds
         if not keep_images:
             result.image = None
         if source.kind == "pdf":

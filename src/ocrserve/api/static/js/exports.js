@@ -1,4 +1,4 @@
-// The download buttons: one entry per format, added with `register({id, label, extension, make})`,
+// The download buttons: one entry per format, added with `register({id, label, suffix, make})`,
 // where `make(doc, fileName, file, read)` resolves to a Blob (`file`: the File that was read, to
 // send to the server again; `read`: {options, token} it was read with).  A format may also say
 // `unavailable(doc)`: why it cannot be made for this document (the button is then disabled, with
@@ -30,24 +30,6 @@
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
-  register({
-    id: "json",
-    label: "JSON",
-    title: "The server's answer, without the page images",
-    make: (doc) => new Blob([JSON.stringify(ns.result.withoutImages(doc.raw), null, 2)],
-                            { type: "application/json" }),
-    extension: "json",
-  });
-  register({
-    id: "txt",
-    label: "TXT",
-    title: "The text, one line per line; pages apart by a blank line",
-    make: (doc) => (doc.jobId ? jobFile(doc, "txt")
-                              : new Blob([ns.result.plainText(doc) + "\n"], { type: "text/plain;charset=utf-8" })),
-    unavailable: (doc) => missingJobFile(doc, "txt"),
-    extension: "txt",
-  });
-
   function jobFile(doc, id) {
     return ns.jobs.download(doc.files[id]);
   }
@@ -57,21 +39,29 @@
     return doc.jobId && !(doc.files && doc.files[id]) ? "The job did not build this file" : null;
   }
 
-  // The formats the server renders (POST /v1/export): the same file, read again with the same
-  // options by the same model set, so they hold the lines the page lists; a job's own file when it
-  // was read as a job (another model set, or more pages than one request reads).
-  function serverFormat(id, label, extension, title) {
-    register({
-      id, label, extension, title,
-      make: (doc, fileName, file, read) => (doc.jobId ? jobFile(doc, id)
-                                                      : ns.api.exportFile(file, id, read.options, read.token)),
-      unavailable: (doc) => missingJobFile(doc, id),
-    });
+  // What a synchronous read's JSON and text downloads are made of, here in the page: the answer at hand.
+  const LOCAL = {
+    json: (doc) => new Blob([JSON.stringify(ns.result.withoutImages(doc.raw), null, 2)], { type: "application/json" }),
+    txt: (doc) => new Blob([ns.result.plainText(doc) + "\n"], { type: "text/plain;charset=utf-8" }),
+  };
+
+  // The server's formats (page config `formats`, from its registry of formats), in its order. The JSON
+  // is always the answer at hand; any other format of a job is the job's own file; of a synchronous
+  // read, the text is made here and the rest by the server (POST /v1/export): the same file, read again
+  // with the same options by the same model set, so they hold the lines the page lists.
+  function registerServerFormats(serverFormats) {
+    for (const { id, label, title, suffix } of serverFormats || []) {
+      const local = LOCAL[id];
+      register({
+        id, label, title, suffix,
+        make: (doc, fileName, file, read) => (
+          id === "json" ? local(doc)
+            : doc.jobId ? jobFile(doc, id)
+              : local ? local(doc) : ns.api.exportFile(file, id, read.options, read.token)),
+        unavailable: id === "json" ? null : (doc) => missingJobFile(doc, id),
+      });
+    }
   }
-  serverFormat("pdf", "searchable PDF", "searchable.pdf", "The file as a PDF with its text selectable and searchable");
-  serverFormat("hocr", "hOCR", "hocr", "hOCR (XHTML): pages, lines and words with their boxes");
-  serverFormat("alto", "ALTO", "alto.xml", "ALTO XML v4: pages, lines and words with their boxes");
-  serverFormat("md", "Markdown", "md", "The text as Markdown: paragraphs, lists and headings as read");
 
   // Draw one button per format into `container`; `current()` gives {doc, fileName, file, read} or null.
   function mount(container, current, onError) {
@@ -91,7 +81,7 @@
         button.setAttribute("aria-busy", "true");
         try {
           const blob = await format.make(state.doc, state.fileName, state.file, state.read);
-          save(blob, baseName(state.fileName) + "." + format.extension);
+          save(blob, baseName(state.fileName) + format.suffix);
         } catch (err) {
           onError(err);
         } finally {
@@ -112,5 +102,5 @@
     }
   }
 
-  ns.exports = { register, mount };
+  ns.exports = { register, registerServerFormats, mount };
 })(window.OCRPage = window.OCRPage || {});

@@ -9,7 +9,12 @@
   const JOBS_URL = "api/v2/ocr/jobs";
   const POLL_MS = 1000;
   // the formats the job builds beside its JSONL -> their links' names in the job's resultUrl
-  const FILE_LINKS = { pdf: "pdfUrl", txt: "txtUrl", md: "markdownUrl", hocr: "hocrUrl", alto: "altoUrl" };
+  // (the server's registry of formats, from the page config: `useFormats`)
+  let FILE_LINKS = {};
+
+  function useFormats(formats) {
+    FILE_LINKS = Object.fromEntries((formats || []).filter((f) => f.id !== "json").map((f) => [f.id, f.linkKey]));
+  }
 
   function authHeaders(token) {
     return token ? { Authorization: "Bearer " + token } : {};
@@ -114,5 +119,5 @@
     return response.blob();
   }
 
-  ns.jobs = { ocrJob, merge, download };
+  ns.jobs = { ocrJob, merge, download, useFormats };
 })(window.OCRPage = window.OCRPage || {});

@@ -261,6 +261,8 @@
   const getToken = ns.token.bind($("token"), $("token-forget"));
   const current = () => (state.doc ? { doc: state.doc, fileName: state.file && state.file.name, file: state.file,
                                         read: { options: state.docOptions, token: getToken() } } : null);
+  ns.jobs.useFormats(config.formats);
+  ns.exports.registerServerFormats(config.formats);
   const setExports = ns.exports.mount($("exports"), current, showError);
 
   initOptions();

@@ -1,0 +1,56 @@
+"""A job's spec: what it reads and writes, decided once at submission and stored with it.
+
+The job API's request (`optionalPayload`) is turned into this at submission; the runner, the
+status and the files read only the spec, never the HTTP payload it came in.  Stored as JSON with
+a version; jobs stored before the spec (their `optionalPayload` as validated) are read through
+`from_payload`, and the store's migration rewrites them once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from ..contracts import jobs as contract
+from ..engine import OCROptions
+from ..kinds import TextLayerPolicy
+from ..reader import text_layer_policy
+
+SPEC_VERSION = 1
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """`options`: the OCR options asked for (the job API's defaults and the settings sit below them);
+    `formats`: the files built beside the JSONL; `visualize`: result images drawn, already resolved
+    against the settings; `policy`: the PDF text-layer choice (None: OCR_PDF_TEXT); `warnings`: what
+    the submission's answer and the job's status say (ignored keys)."""
+
+    options: OCROptions
+    formats: tuple[str, ...] = ()
+    visualize: bool = False
+    policy: TextLayerPolicy | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        options = {k: v for k, v in dataclasses.asdict(self.options).items() if v is not None}
+        return {"version": SPEC_VERSION, "options": options, "formats": list(self.formats),
+                "visualize": self.visualize, "policy": self.policy, "warnings": list(self.warnings)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobSpec:
+        if data.get("version") != SPEC_VERSION:
+            return cls.from_payload(data)
+        policy = data.get("policy")
+        return cls(options=OCROptions(**data["options"]), formats=tuple(data["formats"]),
+                   visualize=bool(data["visualize"]), policy=None if policy is None else text_layer_policy(policy),
+                   warnings=tuple(data["warnings"]))
+
+    @classmethod
+    def from_payload(cls, stored: dict[str, Any]) -> JobSpec:
+        """A job stored before the spec: its `optionalPayload` as validated, `visualize` resolved, `warnings`."""
+        payload = contract.OptionalPayload.model_validate({k: v for k, v in stored.items() if k != "warnings"})
+        return cls(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
+                   visualize=bool(stored.get("visualize")), policy=payload.pdfText,
+                   warnings=tuple(stored.get("warnings") or ()))
