@@ -14,7 +14,7 @@ reading order (the lines as returned, against the ground truth's own line order;
 set's pages follow pdftotext's order, the generated layout samples (bench/layout_samples.py:
 tilted receipts, two-column pages, vertical text, sparse pages) the order a person reads).
 
-Accuracy is `ocrserve.tools.evaluation`'s definition, scored exactly as tests/test_accuracy.py scores
+Accuracy is `ocrserve.tools.evaluation`'s definition, scored exactly as tests/parity/test_accuracy.py scores
 it (one definition for the README's numbers and the tests' thresholds): NFKC, whitespace removed,
 lines concatenated in upright position order, 1 - edit distance / truth length, per image or
 PDF page, then the mean per kind.
@@ -79,7 +79,7 @@ class Score:
 
 
 def score(sample: Sample, result: OCRResult) -> float:
-    """Character accuracy of one result, ordered and scored as tests/test_accuracy.py does."""
+    """Character accuracy of one result, ordered and scored as tests/parity/test_accuracy.py does."""
     truth = position_ordered_text(sample.lines, sample.rotation, result.width, result.height)
     ours = position_ordered_text([(line.text, line.polygon) for line in result.lines], sample.rotation,
                                  result.width, result.height)

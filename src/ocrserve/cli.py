@@ -138,7 +138,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 1
     pages_json: list[dict[str, Any]] = []
     if save_dir is not None and not formats:
-        from .render import warn_if_no_cjk_font
+        from .export.visualize import warn_if_no_cjk_font
 
         warn_if_no_cjk_font()  # once, before the first drawn image
     bar = tqdm(total=count_pages(files), disable=not sys.stderr.isatty(), unit="page", file=sys.stderr)
@@ -343,11 +343,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
     log_level = "debug" if args.verbose else "info"
     if args.ray:
-        from .serve import serve_ray
+        from .launcher import serve_ray
 
         serve_ray(settings, log_level=log_level)
         return 0
-    from .serve import serve
+    from .launcher import serve
 
     # several workers build their settings from the environment: `overrides` says what to export
     serve(settings, log_level=log_level, overrides=overrides)

@@ -5,7 +5,7 @@ large blocks from per-thread heaps and raises its mmap threshold as such blocks 
 detection of a big page leaves hundreds of MB in heaps that are free but never returned: a
 service that has seen a few photos sits at its peak forever.  Fixing the threshold (a block of
 at least that size is its own mapping, unmapped on free) returns those buffers at once (docs/benchmarks.md, "Memory and new shapes", has the
-measurements); tests/test_memory.py keeps the mechanism honest.  No-op on a C library other than glibc.
+measurements); tests/unit/test_memory.py keeps the mechanism honest.  No-op on a C library other than glibc.
 
 ONNX Runtime's tensors come from one shared arena (engine/arena.py), because a fresh mapping per
 tensor made every new input shape pay in page faults.  The threshold still matters: decoded images and other large buffers are returned when freed, and so

@@ -26,11 +26,11 @@ import numpy as np
 from .engine import EffectiveOptions, OCROptions, build_pipeline
 from .errors import BadInput
 from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
+from .export.visualize import render_ocr_image, write_image
 from .inputs import ImageLike, Limits, load_input
 from .inputs.pdf import PdfPages, is_pdf
 from .kinds import TextLayerPolicy
 from .reader import PageRequest, read_page, text_layer_policy
-from .render import render_ocr_image, write_image
 from .result import OCRPage, output_path
 from .settings import Settings, load_settings
 

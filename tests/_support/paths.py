@@ -6,6 +6,11 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+TESTS = REPO / "tests"
+#: what the tests read: samples, originals, ALTO schemas
+DATA = TESTS / "data"
+#: the peers' published client examples, run as their users run them
+EXAMPLES = TESTS / "examples"
 
 
 def find_samples_dir() -> Path:

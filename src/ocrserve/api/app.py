@@ -16,8 +16,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..jobs.links import job_signer
 from ..jobs.models import unavailable_models
+from ..jobs.result_links import job_signer
 from ..jobs.runner import JobRunner
 from ..jobs.store import JobStore
 from ..service.metrics import Metrics
@@ -27,10 +27,10 @@ from ..version import __version__
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
-from .errors import MiddlewareSignal, UnexpectedErrors, install_error_handlers
+from .error_responses import MiddlewareSignal, UnexpectedErrors, install_error_handlers
 from .forwarded import ForwardedHeaders
 from .metrics import MetricsMiddleware
-from .quota import quota_from_settings, within_quota
+from .quota_checks import quota_from_settings, within_quota
 from .result_files import result_files_from_settings
 
 log = logging.getLogger("ocrserve.api")
@@ -89,7 +89,7 @@ class RequestIdAndBodyLimit:
         reads it.  Bodies far over the limit are still cut off (the drain is capped)."""
         from starlette.requests import Request
 
-        from .errors import error_response
+        from .error_responses import error_response
 
         try:
             await asyncio.wait_for(_discard_body(receive, DRAIN_CAP), timeout=DRAIN_SECONDS)
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
                job_pipeline_factory: PipelineFactory | None = None) -> FastAPI:
     """The whole service.  `pipeline_factory` builds the engine at startup, `job_pipeline_factory`
     the jobs' one of the same model set in the job thread (defaults: every model in this process);
-    ocrserve.scale passes one whose recognition runs in a Ray Serve deployment for both, so both
+    ocrserve.ray_deployment passes one whose recognition runs in a Ray Serve deployment for both, so both
     servers answer from these same routes."""
     settings = settings or load_settings()
     tokens = TokenSet.from_settings(settings)  # ConfigError here: bad token settings stop the start

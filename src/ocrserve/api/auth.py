@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..errors import ConfigError, Forbidden
 from ..service.quota import short_id
 from ..settings import Settings
-from .errors import ocrserve_error_response
+from .error_responses import ocrserve_error_response
 from .page_paths import ASSETS_URL, DOCS_URL, REDOC_URL
 
 log = logging.getLogger("ocrserve.api.auth")

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..errors import NotFound
-from ..links import LinkSigner
 from ..settings import Settings
+from ..signed_links import LinkSigner
 
 router = APIRouter()
 PREFIX = "/files/"

@@ -12,8 +12,8 @@ from ..contracts.base import inline_schema, request_body
 from ..export import FORMATS, export
 from ..result import OCRPage
 from .deps import read_upload, server_timing, service_of
-from .errors import contract_route
-from .quota import charge_pages
+from .error_responses import contract_route
+from .quota_checks import charge_pages
 
 router = APIRouter(route_class=contract_route(contract.CONTRACT.name))
 

@@ -9,8 +9,8 @@ from ..contracts import hub
 from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import UnsupportedInput
 from .deps import json_body, json_object_or_none, parse, respond, service_of
-from .errors import contract_route
-from .quota import charge_pages
+from .error_responses import contract_route
+from .quota_checks import charge_pages
 
 router = APIRouter(route_class=contract_route(hub.CONTRACT.name))
 HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"images": [EXAMPLE_IMAGE_B64]})})

@@ -24,7 +24,7 @@ from ..contracts import jobs as contract
 from ..contracts.base import inline_schema, request_body
 from ..errors import BadInput, ClientGone, InputTooLarge, NotFound
 from ..export import FORMATS
-from ..jobs import links, upload
+from ..jobs import result_links, upload
 from ..jobs.formats import FILES
 from ..jobs.status import job_data
 from ..jobs.store import Job, JobStore
@@ -32,7 +32,7 @@ from ..jobs.submit import Submission, submit
 from ..settings import Settings
 from .auth import presented_token
 from .deps import INLINE_PARSE_BYTES, loads_json, respond, service_of
-from .errors import contract_route
+from .error_responses import contract_route
 from .forwarded import public_base_url
 
 PATH = contract.PATH
@@ -182,20 +182,20 @@ async def cancel_job(request: Request, job_id: str) -> Response:
     return await _job_response(request, job)
 
 
-@status_router.get(links.PREFIX + "{job_id}/{name}", operation_id="getOcrJobFile", response_class=Response,
+@status_router.get(result_links.PREFIX + "{job_id}/{name}", operation_id="getOcrJobFile", response_class=Response,
                    summary="A job's JSONL result, output format file or result image, behind a signed, expiring link",
                    responses={200: {"content": {"application/jsonl": {}, "image/jpeg": {},
                                                 **{t.split(";")[0]: {} for t in MEDIA_TYPES.values()}}}})
 async def job_file(request: Request, job_id: str, name: str, expires: str | None = None,
                    sig: str | None = None) -> Response:
     signer = request.app.state.job_signer
-    if not links.valid_name(job_id, name) or not signer.verify(links.file_path(job_id, name), expires, sig):
+    if not result_links.valid_name(job_id, name) or not signer.verify(result_links.file_path(job_id, name), expires, sig):
         raise NotFound("no such job file, or its link has expired")
     path = store_of(request).job_dir(job_id) / name
     if not path.is_file():
         raise NotFound("no such job file, or its link has expired")
     headers = {"Cache-Control": "private, max-age=3600"}
-    if name == links.RESULT_NAME:
+    if name == result_links.RESULT_NAME:
         return StreamingResponse(absolute_links(path, public_base_url(request)), media_type="application/jsonl",
                                  headers=headers)
     return FileResponse(path, media_type=MEDIA_TYPES.get(name, "image/jpeg"), headers=headers)
@@ -204,7 +204,7 @@ async def job_file(request: Request, job_id: str, name: str, expires: str | None
 async def absolute_links(path: Path, base_url: str) -> AsyncIterator[bytes]:
     """The JSONL with its image links made absolute for this client's view of the server (the
     stored links are relative, so they survive a new host name, port or proxy)."""
-    relative, absolute = b'":"' + links.PREFIX.encode(), b'":"' + base_url.rstrip("/").encode() + links.PREFIX.encode()
+    relative, absolute = b'":"' + result_links.PREFIX.encode(), b'":"' + base_url.rstrip("/").encode() + result_links.PREFIX.encode()
     with path.open("rb") as lines:
         while chunk := await asyncio.to_thread(lines.readlines, 1 << 20):
             yield b"".join(line.replace(relative, absolute) for line in chunk)

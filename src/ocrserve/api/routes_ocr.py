@@ -18,9 +18,9 @@ from ..errors import BadInput, UnsupportedInput
 from ..result import OCRPage
 from ..service.ocr_service import pages_left_note
 from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
-from .errors import contract_route
+from .error_responses import contract_route
 from .forwarded import public_base_url
-from .quota import charge_pages
+from .quota_checks import charge_pages
 from .result_files import publish
 
 log = logging.getLogger("ocrserve.api")

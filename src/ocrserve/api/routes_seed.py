@@ -21,10 +21,10 @@ from ..inputs.pdf import is_pdf
 from ..kinds import DocumentKind, TextLayerPolicy
 from ..service.ocr_service import Document, pages_left_note
 from .deps import json_body, parse, read_upload, respond, service_of
-from .errors import contract_route
+from .error_responses import contract_route
 from .languages import check_languages
 from .paragraphs import merge_paragraphs
-from .quota import charge_pages
+from .quota_checks import charge_pages
 
 router = APIRouter(route_class=contract_route(seed.CONTRACT.name))
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}

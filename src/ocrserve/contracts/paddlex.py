@@ -15,8 +15,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from ..engine import OCROptions
 from ..engine.geometry import rotate_ccw
+from ..export.visualize import encode_jpeg, render_ocr_image
 from ..kinds import DocumentKind, TextLayerPolicy
-from ..render import encode_jpeg, render_ocr_image
 from ..result import OCRPage
 from .base import Contract, Lenient, int_points
 

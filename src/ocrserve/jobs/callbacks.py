@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ..errors import BadInput
-from ..links import LinkSigner
+from ..signed_links import LinkSigner
 from ..unicode_text import utf8
 from ..urlfetch import _checked_addresses, _parse
 from .status import job_data

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..contracts.jobs import OUTPUT_FORMATS
+from ..errors import PartsIncomplete
 from ..export import FORMATS, PAGED, export
 from ..export.searchable_pdf import PdfOverlay
 from ..result import OCRPage
 from ..unicode_text import utf8
-from .errors import PartsIncomplete
-from .links import RESULT_NAME
 from .records import from_record, to_record
+from .result_links import RESULT_NAME
 from .store import Job, JobStore
 
 PARTS_NAME = "parts.jsonl"

@@ -8,10 +8,9 @@ call (a few stats), so files pulled while the server runs count at once.
 
 from __future__ import annotations
 
-from ..errors import ConfigError, OCRServeError
+from ..errors import ConfigError, ModelNotPulled, ModelNotServed, OCRServeError
 from ..models.presence import NeededFile, missing_files
 from ..settings import Settings
-from .errors import ModelNotPulled, ModelNotServed
 
 
 def missing_of(settings: Settings, model_set: str) -> list[NeededFile]:

@@ -23,12 +23,12 @@ from ..contracts import paddlex
 from ..engine import EffectiveOptions, Pipeline
 from ..errors import OCRServeError
 from ..inputs import Limits, PageSource
-from ..links import LinkSigner
 from ..settings import Settings
+from ..signed_links import LinkSigner
 from . import formats
 from .callbacks import send_callback
-from .inputs import open_input
-from .links import link
+from .documents import open_input
+from .result_links import link
 from .store import Job, JobStore
 
 if TYPE_CHECKING:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ..contracts.jobs import OUTPUT_FORMATS, JobData, Progress, ResultUrl
-from ..links import LinkSigner
+from ..signed_links import LinkSigner
 from .formats import FILES
-from .links import link
+from .result_links import link
 from .store import Job
 
 #: our states -> the four the client knows; a cancelled job is a failed one, with why in errorMsg

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError
+from ..errors import ConfigError, JobNotFound
 from ..kinds import DocumentKind
 from ..unicode_text import utf8
-from .errors import JobNotFound
 from .spec import JobSpec
 
 JobState = Literal["pending", "running", "done", "failed", "cancelled", "expired"]

@@ -19,14 +19,13 @@ from pydantic import ValidationError
 
 from ..contracts import jobs as contract
 from ..contracts.paddlex import ignored_keys, ignored_warning
-from ..errors import BadInput, QuotaExceeded
+from ..errors import BadInput, QuotaExceeded, StoreFull
 from ..inputs import Limits
 from ..inputs.pdf import is_pdf
 from ..service.quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url
-from .errors import StoreFull
-from .inputs import count_pages
+from .documents import count_pages
 from .models import model_set_for
 from .pages import select_pages
 from .spec import JobSpec

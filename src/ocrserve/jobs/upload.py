@@ -21,7 +21,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from ..errors import BadInput, InputTooLarge
 from ..urlfetch import FetchPolicy, fetch_url
-from .inputs import HEAD_BYTES
+from .documents import HEAD_BYTES
 from .store import JobStore
 
 FILE_FIELD = "file"

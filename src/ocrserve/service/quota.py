@@ -1,7 +1,7 @@
 """Per-token daily page counts: an SQLite file on one machine, Redis across several, and the policy.
 
 A store only counts; `Quota` holds the policy (the limit; check before the work, charge after it),
-and the HTTP layer's `ocrserve.api.quota` runs it for each request.  Both stores key the counts by
+and the HTTP layer's `ocrserve.api.quota_checks` runs it for each request.  Both stores key the counts by
 a token *id* (a sha256 hex digest, see `ocrserve.api.auth`; `short_id` is what a log shows of one),
 never by the token, and by the UTC day, so a count resets at UTC midnight for every client at once,
 whatever its time zone.

@@ -1,6 +1,6 @@
 # Source: PaddleX 3.x general OCR pipeline tutorial (Chinese), section 3 serving,
 # "多语言调用服务示例" -> Python (originals/001_636e2d00ac0ae315.txt, lines 1030-1051).
-# When tests/test_client_examples.py runs it, it changes only:
+# When tests/e2e/test_client_examples.py runs it, it changes only:
 #   - the URL "http://localhost:8080/ocr" -> the test server's http://127.0.0.1:<port>/ocr
 #   - the file name "./demo.jpg" -> the sample image scenes/s01_sign_zh_en.png
 # Everything below the marker line is the published code, unchanged.

@@ -1,7 +1,7 @@
 // Source: PaddleX 3.0-beta general OCR pipeline tutorial (English), section 3, "Multi-Language
 // Service Invocation Examples" -> Go (originals/004_365c25cf5dce7b3f.txt, lines 517-594).
 // It posts the JSON body with no Content-Type header at all (http.NewRequest sets none).
-// When tests/test_client_examples.py runs it, it changes only:
+// When tests/e2e/test_client_examples.py runs it, it changes only:
 //   - the URL "http://localhost:8080/ocr" -> the test server's http://127.0.0.1:<port>/ocr
 //   - the file name "./demo.jpg" -> the sample image scenes/s01_sign_zh_en.png
 // Everything below the marker line is the published code, unchanged.

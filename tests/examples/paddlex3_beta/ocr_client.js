@@ -2,7 +2,7 @@
 // Service Invocation Examples" -> Node.js (originals/004_365c25cf5dce7b3f.txt, lines 650-684).
 // It posts JSON.stringify(...) as a string body with no Content-Type, which axios declares as
 // application/x-www-form-urlencoded. axios comes from tests/examples/node (npm ci; NODE_PATH).
-// When tests/test_client_examples.py runs it, it changes only:
+// When tests/e2e/test_client_examples.py runs it, it changes only:
 //   - the URL 'http://localhost:8080/ocr' -> the test server's http://127.0.0.1:<port>/ocr
 //   - the file name './demo.jpg' -> the sample image scenes/s01_sign_zh_en.png
 // Everything below the marker line is the published code, unchanged.

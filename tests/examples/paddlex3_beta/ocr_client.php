@@ -3,7 +3,7 @@
 // Service Invocation Examples" -> PHP (originals/004_365c25cf5dce7b3f.txt, lines 693-715).
 // CURLOPT_POSTFIELDS with a string sends the JSON as application/x-www-form-urlencoded.
 // This header is its own PHP block, closed at the end of its marker line, above the published code.
-// When tests/test_client_examples.py runs it, it changes only:
+// When tests/e2e/test_client_examples.py runs it, it changes only:
 //   - the URL "http://localhost:8080/ocr" -> the test server's http://127.0.0.1:<port>/ocr
 //   - the file name "./demo.jpg" -> the sample image scenes/s01_sign_zh_en.png
 // Everything below the marker line is the published code, unchanged.

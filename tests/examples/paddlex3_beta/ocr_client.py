@@ -1,6 +1,6 @@
 # Source: PaddleX 3.0-beta general OCR pipeline tutorial (English), section 3, "Multi-Language
 # Service Invocation Examples" -> Python (originals/004_365c25cf5dce7b3f.txt, lines 360-381).
-# When tests/test_client_examples.py runs it, it changes only:
+# When tests/e2e/test_client_examples.py runs it, it changes only:
 #   - the URL "http://localhost:8080/ocr" -> the test server's http://127.0.0.1:<port>/ocr
 #   - the file name "./demo.jpg" -> the sample image scenes/s01_sign_zh_en.png
 # Everything below the marker line is the published code, unchanged.

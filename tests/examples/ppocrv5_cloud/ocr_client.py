@@ -1,6 +1,6 @@
 # Source: PP-OCRv5 cloud API (AI Studio) page, "3. Service Call Example (python)"
 # (originals/003_8f4676c94174cd3b.txt, lines 37-90). It sends "Authorization: token <TOKEN>".
-# When tests/test_client_examples.py runs it, it changes only:
+# When tests/e2e/test_client_examples.py runs it, it changes only:
 #   - API_URL "<your url>" -> the token-protected test server's http://127.0.0.1:<port>/ocr
 #   - TOKEN "<access token>" -> the token the test server is started with (OCR_API_TOKENS)
 #   - file_path "<local file path>" -> the sample image scenes/s01_sign_zh_en.png

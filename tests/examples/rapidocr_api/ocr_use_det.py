@@ -5,7 +5,7 @@
 # file_dict would hold the first snippet's already-closed file. The document implies the first
 # snippet's definition inside this snippet's own `with` block, so that one line was added as the
 # first line of the block: `file_dict = {'image_file': (img_path, f, 'image/png')}` (from line 181).
-# When tests/test_client_examples.py runs it, it changes only:
+# When tests/e2e/test_client_examples.py runs it, it changes only:
 #   - the URL 'http://localhost:9005/ocr' -> the test server's http://127.0.0.1:<port>/ocr
 #   - img_path 'tests/test_files/ch_en_num.jpg' -> a crop of the sample scenes/s01_sign_zh_en.png
 #     holding just its ground-truth line "cp - copy files and directories" (use_det=False

@@ -2,7 +2,7 @@
 // (originals/000_00403ab49c19dccb.txt, lines 290-319). Browser code: the test loads it with a
 // <script> tag into a page served from another loopback origin, puts the sample into the page's
 // <input type=file> and calls performOCR(input.files[0]) in headless Chromium.
-// When tests/test_client_examples.py runs it, it changes only:
+// When tests/e2e/test_client_examples.py runs it, it changes only:
 //   - the URL 'http://localhost:7861/v1/ocr' -> the test server's http://127.0.0.1:<port>/v1/ocr
 // Everything below the marker line is the published code, unchanged.
 // --- the example as published starts below ---

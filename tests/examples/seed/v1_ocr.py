@@ -1,6 +1,6 @@
 # Source: README of the FastAPI PP-OCR service (the seed service), "使用示例" -> "Python示例"
 # (originals/000_00403ab49c19dccb.txt, lines 262-284).
-# When tests/test_client_examples.py runs it, it changes only:
+# When tests/e2e/test_client_examples.py runs it, it changes only:
 #   - the URL "http://localhost:7861/v1/ocr" -> the test server's http://127.0.0.1:<port>/v1/ocr
 #   - the file name "image.jpg" -> the sample image scenes/s01_sign_zh_en.png
 # Everything below the marker line is the published code, unchanged.

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _support.paths import REPO
 
 
 def test_imports_keep_to_the_layers_and_form_no_circle(tmp_path):

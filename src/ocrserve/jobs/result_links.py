@@ -1,7 +1,7 @@
 """Capability links to a job's files: signed with the job secret, expiring with the job.
 
 The official client downloads `jsonUrl` and result images without its Authorization header, as
-from the cloud's pre-signed storage links, so each link carries its own proof (see ocrserve.links).
+from the cloud's pre-signed storage links, so each link carries its own proof (see ocrserve.signed_links).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from ..export import FORMATS
-from ..links import LinkSigner, secret_source
 from ..settings import Settings
+from ..signed_links import LinkSigner, secret_source
 
 PREFIX = "/files/jobs/"
 RESULT_NAME = "result.jsonl"

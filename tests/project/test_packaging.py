@@ -6,12 +6,12 @@ import fnmatch
 import re
 import runpy
 import shlex
-from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from _support.paths import REPO
+
 DOCKERFILES = ["Dockerfile", "Dockerfile.gpu"]
 
 

@@ -10,8 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ocrserve.engine import OCROptions
-from ocrserve.errors import BadInput
-from ocrserve.jobs.errors import JobNotFound
+from ocrserve.errors import BadInput, JobNotFound
 from ocrserve.jobs.pages import select_pages
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import STALE_UPLOAD_S, Job, JobStore

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ocrserve.errors import BadInput
-from ocrserve.render import encode_jpeg_base64, font_path, render_ocr_image, write_image
+from ocrserve.export.visualize import encode_jpeg_base64, font_path, render_ocr_image, write_image
 
 SIGN = "scenes/s01_sign_zh_en.png"
 

@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .errors import BadInput
-from .result import OCRPage
+from ..errors import BadInput
+from ..result import OCRPage
 
 Font = Union[ImageFont.FreeTypeFont, ImageFont.ImageFont]
 Colour = tuple[int, int, int]
@@ -78,7 +78,7 @@ def warn_if_no_cjk_font() -> bool:
     """Log one warning when drawn result images cannot show Chinese or Japanese; True if a CJK font exists."""
     if _find_font_file(CJK_FONT_PATTERNS) or _fc_list_chinese_font():
         return True
-    logging.getLogger("ocrserve.render").warning(
+    logging.getLogger("ocrserve.export.visualize").warning(
         "no CJK font found: Chinese and Japanese text in drawn result images (visualize, --save-path) will show "
         "as empty boxes; install one, e.g. `apt-get install %s` (text in JSON and on the page is unaffected)",
         CJK_FONT_PACKAGE)

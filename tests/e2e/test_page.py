@@ -27,9 +27,9 @@ from PIL import Image, ImageStat
 
 from _support.chromium import open_page
 from _support.packaging import package_data_patterns
+from _support.paths import REPO
 from _support.server import start_server
 
-REPO = Path(__file__).resolve().parents[1]
 IMAGE = "scenes/s01_sign_zh_en.png"
 PDF = "pdf/smi_p8-10.pdf"
 PDF_PAGES = 2  # of its 3

@@ -23,7 +23,7 @@ from _support.server import start_server
 from _support.workers import sample
 from ocrserve.engine.batcher import recognize_together
 from ocrserve.errors import InferenceError, ModelCorrupt
-from ocrserve.scale import RemoteFailure, to_wire
+from ocrserve.ray_deployment import RemoteFailure, to_wire
 
 RAY_ENV = {
     "OCR_RAY_OBJECT_STORE_MEMORY": str(200 * 1024 * 1024),

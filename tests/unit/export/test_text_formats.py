@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
+from _support.paths import DATA
 from ocrserve.cli import main
 from ocrserve.errors import BadInput
 from ocrserve.export import FORMATS, export, get_format
 
-ALTO_DIR = Path(__file__).parent / "data" / "alto"
+ALTO_DIR = DATA / "alto"
 ALTO_NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
 XHTML = "{http://www.w3.org/1999/xhtml}"
 

@@ -18,7 +18,7 @@ from .settings import Settings
 from .settings_origin import variable_name
 from .version import __version__
 
-log = logging.getLogger("ocrserve.serve")
+log = logging.getLogger("ocrserve.launcher")
 
 
 def _configure_logging(log_level: str) -> None:
@@ -54,12 +54,12 @@ def worker_environment(settings: Settings, fields: Iterable[str]) -> dict[str, s
 
 
 def serve_ray(settings: Settings, host: str | None = None, port: int | None = None, log_level: str = "info") -> None:
-    """The same service on Ray Serve (ocrserve.scale); a clear error when the extra is missing."""
+    """The same service on Ray Serve (ocrserve.ray_deployment); a clear error when the extra is missing."""
     from .errors import ConfigError
 
     _configure_logging(log_level)
     try:
-        from .scale import serve_on_ray
+        from .ray_deployment import serve_on_ray
     except ImportError as exc:
         raise ConfigError(f"--ray needs Ray Serve: pip install 'ocrserve[ray]' ({exc})") from exc
     serve_on_ray(settings, host or settings.host, port or settings.port)
@@ -67,7 +67,7 @@ def serve_ray(settings: Settings, host: str | None = None, port: int | None = No
 
 def announce(settings: Settings, host: str, port: int, workers: int) -> None:
     """What a person starting the service wants to see first: what serves, and where to look."""
-    from .render import warn_if_no_cjk_font
+    from .export.visualize import warn_if_no_cjk_font
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     log.info("ocrserve %s: model set %s, %d worker(s); page http://%s:%d/ , API docs http://%s:%d/docs",

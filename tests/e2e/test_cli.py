@@ -17,13 +17,13 @@ import pypdfium2 as pdfium
 import pytest
 
 import ocrserve
-import ocrserve.serve
+import ocrserve.launcher
 from _support.pdfs import one_page, text_ops
 from _support.server import free_port
 from ocrserve import load_settings
 from ocrserve.cli import main
+from ocrserve.launcher import env_name, worker_environment
 from ocrserve.models import ModelStore, get_model_set
-from ocrserve.serve import env_name, worker_environment
 
 SIGN = "scenes/s01_sign_zh_en.png"
 
@@ -119,7 +119,7 @@ def fake_uvicorn(monkeypatch):
         calls.append({"app": app, "kwargs": kwargs, "worker_settings": load_settings()})
 
     monkeypatch.setattr(uvicorn, "run", run)
-    monkeypatch.setattr(ocrserve.serve.signal, "signal", lambda *args: None)
+    monkeypatch.setattr(ocrserve.launcher.signal, "signal", lambda *args: None)
     with mock.patch.dict(os.environ):  # whatever serve exports is undone after the test
         yield calls
 
@@ -177,19 +177,19 @@ def test_predict_on_a_folder_without_images_says_so_and_fails(tmp_path, capsys):
 
 
 def test_a_missing_cjk_font_is_one_warning_naming_the_package(monkeypatch, caplog):
-    import ocrserve.render as render
+    import ocrserve.export.visualize as render
 
     monkeypatch.setattr(render, "_find_font_file", lambda patterns: None)
     monkeypatch.setattr(render, "_fc_list_chinese_font", lambda: None)
-    with caplog.at_level("WARNING", logger="ocrserve.render"):
+    with caplog.at_level("WARNING", logger="ocrserve.export.visualize"):
         assert render.warn_if_no_cjk_font() is False
     assert [r.levelname for r in caplog.records] == ["WARNING"] and render.CJK_FONT_PACKAGE in caplog.text
 
 
 def test_serve_announces_the_model_workers_and_urls(caplog):
-    with caplog.at_level("INFO", logger="ocrserve.serve"):
-        ocrserve.serve.announce(load_settings(model="pp-ocrv4-mobile"), "0.0.0.0", 7861, 2)
-    line = next(r.getMessage() for r in caplog.records if r.name == "ocrserve.serve")
+    with caplog.at_level("INFO", logger="ocrserve.launcher"):
+        ocrserve.launcher.announce(load_settings(model="pp-ocrv4-mobile"), "0.0.0.0", 7861, 2)
+    line = next(r.getMessage() for r in caplog.records if r.name == "ocrserve.launcher")
     assert "pp-ocrv4-mobile" in line and "2 worker(s)" in line
     assert "http://127.0.0.1:7861/ " in line and "http://127.0.0.1:7861/docs" in line
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
-from ocrserve.api.errors import status_for
+from ocrserve.api.error_responses import status_for
 from ocrserve.errors import BadInput, DeadlineExceeded, FetchTimeout, InputTooLarge, ModelMissing, UnsupportedInput
 from ocrserve.service.ocr_service import decode_base64
 

@@ -14,7 +14,7 @@ from ocrserve.api.app import create_app
 from ocrserve.api.result_files import ResultFiles
 from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.errors import NotFound
-from ocrserve.links import LinkSigner, load_or_create_secret
+from ocrserve.signed_links import LinkSigner, load_or_create_secret
 
 TOKEN = "tok-links-7qv2m9xd"
 

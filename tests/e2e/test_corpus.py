@@ -34,6 +34,7 @@ import pytest
 import xmlschema
 
 from _support import corpus as corpus_support
+from _support.paths import DATA
 from _support.server import free_port, wait_ready
 
 pytestmark = pytest.mark.corpus
@@ -52,7 +53,7 @@ AUTH = {"Authorization": "Bearer tok-corpus"}
 # +335 MiB over a one-document warm-up, and +1 MiB more for a second pass over the corpus; a leak grows past it
 RSS_SLACK_MIB = 400
 IDLE_RELEASE_S = 2  # seconds without inference before the server gives its arena's free memory back
-ALTO_DIR = Path(__file__).parent / "data" / "alto"
+ALTO_DIR = DATA / "alto"
 ALTO_NS = "{http://www.loc.gov/standards/alto/ns-v4#}"
 
 

@@ -41,7 +41,7 @@ from .auth import TokenSet
 if TYPE_CHECKING:
     from ..service.ocr_service import Document
 
-log = logging.getLogger("ocrserve.api.quota")
+log = logging.getLogger("ocrserve.api.quota_checks")
 
 
 def quota_from_settings(settings: Settings, tokens: TokenSet | None) -> Quota | None:

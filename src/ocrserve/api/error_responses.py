@@ -18,16 +18,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as e
 from ..contracts import CONTRACTS
-from ..jobs import errors as jobs_errors
 from .deps import ProperJSONResponse as JSONResponse
 
 log = logging.getLogger("ocrserve.api")
 
 #: the only place an error kind becomes an HTTP status
 STATUS: dict[type[Exception], int] = {
-    jobs_errors.JobNotFound: 404,
-    jobs_errors.ModelNotServed: 400,
-    jobs_errors.StoreFull: 503,
+    e.JobNotFound: 404,
+    e.ModelNotServed: 400,
+    e.StoreFull: 503,
     e.FetchTimeout: 408,
     e.InputTooLarge: 413,
     e.UnsupportedInput: 415,

@@ -39,11 +39,10 @@ import requests
 from PIL import Image
 
 from _support.chromium import launch
+from _support.paths import DATA, EXAMPLES
 from _support.server import start_server
 from _support.tools import need_tool
 
-HERE = Path(__file__).resolve().parent
-EXAMPLES = HERE / "examples"
 NODE_DIR = EXAMPLES / "node"
 MARK = "--- the example as published starts below ---"
 SAMPLE = "scenes/s01_sign_zh_en.png"
@@ -54,7 +53,7 @@ UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 def originals_dir() -> Path:
     """The original documents the examples were copied from, kept in the repository (tests/data/originals)."""
-    return HERE / "data" / "originals"
+    return DATA / "originals"
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import xmlschema
 
 from _support.jobdocs import mixed_pdf
 from _support.paddleocr_client import client_venv, run_client
+from _support.paths import DATA
 from _support.server import start_server
 from ocrserve.tools.evaluation import char_accuracy
 
@@ -53,7 +54,7 @@ def texts(page: dict) -> list[str]:
     return page["prunedResult"]["rec_texts"]
 
 
-ALTO_DIR = Path(__file__).parent / "data" / "alto"
+ALTO_DIR = DATA / "alto"
 ALTO_NS = "{http://www.loc.gov/standards/alto/ns-v4#}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
 FORMAT_LINKS = {"pdfUrl": "application/pdf", "txtUrl": "text/plain", "markdownUrl": "text/markdown",

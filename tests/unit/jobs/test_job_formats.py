@@ -12,9 +12,9 @@ import pytest
 
 from _support import pdfs
 from ocrserve.engine import OCROptions
+from ocrserve.errors import PartsIncomplete
 from ocrserve.export import export
 from ocrserve.jobs import formats
-from ocrserve.jobs.errors import PartsIncomplete
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import Job, JobStore
 from ocrserve.result import OCRPage, TextLine, Word

@@ -49,7 +49,7 @@ from .service.metrics import Metrics
 from .service.ocr_service import PipelineFactory
 from .settings import Settings
 
-log = logging.getLogger("ocrserve.scale")
+log = logging.getLogger("ocrserve.ray_deployment")
 
 APP_NAME = "ocrserve"
 INGRESS = "OCRIngress"
