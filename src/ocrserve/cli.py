@@ -406,6 +406,9 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .export import FORMATS
+    from .kinds import TEXT_LAYER_POLICIES
+
     parser = argparse.ArgumentParser(
         prog="ocrserve", description="PP-OCR on ONNX Runtime: predict files, serve HTTP, manage models.",
         epilog="Every setting is also an OCR_* environment variable; see `ocrserve config`.")
@@ -420,9 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help=model_help)
     p.add_argument("--save-path", metavar="DIR", help="write <name>.json and <name>_ocr.png per page here, or the "
                    "--format files (<name>.<ext> per input)")
-    p.add_argument("--format", metavar="LIST", help="comma-separated output formats: txt, md, hocr, alto, json, pdf "
-                   "(searchable PDF); one text format without --save-path prints to stdout")
-    p.add_argument("--pdf-text", choices=["auto", "ocr", "text"],
+    p.add_argument("--format", metavar="LIST", help="comma-separated output formats: "
+                   + ", ".join(f"{f.name} ({f.label})" for f in FORMATS.values())
+                   + "; one text format without --save-path prints to stdout")
+    p.add_argument("--pdf-text", choices=TEXT_LAYER_POLICIES,
                    help="PDF pages: their own text layer when usable (auto), always OCR, or the layer only "
                         "(default OCR_PDF_TEXT or auto)")
     p.add_argument("--max-pages", type=positive_int, metavar="N",

@@ -11,6 +11,3 @@ DocumentKind = Literal["pdf", "image"]
 #: `text` only the layer, never OCR
 TextLayerPolicy = Literal["auto", "ocr", "text"]
 TEXT_LAYER_POLICIES: tuple[TextLayerPolicy, ...] = get_args(TextLayerPolicy)
-
-#: who asked: each HTTP contract's name, or the library; the service's metrics are labelled with it
-ContractName = Literal["paddlex", "rapidocr", "hub", "seed", "jobs", "export", "library"]

@@ -230,8 +230,9 @@ class Settings(BaseSettings):
     )
 
     # --- inference backend and precision (engine/precision.py, docs/precision.md) ---------------
-    backend: Literal["auto", "onnxruntime", "openvino"] = Field(
-        "auto", description="Inference backend: auto = the fastest row verified on the sample ground truth for "
+    backend: str = Field(
+        "auto", description="Inference backend: auto, or a name in the backend registry (engine/backends; an unknown "
+        "one stops the start, naming those known); auto = the fastest row verified on the sample ground truth for "
         "this model set that this CPU and installation can run, else onnxruntime (logged with its reason)."
     )
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(

@@ -8,7 +8,7 @@ us do that.  It also covers every path, `/docs` included, so `OCR_AUTH_OPEN_PATH
 it says: exact paths, except that an entry ending in `/*` opens every path below it
 (`/docs/assets/*`, the documentation pages' scripts), never a path with a `..` segment; and
 where `/docs` or `/redoc` is open, so are those scripts, or the open page would be blank.  Its
-403 takes the contract's error shape from the path and content type (`errors.contract_of`),
+403 takes the contract's error shape of the route its path leads to (`error_responses.contract_of`),
 since no route has run yet to name its contract.
 
 Tokens are kept only as sha256 digests.  A presented token is hashed and compared with

@@ -14,10 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import errors as e
-from ..contracts import CONTRACTS
+from ..contracts import paddlex
+from ..contracts.base import Contract
 from .deps import ProperJSONResponse as JSONResponse
 
 log = logging.getLogger("ocrserve.api")
@@ -55,43 +57,44 @@ def status_for(exc: Exception) -> int:
 
 
 # --- which contract's error shape ------------------------------------------------------------
-SEED_PATHS = ("/paddleocr", "/easyocr", "/v1/ocr", "/upload", "/upload_pdf")
+ChooseContract = Callable[[Request], Contract]
 
 
-def contract_route(contract: str | Callable[[Request], str]) -> type[APIRoute]:
+def contract_route(contract: Contract | ChooseContract) -> type[APIRoute]:
     """The route class of a router whose routes answer in one contract's shapes, errors included:
-    `APIRouter(route_class=contract_route(name))` binds it once, for every route on it; a path that
-    serves two contracts passes a function of the request that chooses."""
+    `APIRouter(route_class=contract_route(CONTRACT))` binds it once, for every route on it; a path
+    that serves two contracts passes a function of the request that chooses."""
     choose = contract if callable(contract) else (lambda request: contract)
     return type("ContractRoute", (APIRoute,), {"contract_for": staticmethod(choose)})
 
 
-def contract_of(request: Request) -> str:
+def _route_chooser(request: Request) -> ChooseContract | None:
+    """The contract chooser of the route that serves (or, by method, would serve) this request's path."""
+    routed: ChooseContract | None = getattr(request.scope.get("route"), "contract_for", None)
+    if routed is not None:
+        return routed
+    app = request.scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        choose: ChooseContract | None = getattr(route, "contract_for", None)
+        if choose is not None and route.matches(request.scope)[0] is not Match.NONE:
+            return choose
+    return None
+
+
+def contract_of(request: Request) -> Contract:
     """Which contract's error shape this request expects: the one a route chose by what it was sent
-    (one path, two contracts), else its router's, else, for what fails before routing (auth, the
-    body cap, an unknown path), the one its path and content type suggest."""
-    explicit: str | None = getattr(request.state, "contract", None)
-    if explicit:
+    (one path, two contracts), else its router's; for what fails before routing (auth, the body
+    cap), the router's of the route its path leads to; PaddleX's for a path no route serves."""
+    explicit: Contract | None = getattr(request.state, "contract", None)
+    if explicit is not None:
         return explicit
-    choose: Callable[[Request], str] | None = getattr(request.scope.get("route"), "contract_for", None)
-    if choose is not None:
-        return choose(request)
-    path = request.url.path
-    if path.startswith("/predict/"):
-        return "hub"
-    if path.startswith(("/api/v2/", "/files/jobs/")):
-        return "jobs"
-    if path.startswith(SEED_PATHS):
-        return "seed"
-    content_type = request.headers.get("content-type", "")
-    if path == "/ocr" and content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
-        return "rapidocr"
-    return "paddlex"
+    choose = _route_chooser(request)
+    return choose(request) if choose is not None else paddlex.CONTRACT
 
 
 def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     request_id = getattr(request.state, "request_id", "-")
-    body = CONTRACTS[contract_of(request)].error_body(status, message, request_id)
+    body = contract_of(request).error_body(status, message, request_id)
     return JSONResponse(body, status_code=status, headers=headers)
 
 

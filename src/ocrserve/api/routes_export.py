@@ -15,7 +15,7 @@ from .deps import read_upload, server_timing, service_of
 from .error_responses import contract_route
 from .quota_checks import charge_pages
 
-router = APIRouter(route_class=contract_route(contract.CONTRACT.name))
+router = APIRouter(route_class=contract_route(contract.CONTRACT))
 
 
 class _FileUpload(contract.ExportForm):

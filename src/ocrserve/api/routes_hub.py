@@ -12,7 +12,7 @@ from .deps import json_body, json_object_or_none, parse, respond, service_of
 from .error_responses import contract_route
 from .quota_checks import charge_pages
 
-router = APIRouter(route_class=contract_route(hub.CONTRACT.name))
+router = APIRouter(route_class=contract_route(hub.CONTRACT))
 HUB_BODY = request_body({"application/json": (inline_schema(hub.Request), {"images": [EXAMPLE_IMAGE_B64]})})
 
 

@@ -40,8 +40,8 @@ FIELDS_ROOM = 64 * 1024  # a multipart body's other fields and framing, beside t
 JSON_MAX_BYTES = 1024 * 1024  # a JSON submission names its document by URL, so it is small
 #: each file a job link can serve -> its media type
 MEDIA_TYPES = {FILES[name]: FORMATS[name].media_type for name in FILES if name != "json"}
-router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # submissions: under the quota dependency, as every OCR route
-status_router = APIRouter(route_class=contract_route(contract.CONTRACT.name))  # reads: never refused for quota, or a job that used the last page could not be fetched
+router = APIRouter(route_class=contract_route(contract.CONTRACT))  # submissions: under the quota dependency, as every OCR route
+status_router = APIRouter(route_class=contract_route(contract.CONTRACT))  # reads: never refused for quota, or a job that used the last page could not be fetched
 ERRORS: dict[int | str, dict[str, Any]] = {s: {"model": contract.ErrorResponse} for s in (400, 403, 404, 413, 429, 503)}
 SUBMIT_BODY = request_body({
     "multipart/form-data": ({**inline_schema(contract.SubmitForm), "required": ["file"],

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..contracts import paddlex, rapidocr
-from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
+from ..contracts.base import EXAMPLE_IMAGE_B64, Contract, inline_schema, request_body
 from ..errors import BadInput, UnsupportedInput
 from ..result import OCRPage
 from ..service.ocr_service import pages_left_note
@@ -27,10 +27,10 @@ log = logging.getLogger("ocrserve.api")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def ocr_contract(request: Request) -> str:
+def ocr_contract(request: Request) -> Contract:
     """`/ocr` is rapidocr_api's for a form, whatever goes wrong reading it, and PaddleX's otherwise."""
     content_type = request.headers.get("content-type", "").lower()
-    return rapidocr.CONTRACT.name if content_type.startswith(FORM_TYPES) else paddlex.CONTRACT.name
+    return rapidocr.CONTRACT if content_type.startswith(FORM_TYPES) else paddlex.CONTRACT
 
 
 router = APIRouter(route_class=contract_route(ocr_contract))
@@ -73,7 +73,7 @@ def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body:
 
 
 async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
-    request.state.contract = paddlex.CONTRACT.name  # a JSON object, though it came as a form
+    request.state.contract = paddlex.CONTRACT  # a JSON object, though it came as a form
     service = service_of(request)
     contract = paddlex.CONTRACT
     if "file" not in body and "image" in body:

@@ -26,7 +26,7 @@ from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota_checks import charge_pages
 
-router = APIRouter(route_class=contract_route(seed.CONTRACT.name))
+router = APIRouter(route_class=contract_route(seed.CONTRACT))
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": seed.ErrorResponse}
                                            for status in (400, 403, 413, 415, 422, 429, 500, 503, 504)}
 

@@ -12,7 +12,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from ..engine import OCROptions
-from ..kinds import ContractName
 from ..settings import Settings
 
 ErrorBody = Callable[[int, str, str], dict[str, Any]]
@@ -27,7 +26,7 @@ class Contract:
     result images when neither the request nor `OCR_VISUALIZE` says.
     """
 
-    name: ContractName
+    name: str
     defaults: OCROptions
     returns_images: bool
     error_body: ErrorBody

@@ -3,8 +3,8 @@
 Every stage feeds its model `(pixel / 255 - mean) / std` per channel.  A uint8 channel has only
 256 values, so the formula is evaluated once per value when the stage is built and each pixel is
 then one gather, straight into channel-first order: exact (the table holds the formula's own
-float32 results) and about 6x faster than float passes over every pixel (a 3 MP detector input:
-0.18 s -> 0.03 s on this project's machine), which matters for detection of large pages.
+float32 results) and several times cheaper than float passes over every pixel (docs/benchmarks.md),
+which matters for detection of large pages.
 
 Two formulas, because the reference implementations differ in the last bit and parity with
 them is tested: detection multiplies by 1/255 (PaddleOCR's and RapidOCR's NormalizeImage),

@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from .backends import BACKENDS
 
 log = logging.getLogger("ocrserve.precision")
 
-BACKEND_NAMES = ("onnxruntime", "openvino")
+BACKEND_NAMES = tuple(BACKENDS)
 PRECISIONS = ("fp32", "bf16", "int8")
 DET_PRECISIONS = ("fp32", "bf16")  # int8 detection lost 0.25 points on PDF pages (docs/precision.md)
 STAGES = ("det", "rec", "textline_cls", "doc_orientation")
@@ -42,14 +43,10 @@ REQUIRED_FLAGS: dict[str, tuple[str, ...]] = {
     "bf16": ("avx512_bf16", "amx_bf16"),
     "int8": ("avx512_vnni", "avx_vnni", "amx_int8"),  # measured with VNNI; without it int8 is unmeasured
 }
-#: precisions each backend can run on CPU (ONNX Runtime's CPU kernels have no bf16 Conv)
-BACKEND_PRECISIONS: dict[str, tuple[str, ...]] = {
-    "onnxruntime": ("fp32",),
-    "openvino": ("fp32", "bf16", "int8"),
-}
-#: the Python module that must be importable for a backend
-BACKEND_MODULES: dict[str, str] = {"onnxruntime": "onnxruntime", "openvino": "openvino"}
-INSTALL_HINT: dict[str, str] = {"openvino": "pip install 'ocrserve[openvino]'"}
+#: precisions each backend can run on CPU, the Python module it needs, how to install it: its registry entry's
+BACKEND_PRECISIONS: dict[str, tuple[str, ...]] = {name: entry.precisions for name, entry in BACKENDS.items()}
+BACKEND_MODULES: dict[str, str] = {name: entry.package for name, entry in BACKENDS.items()}
+INSTALL_HINT: dict[str, str] = {name: entry.install_hint for name, entry in BACKENDS.items() if entry.install_hint}
 #: why running a precision without its flags is refused
 EMULATED: dict[str, str] = {
     "bf16": "emulated bf16 would be slower than fp32",

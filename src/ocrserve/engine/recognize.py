@@ -3,8 +3,8 @@
 A page's crops are sorted by aspect ratio and cut into chunks of `batch_size`; each chunk is
 padded (zeros on the right) to its widest crop, at least the trained 320 px -- PaddleOCR's and
 RapidOCR's rule, which the parity tests hold us to.  The recognisers mix features across the
-whole width, so the amount of padding changes some readings (measured: 11% of lines differed
-when crops of four pages were re-batched together, 7% with per-crop padding).  A chunk is
+whole width, so the amount of padding changes some readings (docs/precision.md, "Padding
+changes readings").  A chunk is
 therefore the unit of work: the service may run chunks of several requests in one model call
 only when they have the same padded width, so a line reads the same however busy we are.
 """

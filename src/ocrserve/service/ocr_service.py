@@ -29,7 +29,7 @@ from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
 from ..inputs import Limits, PageSource, open_pages
 from ..inputs.pdf import is_pdf
-from ..kinds import ContractName, DocumentKind, TextLayerPolicy
+from ..kinds import DocumentKind, TextLayerPolicy
 from ..memory import set_mmap_threshold
 from ..models.presence import NeededFile, describe_missing, missing_files, needed_files
 from ..reader import PageRead, PageRequest, read_page
@@ -368,7 +368,7 @@ class OCRService:
 
     async def ocr(self, data: bytes, options: OCROptions | None = None, *, defaults: OCROptions | None = None,
                   declared: DocumentKind | None = None, client_left: ClientLeft | None = None,
-                  keep_images: bool = False, contract: ContractName = "library",
+                  keep_images: bool = False, contract: str = "library",
                   pdf_text: TextLayerPolicy | None = None) -> Document:
         """Decode and OCR one input within the request deadline.
 
@@ -395,7 +395,7 @@ class OCRService:
             self.inflight -= 1
 
     async def _ocr(self, pipeline: Pipeline, data: bytes, effective: EffectiveOptions, declared: DocumentKind | None,
-                   client_left: ClientLeft, keep_images: bool, contract: ContractName,
+                   client_left: ClientLeft, keep_images: bool, contract: str,
                    pdf_text: TextLayerPolicy | None) -> Document:
         queued = time.perf_counter()
         self.waiting += 1
@@ -423,7 +423,7 @@ class OCRService:
             self.slots.release()
 
     async def job_page(self, pipeline: Pipeline, source: PageSource, index: int, effective: EffectiveOptions,
-                       keep_images: bool, contract: ContractName = "jobs",
+                       keep_images: bool, contract: str = "jobs",
                        pdf_text: TextLayerPolicy | None = None) -> OCRPage:
         """One page of a job, run only when no synchronous request is in this process: a job yields
         to requests between its pages, so a long document never makes a request wait behind it."""
@@ -439,7 +439,7 @@ class OCRService:
             self.slots.release()
 
     async def _page(self, pipeline: Pipeline, source: PageSource, index: int, effective: EffectiveOptions,
-                    keep_images: bool, contract: ContractName, doc: Document, pdf_text: TextLayerPolicy | None = None,
+                    keep_images: bool, contract: str, doc: Document, pdf_text: TextLayerPolicy | None = None,
                     run: Callable[..., Awaitable[PageRead]] | None = None) -> None:
         """Read one page (its text layer or OCR: one call in the given threads, the requests' by default)."""
         started = time.perf_counter()

@@ -36,10 +36,14 @@ Loader = Callable[[Path, "RuntimeConfig", str, str], InferenceModel]  # path, co
 
 @dataclass(frozen=True)
 class BackendEntry:
-    """Where a backend's loader lives: imported on first use, so an absent optional package costs nothing."""
+    """A backend: where its loader lives (imported on first use, so an absent optional package costs
+    nothing), the package it needs, the precisions it runs on CPU, and how to install it."""
 
     module: str  # relative to this package
     loader: str
+    package: str  # the Python package that must be importable
+    precisions: tuple[str, ...]
+    install_hint: str = ""
 
     def load(self) -> Loader:
         loader: Loader = getattr(import_module(self.module, __name__), self.loader)
@@ -47,8 +51,10 @@ class BackendEntry:
 
 
 BACKENDS: dict[str, BackendEntry] = {
-    "onnxruntime": BackendEntry(".onnxruntime", "load"),
-    "openvino": BackendEntry(".openvino", "load"),
+    # ONNX Runtime's CPU kernels have no bf16 Conv
+    "onnxruntime": BackendEntry(".onnxruntime", "load", "onnxruntime", ("fp32",)),
+    "openvino": BackendEntry(".openvino", "load", "openvino", ("fp32", "bf16", "int8"),
+                             "pip install 'ocrserve[openvino]'"),
 }
 
 
