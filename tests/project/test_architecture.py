@@ -57,3 +57,13 @@ def test_the_package_type_checks(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def test_test_modules_have_unique_names():
+    """The test folders are not packages, so pytest imports each module by its file name: two of one name
+    in different folders would fail to collect (the second is taken for the first)."""
+    from collections import Counter
+
+    names = Counter(path.name for path in (REPO / "tests").rglob("test_*.py")
+                    if "examples" not in path.parts and "data" not in path.parts)
+    assert [name for name, count in names.items() if count > 1] == []

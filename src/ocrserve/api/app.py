@@ -27,7 +27,7 @@ from ..version import __version__
 from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
-from .error_responses import MiddlewareSignal, UnexpectedErrors, install_error_handlers
+from .error_responses import MiddlewareSignal, UnexpectedErrors, include_contract_router, install_error_handlers
 from .forwarded import ForwardedHeaders
 from .metrics import MetricsMiddleware
 from .quota_checks import quota_from_settings, within_quota
@@ -177,8 +177,8 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.state.result_files = result_files_from_settings(settings, signer)
     app.state.job_signer = signer
     for module in (routes_ocr, routes_hub, routes_seed, routes_jobs, routes_export):  # the routes that OCR, and so count pages
-        app.include_router(module.router, dependencies=[Depends(within_quota)])
-    app.include_router(routes_jobs.status_router)
+        include_contract_router(app, module.router, dependencies=[Depends(within_quota)])
+    include_contract_router(app, routes_jobs.status_router)
     app.include_router(routes_ops.router)
     app.include_router(result_files.router)
     install_error_handlers(app)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -68,16 +69,24 @@ def contract_route(contract: Contract | ChooseContract) -> type[APIRoute]:
     return type("ContractRoute", (APIRoute,), {"contract_for": staticmethod(choose)})
 
 
+def include_contract_router(app: FastAPI, router: APIRouter, **options: Any) -> None:
+    """`app.include_router`, remembering the router's routes, so that an error raised before routing
+    (auth, the body cap) can still answer in the contract of the route its path leads to."""
+    app.include_router(router, **options)
+    app.state.contract_routes = [*getattr(app.state, "contract_routes", []),
+                                 *(route for route in router.routes if hasattr(route, "contract_for"))]
+
+
 def _route_chooser(request: Request) -> ChooseContract | None:
     """The contract chooser of the route that serves (or, by method, would serve) this request's path."""
     routed: ChooseContract | None = getattr(request.scope.get("route"), "contract_for", None)
     if routed is not None:
         return routed
-    app = request.scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", ()):
-        choose: ChooseContract | None = getattr(route, "contract_for", None)
-        if choose is not None and route.matches(request.scope)[0] is not Match.NONE:
-            return choose
+    state = getattr(request.scope.get("app"), "state", None)
+    for route in getattr(state, "contract_routes", ()):
+        if route.matches(request.scope)[0] is not Match.NONE:
+            chooser: ChooseContract = route.contract_for
+            return chooser
     return None
 
 
