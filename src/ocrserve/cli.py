@@ -129,7 +129,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise ConfigError("--format with several formats, or pdf, needs --save-path DIR")
     # every page of every PDF: the page caps (OCR_MAX_PDF_PAGES, OCR_MAX_PDF_DOCUMENT_PAGES) are the
     # HTTP service's; --max-pages is the command line's own, and is reported where it cuts
-    ocr = OCR(**settings_overrides(args), max_pdf_pages=args.max_pages or 0, max_pdf_document_pages=0)
+    ocr = OCR(**settings_overrides(args), lang=args.lang, max_pdf_pages=args.max_pages or 0, max_pdf_document_pages=0)
     options = predict_options(args)
     files = list(iter_inputs(args.paths))
     if not files:
@@ -426,6 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", metavar="LIST", help="comma-separated output formats: "
                    + ", ".join(f"{f.name} ({f.label})" for f in FORMATS.values())
                    + "; one text format without --save-path prints to stdout")
+    p.add_argument("--lang", metavar="CODES", help="the documents' language(s), comma-separated PaddleOCR or "
+                   "EasyOCR codes (korean, ru, ar, hi, ...): read by their language set where the model set cannot "
+                   "(`ocrserve models list` shows which are installed)")
     p.add_argument("--pdf-text", choices=TEXT_LAYER_POLICIES,
                    help="PDF pages: their own text layer when usable (auto), always OCR, or the layer only "
                         "(default OCR_PDF_TEXT or auto)")

@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from .contracts.base import language_codes
 from .engine import EffectiveOptions, OCROptions, build_pipeline
 from .errors import BadInput
 from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
@@ -32,6 +33,7 @@ from .inputs.pdf import PdfPages, is_pdf
 from .kinds import TextLayerPolicy
 from .reader import PageRequest, read_page, text_layer_policy
 from .result import OCRPage, output_path
+from .service.languages import LanguageReaders
 from .settings import Settings, load_settings
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -93,19 +95,27 @@ class OCR:
     >>> print(result.text); result.save_image("out/")
     >>> ocr.save_pdf("scan.pdf", "out/scan.pdf")   # the same pages, searchable
 
-    Keyword arguments of the constructor are settings (see `ocrserve config`); keyword arguments
-    of a call are per-request options with PaddleX / RapidOCR names (see OCROptions), plus
+    `lang`: the documents' language(s), PaddleOCR's codes (`korean`, `ru`, `ar`, ...) or EasyOCR's;
+    one the model set cannot read is read by its script's language set (`ocrserve models pull
+    pp-ocrv5-korean`, ...), sharing the model set's detector; with several, each line is read by
+    every one's recogniser and the surest reading kept.  Keyword arguments of the constructor are
+    settings (see `ocrserve config`); keyword arguments of a call are per-request options with PaddleX / RapidOCR names (see OCROptions), plus
     `pdf_text` (auto / ocr / text) for PDFs.  Every page of a PDF is read unless `max_pdf_pages`
     is set (then a PagesNotReadWarning names the pages left unread).
     """
 
-    def __init__(self, model: str | None = None, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(self, model: str | None = None, settings: Settings | None = None, *,
+                 lang: str | Sequence[str] | None = None, **overrides: Any) -> None:
         if model is not None:
             overrides["model"] = model
         if settings is not None and overrides:
             settings = settings.model_copy(update=overrides)
         self.settings = settings or load_settings(**overrides)
         self.pipeline = build_pipeline(self.settings)
+        if lang:
+            readers = LanguageReaders(self.settings)
+            routes = readers.routes(language_codes(lang), set(self.pipeline.charset))
+            self.pipeline = readers.pipeline(self.pipeline, routes)
         self.limits = library_limits(self.settings)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,

@@ -461,6 +461,10 @@ class Settings(BaseSettings):
         default_factory=lambda: {"PP-OCRv5": "pp-ocrv5-mobile", "PP-OCRv6": "pp-ocrv6-small"},
         description="The API's `model` names -> model sets (`PP-OCRv5=pp-ocrv5-mobile,PP-OCRv6=pp-ocrv6-small`).",
     )
+    max_loaded_languages: int = Field(
+        3, ge=1, description="Language recognisers (a request's `lang`, `languages`) kept loaded at once per process, "
+        "beside the serving set; the least recently used is unloaded past it."
+    )
     job_max_loaded_models: int = Field(
         2, ge=1, description="Model sets kept loaded at once per process (each is ~100-200 MB); the least "
         "recently used idle one is unloaded past it."

@@ -73,6 +73,16 @@ def test_unknown_model_is_a_usage_error(samples_dir, capsys):
     assert "pp-ocrv6-small" in capsys.readouterr().err
 
 
+def test_lang_reads_with_the_model_set_or_names_the_set_to_pull(samples_dir, capsys):
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--lang", "ch_sim", str(samples_dir / SIGN)]) == 0
+    assert "copy files" in capsys.readouterr().out
+    assert main(["predict", "--model", "pp-ocrv4-mobile", "--lang", "ru", str(samples_dir / SIGN)]) != 0
+    err = capsys.readouterr().err
+    assert "ocrserve models pull pp-ocrv5-eslav" in err and "what is read here: " in err
+    assert main(["predict", "--lang", "klingon", str(samples_dir / SIGN)]) != 0
+    assert "unknown language 'klingon'" in capsys.readouterr().err
+
+
 def test_models_list_and_verify(tmp_path, monkeypatch, capsys):
     assert main(["models", "list"]) == 0
     listing = capsys.readouterr().out

@@ -48,6 +48,7 @@ from starlette.staticfiles import StaticFiles
 from ..contracts import jobs as jobs_contract
 from ..export import FORMATS
 from ..jobs.models import runnable_job_models
+from ..models.languages import route as route_of
 from ..settings import Settings
 from .auth import configured_tokens
 from .deps import ProperJSONResponse as JSONResponse
@@ -116,7 +117,7 @@ def index_html() -> str:
     return _ASSET_TAG.sub(inline, _static_text("index.html"))
 
 
-def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
+def page_config(settings: Settings, jobs: bool = False, languages: list[str] | None = None) -> dict[str, Any]:
     """What the page shows and sends by default: this process's model set (read at once by
     `/ocr`), the limits it can tell a person about, whether a token is needed, the options that
     apply when a PaddleX request leaves them out, and, when the job API is served (`jobs`), its
@@ -128,6 +129,8 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
     return {
         "model": settings.model,
         "models": [settings.model],
+        # the language codes this server reads now, beside its model set's own (`lang` of a request)
+        "languages": languages or [],
         "auth": bool(configured_tokens(settings)),
         "maxFileSize": settings.max_file_size,
         "maxPdfPages": settings.max_pdf_pages,
@@ -142,13 +145,23 @@ def page_config(settings: Settings, jobs: bool = False) -> dict[str, Any]:
     }
 
 
+def _other_languages(request: Request) -> list[str]:
+    """The codes this server reads with a language set it has installed (the model set's own are its default)."""
+    service = getattr(request.app.state, "service", None)
+    pipeline = getattr(service, "pipeline", None)
+    if service is None or pipeline is None:
+        return []
+    own = set(pipeline.charset)
+    return [code for code in service.languages.offered(own).readable if route_of(code, own).model_set is not None]
+
+
 def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
-def page_html(settings: Settings, jobs: bool = False) -> str:
+def page_html(settings: Settings, jobs: bool = False, languages: list[str] | None = None) -> str:
     """The page with what this server offers now written in."""
-    config = json.dumps(page_config(settings, jobs)).replace("<", "\\u003c")  # cannot close the <script>
+    config = json.dumps(page_config(settings, jobs, languages)).replace("<", "\\u003c")  # cannot close the <script>
     return index_html().replace(_CONFIG_TAG, _CONFIG_TAG.replace("{}", config))
 
 
@@ -187,7 +200,8 @@ def install_browser_routes(app: FastAPI, settings: Settings) -> None:
              responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
     async def root(request: Request) -> Response:
         if wants_html(request.headers.get("accept")):  # model files are looked for on disk: off the event loop
-            return HTMLResponse(await run_in_threadpool(page_html, settings, jobs), headers=page_headers)
+            languages = await run_in_threadpool(_other_languages, request)
+            return HTMLResponse(await run_in_threadpool(page_html, settings, jobs, languages), headers=page_headers)
         return JSONResponse(WELCOME, headers=_VARY)
 
     icon = resources.files(__package__).joinpath("static").joinpath("favicon.ico").read_bytes()

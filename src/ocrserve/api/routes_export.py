@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..contracts import export as contract
-from ..contracts.base import inline_schema, request_body
+from ..contracts.base import inline_schema, language_codes, request_body
 from ..export import FORMATS, export
 from ..result import OCRPage
 from .deps import read_upload, server_timing, service_of
@@ -32,7 +32,7 @@ async def export_document(request: Request) -> Response:
     assert data is not None  # read_upload refuses a form without its file
     doc = await service.ocr(data, contract.to_options(form), defaults=contract.CONTRACT.defaults,
                             client_left=request.is_disconnected, contract=contract.CONTRACT.name,
-                            pdf_text=form.pdf_text)
+                            pdf_text=form.pdf_text, languages=language_codes(form.lang))
     await charge_pages(request, doc)
     body = await service.run(_render, doc.results, form.format, data, service.limits.pdf_scale)
     name = contract.file_name(PurePath(_safe_name(upload.filename)).stem, form.format)

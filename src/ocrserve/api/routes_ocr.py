@@ -92,7 +92,8 @@ async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:
     visualize = contract.visualize(req.visualize, service.settings)
     doc = await service.ocr(await service.bytes_from_field(req.file), paddlex.to_options(req),
                             defaults=contract.defaults, declared=paddlex.declared_kind(req), client_left=request.is_disconnected,
-                            keep_images=visualize, contract=contract.name, pdf_text=req.pdfText)
+                            keep_images=visualize, contract=contract.name, pdf_text=req.pdfText,
+                            languages=paddlex.languages(req))
     await charge_pages(request, doc)
     page_images = [await shipped_images(request, r, visualize) for r in doc.results]
     note = pages_left_note(doc)

@@ -17,7 +17,6 @@ from ..jobs.models import runnable_models
 from ..version import __version__
 from .deps import ProperJSONResponse as JSONResponse
 from .deps import respond, service_of
-from .languages import supported_languages
 
 router = APIRouter()
 GPU_PROVIDERS = {"CUDAExecutionProvider", "TensorrtExecutionProvider", "ROCMExecutionProvider",
@@ -29,6 +28,7 @@ def health(request: Request) -> seed.HealthResponse:
     pipeline = service.pipeline
     ready = pipeline is not None
     model = pipeline.model_name if pipeline is not None else service.settings.model
+    offered = service.languages.offered(set(pipeline.charset)) if pipeline is not None else None
     return seed.HealthResponse(
         logId=request.state.request_id,
         errorCode=0 if ready else 503,
@@ -39,7 +39,8 @@ def health(request: Request) -> seed.HealthResponse:
         gpu_support=bool(GPU_PROVIDERS & set(ort.get_available_providers())),
         providers=pipeline.providers if pipeline is not None else [],
         environment=service.settings.environment,
-        supported_languages=supported_languages(set(pipeline.charset)) if pipeline is not None else [],
+        supported_languages=offered.readable if offered is not None else [],
+        fetchable_languages=offered.fetchable if offered is not None else [],
         version=__version__,
         runtime={"python": platform.python_version(), "onnxruntime": ort.__version__,
                  "platform": platform.platform(), "workers": service.settings.workers},

@@ -7,6 +7,7 @@ read by the route itself, so a JSON object is served whatever its declared conte
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,6 @@ from ..kinds import DocumentKind, TextLayerPolicy
 from ..service.ocr_service import Document, pages_left_note
 from .deps import json_body, parse, read_upload, respond, service_of
 from .error_responses import contract_route
-from .languages import check_languages
 from .paragraphs import merge_paragraphs
 from .quota_checks import charge_pages
 
@@ -43,17 +43,19 @@ UPLOAD_DOC = request_body({"multipart/form-data": (inline_schema(_FileUpload), N
 
 
 async def _ocr(request: Request, data: bytes, options: OCROptions, declared: DocumentKind,
-               pdf_text: TextLayerPolicy | None = None) -> Document:
+               pdf_text: TextLayerPolicy | None = None, languages: Sequence[str] = ()) -> Document:
     doc = await service_of(request).ocr(data, options, defaults=seed.CONTRACT.defaults, declared=declared,
+                                        languages=languages,
                                         client_left=request.is_disconnected, contract=seed.CONTRACT.name,
                                         pdf_text=pdf_text)
     await charge_pages(request, doc)
     return doc
 
 
-async def _ocr_field(request: Request, image: str, options: OCROptions) -> Document:
-    """A JSON `image` field (base64 or URL) through the engine."""
-    return await _ocr(request, await service_of(request).bytes_from_field(image), options, "image")
+async def _ocr_field(request: Request, image: str, options: OCROptions, languages: Sequence[str] = ()) -> Document:
+    """A JSON `image` field (base64 or URL) through the engine, read in `languages` (PaddleOCR's or EasyOCR's codes)."""
+    return await _ocr(request, await service_of(request).bytes_from_field(image), options, "image",
+                      languages=languages)
 
 
 async def _upload(request: Request) -> tuple[seed.UploadForm, bytes]:
@@ -66,9 +68,7 @@ async def _upload(request: Request) -> tuple[seed.UploadForm, bytes]:
 async def paddleocr(request: Request) -> Response:
     started = time.perf_counter()
     body = parse(seed.PaddleOCRRequest, await json_body(request))
-    if body.lang is not None:
-        check_languages([body.lang], service_of(request))
-    doc = await _ocr_field(request, body.image, seed.paddleocr_options(body))
+    doc = await _ocr_field(request, body.image, seed.paddleocr_options(body), [body.lang] if body.lang else [])
     return await respond(seed.to_response(doc.results[0], time.perf_counter() - started), doc)
 
 
@@ -77,8 +77,7 @@ async def paddleocr(request: Request) -> Response:
 async def easyocr(request: Request) -> Response:
     started = time.perf_counter()
     body = parse(seed.EasyOCRRequest, await json_body(request))
-    check_languages(body.languages or ["en"], service_of(request))
-    doc = await _ocr_field(request, body.image, seed.easyocr_options(body))
+    doc = await _ocr_field(request, body.image, seed.easyocr_options(body), body.languages or [])
     lines = [{"text": _filter_chars(line.text, body.allowlist, body.blocklist), "confidence": line.confidence,
               "bbox": line.bbox} for line in seed.lines(doc.results[0])]
     if body.paragraph:

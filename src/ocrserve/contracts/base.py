@@ -45,6 +45,12 @@ class Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
+def language_codes(value: str | Sequence[str] | None) -> list[str]:
+    """A request's language field as a list of codes: a list, or one string listing them comma-separated."""
+    codes = value.split(",") if isinstance(value, str) else list(value or [])
+    return [code.strip() for code in codes if code.strip()]
+
+
 def int_points(polygon: Sequence[Sequence[float]]) -> list[list[int]]:
     """PaddleX's integer points (rounded, not truncated)."""
     return [[int(round(x)), int(round(y))] for x, y in polygon]

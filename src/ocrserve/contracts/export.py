@@ -7,17 +7,16 @@ client saves the body as it is.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ..engine import OCROptions
-from ..export import FORMATS
+from ..errors import BadInput
+from ..export import FORMATS, get_format
 from ..kinds import TextLayerPolicy
 from . import rapidocr
 from .base import Contract
-
-FormatName = Literal["txt", "md", "hocr", "alto", "json", "pdf"]
 
 
 def error_body(status: int, message: str, request_id: str) -> dict[str, Any]:
@@ -31,14 +30,26 @@ CONTRACT = Contract(name="export", defaults=OCROptions(text_rec_score_thresh=0.5
 class ExportForm(rapidocr.Switches):
     """Form fields beside the `file` part."""
 
-    format: FormatName = Field(..., description="txt (plain text), md (Markdown), hocr, alto (ALTO XML v4), "
-                                                "json (PaddleX prunedResult per page) or pdf (searchable PDF).")
+    format: str = Field(..., description="; ".join(f"{f.name}: {f.label}" for f in FORMATS.values()) + ".",
+                        json_schema_extra={"enum": list(FORMATS)})
     use_doc_orientation_classify: bool | None = Field(
         None, description="Turn pages photographed or scanned at 90/180/270 degrees upright (default: "
         "OCR_USE_DOC_ORIENTATION_CLASSIFY, else on); `use_cls` is the text-line 0/180 switch.")
     pdf_text: TextLayerPolicy | None = Field(
         None, description="PDFs: `auto` reads a page's own text layer when it is usable and OCRs the rest, `ocr` "
         "OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
+    lang: str | None = Field(
+        None, description="The document's language(s), comma-separated PaddleOCR or EasyOCR codes, as PaddleX's "
+        "`lang` extension on `/ocr` (default: the model set alone).")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        """A name of FORMATS (or an alias), as the registry spells it; the choices named otherwise."""
+        try:
+            return get_format(value).name
+        except BadInput as exc:
+            raise ValueError(str(exc)) from None
 
 
 def to_options(form: ExportForm) -> OCROptions:

@@ -18,7 +18,7 @@ from ..engine.geometry import rotate_ccw
 from ..export.visualize import encode_jpeg, render_ocr_image
 from ..kinds import DocumentKind, TextLayerPolicy
 from ..result import OCRPage
-from .base import Contract, Lenient, int_points
+from .base import Contract, Lenient, int_points, language_codes
 
 IntPoint = list[int]
 
@@ -147,6 +147,11 @@ class OCRRequest(PaddleXOptions):
     visualize: bool | None = Field(None, description="Return ocrImage/docPreprocessingImage/inputImage "
                                                      "(default: OCR_VISUALIZE, else yes, as PaddleX).")
     inferenceParams: InferenceParams | None = None
+    lang: str | list[str] | None = Field(
+        None, description="ocrserve extension: the document's language(s), PaddleOCR's codes (korean, ru, ar, hi, "
+        "th, ...) or EasyOCR's (ko, ch_sim, ...). One the model set cannot read is read by its script's language "
+        "set, when installed (400 otherwise, naming what this server reads); with several, each line is read by "
+        "every one's recogniser and the surest reading kept. Default: the model set alone.", examples=["korean"])
     pdfText: TextLayerPolicy | None = Field(
         None, description="ocrserve extension, PDFs: `auto` reads a page's own text layer when it is usable and "
         "OCRs the rest, `ocr` OCRs every page, `text` only reads the layers (default: OCR_PDF_TEXT, else auto).")
@@ -157,6 +162,11 @@ class BetaRequest(PaddleXOptions):
 
     image: str = Field(..., description="http(s) URL or base64 of an image.")
     inferenceParams: InferenceParams | None = None
+
+
+def languages(req: OCRRequest) -> list[str]:
+    """The `lang` extension as a list of codes."""
+    return language_codes(req.lang)
 
 
 def declared_kind(req: OCRRequest) -> DocumentKind | None:

@@ -139,7 +139,12 @@ class HealthResponse(BaseModel):
     gpu_support: bool
     providers: list[str]
     environment: str = Field(..., description="The deployment's name (OCR_ENVIRONMENT).")
-    supported_languages: list[str]
+    supported_languages: list[str] = Field(
+        ..., description="Language codes (PaddleOCR's spelling) this server reads now: its model set's own, and "
+        "those of the language sets installed here; EasyOCR's codes (ch_sim, ko, ...) are accepted for them too.")
+    fetchable_languages: list[str] = Field(
+        default_factory=list, description="Extension: codes this server would read once `ocrserve models pull "
+        "<set>` brings their language set.")
     version: str = Field(..., description="ocrserve's version.")
     runtime: dict[str, Any] = Field(..., description="Python, ONNX Runtime, platform, worker count.")
     inference: dict[str, Any] = Field(

@@ -6,7 +6,12 @@ a test or a deployment can assemble one from parts of its own.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from ..errors import ConfigError
+from ..models import ModelSet, ModelStore
+from ..models.registry import RecSpec
 from ..models.resolve import ResolvedModels, resolve_models
 from ..settings import Settings, load_settings
 from .backends import load_model
@@ -20,14 +25,32 @@ from .recognize import MAX_CALL_COLUMNS, BatchObserver, Recognize, RemoteRecogni
 from .runtime import RuntimeConfig
 
 
+def _recognizer(spec: RecSpec, rec_path: Path, dict_path: Path | None, has_specials: bool, runtime: RuntimeConfig,
+                on_batch: BatchObserver | None, max_call_columns: int) -> TextRecognizer:
+    rec_model = load_model(rec_path, runtime, "rec")
+    charset = load_charset(rec_model, dict_path, has_specials)
+    return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch,
+                          max_call_columns=max_call_columns)
+
+
 def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig, on_batch: BatchObserver | None = None,
                     max_call_columns: int = MAX_CALL_COLUMNS) -> TextRecognizer:
     """The recognition model of a resolved set, with its dictionary."""
-    rec_model = load_model(models.rec_path, runtime, "rec")
-    charset = load_charset(rec_model, models.rec_dict_path, models.rec_dict_has_specials)
-    spec = models.model_set.rec
-    return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch,
-                          max_call_columns=max_call_columns)
+    return _recognizer(models.model_set.rec, models.rec_path, models.rec_dict_path, models.rec_dict_has_specials,
+                       runtime, on_batch, max_call_columns)
+
+
+def load_language_recognizer(model_set: ModelSet, store: ModelStore, config: EngineConfig) -> TextRecognizer:
+    """A language set's recogniser alone (its detector and classifiers are the serving set's).
+
+    It runs in ONNX Runtime fp32 whatever the serving set's recogniser runs in: a lower precision is
+    chosen per model set by the accuracy gate (engine/precision.py), which no language set has passed.
+    """
+    spec = model_set.rec
+    dict_path = store.resolve(spec.dict_file, model_set.name) if spec.dict_file is not None else None
+    runtime = replace(config.runtime, placements=tuple(p for p in config.runtime.placements if p[0] != "rec"))
+    return _recognizer(spec, store.resolve(spec.file, model_set.name), dict_path, spec.dict_has_specials, runtime,
+                       None, config.rec_batch_max_columns)
 
 
 def load_orientation(models: ResolvedModels, config: EngineConfig) -> Orientation:

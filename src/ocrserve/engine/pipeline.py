@@ -7,6 +7,7 @@ once.  Each stage is timed; a failing stage raises, it never yields an empty res
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -76,6 +77,13 @@ class Pipeline:
     def close(self) -> None:
         if isinstance(self.recognize, RecognitionBatcher):
             self.recognize.close()
+
+    def reading_with(self, recognize: Recognize, charset: Sequence[str]) -> Pipeline:
+        """The same stages with another recogniser (a language's): detection, orientation and their
+        shared detection slots are this pipeline's, so a second language costs only its recogniser."""
+        other = copy.copy(self)
+        other.recognize, other.recognizer, other.charset = recognize, None, list(charset)
+        return other
 
     @property
     def model_name(self) -> str:

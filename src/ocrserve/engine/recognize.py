@@ -121,6 +121,18 @@ class Recognize(Protocol):
     def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]: ...
 
 
+class BestReading:
+    """Each crop read by every recogniser, the reading with the highest score kept: a page in two
+    scripts (EasyOCR's `languages: ["ru", "en"]`) read line by line by whichever recogniser is surer."""
+
+    def __init__(self, recognizers: Sequence[Recognize]) -> None:
+        self.recognizers = list(recognizers)
+
+    def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]:
+        readings = [recognize(crops, batch_size) for recognize in self.recognizers]
+        return [max(candidates, key=lambda r: r.score) for candidates in zip(*readings)]
+
+
 class RemoteRecognition(Recognize, Protocol):
     """Recognition served by another process; it names the dictionary its readings come from."""
 

@@ -139,6 +139,8 @@ class JobRunner:
         service = self.service
         pipeline = await service.pipeline_for(job.model)
         effective = pipeline.resolve_options(job.spec.options, contract.CONTRACT.defaults)
+        routes = service.languages.routes(job.spec.languages, set(pipeline.charset))
+        pipeline = await service.run_job(service.languages.pipeline, pipeline, routes)
         source = await service.run_job(open_input, self.store.input_path(job.id), job.kind, self.limits)
         try:
             done = await asyncio.to_thread(self.store.done_lines, job.id)

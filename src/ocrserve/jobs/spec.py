@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..contracts import jobs as contract
+from ..contracts import paddlex
 from ..engine import OCROptions
 from ..kinds import TextLayerPolicy
 from ..reader import text_layer_policy
@@ -32,11 +33,13 @@ class JobSpec:
     visualize: bool = False
     policy: TextLayerPolicy | None = None
     warnings: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()  # the request's `lang` codes (none: the model set alone)
 
     def to_json(self) -> dict[str, Any]:
         options = {k: v for k, v in dataclasses.asdict(self.options).items() if v is not None}
         return {"version": SPEC_VERSION, "options": options, "formats": list(self.formats),
-                "visualize": self.visualize, "policy": self.policy, "warnings": list(self.warnings)}
+                "visualize": self.visualize, "policy": self.policy, "warnings": list(self.warnings),
+                "languages": list(self.languages)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobSpec:
@@ -45,7 +48,7 @@ class JobSpec:
         policy = data.get("policy")
         return cls(options=OCROptions(**data["options"]), formats=tuple(data["formats"]),
                    visualize=bool(data["visualize"]), policy=None if policy is None else text_layer_policy(policy),
-                   warnings=tuple(data["warnings"]))
+                   warnings=tuple(data["warnings"]), languages=tuple(data.get("languages", ())))
 
     @classmethod
     def from_payload(cls, stored: dict[str, Any]) -> JobSpec:
@@ -53,4 +56,5 @@ class JobSpec:
         payload = contract.OptionalPayload.model_validate({k: v for k, v in stored.items() if k != "warnings"})
         return cls(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
                    visualize=bool(stored.get("visualize")), policy=payload.pdfText,
-                   warnings=tuple(stored.get("warnings") or ()))
+                   warnings=tuple(stored.get("warnings") or ()),
+                   languages=tuple(paddlex.languages(payload)))

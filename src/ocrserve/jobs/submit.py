@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from ..contracts import jobs as contract
-from ..contracts.paddlex import ignored_keys, ignored_warning
+from ..contracts.paddlex import ignored_keys, ignored_warning, languages
 from ..errors import BadInput, QuotaExceeded, StoreFull
 from ..inputs import Limits
 from ..inputs.pdf import is_pdf
@@ -80,7 +80,9 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
         log.info("job submission: ignored unknown optionalPayload key(s): %s", ", ".join(ignored))
     spec = JobSpec(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
                    visualize=contract.CONTRACT.visualize(payload.visualize, settings), policy=payload.pdfText,
-                   warnings=(ignored_warning(ignored),) if ignored else ())
+                   warnings=(ignored_warning(ignored),) if ignored else (), languages=tuple(languages(payload)))
+    # a language this server cannot read is refused now, not when a worker reaches the job
+    service.languages.routes(spec.languages, set(service.require_pipeline().charset))
     if sub.callback_url:
         await check_callback_url(sub.callback_url, service)
     if await asyncio.to_thread(store.queued) >= settings.job_max_queued:

@@ -134,6 +134,9 @@ class ModelSet:
     variant: str | None = None
     # the script or language its recogniser reads, for the language sets (None: the multilingual sets)
     language: str | None = None
+    # PaddleOCR's name for that recogniser's language group (`korean`, `latin`, `eslav`, `ar`... as in
+    # `<script>_PP-OCRv5_mobile_rec`): what a request's language code is routed by (models/languages.py)
+    script: str | None = None
 
     @property
     def base_name(self) -> str:
@@ -320,12 +323,13 @@ V6M_REC = hosted(RAPIDOCR_V392, "onnx/PP-OCRv6/rec/PP-OCRv6_rec_medium.onnx",
                  "eef444829dbbe18d7fea59a3f6eb75647518d2b3a9568d27c92e42940204894b", 76_629_984)
 
 
-def _language_set(name: str, language: str, rec: ModelFile, dict_file: ModelFile | None, what: str) -> ModelSet:
+def _language_set(name: str, language: str, script: str, rec: ModelFile, dict_file: ModelFile | None,
+                  what: str) -> ModelSet:
     """A per-language recogniser paired with pp-ocrv6-small's detector and the same orientation models."""
     small = MODEL_SETS["pp-ocrv6-small"]
     return ModelSet(name=name, description=f"{what} recogniser + PP-OCRv6 small det + v2.0 cls; reads {language}",
                     det=small.det, rec=RecSpec(rec, dict_file=dict_file), textline=small.textline,
-                    text_score=0.5, language=language)
+                    text_score=0.5, language=language, script=script)
 
 
 HOSTED_SETS: dict[str, ModelSet] = {
@@ -333,7 +337,7 @@ HOSTED_SETS: dict[str, ModelSet] = {
     for s in (
         *(
             _language_set(
-                f"pp-ocrv5-{suffix}", language,
+                f"pp-ocrv5-{suffix}", language, code,
                 hosted(RAPIDOCR_V392, f"onnx/PP-OCRv5/rec/{code}_PP-OCRv5_rec_mobile.onnx", rec_sha, rec_size),
                 hosted(RAPIDOCR_V360, f"paddle/PP-OCRv5/rec/{code}_PP-OCRv5_rec_mobile_infer/ppocrv5_{code}_dict.txt",
                        dict_sha, dict_size),
@@ -341,7 +345,7 @@ HOSTED_SETS: dict[str, ModelSet] = {
             )
             for suffix, code, language, rec_sha, rec_size, dict_sha, dict_size in _V5_LANGUAGES
         ),
-        _language_set("pp-ocrv4-kannada", "Kannada", V4_KANNADA_REC, None, "PP-OCRv4 mobile"),
+        _language_set("pp-ocrv4-kannada", "Kannada", "ka", V4_KANNADA_REC, None, "PP-OCRv4 mobile"),
         ModelSet(
             name="pp-ocrv6-medium",
             description="PP-OCRv6 medium det/rec + v2.0 cls (18.7k chars: zh, ja, Latin; det+rec 139 MB)",

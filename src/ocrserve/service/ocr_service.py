@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from ..reader import PageRead, PageRequest, read_page
 from ..result import OCRPage
 from ..settings import Settings
 from ..urlfetch import FetchPolicy, fetch_url, is_url
+from .languages import LanguageReaders
 from .metrics import Metrics
 
 log = logging.getLogger("ocrserve.service")
@@ -177,6 +178,8 @@ class OCRService:
         self.waiting_for: str | None = None  # what a server waiting for model files still lacks
         self._closing = threading.Event()
         # other model sets, loaded on first use for a job's `model`, least recently used first
+        # recognisers of the languages a request asks for that the serving set does not read
+        self.languages = LanguageReaders(settings)
         self.extra_pipelines: OrderedDict[str, Pipeline] = OrderedDict()
         self.pipeline_users: dict[str, int] = {}
         self.extra_rss: dict[str, int] = {}  # bytes the process grew by when each was loaded
@@ -369,22 +372,24 @@ class OCRService:
     async def ocr(self, data: bytes, options: OCROptions | None = None, *, defaults: OCROptions | None = None,
                   declared: DocumentKind | None = None, client_left: ClientLeft | None = None,
                   keep_images: bool = False, contract: str = "library",
-                  pdf_text: TextLayerPolicy | None = None) -> Document:
+                  pdf_text: TextLayerPolicy | None = None, languages: Sequence[str] = ()) -> Document:
         """Decode and OCR one input within the request deadline.
 
         `defaults` are the calling contract's own defaults (below the operator's settings);
         `client_left` is asked before each page, so a client that went away costs no more pages;
         decoded images stay on the results only when `keep_images` (a response draws them);
-        `pdf_text` is the request's text-layer choice (None: OCR_PDF_TEXT).
+        `pdf_text` is the request's text-layer choice (None: OCR_PDF_TEXT); `languages`: the codes
+        the document is written in (none: the serving set reads it).
         """
         pipeline = self.require_pipeline()
         effective = pipeline.resolve_options(options, defaults)  # bad options fail before any decoding
+        routes = self.languages.routes(languages, set(pipeline.charset))  # and a language it cannot read
         self.admit()
         self.inflight += 1
         try:
             return await asyncio.wait_for(
-                self._ocr(pipeline, data, effective, declared, client_left or _never_left, keep_images, contract,
-                          pdf_text),
+                self._ocr(await self.run(self.languages.pipeline, pipeline, routes), data, effective, declared,
+                          client_left or _never_left, keep_images, contract, pdf_text),
                 timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
             raise DeadlineExceeded(

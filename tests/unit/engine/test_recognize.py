@@ -68,3 +68,23 @@ def test_reading_quad_follows_rotations():
     box = np.array([[0, 0], [10, 0], [10, 50], [0, 50]], dtype=np.float32)
     assert reading_quad(box, turned=True, flipped=False)[0].tolist() == [10, 0]
     assert reading_quad(box, turned=False, flipped=True)[0].tolist() == [10, 50]
+
+
+def test_best_reading_keeps_each_crops_surest_reading():
+    """BestReading alone, over two stand-in recognisers whose readings are given."""
+    from ocrserve.engine.recognize import BestReading, Recognition
+
+    first = [Recognition("a", 0.9), Recognition("b", 0.2), Recognition("c", 0.5)]
+    second = [Recognition("x", 0.1), Recognition("y", 0.8), Recognition("z", 0.5)]
+    calls = []
+
+    def reader(readings):
+        def read(crops, batch_size):
+            calls.append((len(crops), batch_size))
+            return readings
+        return read
+
+    crops = [np.zeros((48, 100, 3), np.uint8)] * 3
+    best = BestReading([reader(first), reader(second)])(crops, 6)
+    assert [r.text for r in best] == ["a", "y", "c"]  # a tie keeps the first recogniser's
+    assert calls == [(3, 6), (3, 6)]

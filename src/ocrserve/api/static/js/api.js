@@ -122,6 +122,7 @@
     form.append("use_doc_orientation_classify", String(options.useDocOrientationClassify));
     form.append("use_cls", String(options.useTextlineOrientation));
     form.append("text_score", String(options.textRecScoreThresh));
+    if (options.lang) form.append("lang", options.lang);
     const headers = token ? { Authorization: "Bearer " + token } : {};
     let response;
     try {

@@ -33,6 +33,7 @@
       : "These are the model sets this server can run now: the first reads your file straight away, "
         + "the others read it in the background with a progress bar.";
     select.addEventListener("change", () => { if (state.file) run(false); });
+    initLanguages();
     const defaults = config.defaults || {};
     $("doc-orientation").checked = defaults.useDocOrientationClassify !== false;
     $("line-orientation").checked = defaults.useTextlineOrientation !== false;
@@ -45,6 +46,19 @@
     if (config.auth) $("token-box").hidden = false;
   }
 
+  // The languages this server reads now (page config `languages`): the model set's own by default; another
+  // is read by its language set's recogniser, which the server loads on first use.
+  function initLanguages() {
+    const select = $("lang");
+    select.add(new Option("the model set's own (" + (config.model || "?") + ")", "", true, true));
+    for (const code of config.languages || []) select.add(new Option(code, code));
+    select.disabled = select.options.length < 2;
+    $("lang-note").textContent = select.options.length < 2
+      ? "No other language set is installed on this server."
+      : "Another language is read by its own recogniser, with the same detector.";
+    select.addEventListener("change", () => { if (state.file) run(false); });
+  }
+
   function showScore() {
     $("score-value").textContent = Number($("score").value).toFixed(2);
   }
@@ -54,6 +68,7 @@
       useDocOrientationClassify: $("doc-orientation").checked,
       useTextlineOrientation: $("line-orientation").checked,
       textRecScoreThresh: Number($("score").value),
+      ...($("lang").value ? { lang: $("lang").value } : {}),
     };
   }
 
