@@ -30,7 +30,7 @@ def _recognizer(spec: RecSpec, rec_path: Path, dict_path: Path | None, has_speci
     rec_model = load_model(rec_path, runtime, "rec")
     charset = load_charset(rec_model, dict_path, has_specials)
     return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch,
-                          max_call_columns=max_call_columns)
+                          max_call_columns=max_call_columns, right_to_left=spec.right_to_left)
 
 
 def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig, on_batch: BatchObserver | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,11 +81,39 @@ class Recognition:
     char_spans: tuple[tuple[float, float], ...] = ()
 
 
-class CTCDecoder:
-    """Greedy CTC: argmax per time step, collapse repeats, drop blanks; score = mean max-prob."""
+#: what keeps its left-to-right order inside a right-to-left line: Latin letters, digits and the
+#: punctuation of numbers and codes (PaddleOCR's rule for its Arabic recognisers)
+_LEFT_TO_RIGHT = re.compile(r"[a-zA-Z0-9 :*./%+-]")
 
-    def __init__(self, charset: Sequence[str]) -> None:
+
+def logical_order(chars: Sequence[str]) -> list[int]:
+    """The reading order of characters a right-to-left recogniser reads in visual order (left to right):
+    each right-to-left character reversed, runs of Latin letters and digits kept as they read."""
+    segments: list[list[int]] = []
+    run: list[int] = []
+    for i, char in enumerate(chars):
+        if _LEFT_TO_RIGHT.match(char):
+            run.append(i)
+            continue
+        if run:
+            segments.append(run)
+            run = []
+        segments.append([i])
+    if run:
+        segments.append(run)
+    return [i for segment in reversed(segments) for i in segment]
+
+
+class CTCDecoder:
+    """Greedy CTC: argmax per time step, collapse repeats, drop blanks; score = mean max-prob.
+
+    A right-to-left recogniser (Arabic script) emits its characters in visual order; they are put
+    in logical order, each keeping its own span, as PaddleOCR's decoder does for those models.
+    """
+
+    def __init__(self, charset: Sequence[str], right_to_left: bool = False) -> None:
         self.charset = list(charset)
+        self.right_to_left = right_to_left
 
     def __call__(self, probs: np.ndarray, content_fractions: Sequence[float]) -> list[Recognition]:
         """`probs` (N, T, C); `content_fractions[i]` = share of the padded width crop i fills."""
@@ -101,11 +130,14 @@ class CTCDecoder:
         out = []
         for row, (ids, conf, sel) in enumerate(zip(idx, best, keep)):
             cols = np.nonzero(sel)[0]
-            text = "".join(self.charset[i] for i in ids[cols])
+            chars = [self.charset[i] for i in ids[cols]]
             score = float(np.mean(conf[cols])) if len(cols) else 0.0
             frac = content_fractions[row] or 1.0
-            spans = tuple((min(c / steps / frac, 1.0), min((c + 1) / steps / frac, 1.0)) for c in cols)
-            out.append(Recognition(text, score, spans))
+            spans = [(min(c / steps / frac, 1.0), min((c + 1) / steps / frac, 1.0)) for c in cols]
+            if self.right_to_left:
+                order = logical_order(chars)
+                chars, spans = [chars[i] for i in order], [spans[i] for i in order]
+            out.append(Recognition("".join(chars), score, tuple(spans)))
         return out
 
 
@@ -145,10 +177,10 @@ class TextRecognizer:
 
     def __init__(self, model: InferenceModel, charset: Sequence[str], image_height: int = 48,
                  image_width: int = 320, on_batch: BatchObserver | None = None,
-                 max_call_columns: int = MAX_CALL_COLUMNS) -> None:
+                 max_call_columns: int = MAX_CALL_COLUMNS, right_to_left: bool = False) -> None:
         self.model = model
         self.max_call_columns = max_call_columns
-        self.decode = CTCDecoder(charset)
+        self.decode = CTCDecoder(charset, right_to_left)
         self.image_height = image_height
         self.image_width = image_width
         self.pixels = PixelNormalizer.divided(HALF, HALF)

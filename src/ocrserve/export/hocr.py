@@ -7,7 +7,7 @@ from html import escape
 
 from ..result import OCRPage
 from ..version import __version__
-from .layout import blocks, words_of, xml_safe, xyxy
+from .layout import blocks, right_to_left, words_of, xml_safe, xyxy
 from .paged import PagedFormat
 
 
@@ -23,7 +23,8 @@ def render_page(result: OCRPage, number: int = 1) -> str:
         for placed in block.lines:
             line = placed.line
             lid = f"line_{number}_{b}_{len(out)}"
-            out.append(f'    <span class="ocr_line" id="{lid}" title="{_bbox(xyxy(line.polygon))}">')
+            direction = ' dir="rtl"' if right_to_left(line.text) else ""  # so that readers lay out and copy it right
+            out.append(f'    <span class="ocr_line" id="{lid}" title="{_bbox(xyxy(line.polygon))}"{direction}>')
             for w, (text, poly) in enumerate(words_of(line), start=1):
                 conf = int(round(max(0.0, min(1.0, line.score)) * 100))
                 out.append(f'     <span class="ocrx_word" id="word_{lid[5:]}_{w}" '

@@ -103,6 +103,7 @@ class RecSpec:
     dict_has_specials: bool = False  # file already starts with "blank" and ends with " "
     image_height: int = 48
     image_width: int = 320
+    right_to_left: bool = False  # reads a right-to-left script, its characters in visual order (Arabic)
 
 
 @dataclass(frozen=True)
@@ -328,7 +329,8 @@ def _language_set(name: str, language: str, script: str, rec: ModelFile, dict_fi
     """A per-language recogniser paired with pp-ocrv6-small's detector and the same orientation models."""
     small = MODEL_SETS["pp-ocrv6-small"]
     return ModelSet(name=name, description=f"{what} recogniser + PP-OCRv6 small det + v2.0 cls; reads {language}",
-                    det=small.det, rec=RecSpec(rec, dict_file=dict_file), textline=small.textline,
+                    det=small.det, rec=RecSpec(rec, dict_file=dict_file, right_to_left=script == "arabic"),
+                    textline=small.textline,
                     text_score=0.5, language=language, script=script)
 
 

@@ -88,3 +88,20 @@ def test_best_reading_keeps_each_crops_surest_reading():
     best = BestReading([reader(first), reader(second)])(crops, 6)
     assert [r.text for r in best] == ["a", "y", "c"]  # a tie keeps the first recogniser's
     assert calls == [(3, 6), (3, 6)]
+
+
+def test_a_right_to_left_recogniser_reads_in_logical_order_keeping_latin_runs():
+    """The decoder alone, on made-up probabilities: the model emits visual order (left to right)."""
+    from ocrserve.engine.recognize import CTCDecoder, logical_order
+
+    visual = ["ب", "ا", " ", "1", "2", "ك"]  # what a right-to-left line shows, left to right
+    assert [visual[i] for i in logical_order(visual)] == ["ك", " ", "1", "2", "ا", "ب"]
+    charset = ["blank", *dict.fromkeys(visual)]
+    steps = len(visual) * 2
+    probs = np.zeros((1, steps, len(charset)), np.float32)
+    for t in range(steps):  # each character, then a blank
+        probs[0, t, charset.index(visual[t // 2]) if t % 2 == 0 else 0] = 1.0
+    ltr, rtl = CTCDecoder(charset)(probs, [1.0])[0], CTCDecoder(charset, right_to_left=True)(probs, [1.0])[0]
+    assert ltr.text == "با 12ك" and rtl.text == "ك 12اب"
+    assert sorted(rtl.char_spans) == sorted(ltr.char_spans)  # each character keeps its own place on the crop
+    assert rtl.char_spans[0] == ltr.char_spans[-1]

@@ -12,6 +12,7 @@ from _support.paths import DATA
 from ocrserve.cli import main
 from ocrserve.errors import BadInput
 from ocrserve.export import FORMATS, export, get_format
+from ocrserve.result import OCRPage, TextLine
 
 ALTO_DIR = DATA / "alto"
 ALTO_NS = {"a": "http://www.loc.gov/standards/alto/ns-v4#"}
@@ -128,3 +129,27 @@ def test_cli_one_text_format_to_stdout(samples_dir, capsys):
 def test_cli_pdf_needs_a_directory(samples_dir, capsys):
     assert main(["predict", "--format", "pdf", str(samples_dir / "pdf/tasn1_p6-8.pdf")]) == 2
     assert "--save-path" in capsys.readouterr().err
+
+
+COMPLEX_LINES = ["مرحبا بالعالم 2026", "हिन्दी में पढ़ें", "ภาษาไทย ที่นี่", "Ελληνικά κείμενο"]
+
+
+def complex_script_page() -> OCRPage:
+    """A built page (no engine) with an Arabic line and Devanagari, Thai and Greek ones full of combining marks."""
+    lines = [TextLine(text, 0.9, [[20, 30 + 60 * i], [620, 30 + 60 * i], [620, 70 + 60 * i], [20, 70 + 60 * i]])
+             for i, text in enumerate(COMPLEX_LINES)]
+    return OCRPage(width=640, height=300, lines=lines, detected_polygons=[line.polygon for line in lines],
+                   doc_angle=0, det_params={}, text_rec_score_thresh=0.0, use_textline_orientation=False,
+                   return_word_box=False)
+
+
+def test_complex_scripts_keep_every_mark_and_hocr_marks_right_to_left_lines(alto_schema):
+    page = complex_script_page()
+    for fmt in ("txt", "md", "hocr", "alto", "json"):
+        out = export([page], fmt).decode("utf-8")
+        for text in COMPLEX_LINES:  # word by word where a format splits lines into words
+            assert all(word in out for word in text.split()), (fmt, text)
+    hocr = ET.fromstring(export([page], "hocr"))
+    lines = [el for el in hocr.iter() if el.get("class") == "ocr_line"]
+    assert [el.get("dir") for el in lines] == ["rtl", None, None, None]
+    alto_schema.validate(export([page], "alto").decode())
