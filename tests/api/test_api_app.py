@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from _support.http import wait_in_process_ready
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.api.error_responses import status_for
@@ -67,10 +68,7 @@ def test_image_over_width_limit_is_refused_from_its_header():
     buf = io.BytesIO()
     Image.new("L", (1200, 10), 255).save(buf, format="PNG")
     with TestClient(app) as client:
-        for _ in range(600):
-            if client.get("/ready").status_code == 200:
-                break
-            time.sleep(0.1)
+        wait_in_process_ready(client)
         r = client.post("/ocr", json={"file": base64.b64encode(buf.getvalue()).decode()})
     assert r.status_code == 413 and "1200x10" in r.json()["errorMsg"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 import xml.etree.ElementTree as ET
 
 import pypdfium2 as pdfium
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from _support import pdfs
+from _support.http import wait_in_process_ready
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 
@@ -20,10 +20,7 @@ from ocrserve.api.app import create_app
 @pytest.fixture(scope="module")
 def client():
     with TestClient(create_app(load_settings(model="pp-ocrv6-small", max_pdf_pages=3))) as c:
-        for _ in range(600):
-            if c.get("/ready").status_code == 200:
-                break
-            time.sleep(0.1)
+        wait_in_process_ready(c)
         yield c
 
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from _support.http import wait_in_process_ready
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.api.result_files import ResultFiles
@@ -54,10 +55,7 @@ def client(tmp_path_factory):
     settings = load_settings(model="pp-ocrv4-mobile", result_images="url", api_tokens=TOKEN,
                              result_files_dir=tmp_path_factory.mktemp("results"), job_secret="s" * 32)
     with TestClient(create_app(settings)) as c:
-        deadline = time.monotonic() + 120
-        while c.get("/ready").status_code != 200:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        wait_in_process_ready(c)
         yield c
 
 

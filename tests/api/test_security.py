@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
+from _support.http import wait_in_process_ready
 from _support.server import free_port
 from _support.tools import need_tool
 from ocrserve import load_settings
@@ -65,14 +66,6 @@ def auth(token: str, scheme: str = "token") -> dict[str, str]:
     return {"Authorization": f"{scheme} {token}"}
 
 
-def wait_ready(client: TestClient) -> None:
-    for _ in range(600):
-        if client.get("/ready").status_code == 200:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the engine did not become ready: " + client.get("/ready").text)
-
-
 def expected_retry_after() -> float:
     """Seconds to the next UTC midnight, computed independently of ocrserve.service.quota."""
     now = datetime.now(timezone.utc)
@@ -112,7 +105,7 @@ def hub_error(r, status: int) -> None:
 def client():
     app = create_app(load_settings(model=MODEL, api_tokens=f"{TOKEN_A}, {TOKEN_B}"))
     with TestClient(app) as c:
-        wait_ready(c)
+        wait_in_process_ready(c)
         yield c
 
 
@@ -202,7 +195,7 @@ def test_quota_checks_before_and_charges_after_and_survives_a_restart(tmp_path):
     settings = load_settings(model=MODEL, api_tokens=f"{TOKEN_A},{TOKEN_B}", daily_page_limit=2, quota_db=db)
     image, pdf = png_bytes(), pdf_bytes(3)
     with TestClient(create_app(settings)) as client:
-        wait_ready(client)
+        wait_in_process_ready(client)
         assert client.post("/ocr", json={"file": b64(image)}, headers=auth(TOKEN_A)).status_code == 200
         # 1 of 2 used: the 3-page PDF is admitted, served in full and charged in full (4 of 2)
         r = client.post("/ocr", json={"file": b64(pdf), "fileType": 0}, headers=auth(TOKEN_A))

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import ocrserve.contracts
+from _support.http import wait_in_process_ready
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.contracts import hub, paddlex, rapidocr, seed
@@ -35,17 +36,10 @@ CONTRACTS = _contracts()
 MODEL = "pp-ocrv4-mobile"
 
 
-def wait_ready(client: TestClient) -> None:
-    deadline = time.monotonic() + 120
-    while client.get("/ready").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/health").text
-        time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def client():
     with TestClient(create_app(load_settings(model=MODEL))) as c:
-        wait_ready(c)
+        wait_in_process_ready(c)
         yield c
 
 
@@ -54,7 +48,7 @@ def operator_client():
     """An operator who set thresholds and turned result images off."""
     settings = load_settings(model=MODEL, text_score=0.7, box_thresh=0.55, visualize=False)
     with TestClient(create_app(settings)) as c:
-        wait_ready(c)
+        wait_in_process_ready(c)
         yield c
 
 
