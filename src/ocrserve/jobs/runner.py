@@ -219,6 +219,8 @@ class JobRunner:
                 deleted = await asyncio.to_thread(self.store.sweep, time.time())
                 if deleted:
                     log.info("job store: %d expired jobs deleted", deleted)
+            except StoreUnavailable as exc:  # the next sweep catches up
+                log.warning("job store: sweep skipped: %s", exc)
             except Exception:
                 log.exception("job store: sweep failed")
             await asyncio.sleep(every)
