@@ -199,3 +199,33 @@ def test_spec_round_trips_through_the_store(tmp_path):
     create(store, dataclasses.replace(job, spec=spec), b"%PDF-")
     loaded = store.index.load(job.id)
     assert loaded is not None and loaded.spec == spec
+
+
+@pytest.mark.parametrize(("store", "blobs", "why"), [("mysql://db/jobs", None, "OCR_JOB_STORE must be"),
+                                                     (None, "ftp://host/jobs", "OCR_JOB_BLOBS="),
+                                                     (None, "s3://", "not an s3://bucket/prefix URL")])
+def test_store_settings_that_name_no_usable_store_fail_at_start(tmp_path, store, blobs, why):
+    from ocrserve import load_settings
+    from ocrserve.errors import ConfigError
+    from ocrserve.jobs.store import open_store
+
+    with pytest.raises(ConfigError, match=why):
+        open_store(load_settings(job_dir=tmp_path, job_store=store, job_blobs=blobs))
+
+
+def test_unreachable_shared_stores_fail_at_start_naming_the_setting(tmp_path, monkeypatch):
+    """Nothing listens on the port: the instance refuses to start rather than failing each job."""
+    from _support.server import free_port
+    from ocrserve import load_settings
+    from ocrserve.errors import ConfigError
+    from ocrserve.jobs.store import open_store
+
+    port = free_port()
+    with pytest.raises(ConfigError, match="OCR_JOB_STORE=postgresql://u@127.0.0.1") as refused:
+        open_store(load_settings(job_dir=tmp_path, job_store=f"postgresql://u:secret-pw@127.0.0.1:{port}/jobs"))
+    assert "secret-pw" not in str(refused.value)  # the password never reaches a log
+    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "k",
+                        "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="OCR_JOB_BLOBS=s3://bucket/jobs"):
+        open_store(load_settings(job_dir=tmp_path, job_blobs="s3://bucket/jobs"))
