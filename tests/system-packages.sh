@@ -1,7 +1,7 @@
 #!/bin/sh
 # The Debian packages the test suite runs beside Python: the published clients' own tools (curl,
 # Node.js and npm, Go, PHP with curl), Chromium for the page, redis-server for the shared quota
-# store, and apt/dpkg-deb for the real-PDF corpus.  Installs what is missing (as root, or through
+# store, PostgreSQL for the shared job store, and apt/dpkg-deb for the real-PDF corpus.  Installs what is missing (as root, or through
 # sudo); the README's test command and .ci/run both call it.  A test whose tool is still missing
 # fails naming the package.
 set -eu
@@ -17,6 +17,7 @@ have go || missing="$missing golang-go"
 have php || missing="$missing php-cli"
 { have php && php -m 2>/dev/null | grep -qx curl; } || missing="$missing php-curl"
 have redis-server || missing="$missing redis-server"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 have setpriv || missing="$missing util-linux"
 
 # the real-PDF corpus test downloads documentation packages: it needs a package index that lists them

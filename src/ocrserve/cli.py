@@ -1,4 +1,4 @@
-"""The `ocrserve` command: predict, serve, models, config.
+"""The `ocrserve` command: predict, serve, models, config, jobs.
 
 Thin on purpose: it parses arguments and calls the library; every behaviour it shows is a
 library function that the tests exercise directly too.
@@ -388,6 +388,22 @@ def settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) not in (None, "")}
 
 
+def cmd_jobs(args: argparse.Namespace) -> int:
+    """`jobs migrate`: bring the job index (OCR_JOB_STORE) to this version's schema, as `serve` does at start."""
+    from .jobs.store import open_index
+    from .settings import load_settings
+
+    settings = load_settings()
+    index = open_index(settings)  # opening migrates; concurrent starters wait on the index's lock
+    try:
+        version = index.migrate()
+    finally:
+        index.close()
+    where = "PostgreSQL" if settings.job_store and settings.job_store.get_secret_value() != "sqlite" else "SQLite"
+    print(f"job index ({where}): schema version {version}")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 def positive_int(text: str) -> int:
     value = int(text)
@@ -500,6 +516,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int, help=argparse.SUPPRESS)
     c.add_argument("--workers", type=int, help=argparse.SUPPRESS)
     c.set_defaults(func=cmd_config)
+
+    j = sub.add_parser("jobs", help="manage the async job store", description="Manage the async job store "
+                       "(OCR_JOB_STORE, OCR_JOB_BLOBS).")
+    jsub = j.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    jsub.add_parser("migrate", help="bring the job index to this version's schema (serve also does, at start)")
+    j.set_defaults(func=cmd_jobs)
     return parser
 
 

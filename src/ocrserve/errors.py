@@ -158,6 +158,19 @@ class StoreFull(Overloaded):
     kind = "job_store_full"
 
 
+class StoreUnavailable(OCRServeError):
+    """The shared job store (its PostgreSQL index or its S3 blobs) cannot be reached; retry later.
+
+    Job submissions and reads are refused while it is down; synchronous OCR does not use it.
+    """
+
+    kind = "job_store_unavailable"
+
+    def __init__(self, message: str, retry_after: int = 10) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PartsIncomplete(OCRServeError):
     """A job's output format parts do not cover every page read, so its files cannot be joined."""
 

@@ -438,8 +438,17 @@ class Settings(BaseSettings):
     # --- async jobs (`/api/v2/ocr/jobs`, PaddleOCR's official API) -------------------------------
     job_dir: Path = Field(
         default_factory=lambda: default_data_dir() / "jobs",
-        description="Job store: an SQLite index plus each job's input, JSONL result and images (shared by the "
-        "worker processes of one machine; a local filesystem).",
+        description="Job store of this machine: the SQLite index and each job's files unless job_store and "
+        "job_blobs put them elsewhere, and uploads on their way in (a local filesystem).",
+    )
+    job_store: SecretStr | None = Field(
+        None, description="Job index: unset or `sqlite` (an SQLite file in job_dir, one machine), or a "
+        "`postgresql://user:password@host/db` URL shared by every replica (the `postgres` extra).",
+    )
+    job_blobs: str | None = Field(
+        None, description="Jobs' files (inputs, results, images, output formats): a local directory (unset: "
+        "job_dir), or `s3://bucket/prefix` on S3-compatible storage shared by every replica (the `s3` extra; "
+        "endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).",
     )
     job_max_file_size: int = Field(
         512 * 1024 * 1024, gt=0, description="Largest document one job may upload or fetch, in bytes (\"2GB\" "

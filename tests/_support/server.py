@@ -35,6 +35,17 @@ def wait_ready(proc: subprocess.Popen, base: str, log: Path, timeout: float = 12
 def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[str, ...] = (),
                  ready_timeout: float = 120):
     """`ocrserve serve` on a free loopback port; yields its base URL once /ready says so."""
+    with server_process(tmp_path_factory, extra_env, extra_args, ready_timeout) as (base, proc, log):
+        yield base
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0, log.read_text()
+
+
+@contextlib.contextmanager
+def server_process(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[str, ...] = (),
+                   ready_timeout: float = 120):
+    """As start_server, yielding (base URL, process, log) for a test that signals the process itself;
+    a process still running at the end is terminated."""
     port = free_port()
     env = {**os.environ, "OCR_MODEL": "pp-ocrv4-mobile", **extra_env}
     log = tmp_path_factory.mktemp("server") / "server.log"
@@ -44,7 +55,8 @@ def start_server(tmp_path_factory, extra_env: dict[str, str], extra_args: tuple[
     base = f"http://127.0.0.1:{port}"
     try:
         wait_ready(proc, base, log, ready_timeout)
-        yield base
+        yield base, proc, log
     finally:
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0, log.read_text()
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -204,7 +204,9 @@ def test_seed_easyocr_unsupported_language_lists_supported(server, samples_dir):
     r = post(server, "/easyocr", json={"image": b64(samples_dir / "scenes/s01_sign_zh_en.png"), "languages": ["ko"]})
     assert r.status_code == 400
     jsonschema.validate(r.json(), cs.SEED_ERROR)
-    assert "ch_sim" in r.json()["error"]
+    error = r.json()["error"]  # what would read Korean, how to get it, and what this server reads now
+    assert "ocrserve models pull pp-ocrv5-korean" in error and "what is read here: " in error
+    assert {"ch", "en", "japan"} <= set(error.split("what is read here: ")[1].split(", "))
 
 
 def test_seed_uploads(server, samples_dir):

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..jobs.models import unavailable_models
 from ..jobs.result_links import job_signer
 from ..jobs.runner import JobRunner
-from ..jobs.store import JobStore
+from ..jobs.store import open_store
 from ..service.metrics import Metrics
 from ..service.ocr_service import OCRService, PipelineFactory
 from ..settings import Settings, load_settings
@@ -156,7 +156,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
         if settings.workers > 1 and not waiting:
             await asyncio.wait([loader])
         # the job store is opened here, not in create_app, so building an app creates no files
-        app.state.job_store = JobStore(settings.job_dir)
+        app.state.job_store = await asyncio.to_thread(open_store, settings)
         app.state.job_runner = JobRunner(app.state.job_store, service, settings, signer, quota)
         app.state.job_runner.start()
         for name, fix in unavailable_models(settings).items():  # said once here; /health lists what does run
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
             yield
         finally:
             await app.state.job_runner.stop()
+            app.state.job_store.close()
             service.close()
 
     app = FastAPI(title="ocrserve", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,

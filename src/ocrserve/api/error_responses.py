@@ -38,6 +38,7 @@ STATUS: dict[type[Exception], int] = {
     e.NotFound: 404,
     e.QuotaExceeded: 429,
     e.QuotaUnavailable: 503,
+    e.StoreUnavailable: 503,
     e.Overloaded: 503,
     e.DeadlineExceeded: 504,
     e.ClientGone: 499,  # nginx's 'client closed request': nobody reads it, the logs and metrics do

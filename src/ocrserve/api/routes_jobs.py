@@ -3,6 +3,8 @@ signed links its client downloads results from without a token (`/files/jobs/...
 
 A submission's document streams to disk (jobs.upload) under its own limit, OCR_JOB_MAX_FILE_SIZE,
 which is also this path's body limit (`body_limits`, applied by the app's body-limit middleware).
+A job's files are streamed from wherever the store keeps them (jobs.blobs), so any replica sharing
+the store serves any job's links.
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from ..contracts import jobs as contract
 from ..contracts.base import inline_schema, request_body
@@ -26,8 +27,9 @@ from ..errors import BadInput, ClientGone, InputTooLarge, NotFound
 from ..export import FORMATS
 from ..jobs import result_links, upload
 from ..jobs.formats import FILES
+from ..jobs.job import Job
 from ..jobs.status import job_data
-from ..jobs.store import Job, JobStore
+from ..jobs.store import JobStore
 from ..jobs.submit import Submission, submit
 from ..settings import Settings
 from .auth import presented_token
@@ -159,7 +161,7 @@ async def _job_response(request: Request, job: Job) -> Response:
 @status_router.get(PATH + "/batch/{batch_id}", operation_id="getOcrJobBatch", summary="Status of a batch's jobs",
                    response_model=contract.BatchResponse, responses=ERRORS)
 async def batch_status(request: Request, batch_id: str) -> Response:
-    jobs = await asyncio.to_thread(store_of(request).batch, batch_id, owner_of(request))
+    jobs = await asyncio.to_thread(store_of(request).index.batch, batch_id, owner_of(request))
     if not jobs:
         raise NotFound(f"no jobs in batch {batch_id!r} for this token")
     signer = request.app.state.job_signer
@@ -171,14 +173,14 @@ async def batch_status(request: Request, batch_id: str) -> Response:
 @status_router.get(PATH + "/{job_id}", operation_id="getOcrJob", summary="Status of a job",
                    response_model=contract.JobResponse, responses=ERRORS)
 async def job_status(request: Request, job_id: str) -> Response:
-    job = await asyncio.to_thread(store_of(request).get, job_id, owner_of(request))
+    job = await asyncio.to_thread(store_of(request).index.get, job_id, owner_of(request))
     return await _job_response(request, job)
 
 
 @status_router.delete(PATH + "/{job_id}", operation_id="cancelOcrJob", summary="Cancel a job (extension)",
                       response_model=contract.JobResponse, responses=ERRORS)
 async def cancel_job(request: Request, job_id: str) -> Response:
-    job = await asyncio.to_thread(store_of(request).cancel, job_id, owner_of(request))
+    job = await asyncio.to_thread(store_of(request).index.cancel, job_id, owner_of(request))
     return await _job_response(request, job)
 
 
@@ -191,20 +193,24 @@ async def job_file(request: Request, job_id: str, name: str, expires: str | None
     signer = request.app.state.job_signer
     if not result_links.valid_name(job_id, name) or not signer.verify(result_links.file_path(job_id, name), expires, sig):
         raise NotFound("no such job file, or its link has expired")
-    path = store_of(request).job_dir(job_id) / name
-    if not path.is_file():
-        raise NotFound("no such job file, or its link has expired")
+    store = store_of(request)
     headers = {"Cache-Control": "private, max-age=3600"}
     if name == result_links.RESULT_NAME:
-        return StreamingResponse(absolute_links(path, public_base_url(request)), media_type="application/jsonl",
+        job = await asyncio.to_thread(store.index.load, job_id)
+        if job is None or job.state != "done":
+            raise NotFound("no such job file, or its link has expired")
+        lines = await asyncio.to_thread(store.blobs.page_lines, job_id, len(job.pages))
+        return StreamingResponse(absolute_links(lines, public_base_url(request)), media_type="application/jsonl",
                                  headers=headers)
-    return FileResponse(path, media_type=MEDIA_TYPES.get(name, "image/jpeg"), headers=headers)
+    size, chunks = await asyncio.to_thread(store.blobs.read, job_id, name)
+    # a sync iterator: Starlette reads it in a thread, so a slow store never blocks the event loop
+    return StreamingResponse(chunks, media_type=MEDIA_TYPES.get(name, "image/jpeg"),
+                             headers={**headers, "Content-Length": str(size)})
 
 
-async def absolute_links(path: Path, base_url: str) -> AsyncIterator[bytes]:
+def absolute_links(lines: Iterator[bytes], base_url: str) -> Iterator[bytes]:
     """The JSONL with its image links made absolute for this client's view of the server (the
     stored links are relative, so they survive a new host name, port or proxy)."""
     relative, absolute = b'":"' + result_links.PREFIX.encode(), b'":"' + base_url.rstrip("/").encode() + result_links.PREFIX.encode()
-    with path.open("rb") as lines:
-        while chunk := await asyncio.to_thread(lines.readlines, 1 << 20):
-            yield b"".join(line.replace(relative, absolute) for line in chunk)
+    for line in lines:
+        yield line.replace(relative, absolute)

@@ -20,8 +20,9 @@ from ..errors import BadInput
 from ..signed_links import LinkSigner
 from ..unicode_text import utf8
 from ..urlfetch import _checked_addresses, _parse
+from .job import Job
 from .status import job_data
-from .store import Job, JobStore
+from .store import JobStore
 
 if TYPE_CHECKING:
     from ..service.ocr_service import OCRService
@@ -56,7 +57,7 @@ async def send_callback(store: JobStore, service: OCRService, signer: LinkSigner
             async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False) as client:
                 response = await client.post(job.callback_url or "", content=body, headers=headers)
             if response.is_success:
-                await asyncio.to_thread(store.mark_callback_done, job.id)
+                await asyncio.to_thread(store.index.mark_callback_done, job.id)
                 log.info("job %s: callback delivered (attempt %d)", job.id[:8], attempt)
                 return True
             why = f"HTTP {response.status_code}"

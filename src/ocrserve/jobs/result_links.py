@@ -12,9 +12,11 @@ from pathlib import Path
 from ..export import FORMATS
 from ..settings import Settings
 from ..signed_links import LinkSigner, secret_source
+from .blobs import RESULT_NAME
+
+__all__ = ["PREFIX", "RESULT_NAME", "file_path", "job_signer", "link", "valid_name"]
 
 PREFIX = "/files/jobs/"
-RESULT_NAME = "result.jsonl"
 #: the job's files a link may name: its JSONL, each format's file, its pages' result images
 _NAME = re.compile(r"^(result(\.jsonl|" + "|".join(re.escape(f.extension) for f in FORMATS.values() if f.name != "json")
                    + r")|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")

@@ -1,11 +1,15 @@
 """Runs jobs in the server process: claim with a lease, one page at a time, resume after a crash.
 
 `OCR_JOB_WORKERS` loops per process each claim the oldest runnable job (pending, or running with a
-lapsed lease: its worker died), read it page by page through the service (which runs a job page
-only when no synchronous request is in flight), append each page's line to the JSONL (after its
-output formats' parts, see jobs.formats) and move the progress on; once every page is read, the
-output format files are joined.  A heartbeat renews the lease while a page runs; a job cancelled or
-taken over stops before its next page.  A sweeper deletes expired jobs' files.
+lapsed lease: its worker died, on this machine or another sharing the store), read it page by page
+through the service (which runs a job page only when no synchronous request is in flight), write
+each page's result at its position (after its output formats' parts, see jobs.formats) and then
+record the page in the index under the lease: only then does it count as read, so a job resumed
+anywhere starts after the pages the index counts and writes none twice.  Once every page is read,
+the output format files are joined.  A heartbeat renews the lease while a page runs; a job
+cancelled or taken over stops before its next page.  A store that cannot be reached stops the run
+without failing the job (it is claimed again once the lease lapses).  A sweeper deletes expired
+jobs' files.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ from typing import TYPE_CHECKING
 from ..contracts import jobs as contract
 from ..contracts import paddlex
 from ..engine import EffectiveOptions, Pipeline
-from ..errors import OCRServeError
+from ..errors import OCRServeError, StoreUnavailable
 from ..inputs import Limits, PageSource
 from ..settings import Settings
 from ..signed_links import LinkSigner
 from . import formats
+from .blobs import jsonl_line, page_sizes
 from .callbacks import send_callback
 from .documents import open_input
+from .job import Job
 from .result_links import link
-from .store import Job, JobStore
+from .store import JobStore
 
 if TYPE_CHECKING:
     from ..service.ocr_service import OCRService
@@ -73,7 +79,10 @@ class JobRunner:
         while True:
             try:
                 await self.service_ready()
-                job = await asyncio.to_thread(self.store.claim, self.worker_id, self.settings.job_lease_s)
+                job = await asyncio.to_thread(self.store.index.claim, self.worker_id, self.settings.job_lease_s)
+            except StoreUnavailable as exc:  # a store that is down: said once a poll, without a traceback
+                log.warning("job worker %d: cannot claim: %s", number, exc)
+                job = None
             except Exception:  # a locked or broken index must not end the worker
                 log.exception("job worker %d: cannot claim", number)
                 job = None
@@ -84,7 +93,12 @@ class JobRunner:
                 except asyncio.TimeoutError:
                     pass
                 continue
-            await self.run(job)
+            try:
+                await self.run(job)
+            except StoreUnavailable as exc:  # its lease lapses and it is claimed again once the store answers
+                log.warning("job %s: the job store is unavailable: %s", job.id[:8], exc)
+            except Exception:
+                log.exception("job %s: cannot be run", job.id[:8])
 
     async def service_ready(self) -> None:
         while not self.service.ready:
@@ -100,21 +114,25 @@ class JobRunner:
             ended = await self._pages(job, lost)
             if ended:
                 await self._files(job)
-                await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "done")
+                await asyncio.to_thread(self.store.index.finish, job.id, self.worker_id, "done")
                 log.info("job %s: done, %d pages", job.id[:8], len(job.pages))
         except asyncio.CancelledError:  # shutting down: let the next process resume it at once
-            await asyncio.shield(asyncio.to_thread(self.store.release, job.id, self.worker_id))
+            await asyncio.shield(asyncio.to_thread(self.store.index.release, job.id, self.worker_id))
             raise
+        except StoreUnavailable as exc:  # not the job's fault: it runs again once the store answers
+            log.warning("job %s: stopped, the job store is unavailable: %s", job.id[:8], exc)
+            return
         except OCRServeError as exc:
             log.info("job %s: failed: %s", job.id[:8], exc)
-            await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "failed", str(exc))
+            await asyncio.to_thread(self.store.index.finish, job.id, self.worker_id, "failed", str(exc))
         except Exception as exc:
             log.exception("job %s: failed unexpectedly", job.id[:8])
-            await asyncio.to_thread(self.store.finish, job.id, self.worker_id, "failed",
+            await asyncio.to_thread(self.store.index.finish, job.id, self.worker_id, "failed",
                                     f"internal error ({type(exc).__name__}); the server log has the details")
         finally:
             heartbeat.cancel()
-        final = await asyncio.to_thread(self.store.load, job.id)
+            await asyncio.to_thread(self.store.blobs.drop_input_copy, job.id)
+        final = await asyncio.to_thread(self.store.index.load, job.id)
         if final is not None and final.state in ("done", "failed") and final.callback_url:
             asyncio.create_task(send_callback(self.store, self.service, self.signer, final))
 
@@ -123,15 +141,20 @@ class JobRunner:
         built = formats.built(job.spec.formats)
         if not built:
             return
-        await self.service.run_job(formats.build, self.store, job, built, self.limits.pdf_scale)
-        (self.store.job_dir(job.id) / formats.PARTS_NAME).unlink(missing_ok=True)
+        await self.service.run_job(formats.build, self.store.blobs, job, built, self.limits.pdf_scale)
+        await asyncio.to_thread(self.store.blobs.drop_parts, job.id)
         await asyncio.to_thread(self.store.settle_bytes, job.id)
         log.info("job %s: %s written", job.id[:8], ", ".join(built))
 
     async def _heartbeat(self, job_id: str, lost: asyncio.Event) -> None:
         while True:
             await asyncio.sleep(self.settings.job_lease_s / 3)
-            if not await asyncio.to_thread(self.store.renew, job_id, self.worker_id, self.settings.job_lease_s):
+            try:
+                renewed = await asyncio.to_thread(self.store.index.renew, job_id, self.worker_id,
+                                                  self.settings.job_lease_s)
+            except StoreUnavailable:  # the page loop finds out on its own; a short outage need not lose the job
+                continue
+            if not renewed:
                 lost.set()
                 return
 
@@ -141,24 +164,28 @@ class JobRunner:
         effective = pipeline.resolve_options(job.spec.options, contract.CONTRACT.defaults)
         routes = service.languages.routes(job.spec.languages, set(pipeline.charset))
         pipeline = await service.run_job(service.languages.pipeline, pipeline, routes)
-        source = await service.run_job(open_input, self.store.input_path(job.id), job.kind, self.limits)
+        path = await asyncio.to_thread(self.store.blobs.input_file, job.id)
+        source = await service.run_job(open_input, path, job.kind, self.limits)
         try:
-            done = await asyncio.to_thread(self.store.done_lines, job.id)
-            # a page's parts are written before its JSONL line: those of a page not counted as read go
-            await asyncio.to_thread(self.store.keep_lines, job.id, formats.PARTS_NAME, done)
+            # the index counts the pages read; what a crash or a lost lease wrote past them goes
+            await asyncio.to_thread(self.store.blobs.resume, job.id, job.done_pages)
             with service.use_pipeline(pipeline):
-                for position in range(done, len(job.pages)):
+                for position in range(job.done_pages, len(job.pages)):
                     if lost.is_set() or not await asyncio.to_thread(
-                            self.store.renew, job.id, self.worker_id, self.settings.job_lease_s):
+                            self.store.index.renew, job.id, self.worker_id, self.settings.job_lease_s):
                         log.info("job %s: no longer this worker's (cancelled or taken over); stopped", job.id[:8])
                         return False
-                    await self._page(job, source, position, pipeline, effective)
+                    if not await self._page(job, source, position, pipeline, effective):
+                        log.info("job %s: page %d not recorded: the job is no longer this worker's; stopped",
+                                 job.id[:8], position + 1)
+                        return False
         finally:
             await service.run_job(source.close)
         return True
 
     async def _page(self, job: Job, source: PageSource, position: int, pipeline: Pipeline,
-                    effective: EffectiveOptions) -> None:
+                    effective: EffectiveOptions) -> bool:
+        """Read the page at `position`, write it, record it under the lease; False when it was not ours to record."""
         service = self.service
         index = job.pages[position]
         result = await service.job_page(pipeline, source, index, effective, keep_images=job.spec.visualize,
@@ -167,20 +194,25 @@ class JobRunner:
         links, written = {}, 0
         for key, jpeg in images.items():
             name = f"p{index + 1}-{key}.jpg"
-            await asyncio.to_thread(self.store.write_file, job.id, name, jpeg)
+            await asyncio.to_thread(self.store.blobs.put, job.id, name, jpeg)
             links[key] = link(self.signer, "", job.id, name, job.expires)  # made absolute when served
             written += len(jpeg)
-        built = formats.built(job.spec.formats)
+        built, parts = formats.built(job.spec.formats), None
         if built:
-            parts = await service.run_job(formats.page_parts, result, index + 1, built)  # the document's page number
-            written += await asyncio.to_thread(self.store.append_line, job.id, parts, formats.PARTS_NAME)
-        last = position == len(job.pages) - 1
-        earlier = await asyncio.to_thread(self.store.page_sizes, job.id) if last and job.kind == "pdf" else None
-        line = await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier)
-        written += await asyncio.to_thread(self.store.append_line, job.id, line)
-        await asyncio.to_thread(self.store.progress, job.id, self.worker_id, position + 1, written)
-        if self.quota is not None and job.owner.startswith("token:"):
+            record = await service.run_job(formats.page_parts, result, index + 1, built)  # the document's page number
+            parts = jsonl_line(record, f"job {job.id}'s {formats.PARTS_NAME}")
+        earlier = None
+        if position == len(job.pages) - 1 and job.kind == "pdf":  # the last line lists every page's size
+            earlier = await asyncio.to_thread(lambda: page_sizes(self.store.blobs.page_lines(job.id, position)))
+        line = jsonl_line(await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier),
+                          f"job {job.id}'s {formats.RESULT_NAME}")
+        await asyncio.to_thread(self.store.blobs.put_page, job.id, position, line, parts)
+        written += len(line) + len(parts or b"")
+        if not await asyncio.to_thread(self.store.index.progress, job.id, self.worker_id, position + 1, written):
+            return False
+        if self.quota is not None and job.owner.startswith("token:"):  # charged once, by the worker that recorded it
             await self.quota.charge(job.owner.removeprefix("token:"), 1)
+        return True
 
     async def _sweep(self) -> None:
         every = min(SWEEP_EVERY_S, max(1.0, self.settings.job_ttl / 4))
@@ -189,6 +221,8 @@ class JobRunner:
                 deleted = await asyncio.to_thread(self.store.sweep, time.time())
                 if deleted:
                     log.info("job store: %d expired jobs deleted", deleted)
+            except StoreUnavailable as exc:  # the next sweep catches up
+                log.warning("job store: sweep skipped: %s", exc)
             except Exception:
                 log.exception("job store: sweep failed")
             await asyncio.sleep(every)

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from ..contracts.jobs import OUTPUT_FORMATS, JobData, Progress, ResultUrl
 from ..signed_links import LinkSigner
 from .formats import FILES
+from .job import Job
 from .result_links import link
-from .store import Job
 
 #: our states -> the four the client knows; a cancelled job is a failed one, with why in errorMsg
 STATES = {"pending": "pending", "running": "running", "done": "done", "failed": "failed", "cancelled": "failed"}

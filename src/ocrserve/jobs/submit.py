@@ -26,10 +26,11 @@ from ..service.quota import seconds_until_utc_midnight, utc_day
 from ..settings import Settings
 from .callbacks import check_callback_url
 from .documents import count_pages
+from .job import Job
 from .models import model_set_for
 from .pages import select_pages
 from .spec import JobSpec
-from .store import Job, JobStore
+from .store import JobStore
 from .upload import Incoming
 
 log = logging.getLogger("ocrserve.jobs")
@@ -85,11 +86,11 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
     service.languages.routes(spec.languages, set(service.require_pipeline().charset))
     if sub.callback_url:
         await check_callback_url(sub.callback_url, service)
-    if await asyncio.to_thread(store.queued) >= settings.job_max_queued:
+    if await asyncio.to_thread(store.index.queued) >= settings.job_max_queued:
         raise StoreFull(f"{settings.job_max_queued} jobs are already waiting (OCR_JOB_MAX_QUEUED); retry later",
                         retry_after=30)
     size = sub.input.size
-    if settings.job_max_bytes and await asyncio.to_thread(store.bytes_used) + size > settings.job_max_bytes:
+    if settings.job_max_bytes and await asyncio.to_thread(store.index.bytes_used) + size > settings.job_max_bytes:
         raise StoreFull(f"the job store is full (OCR_JOB_MAX_BYTES={settings.job_max_bytes}); retry once jobs "
                         "expire", retry_after=300)
     error, pages = None, []

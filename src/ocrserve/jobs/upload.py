@@ -1,8 +1,8 @@
 """A job's document on its way in: streamed to a temp file in the job store, never held in memory.
 
 A multipart `file` part, or the body behind a `fileUrl`, is written to a file in OCR_JOB_DIR as it
-arrives and counted against OCR_JOB_MAX_FILE_SIZE; `JobStore.create` moves the file into its job's
-directory.  On any failure (too large, a malformed body, a client that left) the file is deleted
+arrives and counted against OCR_JOB_MAX_FILE_SIZE; `JobStore.create` moves it into its job's
+directory, or streams it to S3.  On any failure (too large, a malformed body, a client that left) the file is deleted
 here; the caller deletes it when the submission fails after it arrived (`Incoming.discard`).
 The body comes as chunks, whatever framework read them.
 """

@@ -15,6 +15,7 @@ from ocrserve.engine import OCROptions
 from ocrserve.errors import PartsIncomplete
 from ocrserve.export import export
 from ocrserve.jobs import formats
+from ocrserve.jobs.blobs import jsonl_line
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import Job, JobStore
 from ocrserve.result import OCRPage, TextLine, Word
@@ -59,7 +60,7 @@ def document() -> tuple[bytes, list[OCRPage]]:
 
 
 def stored_job(tmp_path, data: bytes, results: list[OCRPage], kind: str = "pdf") -> tuple[JobStore, Job]:
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     now = time.time()
     job = Job(id="f" * 32, owner="token:a", batch_id=None, model="pp-ocrv4-mobile", spec=JobSpec(OCROptions(), formats=tuple(ALL)),
               pages=[r.page_index or 0 for r in results], kind=kind, doc_pages=len(results), state="running",
@@ -69,7 +70,8 @@ def stored_job(tmp_path, data: bytes, results: list[OCRPage], kind: str = "pdf")
     staged.write_bytes(data)
     store.create(job, staged)
     for result in results:
-        store.append_line(job.id, formats.page_parts(result, (result.page_index or 0) + 1, ALL), formats.PARTS_NAME)
+        store.blobs.append(job.id, formats.PARTS_NAME,
+                           jsonl_line(formats.page_parts(result, (result.page_index or 0) + 1, ALL), "test"))
     return store, job
 
 
@@ -81,17 +83,17 @@ def unstamped(pdf: bytes) -> bytes:
 def test_files_joined_from_parts_equal_the_one_shot_export(tmp_path):
     data, results = document()
     store, job = stored_job(tmp_path, data, results)
-    formats.build(store, job, ALL, 2.0)
+    formats.build(store.blobs, job, ALL, 2.0)
     for name in ("txt", "md", "hocr", "alto"):
-        built = (store.job_dir(job.id) / formats.FILES[name]).read_bytes()
+        built = (store.blobs.job_dir(job.id) / formats.FILES[name]).read_bytes()
         assert built == export(results, name, original=data), name
-    built_pdf = (store.job_dir(job.id) / formats.FILES["pdf"]).read_bytes()
+    built_pdf = (store.blobs.job_dir(job.id) / formats.FILES["pdf"]).read_bytes()
     assert unstamped(built_pdf) == unstamped(export(results, "pdf", original=data))
     with pikepdf.open(io.BytesIO(built_pdf)) as pdf:
         assert len(pdf.pages) == 3 and pdf.check_pdf_syntax() == []
-    assert not list(store.job_dir(job.id).glob(".*"))  # no temp file left by the joins
-    formats.build(store, job, ALL, 2.0)  # a rebuild (after a crash while joining) gives the same files
-    assert (store.job_dir(job.id) / "result.md").read_bytes() == export(results, "md")
+    assert not list(store.blobs.job_dir(job.id).glob(".*"))  # no temp file left by the joins
+    formats.build(store.blobs, job, ALL, 2.0)  # a rebuild (after a crash while joining) gives the same files
+    assert (store.blobs.job_dir(job.id) / "result.md").read_bytes() == export(results, "md")
 
 
 def test_an_image_job_embeds_its_image(tmp_path):
@@ -99,8 +101,8 @@ def test_an_image_job_embeds_its_image(tmp_path):
     result = page(0, [line(text, 144, 184 + 45 * n) for n, text in enumerate(pdfs.LINES)])
     result.page_index = None
     store, job = stored_job(tmp_path, image, [result], kind="image")
-    formats.build(store, job, ["pdf"], 2.0)
-    built = (store.job_dir(job.id) / "result.pdf").read_bytes()
+    formats.build(store.blobs, job, ["pdf"], 2.0)
+    built = (store.blobs.job_dir(job.id) / "result.pdf").read_bytes()
     assert built == export([result], "pdf", original=image)
 
 
@@ -109,5 +111,5 @@ def test_missing_parts_fail_the_join_instead_of_a_short_file(tmp_path):
     store, job = stored_job(tmp_path, data, results[:2])
     job = Job(**{**job.__dict__, "pages": [0, 1, 2]})  # three pages read, parts of two
     with pytest.raises(PartsIncomplete, match="2 of the 3 pages"):
-        formats.build(store, job, ALL, 2.0)
-    assert not (store.job_dir(job.id) / "result.txt").exists()
+        formats.build(store.blobs, job, ALL, 2.0)
+    assert not (store.blobs.job_dir(job.id) / "result.txt").exists()

