@@ -48,7 +48,9 @@ def _client() -> Any:
     custom = bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3"))
     config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
                     s3={"addressing_style": "path" if custom else "auto"})
-    return boto3.client("s3", config=config)
+    # a session of its own: boto3's default one keeps the credentials it first resolved, so a store opened
+    # after the AWS variables changed (another store in the same process) would sign with stale ones
+    return boto3.session.Session().client("s3", config=config)
 
 
 class S3JobBlobs:
