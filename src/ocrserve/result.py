@@ -50,6 +50,7 @@ class LayoutRegion:
     label: str
     score: float
     box: tuple[float, float, float, float]
+    cls_id: int = -1  # the label's index in the model's label list
 
     @property
     def int_box(self) -> list[int]:

@@ -184,9 +184,12 @@ class LayoutDetector:
         page_boxes[:, [1, 3]] = page_boxes[:, [1, 3]].clip(0, height)
         keep = overlaps_resolved(page_boxes, np.array([score for _, score, _ in picked], dtype=np.float32))
         order = region_order(page_boxes[keep], width, height)
-        return [LayoutRegion(self.spec.labels[picked[keep[i]][0]], picked[keep[i]][1],
-                             tuple(float(v) for v in page_boxes[keep[i]]))  # type: ignore[arg-type]
-                for i in order]
+        out = []
+        for i in (keep[k] for k in order):
+            cls, score, _ = picked[i]
+            x0, y0, x1, y1 = (float(v) for v in page_boxes[i])
+            out.append(LayoutRegion(self.spec.labels[cls], score, (x0, y0, x1, y1), cls))
+        return out
 
     def decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Candidate boxes (N, 4) in input pixels and their class scores (N, C), the best
