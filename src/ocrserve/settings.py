@@ -181,6 +181,10 @@ class Settings(BaseSettings):
     doc_orientation_model_path: Path | None = Field(
         None, description="Document 0/90/180/270 classifier ONNX file overriding the registry's."
     )
+    layout_model: str = Field(
+        "pp-layout-cdla", description="Layout detector of `POST /layout-parsing` and PP-StructureV3 jobs "
+        "(`ocrserve models list`); loaded on the first document parsed, pulled by `ocrserve models pull`."
+    )
     textline_model: str | None = Field(
         None,
         description="Text-line classifier name (`ch_ppocr_mobile_v2.0_cls` or "

@@ -24,7 +24,16 @@ from ..service.metrics import Metrics
 from ..service.ocr_service import OCRService, PipelineFactory
 from ..settings import Settings, load_settings
 from ..version import __version__
-from . import result_files, routes_export, routes_hub, routes_jobs, routes_ocr, routes_ops, routes_seed
+from . import (
+    result_files,
+    routes_export,
+    routes_hub,
+    routes_jobs,
+    routes_layout,
+    routes_ocr,
+    routes_ops,
+    routes_seed,
+)
 from .auth import TokenAuth, TokenSet
 from .browser import install_browser_routes
 from .error_responses import MiddlewareSignal, UnexpectedErrors, include_contract_router, install_error_handlers
@@ -177,7 +186,7 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
     app.state.quota = quota
     app.state.result_files = result_files_from_settings(settings, signer)
     app.state.job_signer = signer
-    for module in (routes_ocr, routes_hub, routes_seed, routes_jobs, routes_export):  # the routes that OCR, and so count pages
+    for module in (routes_ocr, routes_layout, routes_hub, routes_seed, routes_jobs, routes_export):  # the routes that OCR, and so count pages
         include_contract_router(app, module.router, dependencies=[Depends(within_quota)])
     include_contract_router(app, routes_jobs.status_router)
     app.include_router(routes_ops.router)

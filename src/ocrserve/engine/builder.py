@@ -12,13 +12,14 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..models import ModelSet, ModelStore
 from ..models.registry import RecSpec
-from ..models.resolve import ResolvedModels, resolve_models
+from ..models.resolve import ResolvedModels, resolve_layout, resolve_models
 from ..settings import Settings, load_settings
 from .backends import load_model
 from .batcher import RecognitionBatcher
 from .classify import ImageClassifier
 from .config import EngineConfig
 from .detect import TextDetector
+from .layout import LayoutDetector
 from .orient import Orientation
 from .pipeline import Pipeline
 from .recognize import MAX_CALL_COLUMNS, BatchObserver, Recognize, RemoteRecognition, TextRecognizer, load_charset
@@ -95,3 +96,10 @@ def build_pipeline(source: Settings | EngineConfig | None = None, *, models: Res
         recognize = RecognitionBatcher(recognizer, config.rec_batch_size, config.rec_batch_wait_ms)
     return Pipeline(config, models, detector=detector, orientation=orientation, recognize=recognize,
                     charset=charset, recognizer=recognizer)
+
+
+def load_layout(settings: Settings) -> LayoutDetector:
+    """The layout detector OCR_LAYOUT_MODEL names, on ONNX Runtime fp32 (no other precision was measured)."""
+    spec, path = resolve_layout(settings)
+    # no placement names the "layout" stage, so load_model puts it on ONNX Runtime fp32
+    return LayoutDetector(load_model(path, EngineConfig.from_settings(settings).runtime, "layout"), spec)

@@ -110,6 +110,7 @@ class OnnxModel:
         self.shared_arena = session is None and cfg.cpu_mem_arena
         self.session = session if session is not None else self._load(cfg)
         self.input_name = self.session.get_inputs()[0].name
+        self.first_output = self.session.get_outputs()[0].name  # `run` computes only what it returns
         self.providers = list(self.session.get_providers())
         if self.shared_arena:
             IDLE_RELEASE.configure(cfg.arena_idle_release_s)
@@ -143,9 +144,16 @@ class OnnxModel:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """First output for one input batch; ORT errors become InferenceError for this stage."""
+        return self._run(batch, [self.first_output])[0]
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output, in the model's order (a detector with one head per stride has several)."""
+        return self._run(batch, None)
+
+    def _run(self, batch: np.ndarray, names: list[str] | None) -> list[np.ndarray]:
         try:
             with IDLE_RELEASE.running() if self.shared_arena else nullcontext():
-                out: np.ndarray = self.session.run(None, {self.input_name: batch})[0]
+                out: list[np.ndarray] = self.session.run(names, {self.input_name: batch})
                 return out
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc

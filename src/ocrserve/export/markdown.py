@@ -39,9 +39,13 @@ def join_lines(texts: Sequence[str]) -> str:
     return out
 
 
+def escape_inline(text: str) -> str:
+    """Markdown's inline markup characters escaped (a heading's text, whose start is no list marker)."""
+    return _INLINE.sub(r"\\\1", text)
+
+
 def escape(text: str) -> str:
-    text = _INLINE.sub(r"\\\1", text)
-    return _LEADING_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return _LEADING_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2), escape_inline(text))
 
 
 def _visible(text: str) -> bool:

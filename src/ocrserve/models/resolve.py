@@ -11,7 +11,9 @@ from .quantize import quantized_paths
 from .registry import (
     DOC_ORIENTATION,
     ClassifierSpec,
+    LayoutSpec,
     ModelSet,
+    get_layout_model,
     get_model_set,
     get_textline_classifier,
 )
@@ -85,4 +87,11 @@ def resolve_models(settings: Settings) -> ResolvedModels:
     )
 
 
-__all__ = ["ResolvedModels", "resolve_models"]
+def resolve_layout(settings: Settings) -> tuple[LayoutSpec, Path]:
+    """The configured layout detector (OCR_LAYOUT_MODEL) and its verified file."""
+    spec = get_layout_model(settings.layout_model)
+    store = ModelStore(settings.model_dir, verify=settings.verify_models)
+    return spec, store.resolve(spec.file, spec.name)
+
+
+__all__ = ["ResolvedModels", "resolve_layout", "resolve_models"]

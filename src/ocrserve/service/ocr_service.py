@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..contracts.jobs import PATH as JOBS_PATH  # where a document too long for one request goes
-from ..engine import EffectiveOptions, OCROptions, Pipeline, build_pipeline
+from ..engine import EffectiveOptions, OCROptions, Pipeline, build_pipeline, load_layout
+from ..engine.layout import LayoutDetector
 from ..engine.recognize import BatchObserver
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
+from ..export.structure import ParsedPage, parse_page
 from ..inputs import Limits, PageSource, open_pages
 from ..inputs.pdf import is_pdf
 from ..kinds import DocumentKind, TextLayerPolicy
@@ -184,6 +186,9 @@ class OCRService:
         self.pipeline_users: dict[str, int] = {}
         self.extra_rss: dict[str, int] = {}  # bytes the process grew by when each was loaded
         self._loading: dict[str, asyncio.Future[Pipeline]] = {}
+        # the layout detector, loaded on the first document parsed (most servers only OCR)
+        self.layout: LayoutDetector | None = None
+        self._layout_lock = threading.Lock()
         self.started_at = time.time()
         self.inflight = 0  # requests admitted and not finished (touched only on the event loop)
         self.waiting = 0  # of those, the ones waiting for an inference slot
@@ -340,6 +345,36 @@ class OCRService:
         finally:
             self.pipeline_users[name] -= 1
             self._evict_idle()  # a set loaded past the cap while this one was busy may go now
+
+    # --- layout ----------------------------------------------------------------------------
+    def layout_detector(self) -> LayoutDetector:
+        """OCR_LAYOUT_MODEL's detector, loaded once, on first use (in a worker thread: it blocks)."""
+        with self._layout_lock:
+            if self.layout is None:
+                self.layout = load_layout(self.settings)
+                log.info("layout model %s loaded", self.settings.layout_model)
+            return self.layout
+
+    def parse_layout_page(self, page: OCRPage, first_page: bool, score_thresh: float | None = None,
+                          ignore_labels: Sequence[str] | None = None) -> ParsedPage:
+        """One read page parsed by its layout (its image must have been kept): blocks and Markdown."""
+        if page.image is None:
+            raise BadInput("the page's image was not kept; it is needed to find its layout")
+        regions = self.layout_detector().detect(page.image, score_thresh)
+        if ignore_labels is None:
+            return parse_page(page, regions, first_page)
+        return parse_page(page, regions, first_page, ignore_labels)
+
+    async def parse_layout(self, doc: Document, score_thresh: float | None = None,
+                           ignore_labels: Sequence[str] | None = None) -> list[ParsedPage]:
+        """Every page of a read document parsed by its layout, page by page in the worker threads."""
+        parsed = []
+        for k, page in enumerate(doc.results):
+            started = time.perf_counter()
+            parsed.append(await self.run(self.parse_layout_page, page, k == 0 and not page.page_index,
+                                         score_thresh, ignore_labels))
+            page.timings["layout"] = time.perf_counter() - started
+        return parsed
 
     # --- inputs ----------------------------------------------------------------------------
     async def bytes_from_field(self, value: str) -> bytes:

@@ -1,7 +1,7 @@
 """Inference backends behind one small interface, found by name in a registry (not an if-chain).
 
-A backend turns an ONNX file into a model with `run(batch) -> first output`, `metadata()` and
-`providers`, safe to call from many threads at once.  Which backend and precision a stage gets
+A backend turns an ONNX file into a model with `run(batch) -> first output`, `run_outputs(batch) ->
+every output`, `metadata()` and `providers`, safe to call from many threads at once.  Which backend and precision a stage gets
 is decided by `engine/precision.py`; this package only loads.
 """
 
@@ -27,6 +27,8 @@ class InferenceModel(Protocol):
     providers: list[str]
 
     def run(self, batch: np.ndarray) -> np.ndarray: ...
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]: ...
 
     def metadata(self) -> dict[str, str]: ...
 

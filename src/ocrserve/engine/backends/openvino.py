@@ -102,13 +102,21 @@ class OpenVinoModel:
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         """First output for one input batch, copied out of the request's own buffer."""
+        return self._infer(batch, 1)[0]
+
+    def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]:
+        """Every output, in the model's order (a detector with one head per stride has several)."""
+        return self._infer(batch, None)
+
+    def _infer(self, batch: np.ndarray, count: int | None) -> list[np.ndarray]:
         with self._runs_lock:
             self._runs += 1
         try:
             with IDLE.running():
                 request = self._request()
                 request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
-                return np.array(request.get_output_tensor(0).data, copy=True)
+                wanted = len(self.compiled.outputs) if count is None else count
+                return [np.array(request.get_output_tensor(i).data, copy=True) for i in range(wanted)]
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc
         finally:

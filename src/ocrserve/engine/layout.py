@@ -1,0 +1,214 @@
+"""Layout detection: a page's regions (text, title, figure, table, ...) with scores and boxes, in reading order.
+
+The model is a PicoDet detector with a GFL head: for each stride it scores every cell of its
+feature map per class and gives each side of the cell's box as a distribution over `reg_max + 1`
+bins; the expectation of that distribution, times the stride, is the side's distance from the
+cell's centre.  Boxes above the score threshold are kept per class by greedy NMS, scaled back to
+the page, and put in reading order: columns left to right, each read top to bottom, full-width
+regions cutting the page into bands (XY-cut on the regions' boxes).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..errors import ModelCorrupt
+from ..models.registry import LayoutSpec
+from ..result import LayoutRegion
+from .backends import InferenceModel
+from .pixels import PixelNormalizer
+
+__all__ = ["LayoutDetector", "nms", "region_order"]
+
+#: a gap between regions narrower than this share of the page's side does not separate them
+GAP_SHARE = 0.005
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return out
+
+
+def iou(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Intersection over union of one [x0, y0, x1, y1] box with each of `others` (N, 4)."""
+    x0 = np.maximum(box[0], others[:, 0])
+    y0 = np.maximum(box[1], others[:, 1])
+    x1 = np.minimum(box[2], others[:, 2])
+    y1 = np.minimum(box[3], others[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
+    out: np.ndarray = inter / np.maximum(area + areas - inter, 1e-9)
+    return out
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_thresh: float, keep: int) -> list[int]:
+    """Greedy non-maximum suppression: indices of the kept boxes, best first, at most `keep`."""
+    order = list(np.argsort(-scores, kind="stable"))
+    kept: list[int] = []
+    while order and len(kept) < keep:
+        best, rest = order[0], np.asarray(order[1:], dtype=np.int64)
+        kept.append(int(best))
+        if not len(rest):
+            break
+        order = list(rest[iou(boxes[best], boxes[rest]) <= iou_thresh])
+    return kept
+
+
+#: two regions of different labels overlapping this much are one region: the surer label wins
+CROSS_LABEL_IOU = 0.8
+#: a region whose surer regions inside it cover this share of it only repeats them (a paragraph
+#: detected both whole and as its parts): the parts are kept
+COVERED_SHARE = 0.5
+
+
+def overlaps_resolved(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
+    """Indices of the regions kept once each region is one label: NMS per label left boxes of other
+    labels over the same area, and boxes over the same area as surer ones."""
+    areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+    kept: list[int] = []
+    for i in np.argsort(-scores, kind="stable"):
+        if areas[i] < 1:
+            continue
+        if kept and iou(boxes[i], boxes[kept]).max() > CROSS_LABEL_IOU:
+            continue
+        inner = [k for k in kept if _inside(boxes[k], boxes[i]) >= 0.8]
+        if inner and sum(areas[k] for k in inner) >= COVERED_SHARE * areas[i]:
+            continue
+        kept.append(int(i))
+    return sorted(kept)
+
+
+def _inside(box: np.ndarray, outer: np.ndarray) -> float:
+    """The share of `box`'s area inside `outer`."""
+    w = min(box[2], outer[2]) - max(box[0], outer[0])
+    h = min(box[3], outer[3]) - max(box[1], outer[1])
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return float(max(w, 0) * max(h, 0) / max(area, 1e-9))
+
+
+def _groups(starts: np.ndarray, ends: np.ndarray, idx: list[int], gap: float) -> list[list[int]]:
+    """`idx` split where their projections on one axis leave a gap wider than `gap`, in axis order."""
+    order = sorted(idx, key=lambda i: (starts[i], ends[i]))
+    groups: list[list[int]] = [[order[0]]]
+    reach = ends[order[0]]
+    for i in order[1:]:
+        if starts[i] > reach + gap:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+        reach = max(reach, ends[i])
+    return groups
+
+
+def region_order(boxes: np.ndarray, width: int, height: int) -> list[int]:
+    """Reading order of regions (N, 4): columns first (a vertical gutter splits), then bands (a
+    horizontal gap splits), recursively; what neither splits is read top to bottom, left to right.
+
+    Bands that are each split by a gutter are cut together again, so that two columns under a
+    full-width title are read column by column rather than row by row of paragraphs.
+    """
+    if not len(boxes):
+        return []
+    x_gap, y_gap = GAP_SHARE * width, GAP_SHARE * height
+
+    def columns(idx: list[int]) -> list[list[int]]:
+        return _groups(boxes[:, 0], boxes[:, 2], idx, x_gap)
+
+    def cut(idx: list[int]) -> list[int]:
+        if len(idx) == 1:
+            return idx
+        by_column = columns(idx)
+        if len(by_column) > 1:
+            return [i for group in by_column for i in cut(group)]
+        bands = _groups(boxes[:, 1], boxes[:, 3], idx, y_gap)
+        if len(bands) == 1:
+            return sorted(idx, key=lambda i: (boxes[i, 1], boxes[i, 0]))
+        groups: list[list[int]] = []
+        previous_split = False
+        for band in bands:
+            split = len(columns(band)) > 1
+            if split and previous_split:
+                groups[-1].extend(band)
+            else:
+                groups.append(list(band))
+            previous_split = split
+        if len(groups) == 1:  # the bands' gutters do not line up: read them band by band
+            groups = bands
+        return [i for group in groups for i in cut(group)]
+
+    return cut(list(range(len(boxes))))
+
+
+class LayoutDetector:
+    """A layout model and its spec; `detect(image)` -> regions in reading order (thread-safe)."""
+
+    def __init__(self, model: InferenceModel, spec: LayoutSpec) -> None:
+        self.model = model
+        self.spec = spec
+        labels = model.metadata().get("character")
+        if labels is not None and tuple(labels.splitlines()) != spec.labels:
+            raise ModelCorrupt(f"{model.path}: its labels {labels.splitlines()} are not the registry's {list(spec.labels)}")
+        self.normalize = PixelNormalizer.scaled(spec.mean, spec.std)
+
+    def prepare(self, image: np.ndarray) -> np.ndarray:
+        """(1, 3, H, W) input: the page stretched to the model's fixed size, in RGB as PaddleDetection trains."""
+        spec = self.spec
+        resized = cv2.resize(image, (spec.input_width, spec.input_height), interpolation=cv2.INTER_LINEAR)
+        rgb = np.ascontiguousarray(resized[:, :, ::-1])
+        return self.normalize(rgb)[None]
+
+    def detect(self, image: np.ndarray, score_thresh: float | None = None) -> list[LayoutRegion]:
+        """The regions of a BGR page above `score_thresh` (None: the model's), in reading order."""
+        height, width = image.shape[:2]
+        outputs = self.model.run_outputs(self.prepare(image))
+        boxes, scores = self.decode(outputs)
+        thresh = self.spec.score_thresh if score_thresh is None else score_thresh
+        scale = np.array([width / self.spec.input_width, height / self.spec.input_height] * 2, dtype=np.float32)
+        picked: list[tuple[int, float, np.ndarray]] = []
+        for cls in range(scores.shape[1]):
+            mask = scores[:, cls] > thresh
+            if not mask.any():
+                continue
+            cls_boxes, cls_scores = boxes[mask], scores[mask, cls]
+            for i in nms(cls_boxes, cls_scores, self.spec.iou_thresh, self.spec.max_per_class):
+                picked.append((cls, float(cls_scores[i]), cls_boxes[i] * scale))
+        if not picked:
+            return []
+        page_boxes = np.stack([b for _, _, b in picked])
+        page_boxes[:, [0, 2]] = page_boxes[:, [0, 2]].clip(0, width)
+        page_boxes[:, [1, 3]] = page_boxes[:, [1, 3]].clip(0, height)
+        keep = overlaps_resolved(page_boxes, np.array([score for _, score, _ in picked], dtype=np.float32))
+        order = region_order(page_boxes[keep], width, height)
+        out = []
+        for i in (keep[k] for k in order):
+            cls, score, _ = picked[i]
+            x0, y0, x1, y1 = (float(v) for v in page_boxes[i])
+            out.append(LayoutRegion(self.spec.labels[cls], score, (x0, y0, x1, y1), cls))
+        return out
+
+    def decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate boxes (N, 4) in input pixels and their class scores (N, C), the best
+        `max_candidates` cells of each stride."""
+        spec = self.spec
+        heads = len(spec.strides)
+        if len(outputs) != 2 * heads:
+            raise ModelCorrupt(f"{self.model.path}: {len(outputs)} outputs, expected {2 * heads} "
+                               f"(scores and boxes for strides {spec.strides})")
+        all_boxes, all_scores = [], []
+        for stride, score, dist in zip(spec.strides, outputs[:heads], outputs[heads:]):
+            score, dist = score[0], dist[0]
+            rows, cols = math.ceil(spec.input_height / stride), math.ceil(spec.input_width / stride)
+            ys, xs = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
+            centres = np.stack([xs.ravel(), ys.ravel()] * 2, axis=1).astype(np.float32)
+            centres = (centres + 0.5) * stride
+            bins = dist.shape[-1] // 4
+            sides = (_softmax(dist.reshape(-1, 4, bins)) * np.arange(bins, dtype=np.float32)).sum(-1) * stride
+            top = np.argsort(-score.max(axis=1), kind="stable")[: spec.max_candidates]
+            all_boxes.append(centres[top] + sides[top] * np.array([-1, -1, 1, 1], dtype=np.float32))
+            all_scores.append(score[top])
+        return np.concatenate(all_boxes), np.concatenate(all_scores)

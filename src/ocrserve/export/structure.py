@@ -1,0 +1,213 @@
+"""A page's layout regions and its read lines -> blocks in reading order and the Markdown a person keeps.
+
+Each line goes to the region holding most of it; lines no region holds become text blocks of their
+own. Blocks take PaddleX's PP-StructureV3 labels (the layout model's own are CDLA's), so a client
+of PaddleX reads `parsing_res_list` alike. The Markdown has titles as headings (a numbered one as
+deep as its number), paragraphs joined as in the geometry-only Markdown, tables as a pipe table
+when their lines fall into a grid (else row by row), figures cropped and linked as images, and no
+headers, footers or page numbers: those stay in the blocks, out of the body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine.layout import region_order
+from ..result import LayoutRegion, OCRPage, TextLine
+from .markdown import escape, escape_inline, join_lines
+from .visualize import encode_jpeg
+
+#: the CDLA model's labels as PaddleX's PP-StructureV3 names them ("title" is split by `_title_label`)
+PADDLEX_LABELS = {"text": "text", "figure": "image", "figure_caption": "figure_title", "table": "table",
+                  "table_caption": "table_title", "header": "header", "footer": "footer",
+                  "reference": "reference", "equation": "formula"}
+#: what PaddleX leaves out of the Markdown by default (its `markdownIgnoreLabels`)
+MARKDOWN_IGNORE_LABELS = ("number", "footnote", "header", "header_image", "footer", "footer_image", "aside_text")
+#: a line belongs to a region holding at least this share of its box
+LINE_IN_REGION = 0.5
+_NUMBERED = re.compile(r"^\s*(\d+(?:\.\d+)*)[.)]?\s+\S")
+_SENTENCE_END = tuple(".!?:;。！？；：\"'”’)")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One region of a parsed page: PaddleX's label, its text, its box, and its lines."""
+
+    label: str
+    content: str
+    box: tuple[int, int, int, int]
+    lines: tuple[TextLine, ...] = ()
+    score: float | None = None  # the layout model's; None for lines no region held
+    image: str | None = None  # the figure's file name in `ParsedPage.images`
+
+
+@dataclass
+class ParsedPage:
+    """A page parsed by its layout: blocks in reading order, the Markdown, and its figures' crops."""
+
+    page: OCRPage
+    regions: list[LayoutRegion]
+    blocks: list[Block]
+    markdown: str
+    images: dict[str, bytes] = field(default_factory=dict)  # relative path in the Markdown -> JPEG
+    is_start: bool = True  # the page starts a paragraph (false: it continues the previous page's)
+    is_end: bool = True  # the page ends a paragraph (false: it runs on to the next page)
+
+
+def _box(line: TextLine) -> tuple[float, float, float, float]:
+    pts = np.asarray(line.polygon, dtype=np.float64)
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
+
+
+def _share_inside(box: Sequence[float], outer: Sequence[float]) -> float:
+    """How much of `box` lies in `outer`, or of `outer` in `box` when it is the smaller: a page
+    number's region is often drawn tighter than its line."""
+    w = min(box[2], outer[2]) - max(box[0], outer[0])
+    h = min(box[3], outer[3]) - max(box[1], outer[1])
+    smaller = max(min(_area(box), _area(outer)), 1e-9)
+    return max(w, 0.0) * max(h, 0.0) / smaller
+
+
+def _area(box: Sequence[float]) -> float:
+    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
+
+
+def assign_lines(lines: Sequence[TextLine], regions: Sequence[LayoutRegion]) -> tuple[list[list[int]], list[int]]:
+    """Per region the indices of its lines (page order), and the lines no region holds; a line held
+    by several goes to the one holding most of it, the smaller on a tie (a caption inside a figure)."""
+    held: list[list[int]] = [[] for _ in regions]
+    orphans: list[int] = []
+    for i, line in enumerate(lines):
+        box = _box(line)
+        best = max(range(len(regions)), default=None,
+                   key=lambda r: (round(_share_inside(box, regions[r].box), 2), -_area(regions[r].box)))
+        if best is None or _share_inside(box, regions[best].box) < LINE_IN_REGION:
+            orphans.append(i)
+        else:
+            held[best].append(i)
+    return held, orphans
+
+
+def _orphan_paragraphs(lines: Sequence[TextLine], orphans: list[int]) -> list[list[int]]:
+    """Lines no region holds, grouped into paragraphs: a line joins the previous one when it is just
+    below it (a gap under one line height) and overlaps it across."""
+    groups: list[list[int]] = []
+    for i in orphans:
+        x0, y0, x1, _ = _box(lines[i])
+        if groups:
+            px0, _, px1, py1 = _box(lines[groups[-1][-1]])
+            height = y0 - _box(lines[groups[-1][-1]])[1]
+            if 0 <= y0 - py1 < max(height, 1.0) and min(x1, px1) > max(x0, px0):
+                groups[-1].append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
+def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    return x0, y0, x1, y1
+
+
+def _heading(label: str, text: str) -> str:
+    if label == "doc_title":
+        return f"# {escape_inline(text)}"
+    numbered = _NUMBERED.match(text)
+    level = 2 + (numbered.group(1).count(".") if numbered else 0)
+    return f"{'#' * min(level, 6)} {escape_inline(text)}"
+
+
+def table_markdown(lines: Sequence[TextLine]) -> str:
+    """A table's lines as a pipe table when they fall into rows of as many cells each (two or more),
+    the first row its header; otherwise one paragraph line per row, cells apart by ` | `."""
+    if not lines:
+        return ""
+    boxes = [_box(line) for line in lines]
+    rows: list[list[int]] = []
+    for i in sorted(range(len(lines)), key=lambda i: (boxes[i][1] + boxes[i][3]) / 2):
+        centre = (boxes[i][1] + boxes[i][3]) / 2
+        if rows and boxes[rows[-1][0]][1] <= centre <= boxes[rows[-1][0]][3]:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    cells = [[escape(lines[i].text.strip()).replace("|", "\\|") for i in sorted(row, key=lambda i: boxes[i][0])]
+             for row in rows]
+    if len(cells) > 1 and len({len(row) for row in cells}) == 1 and len(cells[0]) > 1:
+        head, *body = cells
+        return "\n".join(["| " + " | ".join(head) + " |", "|" + " --- |" * len(head),
+                          *("| " + " | ".join(row) + " |" for row in body)])
+    return "  \n".join(" | ".join(row) for row in cells)
+
+
+def _figure_name(box: tuple[int, int, int, int]) -> str:
+    """PaddleX's name for a figure's crop."""
+    return "imgs/img_in_image_box_{}_{}_{}_{}.jpg".format(*box)
+
+
+def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool = True,
+               ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS) -> ParsedPage:
+    """The page's blocks in reading order and its Markdown; figures are cropped from `page.image`
+    when it is there (else linked by name only). `first_page`: the document's first, whose opening
+    title is its `doc_title`."""
+    lines = page.lines
+    held, orphans = assign_lines(lines, regions)
+    pieces: list[tuple[str, tuple[float, float, float, float], list[int], float | None]] = [
+        (r.label, r.box, held[k], r.score) for k, r in enumerate(regions)]
+    for group in _orphan_paragraphs(lines, orphans):
+        boxes = np.array([_box(lines[i]) for i in group])
+        pieces.append(("text", (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()),
+                       group, None))
+    order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)
+    ordered = [pieces[i] for i in order]
+    first_body = next((k for k, p in enumerate(ordered) if p[0] not in ("header", "footer")), None)
+
+    blocks: list[Block] = []
+    images: dict[str, bytes] = {}
+    for k, (label, box, members, score) in enumerate(ordered):
+        block_lines = tuple(lines[i] for i in members)
+        texts = [line.text for line in block_lines]
+        int_box = _int_box(box)
+        name = PADDLEX_LABELS.get(label, label)
+        if label == "title":  # the document's opening title, unless numbered like a section
+            opening = first_page and k == first_body and not _NUMBERED.match(join_lines(texts))
+            name = "doc_title" if opening else "paragraph_title"
+        elif label in ("header", "footer") and join_lines(texts).strip().isdigit():
+            name = "number"
+        image = None
+        if name == "image":
+            image = _figure_name(int_box)
+            if page.image is not None:
+                x0, y0, x1, y1 = int_box
+                crop = page.image[y0:y1, x0:x1]
+                if crop.size:
+                    images[image] = encode_jpeg(crop)
+        content = "" if name == "image" else table_markdown(block_lines) if name == "table" else join_lines(texts)
+        blocks.append(Block(name, content, int_box, block_lines, score, image))
+
+    body = [b for b in blocks if b.label not in ignore_labels]
+    markdown = "\n\n".join(part for part in (render_block(b) for b in body) if part)
+    texts_only = [b for b in body if b.label == "text" and b.content]
+    is_start = not (texts_only and body[0] is texts_only[0] and texts_only[0].content[:1].islower())
+    is_end = not (texts_only and body[-1] is texts_only[-1] and not texts_only[-1].content.rstrip().endswith(_SENTENCE_END))
+    return ParsedPage(page, list(regions), blocks, markdown, images, is_start, is_end)
+
+
+def render_block(block: Block) -> str:
+    """One block as Markdown: a heading, a paragraph, a table, or a figure's image link."""
+    if block.label == "image":
+        return f"![]({block.image})" if block.image else ""
+    if not block.content.strip():
+        return ""
+    if block.label in ("doc_title", "paragraph_title"):
+        return _heading(block.label, block.content)
+    if block.label == "table":
+        return block.content
+    return escape(block.content)
+
+
+__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "parse_page",
+           "render_block", "table_markdown"]
