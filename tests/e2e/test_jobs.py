@@ -311,3 +311,35 @@ def test_file_url_through_the_async_client(client_python, server, samples_dir):
         files.shutdown()
     assert out["texts"]
     assert out["refused"] and "refusing to fetch" in out["refused"]
+
+
+def test_document_parsing_with_the_official_client(client_python, server, samples_dir, tmp_path):
+    """PP-StructureV3 as a job: `parse_document` reads each page's Markdown and blocks from the JSONL, and
+    `save_document_parsing_result_resources` downloads every figure and drawing it links."""
+    pdf = tmp_path / "mixed.pdf"  # a text-layer page, a scan, a text-layer page
+    pdf.write_bytes(mixed_pdf(samples_dir))
+    saved = tmp_path / "resources"
+    saved.mkdir()
+    out = run_client(client_python, server, f"""
+        from paddleocr import PPStructureV3Options
+        result = client.parse_document(file_path={str(pdf)!r}, model="PP-StructureV3",
+                                       options=PPStructureV3Options(use_seal_recognition=True))
+        paths = client.save_document_parsing_result_resources(result, {str(saved)!r})
+        out = {{"pages": [p.raw for p in result.pages], "markdown": [p.markdown_text for p in result.pages],
+                "info": result.data_info, "paths": paths}}
+    """)
+    assert "pages" in out, out
+    assert len(out["pages"]) == 3 and out["info"]["type"] == "pdf" and out["info"]["numPages"] == 3
+    for raw, markdown in zip(out["pages"], out["markdown"]):
+        assert markdown.strip() and raw["prunedResult"]["parsing_res_list"], raw
+        assert raw["prunedResult"]["model_settings"]["use_seal_recognition"] is False  # not honoured, said so
+    sync = httpx.post(f"{server}/layout-parsing", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=300,
+                      json={"file": base64.b64encode(pdf.read_bytes()).decode(), "fileType": 0, "visualize": False})
+    assert sync.status_code == 200, sync.text
+    # the same Markdown, its figures named as files of their own per page (the client saves them by those names)
+    assert out["markdown"] == [p["markdown"]["text"].replace("(imgs/", f"(p{n}_")
+                               for n, p in enumerate(sync.json()["result"]["layoutParsingResults"], start=1)]
+    for raw in out["pages"]:
+        assert all("/" not in name for name in [*raw["markdown"].get("images", {}), *raw.get("outputImages", {})])
+    assert out["paths"] and all(Path(p).is_file() and Path(p).stat().st_size > 0 for p in out["paths"])
+    assert any(Path(p).name.endswith(".jpg") for p in out["paths"])  # the pages' drawings at least

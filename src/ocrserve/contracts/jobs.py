@@ -18,12 +18,15 @@ from pydantic import BaseModel, Field, ValidationError, create_model, field_vali
 from ..engine import OCROptions
 from ..export import ALIASES, FORMATS
 from ..result import OCRPage
+from . import structure
 from .base import Contract, Lenient
 from .paddlex import OCRRequest, PageResult, PrunedResult
 from .paddlex import to_options as paddlex_options
 
 #: where the job API lives: PaddleOCR's official client posts here
 PATH = "/api/v2/ocr/jobs"
+#: the job API's model name for document parsing (PaddleX's PP-StructureV3 pipeline; /layout-parsing's)
+DOCUMENT_PARSING_MODEL = "PP-StructureV3"
 #: what the client accepts as a job's state; a cancelled job is reported as failed, with why
 State = Literal["pending", "running", "done", "failed"]
 
@@ -66,6 +69,12 @@ class OptionalPayload(OCRRequest):
             if key not in out:
                 out.append(key)
         return out
+
+
+class LayoutOptionalPayload(structure.LayoutParsingRequest):
+    """`optionalPayload` of a PP-StructureV3 job: /layout-parsing's options (the file comes separately)."""
+
+    file: str | None = Field(None, exclude=True)  # type: ignore[assignment]  # the file comes separately
 
 
 class SubmitURL(Lenient):
@@ -178,9 +187,20 @@ def page_line(result: OCRPage, images: dict[str, str], kind: str, pages_read: in
     page's size (`earlier_sizes` + its own), as PaddleX's one response does; others list their own.
     """
     page = PageResult(prunedResult=PrunedResult.model_validate(result.to_dict()), **images)
+    return {"result": {"ocrResults": [page.model_dump(exclude_none=True)],
+                       "dataInfo": _data_info(result, kind, pages_read, earlier_sizes)}}
+
+
+def layout_page_line(parsed: structure.LayoutParsingResult, result: OCRPage, kind: str, pages_read: int,
+                     earlier_sizes: list[dict[str, int]] | None = None) -> dict[str, Any]:
+    """One JSONL line of a PP-StructureV3 job: the page's /layout-parsing entry and a dataInfo, as
+    the official client reads them (`layoutParsingResults`, its `markdown` and `outputImages`)."""
+    return {"result": {"layoutParsingResults": [parsed.model_dump(exclude_none=True)],
+                       "dataInfo": _data_info(result, kind, pages_read, earlier_sizes)}}
+
+
+def _data_info(result: OCRPage, kind: str, pages_read: int, earlier_sizes: list[dict[str, int]] | None) -> dict[str, Any]:
     if kind == "pdf":
         sizes = [*(earlier_sizes or []), {"width": result.width, "height": result.height}]
-        info: dict[str, Any] = {"type": "pdf", "numPages": pages_read, "pages": sizes}
-    else:
-        info = {"type": "image", "width": result.width, "height": result.height}
-    return {"result": {"ocrResults": [page.model_dump(exclude_none=True)], "dataInfo": info}}
+        return {"type": "pdf", "numPages": pages_read, "pages": sizes}
+    return {"type": "image", "width": result.width, "height": result.height}

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from ..engine import OCROptions
 from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage
 from ..export.visualize import encode_jpeg, render_layout_image, render_ocr_image
-from ..kinds import TextLayerPolicy
+from ..kinds import DocumentKind, TextLayerPolicy
 from .base import Contract
 from .paddlex import Envelope, ImageInfo, PaddleXOptions, PDFInfo, data_info, error_body
 
@@ -98,7 +98,7 @@ def layout_threshold(req: LayoutParsingRequest) -> float | None:
     return value
 
 
-def declared_kind(req: LayoutParsingRequest) -> Literal["pdf", "image"] | None:
+def declared_kind(req: LayoutParsingRequest) -> DocumentKind | None:
     return None if req.fileType is None else ("pdf" if req.fileType == 0 else "image")
 
 

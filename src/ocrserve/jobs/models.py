@@ -8,8 +8,11 @@ call (a few stats), so files pulled while the server runs count at once.
 
 from __future__ import annotations
 
+from ..contracts.jobs import DOCUMENT_PARSING_MODEL
 from ..errors import ConfigError, ModelNotPulled, ModelNotServed, OCRServeError
+from ..models import ModelStore
 from ..models.presence import NeededFile, missing_files
+from ..models.registry import get_layout_model
 from ..settings import Settings
 
 
@@ -45,12 +48,31 @@ def runnable_job_models(settings: Settings) -> dict[str, str]:
 
 
 def runnable_models(settings: Settings) -> list[str]:
-    """The API names whose model sets can run now, sorted."""
-    return sorted(runnable_job_models(settings))
+    """The API names that can run now, sorted: the OCR models whose sets are here, and PP-StructureV3
+    while the layout detector and the serving set are."""
+    parsing = [] if layout_missing(settings) or missing_of(settings, settings.model) else [DOCUMENT_PARSING_MODEL]
+    return sorted([*runnable_job_models(settings), *parsing])
+
+
+def layout_missing(settings: Settings) -> list[NeededFile]:
+    """The layout detector's file when it is not on disk (OCR_LAYOUT_MODEL), as `missing_of` says a set's."""
+    spec = get_layout_model(settings.layout_model)
+    if ModelStore(settings.model_dir).locate(spec.file) is not None:
+        return []
+    return [NeededFile(spec.file.path, None, f"ocrserve models pull {spec.name}")]
 
 
 def model_set_for(model: str, settings: Settings) -> str:
-    """The model set behind API name `model`; a 400 when it is not mapped, or its files are absent."""
+    """The model set behind API name `model`; a 400 when it is not mapped, or its files are absent.
+
+    PP-StructureV3 (document parsing) reads its pages with the serving set, OCR_MODEL, and needs
+    the layout detector as well."""
+    if model == DOCUMENT_PARSING_MODEL:
+        missing = layout_missing(settings) + missing_of(settings, settings.model)
+        if missing:
+            raise ModelNotPulled(f"model {model!r} is not available on this server: its layout detector or the "
+                                 f"model set {settings.model} is not installed; fix: {fixes_of(missing)}")
+        return settings.model
     model_set = settings.job_models.get(model)
     if model_set is None:
         served = ", ".join(runnable_models(settings)) or "none (no model set of OCR_JOB_MODELS is pulled)"

@@ -19,7 +19,7 @@ __all__ = ["PREFIX", "RESULT_NAME", "file_path", "job_signer", "link", "valid_na
 PREFIX = "/files/jobs/"
 #: the job's files a link may name: its JSONL, each format's file, its pages' result images
 _NAME = re.compile(r"^(result(\.jsonl|" + "|".join(re.escape(f.extension) for f in FORMATS.values() if f.name != "json")
-                   + r")|p\d{1,6}-[A-Za-z]{1,32}\.jpg)$")
+                   + r")|p\d{1,6}-[A-Za-z0-9_]{1,40}\.jpg)$")
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -20,13 +20,15 @@ import logging
 import os
 import secrets
 import time
-from typing import TYPE_CHECKING
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from ..contracts import jobs as contract
-from ..contracts import paddlex
+from ..contracts import paddlex, structure
 from ..engine import EffectiveOptions, Pipeline
 from ..errors import OCRServeError, StoreUnavailable
 from ..inputs import Limits, PageSource
+from ..result import OCRPage
 from ..settings import Settings
 from ..signed_links import LinkSigner
 from . import formats
@@ -188,24 +190,24 @@ class JobRunner:
         """Read the page at `position`, write it, record it under the lease; False when it was not ours to record."""
         service = self.service
         index = job.pages[position]
-        result = await service.job_page(pipeline, source, index, effective, keep_images=job.spec.visualize,
+        parsing = job.spec.task == "layout_parsing"
+        result = await service.job_page(pipeline, source, index, effective,
+                                        keep_images=job.spec.visualize or parsing,  # the layout is found on it
                                         pdf_text=job.spec.policy)
-        images = await service.run_job(paddlex.page_images, result, job.spec.visualize)
-        links, written = {}, 0
-        for key, jpeg in images.items():
-            name = f"p{index + 1}-{key}.jpg"
-            await asyncio.to_thread(self.store.blobs.put, job.id, name, jpeg)
-            links[key] = link(self.signer, "", job.id, name, job.expires)  # made absolute when served
-            written += len(jpeg)
-        built, parts = formats.built(job.spec.formats), None
-        if built:
-            record = await service.run_job(formats.page_parts, result, index + 1, built)  # the document's page number
-            parts = jsonl_line(record, f"job {job.id}'s {formats.PARTS_NAME}")
         earlier = None
         if position == len(job.pages) - 1 and job.kind == "pdf":  # the last line lists every page's size
             earlier = await asyncio.to_thread(lambda: page_sizes(self.store.blobs.page_lines(job.id, position)))
-        line = jsonl_line(await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier),
-                          f"job {job.id}'s {formats.RESULT_NAME}")
+        built, parts = formats.built(job.spec.formats), None
+        if parsing:
+            record, written = await self._layout_record(job, index, result, earlier)
+        else:
+            images = await service.run_job(paddlex.page_images, result, job.spec.visualize)
+            links, written = await self._publish(job, index, images)
+            record = await service.run_job(contract.page_line, result, links, job.kind, len(job.pages), earlier)
+            if built:
+                parts_record = await service.run_job(formats.page_parts, result, index + 1, built)  # the page's number
+                parts = jsonl_line(parts_record, f"job {job.id}'s {formats.PARTS_NAME}")
+        line = jsonl_line(record, f"job {job.id}'s {formats.RESULT_NAME}")
         await asyncio.to_thread(self.store.blobs.put_page, job.id, position, line, parts)
         written += len(line) + len(parts or b"")
         if not await asyncio.to_thread(self.store.index.progress, job.id, self.worker_id, position + 1, written):
@@ -213,6 +215,36 @@ class JobRunner:
         if self.quota is not None and job.owner.startswith("token:"):  # charged once, by the worker that recorded it
             await self.quota.charge(job.owner.removeprefix("token:"), 1)
         return True
+
+    async def _publish(self, job: Job, index: int, images: dict[str, bytes]) -> tuple[dict[str, str], int]:
+        """Each image stored as the page's own file; its signed link (made absolute when served) and the bytes written."""
+        links, written = {}, 0
+        for key, jpeg in images.items():
+            name = f"p{index + 1}-{key}.jpg"
+            await asyncio.to_thread(self.store.blobs.put, job.id, name, jpeg)
+            links[key] = link(self.signer, "", job.id, name, job.expires)
+            written += len(jpeg)
+        return links, written
+
+    async def _layout_record(self, job: Job, index: int, result: OCRPage,
+                             earlier: list[dict[str, int]] | None) -> tuple[dict[str, Any], int]:
+        """A PP-StructureV3 job's line for one read page: its layout, Markdown, figures and drawings."""
+        service, spec = self.service, job.spec
+        parsed = await service.run_job(service.parse_layout_page, result, index == 0, spec.layout_threshold,
+                                       spec.ignore_labels)
+        # the official client saves each linked image under its key as a file name, so a key is a plain
+        # name, one of its own on every page; the Markdown names the figures by those keys
+        named = {path: f"p{index + 1}_{PurePosixPath(path).name}" for path in parsed.images}
+        for path, name in named.items():
+            parsed.markdown = parsed.markdown.replace(f"({path})", f"({name})").replace(f'"{path}"', f'"{name}"')
+        figures = {f"md{k}": jpeg for k, jpeg in enumerate(parsed.images.values(), start=1)}
+        figure_links, written = await self._publish(job, index, figures if spec.markdown_images else {})
+        markdown_images = dict(zip(named.values(), figure_links.values())) if spec.markdown_images else None
+        images = await service.run_job(structure.page_images, parsed, spec.visualize)
+        image_links, drawn = await self._publish(job, index, images)
+        image_links = {key if key == "inputImage" else f"{key}_p{index + 1}.jpg": url for key, url in image_links.items()}
+        entry = structure.page_result(parsed, markdown_images, image_links)
+        return contract.layout_page_line(entry, result, job.kind, len(job.pages), earlier), written + drawn
 
     async def _sweep(self) -> None:
         every = min(SWEEP_EVERY_S, max(1.0, self.settings.job_ttl / 4))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ..contracts import jobs as contract
 from ..contracts import paddlex
@@ -19,6 +19,8 @@ from ..kinds import TextLayerPolicy
 from ..reader import text_layer_policy
 
 SPEC_VERSION = 1
+#: what a job does with each page: read it (the OCR models), or also parse its layout (PP-StructureV3)
+JobTask = Literal["ocr", "layout_parsing"]
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,20 @@ class JobSpec:
     policy: TextLayerPolicy | None = None
     warnings: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()  # the request's `lang` codes (none: the model set alone)
+    task: JobTask = "ocr"
+    # layout parsing: the detector's score threshold (None: its own), labels kept out of the Markdown
+    # (None: the defaults), whether the figures' crops are returned
+    layout_threshold: float | None = None
+    ignore_labels: tuple[str, ...] | None = None
+    markdown_images: bool = True
 
     def to_json(self) -> dict[str, Any]:
         options = {k: v for k, v in dataclasses.asdict(self.options).items() if v is not None}
         return {"version": SPEC_VERSION, "options": options, "formats": list(self.formats),
                 "visualize": self.visualize, "policy": self.policy, "warnings": list(self.warnings),
-                "languages": list(self.languages)}
+                "languages": list(self.languages), "task": self.task, "layout_threshold": self.layout_threshold,
+                "ignore_labels": None if self.ignore_labels is None else list(self.ignore_labels),
+                "markdown_images": self.markdown_images}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobSpec:
@@ -48,7 +58,11 @@ class JobSpec:
         policy = data.get("policy")
         return cls(options=OCROptions(**data["options"]), formats=tuple(data["formats"]),
                    visualize=bool(data["visualize"]), policy=None if policy is None else text_layer_policy(policy),
-                   warnings=tuple(data["warnings"]), languages=tuple(data.get("languages", ())))
+                   warnings=tuple(data["warnings"]), languages=tuple(data.get("languages", ())),
+                   task="layout_parsing" if data.get("task") == "layout_parsing" else "ocr",
+                   layout_threshold=data.get("layout_threshold"),
+                   ignore_labels=None if data.get("ignore_labels") is None else tuple(data["ignore_labels"]),
+                   markdown_images=bool(data.get("markdown_images", True)))
 
     @classmethod
     def from_payload(cls, stored: dict[str, Any]) -> JobSpec:

@@ -13,11 +13,12 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..contracts import jobs as contract
+from ..contracts import structure
 from ..contracts.paddlex import ignored_keys, ignored_warning, languages
 from ..errors import BadInput, QuotaExceeded, StoreFull
 from ..inputs import Limits
@@ -34,6 +35,7 @@ from .store import JobStore
 from .upload import Incoming
 
 log = logging.getLogger("ocrserve.jobs")
+P = TypeVar("P", bound=BaseModel)
 
 if TYPE_CHECKING:
     from ..service.ocr_service import OCRService
@@ -54,11 +56,43 @@ class Submission:
     base_url: str
 
 
-def validated_payload(payload: dict[str, Any] | None) -> contract.OptionalPayload:
+def validated_payload(payload: dict[str, Any] | None, model: type[P]) -> P:
     try:
-        return contract.OptionalPayload.model_validate(payload or {})
+        return model.model_validate(payload or {})
     except ValidationError as exc:
         raise BadInput(f"optionalPayload: {contract.validation_message(exc)}") from None
+
+
+def _ignored(payload: dict[str, Any] | None, model: type[BaseModel]) -> tuple[str, ...]:
+    """The warning for keys no spelling of the options reads, kept with the job so that its status says so too
+    (PaddleX drops them silently)."""
+    ignored = ignored_keys(model, payload)
+    if ignored:
+        log.info("job submission: ignored unknown optionalPayload key(s): %s", ", ".join(ignored))
+    return (ignored_warning(ignored),) if ignored else ()
+
+
+def ocr_spec(raw: dict[str, Any] | None, settings: Settings) -> JobSpec:
+    """An OCR job's spec from its `optionalPayload` (PaddleX /ocr's options)."""
+    payload = validated_payload(raw, contract.OptionalPayload)
+    return JobSpec(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
+                   visualize=contract.CONTRACT.visualize(payload.visualize, settings), policy=payload.pdfText,
+                   warnings=_ignored(raw, contract.OptionalPayload), languages=tuple(languages(payload)))
+
+
+def layout_spec(raw: dict[str, Any] | None, settings: Settings) -> JobSpec:
+    """A PP-StructureV3 job's spec from its `optionalPayload` (/layout-parsing's options)."""
+    payload = validated_payload(raw, contract.LayoutOptionalPayload)
+    skipped = structure.not_honoured(payload)
+    warnings = _ignored(raw, contract.LayoutOptionalPayload) + (
+        (structure.not_honoured_warning(skipped),) if skipped else ())
+    labels = payload.markdownIgnoreLabels
+    return JobSpec(options=structure.to_options(payload), visualize=structure.CONTRACT.visualize(payload.visualize,
+                                                                                                  settings),
+                   policy=payload.pdfText, warnings=warnings, task="layout_parsing",
+                   layout_threshold=structure.layout_threshold(payload),
+                   ignore_labels=None if labels is None else tuple(labels),
+                   markdown_images=payload.returnMarkdownImages is not False)
 
 
 async def check_quota(quota: Quota | None, owner: str, pages: int) -> None:
@@ -75,13 +109,8 @@ async def check_quota(quota: Quota | None, owner: str, pages: int) -> None:
 async def submit(sub: Submission, *, service: OCRService, store: JobStore, settings: Settings, limits: Limits,
                  quota: Quota | None) -> Job:
     model = model_set_for(sub.model, settings)
-    payload = validated_payload(sub.payload)
-    ignored = ignored_keys(contract.OptionalPayload, sub.payload)
-    if ignored:  # kept with the job, so that its status says so too; PaddleX drops them silently
-        log.info("job submission: ignored unknown optionalPayload key(s): %s", ", ".join(ignored))
-    spec = JobSpec(options=contract.to_options(payload), formats=tuple(payload.outputFormats or ()),
-                   visualize=contract.CONTRACT.visualize(payload.visualize, settings), policy=payload.pdfText,
-                   warnings=(ignored_warning(ignored),) if ignored else (), languages=tuple(languages(payload)))
+    spec = (layout_spec(sub.payload, settings) if sub.model == contract.DOCUMENT_PARSING_MODEL
+            else ocr_spec(sub.payload, settings))
     # a language this server cannot read is refused now, not when a worker reaches the job
     service.languages.routes(spec.languages, set(service.require_pipeline().charset))
     if sub.callback_url:
