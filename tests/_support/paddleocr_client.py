@@ -12,13 +12,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
-from _support.paths import REPO
+from _support.venvs import VENVS, tool_venv
 
 DEFAULT_TOKEN = "tok-jobs-a"
 
@@ -27,21 +24,10 @@ CLIENT_VERSION = "3.7.0"
 
 
 def client_venv() -> Path:
-    """The official client's virtualenv, created (once) when absent; a failure fails the test."""
-    default = REPO / ".cache" / "test-venvs"
-    venv = Path(os.environ.get("OCR_TEST_PADDLEOCR_VENV") or default / f"paddleocr-{CLIENT_VERSION}")
-    python = venv / "bin" / "python"
-    probe = [str(python), "-c", f"import paddleocr; assert paddleocr.__version__ == {CLIENT_VERSION!r}"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    built = subprocess.run([str(python), "-m", "pip", "install", "--quiet", f"paddleocr=={CLIENT_VERSION}"],
-                           capture_output=True, text=True)
-    checked = subprocess.run(probe, capture_output=True, text=True)
-    if built.returncode or checked.returncode:
-        pytest.fail(f"cannot set up the official client paddleocr=={CLIENT_VERSION} in {venv}:\n"
-                    f"{built.stderr[-3000:]}{checked.stderr[-3000:]}")
-    return python
+    """The official client's virtualenv (`OCR_TEST_PADDLEOCR_VENV`), created (once) when absent."""
+    venv = Path(os.environ.get("OCR_TEST_PADDLEOCR_VENV") or VENVS / f"paddleocr-{CLIENT_VERSION}")
+    return tool_venv(venv, [f"paddleocr=={CLIENT_VERSION}"],
+                     f"import paddleocr; assert paddleocr.__version__ == {CLIENT_VERSION!r}")
 
 
 def run_client(python: Path, base: str, body: str, token: str = DEFAULT_TOKEN, timeout: float = 600) -> dict:
