@@ -13,6 +13,7 @@ import dataclasses
 import json
 
 import cv2
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,7 +21,8 @@ from _support.http import wait_in_process_ready
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 from ocrserve.contracts import paddlex
-from ocrserve.engine.recognize import BestReading
+from ocrserve.engine.reading_order import line_order
+from ocrserve.engine.recognize import BestReading, logical_order
 from ocrserve.models.registry import ALL_SETS, MODEL_SETS
 
 SERVING = "pp-ocrv6-small"
@@ -136,3 +138,26 @@ def test_a_job_with_a_language_it_cannot_read_is_refused_at_submission(client, s
                     data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"lang": "korean"})})
     assert r.status_code == 400, r.text
     assert r.json()["code"] == 400 and "ocrserve models pull pp-ocrv5-korean" in r.json()["msg"]
+
+
+def test_a_right_to_left_language_reads_in_logical_order_from_the_right(client, stand_in, samples_dir):
+    """The Arabic group's set stood in for by the same recogniser marked right-to-left: its readings are
+    the left-to-right ones put in logical order, and each page's lines are ordered from the right."""
+    rtl = dataclasses.replace(stand_in, name="test-arabic-stand-in", script="arabic",
+                              rec=dataclasses.replace(stand_in.rec, right_to_left=True))
+    ALL_SETS[rtl.name] = rtl
+    try:
+        body = {"file": image_b64(samples_dir), "fileType": 1, "visualize": False}
+        ltr = client.post("/ocr", json={**body, "lang": "ru"}).json()["result"]["ocrResults"][0]["prunedResult"]
+        ar = client.post("/ocr", json={**body, "lang": "ar"}).json()["result"]["ocrResults"][0]["prunedResult"]
+    finally:
+        del ALL_SETS[rtl.name]
+    read = {tuple(map(tuple, poly)): text for poly, text in zip(ltr["rec_polys"], ltr["rec_texts"])}
+    polys = [tuple(map(tuple, poly)) for poly in ar["rec_polys"]]
+    assert sorted(polys) == sorted(read)  # the same lines, detected once
+    for poly, text in zip(polys, ar["rec_texts"]):
+        visual = list(read[poly])
+        assert text == "".join(visual[i] for i in logical_order(visual))
+    boxes = np.array(ltr["rec_polys"], dtype=np.float32)
+    expected = [tuple(map(tuple, ltr["rec_polys"][i])) for i in line_order(boxes, "reading", right_to_left=True)]
+    assert polys == expected

@@ -69,6 +69,7 @@ class Pipeline:
         self.recognize = recognize
         self.recognizer = recognizer
         self.charset = list(charset)
+        self.right_to_left = False  # a right-to-left language's reading (reading_with): lines ordered from the right
         self.providers = detector.model.providers
         # one detection already uses every core; a second one at once would only add its working
         # set to the peak while both run at half speed
@@ -78,11 +79,13 @@ class Pipeline:
         if isinstance(self.recognize, RecognitionBatcher):
             self.recognize.close()
 
-    def reading_with(self, recognize: Recognize, charset: Sequence[str]) -> Pipeline:
+    def reading_with(self, recognize: Recognize, charset: Sequence[str], right_to_left: bool = False) -> Pipeline:
         """The same stages with another recogniser (a language's): detection, orientation and their
-        shared detection slots are this pipeline's, so a second language costs only its recogniser."""
+        shared detection slots are this pipeline's, so a second language costs only its recogniser;
+        `right_to_left`: its pages' lines are ordered from the right (Arabic script)."""
         other = copy.copy(self)
         other.recognize, other.recognizer, other.charset = recognize, None, list(charset)
+        other.right_to_left = right_to_left
         return other
 
     @property
@@ -152,7 +155,7 @@ class Pipeline:
                 recs = self.orientation.reread_doubtful(lines, self._read(lines.crops), self._read)
         if self.config.line_order != "paddlex" and len(lines) > 1:  # the detector already gives PaddleX's order
             with _timed(timings, "order"):
-                order = line_order(lines.boxes, self.config.line_order)
+                order = line_order(lines.boxes, self.config.line_order, self.right_to_left)
                 lines, recs = lines.take(order), [recs[i] for i in order]
         return page_result(image, frame, lines, recs, opts, timings)
 

@@ -212,8 +212,20 @@ def reading_order(boxes: np.ndarray) -> list[int]:
     return _xy_cut(r, np.arange(len(boxes)))[0]
 
 
-def line_order(boxes: np.ndarray, rule: str) -> list[int]:
-    """`reading` (this module) or `paddlex` (top y, then x within 10 px: PaddleX's rule)."""
+def mirrored(boxes: np.ndarray) -> np.ndarray:
+    """The quads as a mirror shows them (x reversed), each still clockwise from its top-left corner."""
+    flipped = np.asarray(boxes, dtype=np.float64).copy()
+    flipped[..., 0] = -flipped[..., 0]
+    return flipped[:, [1, 0, 3, 2]]
+
+
+def line_order(boxes: np.ndarray, rule: str, right_to_left: bool = False) -> list[int]:
+    """`reading` (this module) or `paddlex` (top y, then x within 10 px: PaddleX's rule).
+
+    A page in a right-to-left script is read as its mirror image is read left to right: columns
+    from the right, and the lines of a row from the right."""
+    if right_to_left and len(boxes):
+        return line_order(mirrored(boxes), rule)
     if rule == "paddlex":
         return paddlex_order(boxes)
     if rule == "reading":

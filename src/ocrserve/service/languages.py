@@ -103,5 +103,7 @@ class LanguageReaders:
                 recognizer = self.recognizer(r.model_set, pipeline)
                 readers.append(recognizer)
                 charset += recognizer.decode.charset
+        # lines are ordered from the right only when every language asked for reads that way
+        right_to_left = all(r.model_set is not None and get_model_set(r.model_set).rec.right_to_left for r in routes)
         return pipeline.reading_with(readers[0] if len(readers) == 1 else BestReading(readers),
-                                     list(dict.fromkeys(charset)))
+                                     list(dict.fromkeys(charset)), right_to_left)

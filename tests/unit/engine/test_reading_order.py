@@ -92,3 +92,17 @@ def test_paddlex_order_is_kept_as_an_option():
     assert line_order(boxes, "reading") == [2, 1, 0]
     with pytest.raises(ValueError):
         line_order(boxes, "columns")
+
+
+def test_a_right_to_left_page_is_read_from_the_right_column_and_the_right_of_each_row():
+    """Arabic-script pages: columns from the right, a row's lines from the right; a title first, as ever."""
+    title = quad(300, 20, 700, 60)
+    right = [quad(520, 100 + 30 * i, 960, 124 + 30 * i) for i in range(6)]
+    left = [quad(40, 100 + 30 * i, 480, 124 + 30 * i) for i in range(6)]
+    boxes = np.stack([title, *left, *right])
+    order = line_order(boxes, "reading", right_to_left=True)
+    assert order == [0, *range(7, 13), *range(1, 7)]
+    row = np.stack([quad(40, 500, 200, 524), quad(600, 500, 900, 524)])  # one row, two pieces
+    assert line_order(row, "reading", right_to_left=True) == [1, 0]
+    assert line_order(row, "paddlex", right_to_left=True) == [1, 0]
+    assert line_order(row, "reading") == [0, 1]
