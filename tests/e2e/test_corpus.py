@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
@@ -36,6 +37,8 @@ import xmlschema
 from _support import corpus as corpus_support
 from _support.paths import DATA
 from _support.server import free_port, wait_ready
+from ocrserve.inputs import Limits
+from ocrserve.inputs.pdf import PdfPages
 
 pytestmark = pytest.mark.corpus
 
@@ -347,6 +350,44 @@ def test_the_corpus_is_varied(corpus, docs):
                "Devanagari": (0x900, 0x97F), "Bengali": (0x980, 0x9FF), "outside the BMP": (0x10000, 0x10FFFF)}
     missing = [name for name, (lo, hi) in scripts.items() if sum(lo <= ord(c) <= hi for c in text) < 20]
     assert not missing, f"too little text in {missing}"
+
+
+#: the scripts whose text layers must be read exactly, each in at least one document of the corpus
+EXACT_SCRIPTS = {"Cyrillic": (0x400, 0x4FF), "Greek": (0x370, 0x3FF), "Arabic": (0x600, 0x6FF),
+                 "Devanagari": (0x900, 0x97F), "Thai": (0xE00, 0xE7F)}
+
+
+def comparable(text: str) -> str:
+    """Text without what two readers of one layer may lay out differently: whitespace, format and control
+    characters, and the hyphens pdfium marks (or not) as generated at line ends."""
+    return "".join(c for c in text if not c.isspace() and c not in "-\x02\ufffe\ufffd"
+                   and unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+
+
+def test_text_layers_in_every_script_are_read_exactly(corpus):
+    """A PDF page read from its text layer holds exactly the characters pdfium's own text extraction gives,
+    combining marks and right-to-left text included, in every script the corpus has."""
+    pages_by_script = {name: 0 for name in EXACT_SCRIPTS}
+    problems = []
+    for item in corpus:
+        doc = pdfium.PdfDocument(str(item.file))
+        try:
+            extracted = [doc[i].get_textpage().get_text_range() for i in range(min(PAGES, len(doc)))]
+        finally:
+            doc.close()
+        scripts = [name for name, (lo, hi) in EXACT_SCRIPTS.items()
+                   if sum(lo <= ord(c) <= hi for c in "".join(extracted)) >= 20]
+        if not scripts:
+            continue
+        with PdfPages(str(item.file), Limits()) as pages:
+            for index, expected in enumerate(extracted):
+                read = "".join(line.text for line in pages.text_layer(index).lines)
+                if comparable(read) != comparable(expected):
+                    problems.append(f"{item.path} page {index + 1} ({', '.join(scripts)})")
+        for name in scripts:
+            pages_by_script[name] += 1
+    assert all(pages_by_script.values()), pages_by_script
+    report(problems, "text layers read inexactly")
 
 
 def test_paddlex_ocr(server, docs):
