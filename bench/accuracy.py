@@ -100,9 +100,10 @@ def groups_of(sample: Sample) -> set[str]:
     return groups
 
 
-def layer_samples(paths: list[Path]) -> tuple[list[Sample], int]:
-    """Each page of `paths` with a usable text layer as a Sample (its lines the truth), and how many were not."""
-    limits = Limits.from_settings(load_settings(max_pdf_pages=0))
+def layer_samples(paths: list[Path], max_pages: int = 0) -> tuple[list[Sample], int]:
+    """Each page of `paths` (the first `max_pages` of each; 0: all) with a usable text layer as a Sample (its
+    lines the truth), and how many were not."""
+    limits = Limits.from_settings(load_settings(max_pdf_pages=max_pages))
     samples, skipped = [], 0
     for path in paths:
         with PdfPages(str(path), limits) as pages:
@@ -148,11 +149,12 @@ def summarise(scores: list[Score]) -> dict[str, Any]:
         out[kind] = float(np.mean([s.accuracy for s in members])) if members else None
         out[f"{kind}_ordered"] = float(np.mean([s.ordered for s in members])) if members else None
         out[f"n_{kind}"] = len(members)
-    known = [s for s in scores if s.kind in dict(KINDS)]
-    out["overall"] = float(np.mean([s.accuracy for s in known]))
-    out["overall_ordered"] = float(np.mean([s.ordered for s in known]))
-    worst = min(known, key=lambda s: s.accuracy)
-    out["worst"] = {"sample": worst.sample, "accuracy": worst.accuracy}
+    # the sample kinds; with --no-samples, the layer pages (a language's documents) are all there is
+    known = [s for s in scores if s.kind in dict(KINDS)] or list(scores)
+    out["overall"] = float(np.mean([s.accuracy for s in known])) if known else None
+    out["overall_ordered"] = float(np.mean([s.ordered for s in known])) if known else None
+    worst = min(known, key=lambda s: s.accuracy) if known else None
+    out["worst"] = {"sample": worst.sample if worst else None, "accuracy": worst.accuracy if worst else None}
     out["seconds"] = sum(s.seconds for s in scores)
     out["stage_seconds"] = {stage: sum(s.stages.get(stage, 0.0) for s in scores)
                             for stage in sorted({k for s in scores for k in s.stages})}
@@ -227,6 +229,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "built, openvino:int8:int8 its detector too; default: the settings' choice)")
     parser.add_argument("--layer-pdfs", nargs="+", type=Path, default=[], metavar="PDF",
                         help="also score every page of these PDFs against its own text layer (OCRs all PDF pages)")
+    parser.add_argument("--lang", nargs="+", default=[], metavar="CODE",
+                        help="also read with each language (OCR(lang=...): the model set, or the language set of "
+                             "its script, which must be installed); pair with --layer-pdfs in that language")
+    parser.add_argument("--layer-pages", type=int, default=0, metavar="N",
+                        help="read only the first N pages of each PDF (default 0: every page)")
+    parser.add_argument("--no-samples", action="store_true",
+                        help="score only the --layer-pdfs pages (a language's documents), not the sample set")
     parser.add_argument("--no-layout", action="store_true",
                         help="leave out the generated layout samples (bench/layout_samples.py)")
     parser.add_argument("--per-file", action="store_true", help="also print each file's accuracy per model set")
@@ -234,28 +243,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def engines_for(args: argparse.Namespace, specs: list[str], model_dir: Path,
+                pdf_text: dict[str, str]) -> dict[str, OCR]:
+    """One engine per model set, line order, backend spec and language (none: the model set's own)."""
+    languages: list[str | None] = [None, *args.lang]
+    return {" · ".join([name] + ([order] if len(args.line_order) > 1 else []) + ([spec] if spec else [])
+                       + ([f"lang={lang}"] if lang else [])):
+            OCR(model=name, max_pdf_pages=args.layer_pages, line_order=order, lang=lang, **pdf_text,
+                **(spec_overrides(name, spec, model_dir) if spec else {}))
+            for name in args.models for order in args.line_order for spec in specs for lang in languages}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     options = parse_options(args.options)
     samples_dir = find_samples_dir(args.samples)
-    samples = list(load_samples(samples_dir))
-    if not samples:
+    samples = [] if args.no_samples else list(load_samples(samples_dir))
+    if not samples and not args.no_samples:
         raise SystemExit(f"no ground-truth samples in {samples_dir / 'manifest.jsonl'}")
     layout_dir = tempfile.TemporaryDirectory(prefix="ocr-layout-")
-    if not args.no_layout:
+    if not args.no_layout and not args.no_samples:
         samples += list(load_samples(build_layout_samples(samples_dir, Path(layout_dir.name)), LAYOUT_KINDS))
-    extra, skipped = layer_samples(args.layer_pdfs)
+    extra, skipped = layer_samples(args.layer_pdfs, args.layer_pages)
     samples += extra
+    if not samples:
+        raise SystemExit(f"no pages to score: the --layer-pdfs pages read hold no usable text layer ({skipped} pages)")
     # a layer page must be OCRed to be scored against its layer; the sample PDFs are then OCRed too
     pdf_text = {"pdf_text": "ocr"} if extra else {}
     info = machine_info()
 
     specs = args.backends or [""]
     model_dir = load_settings().model_dir
-    engines = {" · ".join([name] + ([order] if len(args.line_order) > 1 else []) + ([spec] if spec else [])):
-               OCR(model=name, max_pdf_pages=0, line_order=order, **pdf_text,
-                   **(spec_overrides(name, spec, model_dir) if spec else {}))
-               for name in args.models for order in args.line_order for spec in specs}
+    try:
+        engines = engines_for(args, specs, model_dir, pdf_text)
+    except BadInput as exc:  # a language whose set is not installed here: say which, and how to get it
+        raise SystemExit(f"cannot read every language asked for: {exc}") from None
     started = time.perf_counter()
     scores = run(samples, engines, options)
     elapsed = time.perf_counter() - started
