@@ -4,6 +4,12 @@
     python bench/engine.py --models pp-ocrv4-mobile --repeat 1 --json out/engine.json
     python bench/engine.py --models pp-ocrv6-small --backends onnxruntime openvino:fp32 openvino:bf16:fp32
     python bench/engine.py --models pp-ocrv6-small --backends onnxruntime auto:bf16:fp32 auto:int8:fp32
+    python bench/engine.py --models pp-ocrv6-small pp-ocrv6-tiny --backends onnxruntime auto   # vs faster-paddle
+
+For the PP-OCRv6 sets the run adds faster-paddle (Rust + ONNX Runtime; `pip install faster-paddle==1.0.4`,
+the bench extra; its wheel's own v6 tiny/small files) and ocrserve's rows again with both orientation
+stages off, the same work it does, plus the first row once more (A/A) to show how far one engine's
+two measurements in one run differ; rounds alternate their order.
 
 A latency claim only holds against a peer measured on the same machine, at the same moment, on
 the same inputs and model files: so RapidOCR 1.4.4 runs on its bundled PP-OCRv4 files (the
@@ -38,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from _common import (
     find_samples_dir,
@@ -148,6 +155,40 @@ def rapidocr_caller() -> Caller:
     return call
 
 
+FASTER_PADDLE_VERSION = "1.0.4"
+#: its model sizes, by the ocrserve set with the same PP-OCRv6 weights
+FASTER_PADDLE_SIZES = {"pp-ocrv6-small": "small", "pp-ocrv6-tiny": "tiny"}
+
+
+def faster_paddle_caller(size: str, det_max_side: int, threads: int | None) -> Caller:
+    """faster-paddle (Rust + ONNX Runtime, its wheel's own PP-OCRv6 files; MIT) on the same image.
+
+    It takes encoded bytes, so each image is handed over as BMP, encoded once outside the timing:
+    decoding a BMP is a copy, so its timed work is the OCR.  It times no stages of its own; its
+    detector is capped at ocrserve's OCR_DET_IMAGE_MAX_SIDE, and it runs no orientation classifier.
+    """
+    try:
+        import faster_paddle
+    except ImportError as exc:
+        raise SystemExit(f"the faster-paddle rows need it: pip install faster-paddle=={FASTER_PADDLE_VERSION} "
+                         f"(the bench extra) ({exc})") from exc
+    if faster_paddle.__version__ != FASTER_PADDLE_VERSION:
+        raise SystemExit(f"faster-paddle {faster_paddle.__version__} installed; this bench pins {FASTER_PADDLE_VERSION}")
+    engine = faster_paddle.OcrEngine(model_size=size, threads=threads, det_max_side=det_max_side)
+    encoded: dict[int, bytes] = {}
+
+    def call(image: np.ndarray) -> Measurement:
+        data = encoded.get(id(image))
+        if data is None:
+            data = encoded.setdefault(id(image), cv2.imencode(".bmp", image)[1].tobytes())
+        start = time.perf_counter()
+        result = engine.ocr(data)
+        total = time.perf_counter() - start
+        return Measurement({stage: None for stage in STAGES}, total, len(result["bounds"]))
+
+    return call
+
+
 def check_same_files() -> None:
     """Refuse to compare unless RapidOCR's bundled models are byte-identical to pp-ocrv4-mobile's."""
     import rapidocr_onnxruntime
@@ -169,14 +210,30 @@ def row_label(model: str, spec: str) -> str:
     return f"ocrserve {model}" + (f" · {spec}" if spec else "")
 
 
-def build_rows(models: list[str], backends: list[str] | None = None) -> list[Row]:
-    """ocrserve per model set (and backend spec) with the default options, then the like-for-like pair with RapidOCR."""
+def build_rows(models: list[str], backends: list[str] | None = None, peers: bool = True) -> list[Row]:
+    """ocrserve per model set (and backend spec) with the default options; for the PP-OCRv6 sets, the same with
+    both orientation stages off (faster-paddle's work) and faster-paddle itself; then the like-for-like pair
+    with RapidOCR."""
     check_same_files()
     defaults = OCROptions(use_doc_orientation_classify=True, use_textline_orientation=True)
     # exactly RapidOCR's work: its defaults have text-line orientation on and no page orientation
     rapid_like = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=True)
     rows = [Row(row_label(name, spec), lambda load, name=name, spec=spec: ocrserve_caller(load(name, spec), defaults))
             for name in models for spec in (backends or [""])]
+    if peers and rows:  # the first row again: how far two runs of one engine differ in this run (A/A noise)
+        first, first_spec = models[0], (backends or [""])[0]
+        rows.append(Row(row_label(first, first_spec) + " (A/A)",
+                        lambda load: ocrserve_caller(load(first, first_spec), defaults)))
+    no_orientation = OCROptions(use_doc_orientation_classify=False, use_textline_orientation=False)
+    settings = load_settings()
+    for name in (m for m in models if peers and m in FASTER_PADDLE_SIZES):
+        rows += [Row(row_label(name, spec) + " (orientation off)",
+                     lambda load, name=name, spec=spec: ocrserve_caller(load(name, spec), no_orientation))
+                 for spec in (backends or [""])]
+        size = FASTER_PADDLE_SIZES[name]
+        rows.append(Row(f"faster-paddle {FASTER_PADDLE_VERSION} ({size}, its own files)",
+                        lambda load, size=size: faster_paddle_caller(size, settings.det_image_max_side,
+                                                                     settings.inference_threads or None)))
     rows.append(Row("ocrserve pp-ocrv4-mobile (rapidocr settings)",
                     lambda load: ocrserve_caller(load("pp-ocrv4-mobile", "onnxruntime"), rapid_like)))
     rows.append(Row(RAPIDOCR_LABEL, lambda load: rapidocr_caller()))
@@ -223,7 +280,9 @@ def measure(rows: list[Row], images: dict[str, np.ndarray], repeat: int, large_r
                 call(image)
         log(f"warm-up done ({len(rows)} engines x {len(small)} images); load average {load_average()}")
         for rnd in range(repeat):
-            for row, call in zip(rows, calls):
+            # every other round in the opposite order, so that no engine always runs after the same one
+            order = list(zip(rows, calls))
+            for row, call in (order if rnd % 2 == 0 else order[::-1]):
                 for name, image in small.items():
                     row.runs.setdefault(name, []).append(call(image))
             log(f"round {rnd + 1}/{repeat} done; load average {load_average()}")
@@ -282,6 +341,12 @@ def summarise(row: Row) -> dict[str, Any]:
 
 
 # --- output -------------------------------------------------------------------------------------
+def faster_paddle_labels(summaries: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(ocrserve model set, its faster-paddle row's label) for each faster-paddle row measured."""
+    return [(model, label) for model, size in FASTER_PADDLE_SIZES.items() for label in summaries
+            if label.startswith(f"faster-paddle {FASTER_PADDLE_VERSION} ({size},")]
+
+
 def main_table(summaries: dict[str, dict[str, Any]]) -> str:
     peer = summaries.get(RAPIDOCR_LABEL)
     rows = []
@@ -291,10 +356,13 @@ def main_table(summaries: dict[str, dict[str, Any]]) -> str:
         # a backend row against ONNX Runtime fp32 on the same model set, in the same run
         base = summaries.get(label.split(" · ")[0] + " · onnxruntime") if " · " in label else None
         vs_ort = f"{s['total'] / base['total']:.2f}" if base else "—"
+        rival = next((summaries[f] for m, f in faster_paddle_labels(summaries) if label.startswith(f"ocrserve {m}")),
+                     None)
+        vs_rival = f"{rival['total'] / s['total']:.2f}" if rival else "—"
         rows.append([label, *(fmt_ms(s["stages"][st]) for st in STAGES), fmt_ms(s["total"]), spread, s["lines"],
-                     ratio, vs_ort])
+                     ratio, vs_rival, vs_ort])
     headers = ["engine / model set", *STAGE_HEADERS, "total ms", "spread %", "lines found", "x vs rapidocr",
-               "time / ORT fp32"]
+               "x vs faster-paddle", "time / ORT fp32"]
     return markdown_table(headers, rows)
 
 
@@ -328,6 +396,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backends", nargs="+", default=None, metavar="SPEC",
                         help="backend rows per model set, BACKEND[:PRECISION[:DET_PRECISION]] "
                              "(e.g. onnxruntime openvino:bf16:fp32; default: the settings' choice)")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="leave out the faster-paddle rows and ocrserve's orientation-off rows beside them")
     parser.add_argument("--per-image", action="store_true", help="also print total ms per image and engine")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
     args = parser.parse_args(argv)
@@ -345,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     log = lambda msg: print(f"[bench] {msg}", file=sys.stderr, flush=True)  # noqa: E731
 
     images = {image_label(p, samples): load_input(p).pages[0] for p in paths}
-    rows = build_rows(args.models, args.backends)
+    rows = build_rows(args.models, args.backends, peers=not args.no_peers)
     started = time.perf_counter()
     interrupted = measure_until_interrupted(rows, images, args.repeat, args.large_repeat, log)
     elapsed = time.perf_counter() - started
@@ -383,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
           "CPU arena off); it times no doc orientation or crop (—). Longer than 2000 px here: "
           f"{', '.join(shrunk) or 'none'}")
     print("- `x vs rapidocr` = RapidOCR total / row total: above 1 is faster than RapidOCR")
+    print("- `x vs faster-paddle` = faster-paddle total / row total, same PP-OCRv6 size (its wheel's files, BMP bytes "
+          "in, detector capped at OCR_DET_IMAGE_MAX_SIDE, no orientation stages): above 1 is faster; compare it "
+          "with the `(orientation off)` row for the same work")
     print("- `time / ORT fp32` (rows named `· SPEC`, BACKEND:PRECISION:DET_PRECISION): row total / the same model "
           "set's `· onnxruntime` row: below 1 is faster\n")
     print(main_table(summaries))
