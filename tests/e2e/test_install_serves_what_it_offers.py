@@ -19,6 +19,7 @@ from _support.server import start_server
 from ocrserve.cli import main
 from ocrserve.contracts.base import EXAMPLE_IMAGE_B64
 from ocrserve.models import ModelStore, get_model_set
+from ocrserve.models.registry import LAYOUT_MODELS
 from ocrserve.settings import load_settings
 
 TOKEN = "tok-install-3hq8"
@@ -28,10 +29,11 @@ PULLED = load_settings().model_dir  # the session's view of the pulled cache, re
 
 
 def link_set(model_dir: Path, model_set: str) -> None:
-    """Put `model_set`'s files into `model_dir` where `ocrserve models pull` writes them (as links to the
-    pulled cache, which holds every set for the test suite)."""
+    """Put `model_set`'s files (or a layout model's) into `model_dir` where `ocrserve models pull` writes them
+    (as links to the pulled cache, which holds every set for the test suite)."""
     pulled, target = ModelStore(PULLED), ModelStore(model_dir)
-    for mf in get_model_set(model_set).files():
+    files = [LAYOUT_MODELS[model_set].file] if model_set in LAYOUT_MODELS else get_model_set(model_set).files()
+    for mf in files:
         source = pulled.locate(mf)
         assert source is not None, f"run `ocrserve models pull --all` first ({mf.path})"
         dest = target.cached_path(mf)
@@ -142,10 +144,12 @@ def test_pull_and_verify_without_a_name_cover_the_job_api_s_sets(tmp_path, monke
     assert "ok: pp-ocrv6-small" in captured.out
     assert "of pp-ocrv5-mobile; fix: ocrserve models pull pp-ocrv5-mobile" in captured.err
 
-    link_set(tmp_path, "pp-ocrv5-mobile")  # every file present: pull fetches nothing, and says both are ok
+    link_set(tmp_path, "pp-ocrv5-mobile")  # every file present: pull fetches nothing, and says each is ok
+    link_set(tmp_path, "pp-layout-cdla")  # the layout detector too, which PP-StructureV3 needs
     assert main(["models", "pull"]) == 0
     out = capsys.readouterr().out
     assert "0 file(s) fetched" in out and "ok: pp-ocrv6-small" in out and "ok: pp-ocrv5-mobile" in out
+    assert "ok: pp-layout-cdla" in out
 
     # an operator's own mapping is what they cover
     monkeypatch.setenv("OCR_JOB_MODELS", "PP-OCRv6=pp-ocrv6-tiny")

@@ -125,7 +125,7 @@ def test_the_public_url_makes_the_links(published):
 def test_paddlex_ocr_takes_snake_case_options_and_names_the_keys_it_ignores(server):
     body = {"use_textline_orientation": False, "use_doc_orientation_classify": "", "use_doc_unwarping": None,
             "text_det_limit_side_len": "", "text_det_thresh": 0.25, "text_rec_score_thresh": 0.2,
-            "visualize": False, "lang": "en", "textDetBoxThresh": None}
+            "visualize": False, "det_model_dir": "/models/det", "textDetBoxThresh": None}
     answer = paddlex(server, BEARER_AUTH, **body)
     pruned = answer["result"]["ocrResults"][0]["prunedResult"]
     assert pruned["model_settings"]["use_textline_orientation"] is False
@@ -133,7 +133,7 @@ def test_paddlex_ocr_takes_snake_case_options_and_names_the_keys_it_ignores(serv
     assert pruned["text_det_params"]["thresh"] == 0.25 and pruned["text_rec_score_thresh"] == 0.2
     assert squeezed(pruned["rec_texts"]) == ["Invoice2026-0042", "Total:128.50EUR"]
     assert "ocrImage" not in answer["result"]["ocrResults"][0]
-    assert answer["warnings"] == ["ignored unknown option(s), as PaddleX does: lang"]
+    assert answer["warnings"] == ["ignored unknown option(s), as PaddleX does: det_model_dir"]
     # camelCase alone: no warnings field at all, as PaddleX answers
     plain = paddlex(server, BEARER_AUTH, useTextlineOrientation=False, visualize=False)
     assert "warnings" not in plain

@@ -65,6 +65,7 @@ ORIGINAL_DEFAULTS = {  # (score threshold, box threshold, unclip ratio) of each 
     "seed": (0.5, 0.5, 1.6),
     "jobs": (0.0, None, None),  # PaddleOCR's official job API: PaddleX's pipeline defaults
     "export": (0.5, None, None),  # ours: files people keep, so doubtful lines are left out
+    "pp-structurev3": (0.0, None, None),  # PaddleX's PP-StructureV3 serving: every line kept, as its /ocr
 }
 
 
