@@ -204,6 +204,25 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     return ParsedPage(page, list(regions), blocks, markdown, images, is_start, is_end, tables)
 
 
+def document_markdown(pages: Sequence[ParsedPage]) -> tuple[str, dict[str, bytes]]:
+    """A document's pages as one Markdown and its figures' crops: a paragraph a page break cut joins
+    again (the page before runs on, the page after continues it), other pages are apart by a blank
+    line; a document of several pages names each figure after its page (`imgs/p2_img_in_...`), as
+    the same box may hold a figure on two pages."""
+    text, images = "", {}
+    for k, parsed in enumerate(pages):
+        markdown = parsed.markdown
+        for path, jpeg in parsed.images.items():
+            name = path if len(pages) == 1 else f"imgs/p{k + 1}_{path.rsplit('/', 1)[-1]}"
+            markdown = markdown.replace(f'"{path}"', f'"{name}"')
+            images[name] = jpeg
+        if not markdown:
+            continue
+        joins = bool(text) and not pages[k - 1].is_end and not parsed.is_start
+        text += (" " if joins else "\n\n" if text else "") + markdown
+    return text, images
+
+
 def render_block(block: Block, page_width: int) -> str:
     """One block as Markdown: a heading, a paragraph, a table, or a figure as PP-StructureV3 writes it, a
     centred <img> as wide (in % of the page) as it was on the page, which clients find by its `src`."""
@@ -224,5 +243,5 @@ def render_block(block: Block, page_width: int) -> str:
     return escape(block.content)
 
 
-__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "parse_page",
-           "render_block", "table_markdown"]
+__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "document_markdown",
+           "parse_page", "render_block", "table_markdown"]
