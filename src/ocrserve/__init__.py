@@ -7,9 +7,9 @@ import os
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from .engine import OCROptions, Pipeline  # noqa: E402  (after the switch above)
-from .ocr import OCR, OCRResult, PagesNotReadWarning  # noqa: E402
+from .ocr import OCR, OCRResult, PagesNotReadWarning, ParsedDocument  # noqa: E402
 from .result import OCRPage, TextLine  # noqa: E402
 from .settings import Settings, load_settings  # noqa: E402
 from .version import __version__  # noqa: E402
 
-__all__ = ["OCR", "OCROptions", "OCRPage", "OCRResult", "PagesNotReadWarning", "Pipeline", "Settings", "TextLine", "load_settings", "__version__"]
+__all__ = ["OCR", "OCROptions", "OCRPage", "OCRResult", "PagesNotReadWarning", "ParsedDocument", "Pipeline", "Settings", "TextLine", "load_settings", "__version__"]

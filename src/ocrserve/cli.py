@@ -24,9 +24,10 @@ if TYPE_CHECKING:  # imported where used, so that `ocrserve --help` starts witho
     from tqdm import tqdm
 
     from .engine import OCROptions
+    from .export.structure import ParsedPage
     from .models import ModelFile, ModelSet, ModelStore
     from .models.registry import LayoutSpec
-    from .ocr import OCR, OCRResult
+    from .ocr import OCR, OCRResult, ParsedDocument
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
 
@@ -73,15 +74,44 @@ def parse_formats(value: str | None) -> list[str]:
     return list(dict.fromkeys(get_format(name).name for name in value.split(",") if name.strip()))
 
 
-def save_formats(ocr: OCR, results: list[OCRResult], path: Path, save_dir: Path, formats: Sequence[str]) -> None:
-    """DIR/<stem>.<ext> per format: one file per input document, all its pages in it."""
+def save_formats(ocr: OCR, results: list[OCRResult], path: Path, save_dir: Path, formats: Sequence[str],
+                 parsed: list[ParsedPage] | None = None) -> None:
+    """DIR/<stem>.<ext> per format: one file per input document, all its pages in it; the Markdown
+    from the pages' layout when they were `parsed` (its figures in DIR/imgs/)."""
     from .export import FORMATS, export
 
     save_dir.mkdir(parents=True, exist_ok=True)
     original = path.read_bytes() if "pdf" in formats else None
     for name in formats:
-        data = export(results, name, original=original, name=path.name, pdf_scale=ocr.limits.pdf_scale)
-        (save_dir / f"{path.stem}{FORMATS[name].extension}").write_bytes(data)
+        target = save_dir / f"{path.stem}{FORMATS[name].extension}"
+        if name == "md" and parsed is not None:
+            layout_document(parsed).save_markdown(target)
+            continue
+        target.write_bytes(export(results, name, original=original, name=path.name, pdf_scale=ocr.limits.pdf_scale))
+
+
+def layout_document(parsed: list[ParsedPage]) -> ParsedDocument:
+    from .export.structure import document_markdown
+    from .ocr import ParsedDocument
+
+    return ParsedDocument(parsed, *document_markdown(parsed))
+
+
+def uses_layout(ocr: OCR, args: argparse.Namespace, formats: Sequence[str]) -> bool:
+    """Whether --format md is written from the pages' layout: yes when the layout model is installed
+    (--layout requires it), no with --no-layout; a missing model is said on stderr, never skipped silently."""
+    from .errors import ModelMissing
+
+    if "md" not in formats or args.layout is False:
+        return False
+    try:
+        ocr.layout_detector()
+    except ModelMissing as exc:
+        if args.layout:
+            raise
+        print(f"note: Markdown from the lines' geometry only (no tables, headers kept): {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def report_page_cap(path: Path, read: int) -> None:
@@ -138,6 +168,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     pages_json: list[dict[str, Any]] = []
+    layout = uses_layout(ocr, args, formats)
     if save_dir is not None and not formats:
         from .export.visualize import warn_if_no_cjk_font
 
@@ -145,7 +176,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     bar = tqdm(total=count_pages(files), disable=not sys.stderr.isatty(), unit="page", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PagesNotReadWarning)  # report_page_cap says it in the command line's words
-        failed = predict_files(ocr, options, files, args, formats, save_dir, bar, pages_json)
+        failed = predict_files(ocr, options, files, args, formats, save_dir, bar, pages_json, layout)
     bar.close()
     if args.json:
         json.dump(pages_json, sys.stdout, ensure_ascii=False, indent=1)
@@ -154,15 +185,21 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def predict_files(ocr: OCR, options: OCROptions, files: Sequence[Path], args: argparse.Namespace,
-                  formats: list[str], save_dir: Path | None, bar: tqdm[Any], pages_json: list[dict[str, Any]]) -> int:
-    """Read, print and save each input in turn; the number of inputs that failed."""
+                  formats: list[str], save_dir: Path | None, bar: tqdm[Any], pages_json: list[dict[str, Any]],
+                  layout: bool = False) -> int:
+    """Read, print and save each input in turn (`layout`: parse each page by its layout for the
+    Markdown); the number of inputs that failed."""
     failed = 0
     drawn = save_dir is not None and not formats  # a page read from its text layer is rendered only to be drawn
     for path in files:
         # page by page: a long PDF's page images are dropped as soon as each page is written
         results = []
+        parsed: list[ParsedPage] | None = [] if layout else None
         try:
-            for result in ocr.pages(path, options, pdf_text=args.pdf_text, render_layer_pages=drawn):
+            # the layout is found on the page's image, so a page read from its text layer is rendered too
+            for result in ocr.pages(path, options, pdf_text=args.pdf_text, render_layer_pages=drawn or layout):
+                if parsed is not None:
+                    parsed.append(ocr.parse_page(result, first_page=not parsed))
                 if drawn and save_dir is not None:
                     save_result(result, path, save_dir)
                 if "pdf" not in formats or result.page_index is not None:  # a PDF's pages are overlaid
@@ -174,7 +211,13 @@ def predict_files(ocr: OCR, options: OCROptions, files: Sequence[Path], args: ar
             if args.max_pages and len(results) == args.max_pages:
                 report_page_cap(path, args.max_pages)
             if save_dir is not None and formats:
-                save_formats(ocr, results, path, save_dir, formats)
+                save_formats(ocr, results, path, save_dir, formats, parsed)
+            elif formats and parsed is not None:
+                document = layout_document(parsed)
+                sys.stdout.write(document.markdown + "\n")
+                if document.images:
+                    print(f"{path}: {len(document.images)} figure(s) not written: --save-path DIR writes them "
+                          "beside the Markdown", file=sys.stderr)
             elif formats:
                 from .export import export
 
@@ -467,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", metavar="LIST", help="comma-separated output formats: "
                    + ", ".join(f"{f.name} ({f.label})" for f in FORMATS.values())
                    + "; one text format without --save-path prints to stdout")
+    p.add_argument("--layout", action=argparse.BooleanOptionalAction, default=None,
+                   help="--format md from each page's layout (headings, paragraphs in reading order, tables as "
+                        "cells, no headers or page numbers; figures in DIR/imgs/), as /layout-parsing writes it: "
+                        "the default when the layout model is installed (`ocrserve models pull pp-layout-cdla`), "
+                        "else the Markdown of the lines' geometry with a note on stderr; --no-layout: always "
+                        "the geometry's; --layout: fail without the layout model")
     p.add_argument("--lang", metavar="CODES", help="the documents' language(s), comma-separated PaddleOCR or "
                    "EasyOCR codes (korean, ru, ar, hi, ...): read by their language set where the model set cannot "
                    "(`ocrserve models list` shows which are installed)")

@@ -2,7 +2,8 @@
 
 A PDF page whose own text layer passes the check is read from that layer instead of OCRed
 (`pdf_text`, docs/pdf.md); any document can be written back as text, Markdown, hOCR, ALTO,
-JSON or a searchable PDF (`export`, `save_pdf`).
+JSON or a searchable PDF (`export`, `save_pdf`), or parsed by its layout into blocks, tables and
+the Markdown a person keeps (`parse`, docs/layout.md).
 
 Every page of a PDF is read: the page caps of the settings (`max_pdf_pages`,
 `max_pdf_document_pages`) protect the HTTP service, and apply here only when they are set
@@ -16,7 +17,8 @@ import dataclasses
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
@@ -24,9 +26,11 @@ from typing import Any, cast
 import numpy as np
 
 from .contracts.base import language_codes
-from .engine import EffectiveOptions, OCROptions, build_pipeline
+from .engine import EffectiveOptions, OCROptions, build_pipeline, load_layout
+from .engine.layout import LayoutDetector
 from .errors import BadInput
 from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
+from .export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, document_markdown, parse_page
 from .export.visualize import render_ocr_image, write_image
 from .inputs import ImageLike, Limits, load_input
 from .inputs.pdf import PdfPages, is_pdf
@@ -68,6 +72,28 @@ class OCRResult(OCRPage):
         """Write the visualisation (boxes left, recognised text right) as PNG/JPEG."""
         target = output_path(path, self, ".png")
         write_image(target, render_ocr_image(self))
+        return target
+
+
+@dataclass
+class ParsedDocument:
+    """A document parsed by its layout: each page's blocks, Markdown and figures (`pages`), the
+    document's Markdown (pages joined, a paragraph a page break cut joined again) and its figures'
+    JPEG crops by the path the Markdown names them by."""
+
+    pages: list[ParsedPage]
+    markdown: str
+    images: dict[str, bytes]
+
+    def save_markdown(self, path: str | Path) -> Path:
+        """Write the Markdown to `path` and its figures beside it (`imgs/...`), where its links point."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(self.markdown + "\n", encoding="utf-8")
+        for name, jpeg in self.images.items():
+            image = target.parent / name
+            image.parent.mkdir(parents=True, exist_ok=True)
+            image.write_bytes(jpeg)
         return target
 
 
@@ -117,6 +143,40 @@ class OCR:
             routes = readers.routes(language_codes(lang), set(self.pipeline.charset))
             self.pipeline = readers.pipeline(self.pipeline, routes)
         self.limits = library_limits(self.settings)
+        self._layout: LayoutDetector | None = None
+
+    def layout_detector(self) -> LayoutDetector:
+        """The layout detector (OCR_LAYOUT_MODEL), loaded on first use; a ModelMissing names the
+        command that installs it when its file is not there."""
+        if self._layout is None:
+            self._layout = load_layout(self.settings)
+        return self._layout
+
+    def parse_page(self, result: OCRPage, first_page: bool = True, *, tables: bool = True,
+                   layout_threshold: float | None = None,
+                   ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS) -> ParsedPage:
+        """One read page (with its image: `pages(..., render_layer_pages=True)`) parsed by its layout:
+        blocks in reading order, tables as cells unless `tables=False`, and its Markdown.
+        `first_page`: the document's first, whose opening title is the document's title."""
+        if result.image is None:
+            raise BadInput("the page's image is needed to find its layout: read it with render_layer_pages=True")
+        regions = self.layout_detector().detect(result.image, layout_threshold)
+        return parse_page(result, regions, first_page, ignore_labels, tables)
+
+    def parse(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
+              tables: bool = True, layout_threshold: float | None = None,
+              ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS, **option_values: Any) -> ParsedDocument:
+        """An image or PDF parsed by its layout, as /layout-parsing parses it: per page its blocks,
+        tables and Markdown, and the document's Markdown. Each page's image is dropped once it is
+        parsed (its figures are kept as JPEG crops)."""
+        pages = []
+        for k, result in enumerate(self.pages(source, options, pdf_text=pdf_text, render_layer_pages=True,
+                                              **option_values)):
+            pages.append(self.parse_page(result, k == 0, tables=tables, layout_threshold=layout_threshold,
+                                         ignore_labels=ignore_labels))
+            result.image = None
+        markdown, images = document_markdown(pages)
+        return ParsedDocument(pages, markdown, images)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
                 **option_values: Any) -> list[OCRResult]:

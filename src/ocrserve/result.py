@@ -19,6 +19,9 @@ import numpy as np
 
 from .unicode_text import utf8
 
+#: an axis-aligned line segment [x0, y0, x1, y1] in a page's pixels: horizontal (y0 == y1) or vertical (x0 == x1)
+Segment = tuple[float, float, float, float]
+
 
 @dataclass(frozen=True)
 class Word:
@@ -34,6 +37,9 @@ class TextLine:
     textline_angle: int = -1  # 0 / 180 when the text-line classifier ran, else -1
     words: tuple[Word, ...] | None = None
     source: str = "ocr"  # "ocr", or "text_layer": read from the PDF page's own text, not from pixels
+    #: each character's left and right edge in pixels, one pair per character of `text` (PDF text layers
+    #: only): a line pdfium ran across a table's cells is cut exactly where the cells meet
+    glyphs: tuple[tuple[float, float], ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def box(self) -> list[int]:
@@ -77,6 +83,9 @@ class OCRPage:
     source: str = "ocr"
     #: the PDF text layer's verdict when one was looked at (`textlayer.LayerCheck.status`), else None
     text_layer: str | None = None
+    #: the page's ruling lines as drawn in the PDF (horizontal and vertical segments in pixels, `Segment`),
+    #: read with its text layer; None when not read (a table's rules are then found in its pixels)
+    rulings: list[Segment] | None = field(default=None, repr=False)
 
     @property
     def texts(self) -> list[str]:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from _support import pdfs
+from _support import pdfs, tables
 from _support.http import wait_in_process_ready
-from _support.layout_pages import PROSE, paper_page
+from _support.layout_pages import PROSE, TABLE, paper_page
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 
@@ -51,7 +51,7 @@ def test_a_page_comes_back_in_paddlex_s_pp_structurev3_shape(paper_answer):
     pruned = page["prunedResult"]
     assert (pruned["width"], pruned["height"]) == (1240, 1754)
     assert pruned["model_settings"] == {"use_doc_preprocessor": False, "use_seal_recognition": False,
-                                        "use_table_recognition": False, "use_formula_recognition": False,
+                                        "use_table_recognition": True, "use_formula_recognition": False,
                                         "use_chart_recognition": False, "use_region_detection": False}
     blocks = pruned["parsing_res_list"]
     assert {"block_label", "block_content", "block_bbox", "block_id", "block_order"} <= set(blocks[0])
@@ -74,6 +74,36 @@ def test_the_markdown_has_headings_a_table_and_the_figure_it_links(paper_answer)
     assert f'<img src="{name}" alt="Image" width="' in text and name.startswith("imgs/img_in_image_box_")
     assert jpeg_shape(markdown["images"][name])[0] > 200
     assert markdown["isStart"] is True and isinstance(markdown["isEnd"], bool)
+
+
+def test_the_ruled_table_comes_back_as_cells_in_table_res_list(paper_answer):
+    pruned = paper_answer["result"]["layoutParsingResults"][0]["prunedResult"]
+    (table,) = pruned["table_res_list"]
+    assert len(table["cell_box_list"]) == 12 and all(len(box) == 4 for box in table["cell_box_list"])
+    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in TABLE)
+    assert table["pred_html"] == f"<html><body><table>{rows}</table></body></html>"
+    assert set(table["table_ocr_pred"]) == {"rec_polys", "rec_texts", "rec_scores", "rec_boxes"}
+    assert "Seconds" in table["table_ocr_pred"]["rec_texts"]
+    (block,) = [b for b in pruned["parsing_res_list"] if b["block_label"] == "table"]
+    assert block["block_content"] == table["pred_html"]  # as PP-StructureV3: the table's HTML
+
+
+def test_a_pdf_table_with_a_spanning_header_is_html_in_the_markdown(client):
+    layout = tables.Layout(150, 260, (140, 110, 110), 26)
+    data = tables.pdf(tables.SPANNING, layout, above=["Sales by region", "", *textwrap.wrap(PROSE, 80)])
+    r = client.post("/layout-parsing", json={"file": base64.b64encode(data).decode(), "visualize": False})
+    page = r.json()["result"]["layoutParsingResults"][0]
+    assert '<td rowspan="2">Region</td><td colspan="2">Sales</td>' in page["markdown"]["text"]
+    (table,) = page["prunedResult"]["table_res_list"]
+    assert len(table["cell_box_list"]) == len(tables.SPANNING)
+
+
+def test_without_table_recognition_a_table_is_its_lines(client, paper_b64):
+    r = client.post("/layout-parsing", json={"file": paper_b64, "useTableRecognition": False, "visualize": False})
+    pruned = r.json()["result"]["layoutParsingResults"][0]["prunedResult"]
+    assert pruned["model_settings"]["use_table_recognition"] is False and "table_res_list" not in pruned
+    (block,) = [b for b in pruned["parsing_res_list"] if b["block_label"] == "table"]
+    assert not block["block_content"].startswith("<html>") and "Seconds" in block["block_content"]
 
 
 def test_no_markdown_images_and_no_result_images_when_asked(client, paper_b64):

@@ -25,6 +25,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageStat
 
+from _support import tables
 from _support.chromium import open_page
 from _support.packaging import package_data_patterns
 from _support.paths import REPO
@@ -360,6 +361,34 @@ def test_server_rendered_downloads_hold_the_listed_text(page, samples_dir):
     with page.expect_download():
         page.click("#download-md")
     assert page.evaluate("() => window.sentExports.at(-1).use_doc_orientation_classify") == "false"
+
+
+def test_the_markdown_view_shows_what_layout_parsing_answers(page, server, tmp_path):
+    """"Markdown" sends the read file to /layout-parsing with the options it was read with and shows
+    the Markdown it answers: here a ruled table's cells as a pipe table."""
+    path = tmp_path / "supplies.pdf"
+    path.write_bytes(tables.pdf(tables.PLAIN, tables.Layout(150, 260, (140, 110, 110), 26),
+                                above=["Office supplies", "", "Bought for the office in the spring of this year."]))
+    open_file(page, path)
+    assert page.is_enabled("#markdown") and page.is_hidden("#markdown-box")
+    with page.expect_response(lambda r: r.url.endswith("/layout-parsing")) as info:
+        page.click("#markdown")
+    assert info.value.ok
+    page.wait_for_selector("#markdown-box", state="visible")
+    sent = json.loads(info.value.request.post_data)
+    assert {k: sent[k] for k in OPTIONS} == OPTIONS and sent["fileType"] == 0
+    body = {"file": base64.b64encode(path.read_bytes()).decode("ascii"), "fileType": 0, "visualize": False, **OPTIONS}
+    answer = httpx.post(f"{server}/layout-parsing", json=body, timeout=WAIT_MS / 1000).json()
+    shown = page.text_content("#markdown-text")
+    assert shown == answer["result"]["layoutParsingResults"][0]["markdown"]["text"]
+    assert "| Paper A4 | 12 | 4.50 |" in shown
+    # pages are joined as the library joins them: a paragraph cut by a page break runs on
+    assert page.evaluate("""() => OCRPage.markdown.joinPages([{text: 'a', isStart: true, isEnd: false},
+        {text: 'b', isStart: false, isEnd: true}, {text: 'c', isStart: true, isEnd: true}])""") == "a b\n\nc"
+    again = tmp_path / "supplies-again.pdf"  # the same file given again would not be read again
+    again.write_bytes(path.read_bytes())
+    open_file(page, again)  # a new read hides the last Markdown
+    assert page.is_hidden("#markdown-box") and page.is_enabled("#markdown")
 
 
 def test_a_failed_download_shows_the_servers_error(page, samples_dir):

@@ -55,7 +55,8 @@ async def layout_parsing(request: Request) -> Response:
                             client_left=request.is_disconnected, keep_images=True, contract=contract.name,
                             pdf_text=req.pdfText)
     await charge_pages(request, doc)
-    parsed = await service.parse_layout(doc, structure.layout_threshold(req), req.markdownIgnoreLabels)
+    parsed = await service.parse_layout(doc, structure.layout_threshold(req), req.markdownIgnoreLabels,
+                                        structure.tables(req))
     pages = []
     for page in parsed:
         markdown_images = await published(request, page.images) if req.returnMarkdownImages is not False else None

@@ -3,10 +3,11 @@
 The request takes PaddleX's fields and spellings (`paddlex.PaddleXOptions`) and its defaults: no
 document orientation or unwarping unless asked, every line kept (`textRecScoreThresh` 0.0),
 Markdown images returned, result images unless `visualize` or OCR_VISUALIZE says otherwise. The
-layout model is one PicoDet detector (docs/layout.md); the modules PaddleX runs beside it that
-ocrserve has no model for (seal, formula and chart recognition, table structure, unwarping, region
-detection) are answered as PaddleX answers them disabled: `model_settings` says false, their result
-lists are absent, and a warning names each one a request asked for.
+layout model is one PicoDet detector (docs/layout.md); tables are read as rows and cells from their
+ruling lines (export/tables.py) unless `useTableRecognition` is false; the modules PaddleX runs beside
+it that ocrserve has no model for (seal, formula and chart recognition, unwarping, region detection)
+are answered as PaddleX answers them disabled: `model_settings` says false, their result lists are
+absent, and a warning names each one a request asked for.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
 from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage
+from ..export.tables import Table, table_html
 from ..export.visualize import encode_jpeg, render_layout_image, render_ocr_image
 from ..kinds import DocumentKind, TextLayerPolicy
 from .base import Contract
@@ -29,7 +31,7 @@ CONTRACT = Contract(name="pp-structurev3", defaults=OCROptions(text_rec_score_th
 #: request fields for modules ocrserve has no model for -> the `model_settings` key PaddleX reports them by
 NOT_HONOURED = {"useSealRecognition": "use_seal_recognition", "useFormulaRecognition": "use_formula_recognition",
                 "useChartRecognition": "use_chart_recognition", "useRegionDetection": "use_region_detection",
-                "useTableRecognition": "use_table_recognition", "useDocUnwarping": "use_doc_unwarping"}
+                "useDocUnwarping": "use_doc_unwarping"}
 
 
 class LayoutParsingRequest(PaddleXOptions):
@@ -41,9 +43,9 @@ class LayoutParsingRequest(PaddleXOptions):
     useDocUnwarping: bool | None = Field(None, description="Not honoured: no unwarping model (answered false).")
     useTextlineOrientation: bool | None = None
     useSealRecognition: bool | None = Field(None, description="Not honoured: no seal model (answered false).")
-    useTableRecognition: bool | None = Field(None, description="Not honoured: no table-structure model "
-                                             "(answered false); a table's text comes in reading order, as a pipe "
-                                             "table where its lines fall into a grid.")
+    useTableRecognition: bool | None = Field(None, description="Default true: a table's rows and cells from its "
+                                             "ruling lines (HTML in its block, `table_res_list`); false: its text "
+                                             "in reading order, as a pipe table where its lines fall into a grid.")
     useFormulaRecognition: bool | None = Field(None, description="Not honoured: formulas are read as text.")
     useChartRecognition: bool | None = Field(None, description="Not honoured: charts are cropped as images.")
     useRegionDetection: bool | None = Field(None, description="Not honoured: no region detector.")
@@ -91,6 +93,11 @@ def to_options(req: LayoutParsingRequest) -> OCROptions:
     )
 
 
+def tables(req: LayoutParsingRequest) -> bool:
+    """Whether tables are read as rows and cells: PaddleX's default is yes."""
+    return req.useTableRecognition is not False
+
+
 def layout_threshold(req: LayoutParsingRequest) -> float | None:
     value = req.layoutThreshold
     if isinstance(value, dict):
@@ -121,8 +128,9 @@ def pruned_result(parsed: ParsedPage) -> dict[str, Any]:
     out: dict[str, Any] = {
         "width": page.width,
         "height": page.height,
-        "model_settings": {"use_doc_preprocessor": page.doc_angle is not None,
-                           **{key: False for key in NOT_HONOURED.values() if key != "use_doc_unwarping"}},
+        "model_settings": {"use_doc_preprocessor": page.doc_angle is not None, "use_seal_recognition": False,
+                           "use_table_recognition": parsed.tables, "use_formula_recognition": False,
+                           "use_chart_recognition": False, "use_region_detection": False},
     }
     if "doc_preprocessor_res" in ocr:
         out["doc_preprocessor_res"] = ocr.pop("doc_preprocessor_res")
@@ -140,7 +148,22 @@ def pruned_result(parsed: ParsedPage) -> dict[str, Any]:
     ocr["model_settings"] = {"use_doc_preprocessor": False,
                              "use_textline_orientation": page.use_textline_orientation}
     out["overall_ocr_res"] = ocr
+    table_results = [table_result(block.table) for block in parsed.blocks if block.table is not None]
+    if parsed.tables and table_results:  # as PaddleX: present only when tables were recognised and found
+        out["table_res_list"] = table_results
     return out
+
+
+def table_result(table: Table) -> dict[str, Any]:
+    """One entry of PaddleX's `table_res_list`: each cell's box on the page (row by row), the table's
+    HTML, and the OCR lines it was read from."""
+    lines = table.lines
+    return {"cell_box_list": [list(cell.box) for cell in table.cells], "pred_html": table_html(table),
+            "table_ocr_pred": {"rec_polys": [[[int(round(x)), int(round(y))] for x, y in line.polygon]
+                                             for line in lines],
+                               "rec_texts": [line.text for line in lines],
+                               "rec_scores": [float(line.score) for line in lines],
+                               "rec_boxes": [line.box for line in lines]}}
 
 
 def page_images(parsed: ParsedPage, visualize: bool) -> dict[str, bytes]:

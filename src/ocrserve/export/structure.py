@@ -3,9 +3,10 @@
 Each line goes to the region holding most of it; lines no region holds become text blocks of their
 own. Blocks take PaddleX's PP-StructureV3 labels (the layout model's own are CDLA's), so a client
 of PaddleX reads `parsing_res_list` alike. The Markdown has titles as headings (a numbered one as
-deep as its number), paragraphs joined as in the geometry-only Markdown, tables as a pipe table
-when their lines fall into a grid (else row by row), figures cropped and linked as images, and no
-headers, footers or page numbers: those stay in the blocks, out of the body.
+deep as its number), paragraphs joined as in the geometry-only Markdown, tables as rows and cells
+where their rules draw a grid (export/tables.py: a pipe table, or HTML where a cell spans), else as a
+pipe table when their lines fall into a grid (else row by row), figures cropped and linked as images,
+and no headers, footers or page numbers: those stay in the blocks, out of the body.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from ..engine.layout import region_order
 from ..result import LayoutRegion, OCRPage, TextLine
 from .markdown import escape, escape_inline, join_lines
+from .tables import Table, recognise_table, render_table, table_html
 from .visualize import encode_jpeg
 
 #: the CDLA model's labels as PaddleX's PP-StructureV3 names them ("title" is split by `_title_label`)
@@ -43,6 +45,7 @@ class Block:
     lines: tuple[TextLine, ...] = ()
     score: float | None = None  # the layout model's; None for lines no region held
     image: str | None = None  # the figure's file name in `ParsedPage.images`
+    table: Table | None = None  # a table's rows and cells, when its rules drew them
 
 
 @dataclass
@@ -56,6 +59,7 @@ class ParsedPage:
     images: dict[str, bytes] = field(default_factory=dict)  # relative path in the Markdown -> JPEG
     is_start: bool = True  # the page starts a paragraph (false: it continues the previous page's)
     is_end: bool = True  # the page ends a paragraph (false: it runs on to the next page)
+    tables: bool = True  # tables were read as rows and cells (PaddleX's `use_table_recognition`)
 
 
 def _box(line: TextLine) -> tuple[float, float, float, float]:
@@ -149,10 +153,10 @@ def _figure_name(box: tuple[int, int, int, int]) -> str:
 
 
 def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool = True,
-               ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS) -> ParsedPage:
+               ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS, tables: bool = True) -> ParsedPage:
     """The page's blocks in reading order and its Markdown; figures are cropped from `page.image`
     when it is there (else linked by name only). `first_page`: the document's first, whose opening
-    title is its `doc_title`."""
+    title is its `doc_title`; `tables`: read tables as rows and cells (else as their lines)."""
     lines = page.lines
     held, orphans = assign_lines(lines, regions)
     pieces: list[tuple[str, tuple[float, float, float, float], list[int], float | None]] = [
@@ -185,15 +189,38 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
                 crop = page.image[y0:y1, x0:x1]
                 if crop.size:
                     images[image] = encode_jpeg(crop)
-        content = "" if name == "image" else table_markdown(block_lines) if name == "table" else join_lines(texts)
-        blocks.append(Block(name, content, int_box, block_lines, score, image))
+        table = recognise_table(page, box, block_lines) if name == "table" and tables else None
+        if table is not None:
+            content = table_html(table)  # PP-StructureV3's block content for a table is its HTML
+        else:
+            content = "" if name == "image" else table_markdown(block_lines) if name == "table" else join_lines(texts)
+        blocks.append(Block(name, content, int_box, block_lines, score, image, table))
 
     body = [b for b in blocks if b.label not in ignore_labels]
     markdown = "\n\n".join(part for part in (render_block(b, page.width) for b in body) if part)
     texts_only = [b for b in body if b.label == "text" and b.content]
     is_start = not (texts_only and body[0] is texts_only[0] and texts_only[0].content[:1].islower())
     is_end = not (texts_only and body[-1] is texts_only[-1] and not texts_only[-1].content.rstrip().endswith(_SENTENCE_END))
-    return ParsedPage(page, list(regions), blocks, markdown, images, is_start, is_end)
+    return ParsedPage(page, list(regions), blocks, markdown, images, is_start, is_end, tables)
+
+
+def document_markdown(pages: Sequence[ParsedPage]) -> tuple[str, dict[str, bytes]]:
+    """A document's pages as one Markdown and its figures' crops: a paragraph a page break cut joins
+    again (the page before runs on, the page after continues it), other pages are apart by a blank
+    line; a document of several pages names each figure after its page (`imgs/p2_img_in_...`), as
+    the same box may hold a figure on two pages."""
+    text, images = "", {}
+    for k, parsed in enumerate(pages):
+        markdown = parsed.markdown
+        for path, jpeg in parsed.images.items():
+            name = path if len(pages) == 1 else f"imgs/p{k + 1}_{path.rsplit('/', 1)[-1]}"
+            markdown = markdown.replace(f'"{path}"', f'"{name}"')
+            images[name] = jpeg
+        if not markdown:
+            continue
+        joins = bool(text) and not pages[k - 1].is_end and not parsed.is_start
+        text += (" " if joins else "\n\n" if text else "") + markdown
+    return text, images
 
 
 def render_block(block: Block, page_width: int) -> str:
@@ -209,10 +236,12 @@ def render_block(block: Block, page_width: int) -> str:
         return ""
     if block.label in ("doc_title", "paragraph_title"):
         return _heading(block.label, block.content)
+    if block.table is not None:
+        return render_table(block.table)
     if block.label == "table":
         return block.content
     return escape(block.content)
 
 
-__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "parse_page",
-           "render_block", "table_markdown"]
+__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "document_markdown",
+           "parse_page", "render_block", "table_markdown"]

@@ -14,14 +14,15 @@ from __future__ import annotations
 import ctypes
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ..result import OCRPage, TextLine
+from ..result import OCRPage, Segment, TextLine
+from .rulings import read_rulings
 
 #: `OCRPage.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
 SOURCE_TEXT_LAYER = "text_layer"
@@ -65,6 +66,7 @@ class LayerCheck:
 class TextLayer:
     lines: list[TextLine]
     check: LayerCheck
+    rulings: list[Segment] = field(default_factory=list)  # the page's drawn rules, for its tables
 
 
 def pixel_transform(page: pdfium.PdfPage, scale: float) -> np.ndarray:
@@ -140,19 +142,43 @@ def _line_polygon(boxes: Sequence[tuple[float, float, float, float]], m: np.ndar
     return [[round(float(x), 1), round(float(y), 1)] for x, y in rect]
 
 
+def _glyph_edges(boxes: Sequence[tuple[float, float, float, float]], owners: Sequence[int],
+                 m: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Each character's left and right edge in pixels; a space (no box of its own) is the empty
+    stretch at the right edge of the character before it."""
+    corners = np.asarray([[(x0, b), (x1, b), (x0, t), (x1, t)] for x0, b, x1, t in boxes], dtype=np.float64)
+    xs = corners @ m[0, :2] + m[0, 2]
+    left, right = xs.min(axis=1), xs.max(axis=1)
+    edges = []
+    for k, owner in enumerate(owners):
+        own = k == 0 or owners[k - 1] != owner
+        edges.append((round(float(left[owner] if own else right[owner]), 1), round(float(right[owner]), 1)))
+    return tuple(edges)
+
+
 def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLine], int, int]:
     """(lines, visible characters, unmappable characters) of a text page."""
     lines: list[TextLine] = []
     text: list[str] = []
     boxes: list[tuple[float, float, float, float]] = []
+    owners: list[int] = []  # per character of `text`: the index in `boxes` of its own box or the one before
     visible = unmapped = 0
 
     def flush() -> None:
-        line = "".join(text).strip()
-        if line and boxes:
-            lines.append(TextLine(text=line, score=1.0, polygon=_line_polygon(boxes, m), source=SOURCE_TEXT_LAYER))
+        line = "".join(text)
+        start, end = len(line) - len(line.lstrip()), len(line.rstrip())
+        if line[start:end] and boxes:
+            lines.append(TextLine(text=line[start:end], score=1.0, polygon=_line_polygon(boxes, m),
+                                  source=SOURCE_TEXT_LAYER, glyphs=_glyph_edges(boxes, owners[start:end], m)))
         text.clear()
         boxes.clear()
+        owners.clear()
+
+    def put(ch: str, box: tuple[float, float, float, float] | None) -> None:
+        text.append(ch)
+        if box is not None:
+            boxes.append(box)
+        owners.append(len(boxes) - 1)
 
     count = textpage.count_chars()
     i = 0
@@ -165,14 +191,13 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
         if code == 2:  # pdfium's mark for a hyphen that ends a line: keep the hyphen, end the line
             box = _char_box(textpage, first)
             if box is not None:
-                text.append("-")
-                boxes.append(box)
+                put("-", box)
             flush()
             continue
         lone_half = 0xD800 <= code <= 0xDFFF
         ch = chr(code) if 0 < code < 0x110000 and not lone_half else "\ufffd"
         if pdfium_c.FPDFText_IsGenerated(textpage, first) or ch.isspace():
-            text.append(" ")
+            put(" ", None)
             continue
         visible += 1
         unmapped += _unmapped(code)
@@ -183,8 +208,7 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
             box = _union(box, _char_box(textpage, first + 1))
         if box is None or _control(code):
             continue
-        text.append(ch)
-        boxes.append(box)
+        put(ch, box)
     flush()
     return lines, visible, unmapped
 
@@ -295,7 +319,7 @@ def read_text_layer(page: pdfium.PdfPage, scale: float) -> TextLayer:
         lines, visible, unmapped = read_lines(textpage, m)
     finally:
         textpage.close()
-    return TextLayer(lines, check_layer(page, lines, visible, unmapped, m))
+    return TextLayer(lines, check_layer(page, lines, visible, unmapped, m), read_rulings(page, m))
 
 
 def page_pixel_size(page: pdfium.PdfPage, scale: float) -> tuple[int, int]:
@@ -310,7 +334,7 @@ def layer_result(layer: TextLayer, width: int, height: int, *, det_params: dict[
         detected_polygons=[line.polygon for line in layer.lines], doc_angle=None,
         det_params=dict(det_params or {}), text_rec_score_thresh=text_rec_score_thresh,
         use_textline_orientation=False, return_word_box=False, page_index=page_index,
-        source=SOURCE_TEXT_LAYER, text_layer=layer.check.status,
+        source=SOURCE_TEXT_LAYER, text_layer=layer.check.status, rulings=list(layer.rulings),
     )
 
 

@@ -231,7 +231,7 @@ class JobRunner:
         """A PP-StructureV3 job's line for one read page: its layout, Markdown, figures and drawings."""
         service, spec = self.service, job.spec
         parsed = await service.run_job(service.parse_layout_page, result, index == 0, spec.layout_threshold,
-                                       spec.ignore_labels)
+                                       spec.ignore_labels, spec.tables)
         # the official client saves each linked image under its key as a file name, so a key is a plain
         # name, one of its own on every page; the Markdown names the figures by those keys
         named = {path: f"p{index + 1}_{PurePosixPath(path).name}" for path in parsed.images}

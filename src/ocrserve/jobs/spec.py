@@ -38,10 +38,11 @@ class JobSpec:
     languages: tuple[str, ...] = ()  # the request's `lang` codes (none: the model set alone)
     task: JobTask = "ocr"
     # layout parsing: the detector's score threshold (None: its own), labels kept out of the Markdown
-    # (None: the defaults), whether the figures' crops are returned
+    # (None: the defaults), whether the figures' crops are returned, whether tables are read as cells
     layout_threshold: float | None = None
     ignore_labels: tuple[str, ...] | None = None
     markdown_images: bool = True
+    tables: bool = True
 
     def to_json(self) -> dict[str, Any]:
         options = {k: v for k, v in dataclasses.asdict(self.options).items() if v is not None}
@@ -49,7 +50,7 @@ class JobSpec:
                 "visualize": self.visualize, "policy": self.policy, "warnings": list(self.warnings),
                 "languages": list(self.languages), "task": self.task, "layout_threshold": self.layout_threshold,
                 "ignore_labels": None if self.ignore_labels is None else list(self.ignore_labels),
-                "markdown_images": self.markdown_images}
+                "markdown_images": self.markdown_images, "tables": self.tables}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobSpec:
@@ -62,7 +63,7 @@ class JobSpec:
                    task="layout_parsing" if data.get("task") == "layout_parsing" else "ocr",
                    layout_threshold=data.get("layout_threshold"),
                    ignore_labels=None if data.get("ignore_labels") is None else tuple(data["ignore_labels"]),
-                   markdown_images=bool(data.get("markdown_images", True)))
+                   markdown_images=bool(data.get("markdown_images", True)), tables=bool(data.get("tables", True)))
 
     @classmethod
     def from_payload(cls, stored: dict[str, Any]) -> JobSpec:

@@ -92,7 +92,7 @@ def layout_spec(raw: dict[str, Any] | None, settings: Settings) -> JobSpec:
                    policy=payload.pdfText, warnings=warnings, task="layout_parsing",
                    layout_threshold=structure.layout_threshold(payload),
                    ignore_labels=None if labels is None else tuple(labels),
-                   markdown_images=payload.returnMarkdownImages is not False)
+                   markdown_images=payload.returnMarkdownImages is not False, tables=structure.tables(payload))
 
 
 async def check_quota(quota: Quota | None, owner: str, pages: int) -> None:

@@ -356,23 +356,24 @@ class OCRService:
             return self.layout
 
     def parse_layout_page(self, page: OCRPage, first_page: bool, score_thresh: float | None = None,
-                          ignore_labels: Sequence[str] | None = None) -> ParsedPage:
-        """One read page parsed by its layout (its image must have been kept): blocks and Markdown."""
+                          ignore_labels: Sequence[str] | None = None, tables: bool = True) -> ParsedPage:
+        """One read page parsed by its layout (its image must have been kept): blocks and Markdown;
+        `tables`: tables read as rows and cells."""
         if page.image is None:
             raise BadInput("the page's image was not kept; it is needed to find its layout")
         regions = self.layout_detector().detect(page.image, score_thresh)
         if ignore_labels is None:
-            return parse_page(page, regions, first_page)
-        return parse_page(page, regions, first_page, ignore_labels)
+            return parse_page(page, regions, first_page, tables=tables)
+        return parse_page(page, regions, first_page, ignore_labels, tables)
 
     async def parse_layout(self, doc: Document, score_thresh: float | None = None,
-                           ignore_labels: Sequence[str] | None = None) -> list[ParsedPage]:
+                           ignore_labels: Sequence[str] | None = None, tables: bool = True) -> list[ParsedPage]:
         """Every page of a read document parsed by its layout, page by page in the worker threads."""
         parsed = []
         for k, page in enumerate(doc.results):
             started = time.perf_counter()
             parsed.append(await self.run(self.parse_layout_page, page, k == 0 and not page.page_index,
-                                         score_thresh, ignore_labels))
+                                         score_thresh, ignore_labels, tables))
             page.timings["layout"] = time.perf_counter() - started
         return parsed
 

@@ -141,5 +141,5 @@
     return job ? ns.jobs.ocrJob(file, options, token, job) : ocrSync(file, options, token);
   }
 
-  ns.api = { read, ocrSync, exportFile, ServerError, toServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
+  ns.api = { read, ocrSync, exportFile, readBase64, ServerError, toServerError, parseServerTiming, parseRetryAfter, errorMessage, fileKind };
 })(window.OCRPage = window.OCRPage || {});

@@ -165,6 +165,7 @@
     $("page-number").max = String(doc.pages.length);
     $("copy").disabled = false;
     setExports(true);
+    setMarkdown(!doc.jobId);  // a job read every page; /layout-parsing would read only the first few
     showPage(0);
   }
 
@@ -179,6 +180,7 @@
     $("line-count").textContent = "";
     $("copy").disabled = true;
     setExports(false);
+    setMarkdown(false);
   }
 
   function showPage(index) {
@@ -279,6 +281,8 @@
   ns.jobs.useFormats(config.formats);
   ns.exports.registerServerFormats(config.formats);
   const setExports = ns.exports.mount($("exports"), current, showError);
+  const setMarkdown = ns.markdown.bind({ button: $("markdown"), box: $("markdown-box"), text: $("markdown-text"),
+                                         copy: $("markdown-copy"), current, onError: showError });
 
   initOptions();
   ns.input.bind({ picker: $("file"), zone: $("drop"), onFile: setFile });

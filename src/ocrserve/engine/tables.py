@@ -1,0 +1,169 @@
+"""A table's structure from its ruling lines: the grid they draw, and cells that span where an inner rule is missing.
+
+Rulings come as axis-aligned segments in the page's pixels, from a PDF's drawing (inputs/rulings.py)
+or found in a table's pixels (`detect_rulings`: long thin runs of ink, by morphology). Segments on one
+line are merged; a rule counts only when it meets two rules across it (an underlined word does not),
+so the rules left are the grid's row and column boundaries. Two neighbouring grid cells are one cell
+when the rule between them is drawn along less than half their common side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..result import Segment
+
+Box = tuple[float, float, float, float]
+#: a rule is drawn along a side when it covers at least this share of it
+SIDE_DRAWN = 0.5
+#: rules thicker than this many pixels are filled areas (a shaded band's edges are found in the PDF, not here)
+MAX_RULE_THICKNESS = 8
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell: its first row and column, how many each it spans, and its box in the page's pixels."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    box: Box
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A ruled table: its column (`xs`) and row (`ys`) boundaries, and its cells row by row."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    cells: tuple[GridCell, ...]
+
+    @property
+    def rows(self) -> int:
+        return len(self.ys) - 1
+
+    @property
+    def cols(self) -> int:
+        return len(self.xs) - 1
+
+
+@dataclass
+class _Rule:
+    """Collinear segments merged: where the line is, and the stretches of it that are drawn."""
+
+    at: float
+    spans: list[tuple[float, float]]
+
+    def drawn(self, start: float, end: float, tol: float) -> float:
+        """The share of [start, end] the rule is drawn along (each stretch taken `tol` longer at each end)."""
+        covered = sum(max(min(end, b + tol) - max(start, a - tol), 0.0) for a, b in self.spans)
+        return covered / max(end - start, 1e-6)
+
+    def reaches(self, at: float, tol: float) -> bool:
+        return any(a - tol <= at <= b + tol for a, b in self.spans)
+
+
+def _merge(segments: Sequence[tuple[float, float, float]], tol: float) -> list[_Rule]:
+    """(position, start, end) pieces -> rules: pieces within `tol` of a rule's position join it."""
+    rules: list[_Rule] = []
+    for at, a, b in sorted(segments):
+        if rules and at - rules[-1].at <= tol:
+            rules[-1].spans.append((a, b))
+        else:
+            rules.append(_Rule(at, [(a, b)]))
+    for rule in rules:
+        rule.spans.sort()
+        joined = [rule.spans[0]]
+        for a, b in rule.spans[1:]:
+            if a <= joined[-1][1] + tol:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], b))
+            else:
+                joined.append((a, b))
+        rule.spans = joined
+    return rules
+
+
+def _crossed(rules: list[_Rule], across: list[_Rule], tol: float) -> list[_Rule]:
+    """The rules that meet at least two rules across them: a grid's lines, not a stray stroke."""
+    return [r for r in rules
+            if sum(1 for o in across if o.reaches(r.at, tol) and r.reaches(o.at, tol)) >= 2]
+
+
+def table_grid(segments: Sequence[Segment], region: Box, tol: float = 4.0) -> Grid | None:
+    """The grid the segments inside `region` draw, or None when they draw fewer than two cells."""
+    x0, y0, x1, y1 = region
+    inside = [s for s in segments
+              if x0 - tol <= min(s[0], s[2]) and max(s[0], s[2]) <= x1 + tol
+              and y0 - tol <= min(s[1], s[3]) and max(s[1], s[3]) <= y1 + tol]
+    flat = _merge([((s[1] + s[3]) / 2, min(s[0], s[2]), max(s[0], s[2])) for s in inside
+                   if abs(s[3] - s[1]) <= abs(s[2] - s[0])], tol)
+    upright = _merge([((s[0] + s[2]) / 2, min(s[1], s[3]), max(s[1], s[3])) for s in inside
+                      if abs(s[3] - s[1]) > abs(s[2] - s[0])], tol)
+    for _ in range(2):  # dropping a stray rule may leave another with one crossing: once more settles it
+        flat, upright = _crossed(flat, upright, tol), _crossed(upright, flat, tol)
+    if len(flat) < 2 or len(upright) < 2 or (len(flat) - 1) * (len(upright) - 1) < 2:
+        return None
+    xs, ys = [r.at for r in upright], [r.at for r in flat]
+    rows, cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(rows * cols))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for r in range(rows):
+        for c in range(cols):
+            if c + 1 < cols and upright[c + 1].drawn(ys[r], ys[r + 1], tol) < SIDE_DRAWN:
+                parent[find(r * cols + c + 1)] = find(r * cols + c)
+            if r + 1 < rows and flat[r + 1].drawn(xs[c], xs[c + 1], tol) < SIDE_DRAWN:
+                parent[find((r + 1) * cols + c)] = find(r * cols + c)
+    members: dict[int, list[tuple[int, int]]] = {}
+    for i in range(rows * cols):
+        members.setdefault(find(i), []).append(divmod(i, cols))
+    taken = np.zeros((rows, cols), dtype=bool)
+    cells = []
+    for group in sorted(members.values(), key=min):
+        r0, c0 = min(g[0] for g in group), min(g[1] for g in group)
+        r1, c1 = max(g[0] for g in group), max(g[1] for g in group)
+        if taken[r0:r1 + 1, c0:c1 + 1].any():  # an L-shaped merge: its corner cell is read on its own
+            r1, c1 = r0, c0
+            if taken[r0, c0]:
+                continue
+        taken[r0:r1 + 1, c0:c1 + 1] = True
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])))
+    return Grid(tuple(xs), tuple(ys), tuple(sorted(cells, key=lambda cell: (cell.row, cell.col))))
+
+
+def detect_rulings(image: np.ndarray, region: tuple[int, int, int, int], min_width: int,
+                   min_height: int) -> list[Segment]:
+    """Horizontal runs of ink at least `min_width` long and vertical ones at least `min_height`
+    tall inside `region` of a BGR or grey page, as segments in the page's pixels.
+
+    Text makes short runs only, so the lengths are set from the text's height by the caller."""
+    x0, y0, x1, y1 = region
+    crop = image[max(y0, 0):y1, max(x0, 0):x1]
+    if crop.size == 0:
+        return []
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    out: list[Segment] = []
+    for kernel, flat in (((max(min_width, 2), 1), True), ((1, max(min_height, 2)), False)):
+        runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+        for left, top, w, h in stats[1:count, :4].tolist():
+            ox, oy = float(left + max(x0, 0)), float(top + max(y0, 0))
+            if flat and h <= MAX_RULE_THICKNESS:
+                out.append((ox, oy + h / 2, ox + w, oy + h / 2))
+            elif not flat and w <= MAX_RULE_THICKNESS:
+                out.append((ox + w / 2, oy, ox + w / 2, oy + h))
+    return out
+
+
+__all__ = ["Grid", "GridCell", "detect_rulings", "table_grid"]

@@ -1,0 +1,98 @@
+"""Ruled tables with known cells: drawn as pixels (for OCR) and written as a PDF byte by byte (for the
+text layer and the PDF's own rulings). Each cell's outline is drawn on its own, so a cell that spans
+rows or columns has no rule inside it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from _support import pdfs
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: int
+    col: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+
+
+def grid(rows: list[list[str]]) -> list[Cell]:
+    """A table without spans, its first row the header."""
+    return [Cell(r, c, text) for r, row in enumerate(rows) for c, text in enumerate(row)]
+
+
+PLAIN = grid([["Item", "Qty", "Price"], ["Paper A4", "12", "4.50"], ["Toner black", "2", "61.00"],
+              ["Stapler", "1", "9.90"]])
+#: a header cell over two rows and one over two columns
+SPANNING = [Cell(0, 0, "Region", rowspan=2), Cell(0, 1, "Sales", colspan=2), Cell(1, 1, "Spring"),
+            Cell(1, 2, "Autumn"), Cell(2, 0, "North"), Cell(2, 1, "120"), Cell(2, 2, "135"),
+            Cell(3, 0, "South"), Cell(3, 1, "98"), Cell(3, 2, "110")]
+
+
+def rows_of(cells: list[Cell]) -> list[list[str]]:
+    """The cells' text per row and column, a spanning cell's text in its first row and column only."""
+    rows, cols = max(c.row + c.rowspan for c in cells), max(c.col + c.colspan for c in cells)
+    out = [["" for _ in range(cols)] for _ in range(rows)]
+    for cell in cells:
+        out[cell.row][cell.col] = cell.text
+    return out
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a table goes: its top-left corner, its columns' widths and its rows' height (any unit)."""
+
+    x: float
+    y: float
+    widths: tuple[float, ...]
+    row_height: float
+
+    def box(self, cell: Cell) -> tuple[float, float, float, float]:
+        x0 = self.x + sum(self.widths[:cell.col])
+        return (x0, self.y + cell.row * self.row_height, x0 + sum(self.widths[cell.col:cell.col + cell.colspan]),
+                self.y + (cell.row + cell.rowspan) * self.row_height)
+
+    def outer(self, cells: list[Cell]) -> tuple[float, float, float, float]:
+        rows = max(c.row + c.rowspan for c in cells)
+        return self.x, self.y, self.x + sum(self.widths), self.y + rows * self.row_height
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def drawn(cells: list[Cell], layout: Layout, size: int = 26, page: tuple[int, int] = (1240, 900)) -> np.ndarray:
+    """The table drawn black on white (BGR), each cell's text at its left, in the middle of its height."""
+    img = Image.new("RGB", page, "white")
+    draw = ImageDraw.Draw(img)
+    font = _font(size)
+    for cell in cells:
+        x0, y0, x1, y1 = layout.box(cell)
+        draw.rectangle([x0, y0, x1, y1], outline="black", width=2)
+        draw.text((x0 + 16, (y0 + y1) / 2), cell.text, fill="black", font=font, anchor="lm")
+    return np.ascontiguousarray(np.asarray(img)[:, :, ::-1])
+
+
+def pdf(cells: list[Cell], layout: Layout, above: list[str] = (), size: float = 11) -> bytes:
+    """One US Letter page: `above` as lines of text, then the table, its rules stroked as one
+    rectangle per cell and its text in Helvetica; `layout` in points from the page's top-left."""
+    ops = [pdfs.text_ops(list(above), y=pdfs.HEIGHT - 72, size=size).decode("latin-1")] if above else []
+    ops.append("0.8 w")
+    for cell in cells:
+        x0, y0, x1, y1 = layout.box(cell)
+        ops.append(f"{x0} {pdfs.HEIGHT - y1} {x1 - x0} {y1 - y0} re S")
+    ops.append(f"BT /F1 {size} Tf")
+    for cell in cells:
+        x0, y0, _, y1 = layout.box(cell)
+        baseline = pdfs.HEIGHT - (y0 + y1) / 2 - size * 0.35
+        ops.append(f"1 0 0 1 {x0 + 5} {baseline} Tm ({cell.text}) Tj")
+    ops.append("ET")
+    return pdfs.one_page("\n".join(ops).encode("latin-1"))

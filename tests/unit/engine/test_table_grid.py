@@ -1,0 +1,54 @@
+"""Ruling lines -> a table's grid: rows and columns where the rules are, spans where an inner rule is missing."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from _support import tables
+from ocrserve.engine.tables import detect_rulings, table_grid
+
+
+def frame(xs: list[float], ys: list[float]) -> list[tuple[float, float, float, float]]:
+    """Every row and column rule drawn across the whole table."""
+    return ([(xs[0], y, xs[-1], y) for y in ys] + [(x, ys[0], x, ys[-1]) for x in xs])
+
+
+def test_full_rules_make_a_grid_without_spans():
+    grid = table_grid(frame([0, 100, 200, 300], [0, 40, 80]), (0, 0, 300, 80))
+    assert grid is not None and (grid.rows, grid.cols) == (2, 3)
+    assert [(c.row, c.col, c.rowspan, c.colspan) for c in grid.cells] == [
+        (r, c, 1, 1) for r in range(2) for c in range(3)]
+    assert grid.cells[4].box == (100, 40, 200, 80)
+
+
+def test_pieces_of_one_rule_join_and_a_missing_inner_rule_makes_a_span():
+    segments = frame([0, 300], [0, 40, 80]) + [(0, 0, 0, 80), (300, 0, 300, 80)]
+    segments += [(100, 40, 100, 80), (200, 0, 200, 38), (200, 42, 200, 80)]  # 100: drawn under the header only
+    grid = table_grid(segments, (0, 0, 300, 80))
+    assert grid is not None
+    assert [(c.row, c.col, c.rowspan, c.colspan) for c in grid.cells] == [(0, 0, 1, 2), (0, 2, 1, 1), (1, 0, 1, 1),
+                                                                          (1, 1, 1, 1), (1, 2, 1, 1)]
+
+
+def test_an_underline_and_rules_outside_the_region_are_not_the_grid():
+    segments = frame([0, 150, 300], [0, 40, 80]) + [(10, 30, 90, 30), (0, 200, 300, 200), (400, 0, 400, 80)]
+    grid = table_grid(segments, (0, 0, 300, 80))
+    assert grid is not None and (grid.xs, grid.ys) == ((0, 150, 300), (0, 40, 80))
+
+
+def test_a_lone_box_or_no_rules_is_no_table():
+    assert table_grid(frame([0, 300], [0, 80]), (0, 0, 300, 80)) is None
+    assert table_grid([], (0, 0, 300, 80)) is None
+
+
+def test_rules_are_found_in_pixels_and_text_is_not_taken_for_one():
+    layout = tables.Layout(100, 100, (200, 150, 150), 60)
+    image = tables.drawn(tables.SPANNING[:4], layout)  # two header rows: "Region" spans them, "Sales" two columns
+    found = detect_rulings(image, (90, 90, 610, 230), min_width=60, min_height=35)
+    grid = table_grid(found, (90, 90, 610, 230))
+    assert grid is not None and (grid.rows, grid.cols) == (2, 3)
+    assert all(abs(a - b) <= 2 for a, b in zip(grid.xs, (100, 300, 450, 600)))
+    assert [(c.row, c.col, c.rowspan, c.colspan) for c in grid.cells] == [(0, 0, 2, 1), (0, 1, 1, 2), (1, 1, 1, 1),
+                                                                          (1, 2, 1, 1)]
+    blank = np.full((200, 200, 3), 255, np.uint8)
+    assert detect_rulings(blank, (0, 0, 200, 200), 60, 35) == []
