@@ -71,6 +71,9 @@ def running_seaweedfs(bucket: str) -> Iterator[SeaweedFS]:
     grpc = {f"{name}.grpc": free_port() for name in ports}
     args = [weed(), "server", f"-dir={root / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={free_port()}", f"-s3.config={identities}",
+            # its Iceberg and Lance listeners default to fixed ports, which a second server (or anything
+            # else on the machine) may hold: the tests need neither
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.volumeSizeLimitMB=64", "-volume.max=0", f"-metricsPort={free_port()}",
             *(f"-{name}={port}" for name, port in {**ports, **grpc}.items())]
     log = root / "weed.log"
