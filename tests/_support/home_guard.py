@@ -42,6 +42,9 @@ def isolate_from_home(session_dir: Path) -> None:
     }
     # a local Ray cluster saves a new auth token under ~/.ray unless given one
     os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
+    # ONNX Runtime keeps a usage database under ~/.cache/Microsoft unless told not to: the tools' own
+    # virtualenvs (the MCP server's, the official client's) run it without ocrserve, which says so itself
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     for name, path in places.items():
         os.environ[name] = str(path)
 

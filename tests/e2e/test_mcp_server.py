@@ -18,12 +18,15 @@ from _support.venvs import VENVS, tool_venv
 MCP_VERSION = "0.8.5"
 
 SESSION = textwrap.dedent("""
-    import asyncio, json, sys
+    import asyncio, json, os, sys
     from mcp import ClientSession, StdioServerParameters
     from mcp.client.stdio import stdio_client
 
-    async def main(server_bin, base, model, path):
-        params = StdioServerParameters(command=server_bin, args=[
+    async def main(server_bin, base, model, path, home):
+        # the SDK starts a server with a bare environment of its own (the real HOME): hand it the test's,
+        # and a home of its own, so that nothing it caches lands in the user's home
+        env = {**os.environ, "HOME": home}
+        params = StdioServerParameters(command=server_bin, env=env, args=[
             "--ppocr_source", "self_hosted", "--self-hosted-base-url", base, "--model", model])
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
@@ -50,17 +53,17 @@ def server(tmp_path_factory):
         yield base
 
 
-def call_tool(python: Path, base: str, model: str, path: Path) -> dict:
+def call_tool(python: Path, base: str, model: str, path: Path, home: Path) -> dict:
     server_bin = str(python.parent / "paddleocr_mcp")
-    done = subprocess.run([str(python), "-c", SESSION, server_bin, base, model, str(path)], capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run([str(python), "-c", SESSION, server_bin, base, model, str(path), str(home)],
+                          capture_output=True, text=True, timeout=600)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     assert done.returncode == 0 and lines, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(lines[-1].removeprefix("RESULT "))
 
 
-def test_the_ocr_tool_reads_through_the_paddlex_ocr_contract(mcp_python, server, samples_dir):
-    out = call_tool(mcp_python, server, "PP-OCRv6", samples_dir / "scenes/s01_sign_zh_en.png")
+def test_the_ocr_tool_reads_through_the_paddlex_ocr_contract(mcp_python, server, samples_dir, tmp_path):
+    out = call_tool(mcp_python, server, "PP-OCRv6", samples_dir / "scenes/s01_sign_zh_en.png", tmp_path)
     assert out["tools"] == ["ocr"] and not out["error"], out
     text = " ".join(c["text"] or "" for c in out["content"])
     assert "copy files" in text.lower(), out
@@ -69,7 +72,7 @@ def test_the_ocr_tool_reads_through_the_paddlex_ocr_contract(mcp_python, server,
 def test_the_pp_structurev3_tool_gets_markdown_from_layout_parsing(mcp_python, server, tmp_path):
     pdf = tmp_path / "doc.pdf"
     pdf.write_bytes(text_pdf())
-    out = call_tool(mcp_python, server, "PP-StructureV3", pdf)
+    out = call_tool(mcp_python, server, "PP-StructureV3", pdf, tmp_path)
     assert out["tools"] == ["pp_structurev3"] and not out["error"], out
     text = "\n".join(c["text"] or "" for c in out["content"] if c["type"] == "text")
     assert all(line in text for line in LINES), out
