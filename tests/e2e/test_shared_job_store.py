@@ -23,10 +23,11 @@ import httpx
 import psycopg
 import pytest
 
-from _support.paddleocr_client import DEFAULT_TOKEN, client_venv, run_client
+from _support.paddleocr_client import client_venv, run_client
 from _support.postgres import Postgres, running_postgres, wait_until_up
 from _support.seaweedfs import SeaweedFS, running_seaweedfs
 from _support.server import server_process, start_server
+from _support.shared_store import AUTH, BUCKET, JOBS, PREFIX, ended, instance_env, submit, wait_for
 from ocrserve import load_settings
 from ocrserve.engine import OCROptions
 from ocrserve.jobs.blobs import jsonl_line
@@ -34,11 +35,6 @@ from ocrserve.jobs.index_postgres import PostgresJobIndex
 from ocrserve.jobs.job import Job
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import JobStore, open_store
-
-JOBS = "/api/v2/ocr/jobs"
-AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
-BUCKET, PREFIX = "ocr-jobs", "shared"
-SECRET = "shared-secret-" + "x" * 24
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +60,6 @@ def database(postgres: Postgres, request) -> str:
     return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
-def instance_env(tmp_path_factory, store: str, seaweed: SeaweedFS, prefix: str = PREFIX, **extra: str) -> dict[str, str]:
-    """One instance's settings: its own OCR_JOB_DIR; the store, the blobs and the link secret shared."""
-    return {"OCR_API_TOKENS": DEFAULT_TOKEN, "OCR_JOB_DIR": str(tmp_path_factory.mktemp("instance-jobs")),
-            "OCR_JOB_STORE": store, "OCR_JOB_BLOBS": f"s3://{BUCKET}/{prefix}", "OCR_JOB_SECRET": SECRET,
-            "OCR_JOB_MODELS": "PP-OCRv6=pp-ocrv4-mobile", "OCR_URL_ALLOWLIST": "127.0.0.1", **seaweed.env(),
-            **extra}
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory, postgres, seaweed):
     """Two instances sharing the store; each has its own OCR_JOB_DIR."""
@@ -79,28 +67,6 @@ def pair(tmp_path_factory, postgres, seaweed):
     with start_server(tmp_path_factory, instance_env(tmp_path_factory, postgres.url, seaweed, **env)) as a, \
             start_server(tmp_path_factory, instance_env(tmp_path_factory, postgres.url, seaweed, **env)) as b:
         yield a, b
-
-
-def submit(base: str, path: Path, payload: dict | None = None) -> httpx.Response:
-    with path.open("rb") as fh:
-        return httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, timeout=60,
-                          data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False, **(payload or {})})})
-
-
-def wait_for(base: str, job_id: str, until, timeout: float = 400) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = httpx.get(f"{base}{JOBS}/{job_id}", headers=AUTH, timeout=30)
-        if answer.status_code == 200:
-            data = answer.json()["data"]
-            if until(data):
-                return data
-        assert time.monotonic() < deadline, answer.text
-        time.sleep(0.5)
-
-
-def ended(data: dict) -> bool:
-    return data["state"] in ("done", "failed")
 
 
 # --- the store on its own, against the real servers ---------------------------------------------
