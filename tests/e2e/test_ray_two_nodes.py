@@ -104,6 +104,9 @@ def test_jobs_submitted_on_one_node_are_run_polled_and_downloaded_on_both(two_no
     crops = {base: sample(after[base], "ocrserve_rec_remote_crops_total")
              - sample(before[base], "ocrserve_rec_remote_crops_total") for base in two_nodes}
     assert all(count > 0 for count in crops.values()), crops
+    recorded = sum(sample(after[base], "ocrserve_job_store_seconds_count", call="progress")
+                   - sample(before[base], "ocrserve_job_store_seconds_count", call="progress") for base in two_nodes)
+    assert recorded == 2 * PAGES  # each page recorded in the index once, by one of the two nodes
 
     results = []
     for job_id, status in zip(job_ids, statuses, strict=True):
