@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 from _common import find_samples_dir, machine_header, machine_info, markdown_table, median, write_json
-from _harness import Server, ServerFailed, TreeSampler, child_env, free_port, ocrserve_command
+from _harness import Server, ServerFailed, TreeSampler, child_env, free_port, logger, ocrserve_command
 from PIL import Image
 
 JOBS = "/api/v2/ocr/jobs"
@@ -44,6 +44,7 @@ TESTS = Path(__file__).resolve().parents[1] / "tests"
 BUCKET = "ocr-jobs"
 STORE_CALLS = ("renew", "write", "progress")  # ocrserve_job_store_seconds's calls, each page's store work
 WARM_TRIES = 3
+log = logger("jobs")
 ALONE_PAGES = 200
 ALONE_LINE_BYTES = 16 * 1024  # about a text-heavy page's JSONL line without images
 
@@ -273,7 +274,9 @@ def shared_main(args: argparse.Namespace, samples: Path) -> None:
         for round_number in range(args.rounds):
             for store, count in setups if round_number % 2 == 0 else setups[::-1]:
                 workdir = Path(tmp) / f"r{round_number}-{store[:6]}-{count}"
-                runs.setdefault((store, count), []).append(setup_run(args, workdir, stores[store], count, pdf, page))
+                result = setup_run(args, workdir, stores[store], count, pdf, page)
+                runs.setdefault((store, count), []).append(result)
+                log(f"round {round_number + 1}, {store} x{count}: {result}")  # a run cut short keeps what it measured
         for store, env in stores.items():
             alone[store] = store_alone(Path(tmp) / f"{store[:6]}-alone", env)
     rows = []
