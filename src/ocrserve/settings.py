@@ -458,6 +458,16 @@ class Settings(BaseSettings):
         "job_dir), or `s3://bucket/prefix` on S3-compatible storage shared by every replica (the `s3` extra; "
         "endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).",
     )
+    job_links: Literal["serve", "presigned"] = Field(
+        "serve", description="How a result link is answered: `serve` streams the file through the instance the "
+        "client reached; `presigned` (S3 job_blobs only) redirects (307) to a presigned URL of the object, valid "
+        "until the link expires (at most 7 days), so downloads go straight to the bucket (the JSONL, built from "
+        "the pages' objects, is always served).",
+    )
+    job_links_endpoint: str | None = Field(
+        None, description="With job_links=presigned: the S3 endpoint the clients reach (unset: AWS_ENDPOINT_URL, "
+        "the one the instances use).",
+    )
     job_max_file_size: int = Field(
         512 * 1024 * 1024, gt=0, description="Largest document one job may upload or fetch, in bytes (\"2GB\" "
         "works too); jobs are written to disk as they stream in, so this is not held in memory."

@@ -186,6 +186,35 @@ def test_official_client_submits_to_one_instance_and_reads_from_the_other(pair, 
         assert int(got.headers["content-length"]) == len(got.content)
 
 
+def test_presigned_links_redirect_to_the_bucket_and_the_jsonl_is_served(tmp_path_factory, tmp_path, database,
+                                                                       seaweed, samples_dir):
+    """OCR_JOB_LINKS=presigned: a format file and a result image are a 307 to a presigned URL of the
+    object, answered by SeaweedFS with the file's type, and the official client saves the images
+    through it; the JSONL, built from the pages, is served by the instance."""
+    env = instance_env(tmp_path_factory, database, seaweed, "presigned", OCR_JOB_LINKS="presigned")
+    with start_server(tmp_path_factory, env) as base:
+        out = run_client(client_venv(), base, f"""
+            job = client.submit_ocr(file_path={str(samples_dir / "bench/screenshot.png")!r},
+                                    options=OCROptions(visualize=True, extra_options={{"outputFormats": ["txt"]}}))
+            result = client.wait_ocr_result(job.job_id)
+            saved = client.save_ocr_result_resources(result, {str(tmp_path)!r})
+            out = {{"pages": [p.raw for p in result.pages], "saved": saved, "links": client.get_status(job.job_id).result}}
+        """)
+        links = out["links"]
+        assert httpx.get(links["jsonUrl"], timeout=60).status_code == 200  # not a redirect
+        redirects = {url: httpx.get(url, timeout=60) for url in (links["txtUrl"], out["pages"][0]["ocrImage"])}
+        tampered = httpx.get(links["txtUrl"].replace("sig=", "sig=0"), timeout=60)
+    assert tampered.status_code == 404  # the link's own signature is checked before any redirect
+    assert out["saved"] and all(Path(path).read_bytes()[:2] == b"\xff\xd8" for path in out["saved"])
+    for url, redirect in redirects.items():
+        assert redirect.status_code == 307, (url, redirect.text)
+        assert redirect.headers["location"].startswith(f"{seaweed.endpoint}/{BUCKET}/presigned/")
+    txt, jpeg = (httpx.get(r.headers["location"], timeout=60) for r in redirects.values())  # the instance is gone
+    assert txt.status_code == 200 and txt.headers["content-type"].startswith("text/plain")
+    assert txt.text == "\n".join(out["pages"][0]["prunedResult"]["rec_texts"]) + "\n"
+    assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg" and jpeg.content[:2] == b"\xff\xd8"
+
+
 def test_cancel_at_the_other_instance(pair, samples_dir):
     a, b = pair
     answer = submit(a, samples_dir / "pdf/scanned_lshort_p50-51.pdf")
