@@ -175,6 +175,15 @@ def _ingress_app(settings: Settings) -> Callable[[], FastAPI]:
     return build
 
 
+def ingress_actor_options(settings: Settings) -> dict[str, Any]:
+    """What Ray reserves for each ingress replica; custom resources only when set, since a replica
+    asking for one can only run on a node that offers it."""
+    options: dict[str, Any] = {"num_cpus": settings.ray_ingress_cpus, "num_gpus": settings.ray_ingress_gpus}
+    if settings.ray_ingress_resources:
+        options["resources"] = dict(settings.ray_ingress_resources)
+    return options
+
+
 def build_app(settings: Settings) -> serve.Application:
     """The Ray Serve application: ingress and recognition, sized from the settings."""
     rec_options: dict[str, Any] = {
@@ -199,7 +208,7 @@ def build_app(settings: Settings) -> serve.Application:
 
     app: serve.Application = Ingress.options(  # type: ignore[attr-defined]
         num_replicas=settings.ray_ingress_replicas,
-        ray_actor_options={"num_cpus": settings.ray_ingress_cpus, "num_gpus": settings.ray_ingress_gpus},
+        ray_actor_options=ingress_actor_options(settings),
         # the app's own admission control (OCR_MAX_QUEUE -> 503) decides, not Ray's proxy queue
         max_ongoing_requests=settings.max_queue,
     ).bind(recognition)

@@ -406,6 +406,10 @@ class Settings(BaseSettings):
     ray_ingress_replicas: int = Field(1, ge=1, description="Replicas of the HTTP ingress (decoding, detection).")
     ray_ingress_cpus: float = Field(1.0, ge=0, description="CPUs Ray reserves per ingress replica.")
     ray_ingress_gpus: float = Field(0.0, ge=0, description="GPUs (fractions allowed) per ingress replica.")
+    ray_ingress_resources: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict, description="Custom Ray resources per ingress replica (`NAME=amount`, comma-separated), "
+        "so that replicas run only on the nodes started with them (`ray start --resources`).",
+    )
     ray_rec_replicas: int = Field(1, ge=1, description="Replicas of the recognition deployment (fixed count).")
     ray_rec_max_replicas: int = Field(
         0, ge=0, description="Autoscale recognition between ray_rec_replicas and this many replicas (0 = fixed).",
@@ -454,6 +458,16 @@ class Settings(BaseSettings):
         "job_dir), or `s3://bucket/prefix` on S3-compatible storage shared by every replica (the `s3` extra; "
         "endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).",
     )
+    job_links: Literal["serve", "presigned"] = Field(
+        "serve", description="How a result link is answered: `serve` streams the file through the instance the "
+        "client reached; `presigned` (S3 job_blobs only) redirects (307) to a presigned URL of the object, valid "
+        "until the link expires (at most 7 days), so downloads go straight to the bucket (the JSONL, built from "
+        "the pages' objects, is always served).",
+    )
+    job_links_endpoint: str | None = Field(
+        None, description="With job_links=presigned: the S3 endpoint the clients reach (unset: AWS_ENDPOINT_URL, "
+        "the one the instances use).",
+    )
     job_max_file_size: int = Field(
         512 * 1024 * 1024, gt=0, description="Largest document one job may upload or fetch, in bytes (\"2GB\" "
         "works too); jobs are written to disk as they stream in, so this is not held in memory."
@@ -497,14 +511,14 @@ class Settings(BaseSettings):
             raise ValueError("model_mirror must be an http(s):// URL")
         return value
 
-    @field_validator("job_models", mode="before")
+    @field_validator("job_models", "ray_ingress_resources", mode="before")
     @classmethod
-    def _split_mapping(cls, value: Any) -> Any:
-        """`NAME=set,NAME=set` (an environment variable) becomes a mapping."""
+    def _split_mapping(cls, value: Any, info: Any) -> Any:
+        """`NAME=value,NAME=value` (an environment variable) becomes a mapping."""
         if isinstance(value, str):
             pairs = [p.strip().partition("=") for p in value.split(",") if p.strip()]
             if any(not sep or not k.strip() or not v.strip() for k, sep, v in pairs):
-                raise ValueError("job_models must be NAME=model-set pairs separated by commas")
+                raise ValueError(f"{info.field_name} must be NAME=value pairs separated by commas")
             value = {k.strip(): v.strip() for k, _, v in pairs}
         return value
 

@@ -23,7 +23,8 @@ from _support.server import start_server
 from _support.workers import sample
 from ocrserve.engine.batcher import recognize_together
 from ocrserve.errors import InferenceError, ModelCorrupt
-from ocrserve.ray_deployment import RemoteFailure, to_wire
+from ocrserve.ray_deployment import RemoteFailure, ingress_actor_options, to_wire
+from ocrserve.settings import load_settings
 
 RAY_ENV = {
     "OCR_RAY_OBJECT_STORE_MEMORY": str(200 * 1024 * 1024),
@@ -145,3 +146,9 @@ def test_a_failing_page_travels_back_as_its_own_typed_error():
     error = wire[1].to_exception()
     assert isinstance(error, InferenceError) and "bad crop" in str(error)
     assert isinstance(RemoteFailure.of(ModelCorrupt("shape")).to_exception(), ModelCorrupt)
+
+
+def test_ingress_replicas_ask_for_custom_resources_only_when_set():
+    assert ingress_actor_options(load_settings(ray_ingress_cpus=0.5)) == {"num_cpus": 0.5, "num_gpus": 0.0}
+    spread = ingress_actor_options(load_settings(ray_ingress_resources="ocr_ingress=1"))
+    assert spread["resources"] == {"ocr_ingress": 1.0}

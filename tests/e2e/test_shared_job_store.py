@@ -23,10 +23,11 @@ import httpx
 import psycopg
 import pytest
 
-from _support.paddleocr_client import DEFAULT_TOKEN, client_venv, run_client
+from _support.paddleocr_client import client_venv, run_client
 from _support.postgres import Postgres, running_postgres, wait_until_up
 from _support.seaweedfs import SeaweedFS, running_seaweedfs
 from _support.server import server_process, start_server
+from _support.shared_store import AUTH, BUCKET, JOBS, PREFIX, ended, instance_env, submit, wait_for
 from ocrserve import load_settings
 from ocrserve.engine import OCROptions
 from ocrserve.jobs.blobs import jsonl_line
@@ -34,11 +35,6 @@ from ocrserve.jobs.index_postgres import PostgresJobIndex
 from ocrserve.jobs.job import Job
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import JobStore, open_store
-
-JOBS = "/api/v2/ocr/jobs"
-AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
-BUCKET, PREFIX = "ocr-jobs", "shared"
-SECRET = "shared-secret-" + "x" * 24
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +60,6 @@ def database(postgres: Postgres, request) -> str:
     return postgres.url.rsplit("/", 1)[0] + "/" + name
 
 
-def instance_env(tmp_path_factory, store: str, seaweed: SeaweedFS, prefix: str = PREFIX, **extra: str) -> dict[str, str]:
-    """One instance's settings: its own OCR_JOB_DIR; the store, the blobs and the link secret shared."""
-    return {"OCR_API_TOKENS": DEFAULT_TOKEN, "OCR_JOB_DIR": str(tmp_path_factory.mktemp("instance-jobs")),
-            "OCR_JOB_STORE": store, "OCR_JOB_BLOBS": f"s3://{BUCKET}/{prefix}", "OCR_JOB_SECRET": SECRET,
-            "OCR_JOB_MODELS": "PP-OCRv6=pp-ocrv4-mobile", "OCR_URL_ALLOWLIST": "127.0.0.1", **seaweed.env(),
-            **extra}
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory, postgres, seaweed):
     """Two instances sharing the store; each has its own OCR_JOB_DIR."""
@@ -79,28 +67,6 @@ def pair(tmp_path_factory, postgres, seaweed):
     with start_server(tmp_path_factory, instance_env(tmp_path_factory, postgres.url, seaweed, **env)) as a, \
             start_server(tmp_path_factory, instance_env(tmp_path_factory, postgres.url, seaweed, **env)) as b:
         yield a, b
-
-
-def submit(base: str, path: Path, payload: dict | None = None) -> httpx.Response:
-    with path.open("rb") as fh:
-        return httpx.post(f"{base}{JOBS}", headers=AUTH, files={"file": fh}, timeout=60,
-                          data={"model": "PP-OCRv6", "optionalPayload": json.dumps({"visualize": False, **(payload or {})})})
-
-
-def wait_for(base: str, job_id: str, until, timeout: float = 400) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = httpx.get(f"{base}{JOBS}/{job_id}", headers=AUTH, timeout=30)
-        if answer.status_code == 200:
-            data = answer.json()["data"]
-            if until(data):
-                return data
-        assert time.monotonic() < deadline, answer.text
-        time.sleep(0.5)
-
-
-def ended(data: dict) -> bool:
-    return data["state"] in ("done", "failed")
 
 
 # --- the store on its own, against the real servers ---------------------------------------------
@@ -218,6 +184,35 @@ def test_official_client_submits_to_one_instance_and_reads_from_the_other(pair, 
         got = httpx.get(link.replace(a, b), timeout=60)
         assert got.status_code == 200 and got.content[:2] == b"\xff\xd8"
         assert int(got.headers["content-length"]) == len(got.content)
+
+
+def test_presigned_links_redirect_to_the_bucket_and_the_jsonl_is_served(tmp_path_factory, tmp_path, database,
+                                                                       seaweed, samples_dir):
+    """OCR_JOB_LINKS=presigned: a format file and a result image are a 307 to a presigned URL of the
+    object, answered by SeaweedFS with the file's type, and the official client saves the images
+    through it; the JSONL, built from the pages, is served by the instance."""
+    env = instance_env(tmp_path_factory, database, seaweed, "presigned", OCR_JOB_LINKS="presigned")
+    with start_server(tmp_path_factory, env) as base:
+        out = run_client(client_venv(), base, f"""
+            job = client.submit_ocr(file_path={str(samples_dir / "bench/screenshot.png")!r},
+                                    options=OCROptions(visualize=True, extra_options={{"outputFormats": ["txt"]}}))
+            result = client.wait_ocr_result(job.job_id)
+            saved = client.save_ocr_result_resources(result, {str(tmp_path)!r})
+            out = {{"pages": [p.raw for p in result.pages], "saved": saved, "links": client.get_status(job.job_id).result}}
+        """)
+        links = out["links"]
+        assert httpx.get(links["jsonUrl"], timeout=60).status_code == 200  # not a redirect
+        redirects = {url: httpx.get(url, timeout=60) for url in (links["txtUrl"], out["pages"][0]["ocrImage"])}
+        tampered = httpx.get(links["txtUrl"].replace("sig=", "sig=0"), timeout=60)
+    assert tampered.status_code == 404  # the link's own signature is checked before any redirect
+    assert out["saved"] and all(Path(path).read_bytes()[:2] == b"\xff\xd8" for path in out["saved"])
+    for url, redirect in redirects.items():
+        assert redirect.status_code == 307, (url, redirect.text)
+        assert redirect.headers["location"].startswith(f"{seaweed.endpoint}/{BUCKET}/presigned/")
+    txt, jpeg = (httpx.get(r.headers["location"], timeout=60) for r in redirects.values())  # the instance is gone
+    assert txt.status_code == 200 and txt.headers["content-type"].startswith("text/plain")
+    assert txt.text == "\n".join(out["pages"][0]["prunedResult"]["rec_texts"]) + "\n"
+    assert jpeg.status_code == 200 and jpeg.headers["content-type"] == "image/jpeg" and jpeg.content[:2] == b"\xff\xd8"
 
 
 def test_cancel_at_the_other_instance(pair, samples_dir):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from ..contracts import jobs as contract
 from ..contracts.base import inline_schema, request_body
@@ -202,9 +203,15 @@ async def job_file(request: Request, job_id: str, name: str, expires: str | None
         lines = await asyncio.to_thread(store.blobs.page_lines, job_id, len(job.pages))
         return StreamingResponse(absolute_links(lines, public_base_url(request)), media_type="application/jsonl",
                                  headers=headers)
+    media_type = MEDIA_TYPES.get(name, "image/jpeg")
+    if request.app.state.settings.job_links == "presigned":  # expires was checked by verify: digits, not past
+        url = await asyncio.to_thread(store.blobs.presigned_url, job_id, name, int(expires or 0) - int(time.time()),
+                                      media_type)
+        if url is not None:
+            return RedirectResponse(url, status_code=307)
     size, chunks = await asyncio.to_thread(store.blobs.read, job_id, name)
     # a sync iterator: Starlette reads it in a thread, so a slow store never blocks the event loop
-    return StreamingResponse(chunks, media_type=MEDIA_TYPES.get(name, "image/jpeg"),
+    return StreamingResponse(chunks, media_type=media_type,
                              headers={**headers, "Content-Length": str(size)})
 
 

@@ -80,6 +80,11 @@ class JobBlobs(Protocol):
         """A stored file's size and its bytes, streamed; NotFound when it is not there."""
         ...
 
+    def presigned_url(self, job_id: str, name: str, expires_s: int, media_type: str) -> str | None:
+        """A URL the client fetches the stored file from, straight from the storage, for `expires_s`
+        seconds and answered as `media_type`; None where the storage has no URLs of its own."""
+        ...
+
     def size(self, job_id: str) -> int:
         """Bytes the job's files take."""
         ...

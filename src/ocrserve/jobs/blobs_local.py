@@ -126,6 +126,9 @@ class LocalJobBlobs:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def presigned_url(self, job_id: str, name: str, expires_s: int, media_type: str) -> str | None:
+        return None  # a directory has no URLs: the instance serves its files
+
     def read(self, job_id: str, name: str) -> tuple[int, Iterator[bytes]]:
         path = self.job_dir(job_id) / name
         try:

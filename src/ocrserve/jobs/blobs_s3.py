@@ -31,6 +31,7 @@ from .blobs import CHUNK_BYTES, INPUT_NAME
 INPUT_COPY_PREFIX = ".input-"
 MISSING = {"404", "NoSuchKey", "NotFound"}
 DELETE_BATCH = 1000  # DeleteObjects takes at most this many keys
+PRESIGN_MAX_S = 7 * 24 * 3600  # SigV4 presigned URLs are refused past a week
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -42,24 +43,27 @@ def parse_url(url: str) -> tuple[str, str]:
     return parsed.netloc, prefix + "/" if prefix else ""
 
 
-def _client() -> Any:
-    """An S3 client from the standard AWS settings; path-style addressing for a custom endpoint,
-    which S3-compatible stores (SeaweedFS, MinIO, Ceph) answer where a bucket subdomain would not resolve."""
-    custom = bool(os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3"))
+def _client(endpoint: str | None = None) -> Any:
+    """An S3 client from the standard AWS settings (`endpoint` instead of theirs when given); path-style
+    addressing for a custom endpoint, which S3-compatible stores (SeaweedFS, MinIO, Ceph) answer where
+    a bucket subdomain would not resolve."""
+    custom = bool(endpoint or os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3"))
     config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
-                    s3={"addressing_style": "path" if custom else "auto"})
+                    s3={"addressing_style": "path" if custom else "auto"}, signature_version="s3v4")
     # a session of its own: boto3's default one keeps the credentials it first resolved, so a store opened
     # after the AWS variables changed (another store in the same process) would sign with stale ones
-    return boto3.session.Session().client("s3", config=config)
+    return boto3.session.Session().client("s3", config=config, endpoint_url=endpoint)
 
 
 class S3JobBlobs:
-    def __init__(self, url: str, local_dir: Path) -> None:
+    def __init__(self, url: str, local_dir: Path, links_endpoint: str | None = None) -> None:
         self.bucket, self.prefix = parse_url(url)
         self.url = url
         self.local_dir = Path(local_dir).expanduser()
         self.local_dir.mkdir(parents=True, exist_ok=True)
         self.s3 = _client()
+        # presigning is local computation: a client of the endpoint the clients reach signs for that host
+        self.presigner = _client(links_endpoint) if links_endpoint else self.s3
         try:  # at startup, so a wrong bucket or key fails there and not on a request
             self._call(self.s3.head_bucket, Bucket=self.bucket)
         except (StoreUnavailable, NotFound) as exc:
@@ -156,6 +160,12 @@ class S3JobBlobs:
     def read(self, job_id: str, name: str) -> tuple[int, Iterator[bytes]]:
         answer = self._get(self._key(job_id, name))
         return int(answer["ContentLength"]), self._body(answer["Body"])
+
+    def presigned_url(self, job_id: str, name: str, expires_s: int, media_type: str) -> str | None:
+        params = {"Bucket": self.bucket, "Key": self._key(job_id, name), "ResponseContentType": media_type}
+        url: str = self._call(self.presigner.generate_presigned_url, ClientMethod="get_object", Params=params,
+                              ExpiresIn=max(1, min(expires_s, PRESIGN_MAX_S)))
+        return url
 
     def _body(self, body: Any) -> Iterator[bytes]:
         try:

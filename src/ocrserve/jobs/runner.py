@@ -20,8 +20,9 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from ..contracts import jobs as contract
 from ..contracts import paddlex, structure
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from ..service.quota import Quota
 
 log = logging.getLogger("ocrserve.jobs")
+P = ParamSpec("P")
+R = TypeVar("R")
+StoreCall = Literal["renew", "write", "progress"]
 IDLE_POLL_S = 1.0  # how often an idle worker looks for jobs submitted to another process
 SWEEP_EVERY_S = 60.0
 
@@ -173,8 +177,8 @@ class JobRunner:
             await asyncio.to_thread(self.store.blobs.resume, job.id, job.done_pages)
             with service.use_pipeline(pipeline):
                 for position in range(job.done_pages, len(job.pages)):
-                    if lost.is_set() or not await asyncio.to_thread(
-                            self.store.index.renew, job.id, self.worker_id, self.settings.job_lease_s):
+                    if lost.is_set() or not await self._timed("renew", self.store.index.renew, job.id,
+                                                              self.worker_id, self.settings.job_lease_s):
                         log.info("job %s: no longer this worker's (cancelled or taken over); stopped", job.id[:8])
                         return False
                     if not await self._page(job, source, position, pipeline, effective):
@@ -208,20 +212,29 @@ class JobRunner:
                 parts_record = await service.run_job(formats.page_parts, result, index + 1, built)  # the page's number
                 parts = jsonl_line(parts_record, f"job {job.id}'s {formats.PARTS_NAME}")
         line = jsonl_line(record, f"job {job.id}'s {formats.RESULT_NAME}")
-        await asyncio.to_thread(self.store.blobs.put_page, job.id, position, line, parts)
+        await self._timed("write", self.store.blobs.put_page, job.id, position, line, parts)
         written += len(line) + len(parts or b"")
-        if not await asyncio.to_thread(self.store.index.progress, job.id, self.worker_id, position + 1, written):
+        if not await self._timed("progress", self.store.index.progress, job.id, self.worker_id, position + 1, written):
             return False
         if self.quota is not None and job.owner.startswith("token:"):  # charged once, by the worker that recorded it
             await self.quota.charge(job.owner.removeprefix("token:"), 1)
         return True
+
+    async def _timed(self, call: StoreCall, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """A store call of a page, in a thread, its time on /metrics: what a shared store costs per page shows there."""
+        started = time.perf_counter()
+        try:
+            return await asyncio.to_thread(fn, *args, **kwargs)
+        finally:
+            if self.service.metrics is not None:
+                self.service.metrics.job_store.labels(call).observe(time.perf_counter() - started)
 
     async def _publish(self, job: Job, index: int, images: dict[str, bytes]) -> tuple[dict[str, str], int]:
         """Each image stored as the page's own file; its signed link (made absolute when served) and the bytes written."""
         links, written = {}, 0
         for key, jpeg in images.items():
             name = f"p{index + 1}-{key}.jpg"
-            await asyncio.to_thread(self.store.blobs.put, job.id, name, jpeg)
+            await self._timed("write", self.store.blobs.put, job.id, name, jpeg)
             links[key] = link(self.signer, "", job.id, name, job.expires)
             written += len(jpeg)
         return links, written

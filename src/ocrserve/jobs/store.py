@@ -112,9 +112,12 @@ def open_blobs(settings: Settings) -> JobBlobs:
         except ImportError as exc:
             raise ConfigError(f"OCR_JOB_BLOBS is an s3:// URL but boto3 is not installed ({exc}): "
                               "pip install 'ocrserve[s3]'") from None
-        return S3JobBlobs(where, Path(settings.job_dir))
+        return S3JobBlobs(where, Path(settings.job_dir), settings.job_links_endpoint)
     if "://" in where:
         raise ConfigError(f"OCR_JOB_BLOBS={where!r} must be a local directory or an s3://bucket/prefix URL")
+    if settings.job_links == "presigned":
+        raise ConfigError("OCR_JOB_LINKS=presigned needs OCR_JOB_BLOBS=s3://bucket/prefix: files in a local "
+                          "directory have no URLs of their own")
     return LocalJobBlobs(Path(where))
 
 

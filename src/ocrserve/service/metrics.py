@@ -21,6 +21,7 @@ from ..result import OCRPage
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 BATCH_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 64, 128)
 WIDTH_BUCKETS = (80, 160, 320, 480, 640, 960, 1280, 1920, 2560, 3840)
+STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10)
 GAUGE_REFRESH_S = 0.5  # how stale another worker's queue depth may be in a scrape
 
 
@@ -60,6 +61,10 @@ class Metrics:
         self.remote_rec_crops = Counter("ocrserve_rec_remote_crops",
                                         "Text-line crops read for this process by a recognition deployment (Ray Serve)",
                                         registry=r)
+        self.job_store = Histogram("ocrserve_job_store_seconds",
+                                   "Job store calls of each page a job reads, by call: renew (the lease), write "
+                                   "(the page's result, parts and images) and progress (its record in the index)",
+                                   ["call"], buckets=STORE_BUCKETS, registry=r)
 
     def observe_result(self, result: OCRPage, contract: str) -> None:
         self.pages.labels(contract).inc()

@@ -201,16 +201,19 @@ def test_spec_round_trips_through_the_store(tmp_path):
     assert loaded is not None and loaded.spec == spec
 
 
-@pytest.mark.parametrize(("store", "blobs", "why"), [("mysql://db/jobs", None, "OCR_JOB_STORE must be"),
-                                                     (None, "ftp://host/jobs", "OCR_JOB_BLOBS="),
-                                                     (None, "s3://", "not an s3://bucket/prefix URL")])
-def test_store_settings_that_name_no_usable_store_fail_at_start(tmp_path, store, blobs, why):
+@pytest.mark.parametrize(("store", "blobs", "links", "why"), [
+    ("mysql://db/jobs", None, "serve", "OCR_JOB_STORE must be"),
+    (None, "ftp://host/jobs", "serve", "OCR_JOB_BLOBS="),
+    (None, "s3://", "serve", "not an s3://bucket/prefix URL"),
+    (None, None, "presigned", "OCR_JOB_LINKS=presigned needs OCR_JOB_BLOBS=s3://"),  # local files have no URL
+])
+def test_store_settings_that_name_no_usable_store_fail_at_start(tmp_path, store, blobs, links, why):
     from ocrserve import load_settings
     from ocrserve.errors import ConfigError
     from ocrserve.jobs.store import open_store
 
     with pytest.raises(ConfigError, match=why):
-        open_store(load_settings(job_dir=tmp_path, job_store=store, job_blobs=blobs))
+        open_store(load_settings(job_dir=tmp_path, job_store=store, job_blobs=blobs, job_links=links))
 
 
 def test_unreachable_shared_stores_fail_at_start_naming_the_setting(tmp_path, monkeypatch):
