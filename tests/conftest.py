@@ -17,6 +17,9 @@ from _support.chromium import launch
 from _support.engines import ocr_for
 from _support.home_guard import HomeSnapshot, isolate_from_home
 from _support.paths import find_samples_dir
+from _support.postgres import running_postgres, wait_until_up
+from _support.seaweedfs import running_seaweedfs
+from _support.shared_store import BUCKET
 from ocrserve import OCR
 
 SESSION_DIR = Path(tempfile.mkdtemp(prefix="ocrserve-tests-"))
@@ -54,3 +57,19 @@ def browser():
     """Headless Chromium for the page's tests, one per module."""
     with launch() as chromium:
         yield chromium
+
+
+# --- a shared job store, for the modules that run instances against one ----------------------------
+@pytest.fixture(scope="module")
+def postgres():
+    """A PostgreSQL server of Debian's packages in a temporary directory, on loopback."""
+    with running_postgres() as server:
+        wait_until_up(server)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def seaweed():
+    """A SeaweedFS server (its S3 gateway) in a temporary directory, with the job store's bucket."""
+    with running_seaweedfs(BUCKET) as server:
+        yield server

@@ -19,8 +19,6 @@ import json
 import httpx
 import pytest
 
-from _support.postgres import running_postgres, wait_until_up
-from _support.seaweedfs import running_seaweedfs
 from _support.server import free_port, server_process, wait_ready
 from _support.shared_store import AUTH, BUCKET, JOBS, PREFIX, ended, instance_env, submit, wait_for
 from _support.workers import sample
@@ -28,19 +26,6 @@ from _support.workers import sample
 RESOURCE = "ocr_ingress"
 PDF = "pdf/smi_p8-10.pdf"  # three pages, each with its own text
 PAGES = 3
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    with running_postgres() as server:
-        wait_until_up(server)
-        yield server
-
-
-@pytest.fixture(scope="module")
-def seaweed():
-    with running_seaweedfs(BUCKET) as server:
-        yield server
 
 
 @pytest.fixture

@@ -24,8 +24,8 @@ import psycopg
 import pytest
 
 from _support.paddleocr_client import client_venv, run_client
-from _support.postgres import Postgres, running_postgres, wait_until_up
-from _support.seaweedfs import SeaweedFS, running_seaweedfs
+from _support.postgres import Postgres, wait_until_up
+from _support.seaweedfs import SeaweedFS
 from _support.server import server_process, start_server
 from _support.shared_store import AUTH, BUCKET, JOBS, PREFIX, ended, instance_env, submit, wait_for
 from ocrserve import load_settings
@@ -35,19 +35,6 @@ from ocrserve.jobs.index_postgres import PostgresJobIndex
 from ocrserve.jobs.job import Job
 from ocrserve.jobs.spec import JobSpec
 from ocrserve.jobs.store import JobStore, open_store
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    with running_postgres() as server:
-        wait_until_up(server)
-        yield server
-
-
-@pytest.fixture(scope="module")
-def seaweed():
-    with running_seaweedfs(BUCKET) as server:
-        yield server
 
 
 @pytest.fixture
