@@ -140,7 +140,7 @@ class OCR:
         self.pipeline = build_pipeline(self.settings)
         if lang:
             readers = LanguageReaders(self.settings)
-            routes = readers.routes(language_codes(lang), set(self.pipeline.charset))
+            routes = readers.routes(language_codes(lang), self.pipeline.characters)
             self.pipeline = readers.pipeline(self.pipeline, routes)
         self.limits = library_limits(self.settings)
         self._layout: LayoutDetector | None = None

@@ -48,7 +48,6 @@ from starlette.staticfiles import StaticFiles
 from ..contracts import jobs as jobs_contract
 from ..export import FORMATS
 from ..jobs.models import runnable_job_models
-from ..models.languages import route as route_of
 from ..settings import Settings
 from .auth import configured_tokens
 from .deps import ProperJSONResponse as JSONResponse
@@ -151,8 +150,8 @@ def _other_languages(request: Request) -> list[str]:
     pipeline = getattr(service, "pipeline", None)
     if service is None or pipeline is None:
         return []
-    own = set(pipeline.charset)
-    return [code for code in service.languages.offered(own).readable if route_of(code, own).model_set is not None]
+    languages: list[str] = service.languages.offered(pipeline.characters).by_language_sets
+    return languages
 
 
 def _sha256(text: str) -> str:

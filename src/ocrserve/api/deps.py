@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,9 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import JSONResponse, Response
 
+from ..contracts import paddlex
 from ..errors import BadInput
 from ..service.ocr_service import Document, OCRService
 from ..unicode_text import utf8
+
+log = logging.getLogger("ocrserve.api")
 
 M = TypeVar("M", bound=BaseModel)
 #: bodies up to this size are parsed on the event loop; bigger ones (base64 files) in a thread
@@ -121,3 +125,12 @@ async def respond(body: BaseModel, doc: Document | None = None, status: int = 20
     content = await run_in_threadpool(response_bytes, body)
     headers = {"Server-Timing": server_timing(doc)} if doc is not None and doc.timings else None
     return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body: dict[str, Any]) -> list[str]:
+    """The answer's warning about keys no spelling of an option matches (PaddleX drops them silently), also logged."""
+    keys = paddlex.ignored_keys(model, body)
+    if not keys:
+        return []
+    log.info("request %s: ignored unknown PaddleX option(s): %s", request.state.request_id, ", ".join(keys))
+    return [paddlex.ignored_warning(keys)]

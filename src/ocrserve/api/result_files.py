@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from ..errors import NotFound
 from ..settings import Settings
 from ..signed_links import LinkSigner
+from .forwarded import public_base_url
 
 router = APIRouter()
 PREFIX = "/files/"
@@ -87,6 +88,22 @@ def publish(images: dict[str, bytes], files: ResultFiles | None, base_url: str) 
     if files is None:
         return {key: base64.b64encode(data).decode("ascii") for key, data in images.items()}
     return {key: files.link(base_url, data) for key, data in images.items()}
+
+
+def images_as_links(request: Request) -> bool:
+    """OCR_RESULT_IMAGES: `url`, `base64`, or `auto`: links for the PaddleOCR cloud's clients, which send
+    `Authorization: token ...` and download the images the cloud links, base64 for PaddleX serving's."""
+    mode: str = request.app.state.settings.result_images
+    if mode != "auto":
+        return mode == "url"
+    scheme = request.headers.get("authorization", "").strip().partition(" ")[0]
+    return scheme.lower() == "token"
+
+
+def destination(request: Request) -> tuple[ResultFiles | None, str]:
+    """Where this response's result images go (signed files, or None: base64 in the body) and the base URL
+    their links name."""
+    return (request.app.state.result_files if images_as_links(request) else None), public_base_url(request)
 
 
 @router.get(PREFIX + "{name}", operation_id="getResultFile", include_in_schema=True, response_class=Response,

@@ -9,12 +9,10 @@ from ..contracts import paddlex, structure
 from ..contracts.base import EXAMPLE_IMAGE_B64, inline_schema, request_body
 from ..errors import BadInput
 from ..service.ocr_service import pages_left_note
-from .deps import json_body, parse, respond, service_of
+from .deps import ignored_options, json_body, parse, respond, service_of
 from .error_responses import contract_route
-from .forwarded import public_base_url
 from .quota_checks import charge_pages
-from .result_files import publish
-from .routes_ocr import ignored_options, images_as_links
+from .result_files import destination, publish
 
 router = APIRouter(route_class=contract_route(structure.CONTRACT))
 
@@ -26,8 +24,8 @@ async def published(request: Request, images: dict[str, bytes]) -> dict[str, str
     """Images as base64 or signed links, as the `/ocr` result images (OCR_RESULT_IMAGES)."""
     if not images:
         return {}
-    files = request.app.state.result_files if images_as_links(request) else None
-    return await service_of(request).run(publish, images, files, public_base_url(request))
+    files, base = destination(request)
+    return await service_of(request).run(publish, images, files, base)
 
 
 @router.post(

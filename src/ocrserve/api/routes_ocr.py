@@ -17,11 +17,10 @@ from ..contracts.base import EXAMPLE_IMAGE_B64, Contract, inline_schema, request
 from ..errors import BadInput, UnsupportedInput
 from ..result import OCRPage
 from ..service.ocr_service import pages_left_note
-from .deps import json_body, json_object_or_none, parse, read_form, respond, service_of
+from .deps import ignored_options, json_body, json_object_or_none, parse, read_form, respond, service_of
 from .error_responses import contract_route
-from .forwarded import public_base_url
 from .quota_checks import charge_pages
-from .result_files import publish
+from .result_files import destination, publish
 
 log = logging.getLogger("ocrserve.api")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
@@ -43,33 +42,12 @@ OCR_BODY = request_body({
 })
 
 
-def images_as_links(request: Request) -> bool:
-    """OCR_RESULT_IMAGES: `url`, `base64`, or `auto`: links for the PaddleOCR cloud's clients, which send
-    `Authorization: token ...` and download the images the cloud links, base64 for PaddleX serving's."""
-    mode = service_of(request).settings.result_images
-    if mode != "auto":
-        return mode == "url"
-    scheme = request.headers.get("authorization", "").strip().partition(" ")[0]
-    return scheme.lower() == "token"
-
-
 async def shipped_images(request: Request, result: OCRPage, visualize: bool) -> dict[str, str]:
     """A page's result images, drawn and encoded off the event loop, as base64 or signed links."""
     if not visualize or result.image is None:
         return {}
-    service = service_of(request)
-    files = request.app.state.result_files if images_as_links(request) else None
-    base = public_base_url(request)
-    return await service.run(lambda: publish(paddlex.page_images(result, visualize), files, base))
-
-
-def ignored_options(request: Request, model: type[paddlex.PaddleXOptions], body: dict[str, Any]) -> list[str]:
-    """The answer's warning about keys no spelling of an option matches (PaddleX drops them silently), also logged."""
-    keys = paddlex.ignored_keys(model, body)
-    if not keys:
-        return []
-    log.info("request %s: ignored unknown PaddleX option(s): %s", request.state.request_id, ", ".join(keys))
-    return [paddlex.ignored_warning(keys)]
+    files, base = destination(request)
+    return await service_of(request).run(lambda: publish(paddlex.page_images(result, visualize), files, base))
 
 
 async def paddlex_ocr(request: Request, body: dict[str, Any]) -> Response:

@@ -28,7 +28,7 @@ def health(request: Request) -> seed.HealthResponse:
     pipeline = service.pipeline
     ready = pipeline is not None
     model = pipeline.model_name if pipeline is not None else service.settings.model
-    offered = service.languages.offered(set(pipeline.charset)) if pipeline is not None else None
+    offered = service.languages.offered(pipeline.characters) if pipeline is not None else None
     return seed.HealthResponse(
         logId=request.state.request_id,
         errorCode=0 if ready else 503,

@@ -69,6 +69,8 @@ class Pipeline:
         self.recognize = recognize
         self.recognizer = recognizer
         self.charset = list(charset)
+        # the dictionary as a set, made once: language routing asks it for a language's letters
+        self.characters = frozenset(self.charset)
         self.right_to_left = False  # a right-to-left language's reading (reading_with): lines ordered from the right
         self.providers = detector.model.providers
         # one detection already uses every core; a second one at once would only add its working
@@ -85,6 +87,7 @@ class Pipeline:
         `right_to_left`: its pages' lines are ordered from the right (Arabic script)."""
         other = copy.copy(self)
         other.recognize, other.recognizer, other.charset = recognize, None, list(charset)
+        other.characters = frozenset(other.charset)
         other.right_to_left = right_to_left
         return other
 

@@ -168,8 +168,9 @@ class JobRunner:
         service = self.service
         pipeline = await service.pipeline_for(job.model)
         effective = pipeline.resolve_options(job.spec.options, contract.CONTRACT.defaults)
-        routes = service.languages.routes(job.spec.languages, set(pipeline.charset))
-        pipeline = await service.run_job(service.languages.pipeline, pipeline, routes)
+        routes = service.languages.routes(job.spec.languages, pipeline.characters)
+        if routes:  # a language set's recogniser is loaded in the job thread
+            pipeline = await service.run_job(service.languages.pipeline, pipeline, routes)
         path = await asyncio.to_thread(self.store.blobs.input_file, job.id)
         source = await service.run_job(open_input, path, job.kind, self.limits)
         try:

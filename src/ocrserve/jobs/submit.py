@@ -112,7 +112,7 @@ async def submit(sub: Submission, *, service: OCRService, store: JobStore, setti
     spec = (layout_spec(sub.payload, settings) if sub.model == contract.DOCUMENT_PARSING_MODEL
             else ocr_spec(sub.payload, settings))
     # a language this server cannot read is refused now, not when a worker reaches the job
-    service.languages.routes(spec.languages, set(service.require_pipeline().charset))
+    service.languages.routes(spec.languages, service.require_pipeline().characters)
     if sub.callback_url:
         await check_callback_url(sub.callback_url, service)
     if await asyncio.to_thread(store.index.queued) >= settings.job_max_queued:

@@ -10,7 +10,7 @@ own set where its dictionary covers it, and every other code by its script group
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 
 from ..errors import BadInput
@@ -83,7 +83,7 @@ def sets_by_script(sets: Iterable[ModelSet] | None = None) -> dict[str, str]:
     return {s.script: s.name for s in (sets if sets is not None else ALL_SETS.values()) if s.script}
 
 
-def route(code: str, own_charset: set[str], by_script: dict[str, str] | None = None) -> Route:
+def route(code: str, own_charset: Set[str], by_script: dict[str, str] | None = None) -> Route:
     """Who reads language `code`: the server's own set when its dictionary holds the language's probe,
     else the set of its script group; BadInput naming why when neither can."""
     paddle = paddle_code(code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from ..engine import Pipeline
@@ -28,10 +28,12 @@ log = logging.getLogger("ocrserve.service.languages")
 
 @dataclass(frozen=True)
 class Offered:
-    """What `/health` says: the codes read now, and those whose recogniser `ocrserve models pull` would bring."""
+    """What `/health` says: the codes read now, and those whose recogniser `ocrserve models pull` would bring;
+    `by_language_sets`: those of `readable` that an installed language set reads (the page's picker)."""
 
     readable: list[str]
     fetchable: list[str]
+    by_language_sets: list[str]
 
 
 class LanguageReaders:
@@ -49,8 +51,11 @@ class LanguageReaders:
         files = [spec.file] + ([spec.dict_file] if spec.dict_file is not None else [])
         return all(self.store.locate(f) is not None for f in files)
 
-    def routes(self, codes: Sequence[str], own_charset: set[str]) -> list[Route]:
-        """Who reads each code; a 400 naming what this server reads when a code's recogniser is not installed."""
+    def routes(self, codes: Sequence[str], own_charset: Set[str]) -> list[Route]:
+        """Who reads each code (none asked: no routes); a 400 naming what this server reads when a code's
+        recogniser is not installed."""
+        if not codes:
+            return []
         routes = list(dict.fromkeys(route(code, own_charset) for code in codes))
         absent = [r for r in routes if r.model_set is not None and not self.installed(r.model_set)]
         if absent:
@@ -59,17 +64,21 @@ class LanguageReaders:
                            f"{', '.join(self.offered(own_charset).readable)}")
         return routes
 
-    def offered(self, own_charset: set[str]) -> Offered:
+    def offered(self, own_charset: Set[str]) -> Offered:
         readable: list[str] = []
         fetchable: list[str] = []
-        installed = {name: self.installed(name) for name in sets_by_script().values()}
+        by_language_sets: list[str] = []
+        by_script = sets_by_script()
+        installed = {name: self.installed(name) for name in by_script.values()}
         for code in all_codes():
             try:
-                model_set = route(code, own_charset).model_set
+                model_set = route(code, own_charset, by_script).model_set
             except BadInput:
                 continue
             (readable if model_set is None or installed[model_set] else fetchable).append(code)
-        return Offered(readable, fetchable)
+            if model_set is not None and installed[model_set]:
+                by_language_sets.append(code)
+        return Offered(readable, fetchable, by_language_sets)
 
     def recognizer(self, model_set: str, pipeline: Pipeline) -> TextRecognizer:
         """The set's recogniser, loaded on first use (in the caller's thread), the least recently used unloaded."""

@@ -419,13 +419,15 @@ class OCRService:
         """
         pipeline = self.require_pipeline()
         effective = pipeline.resolve_options(options, defaults)  # bad options fail before any decoding
-        routes = self.languages.routes(languages, set(pipeline.charset))  # and a language it cannot read
+        routes = self.languages.routes(languages, pipeline.characters)  # and a language it cannot read
         self.admit()
         self.inflight += 1
         try:
+            if routes:  # a language set's recogniser may have to be loaded: off the event loop
+                pipeline = await self.run(self.languages.pipeline, pipeline, routes)
             return await asyncio.wait_for(
-                self._ocr(await self.run(self.languages.pipeline, pipeline, routes), data, effective, declared,
-                          client_left or _never_left, keep_images, contract, pdf_text),
+                self._ocr(pipeline, data, effective, declared, client_left or _never_left, keep_images, contract,
+                          pdf_text),
                 timeout=self.settings.request_timeout or None)
         except asyncio.TimeoutError:
             raise DeadlineExceeded(
