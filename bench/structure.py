@@ -661,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
         print(kinds_table(kinds))
     if args.json:
         payload |= {"summary": summaries, "documents": {k: [asdict(s) for s in v] for k, v in scores.items()},
-                    "tables": tables, "kinds": [asdict(k) for k in kinds] if kinds else None}
+                    "tables": tables, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
         write_json(args.json, payload)
     return 0
 
