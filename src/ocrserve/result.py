@@ -24,6 +24,15 @@ Segment = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
+class LineFont:
+    """The type a text-layer line is set in: its size in points (the most common among its characters)
+    and whether most of its characters are bold; what tells a heading from the text on a digital page."""
+
+    size: float
+    bold: bool
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
     polygon: list[list[float]]
@@ -40,6 +49,8 @@ class TextLine:
     #: each character's left and right edge in pixels, one pair per character of `text` (PDF text layers
     #: only): a line pdfium ran across a table's cells is cut exactly where the cells meet
     glyphs: tuple[tuple[float, float], ...] | None = field(default=None, repr=False, compare=False)
+    #: the line's type (PDF text layers only): export/structure.py takes a line set larger or bold for a heading
+    font: LineFont | None = field(default=None, repr=False, compare=False)
 
     @property
     def box(self) -> list[int]:

@@ -33,6 +33,14 @@ MARKDOWN_IGNORE_LABELS = ("number", "footnote", "header", "header_image", "foote
 LINE_IN_REGION = 0.5
 _NUMBERED = re.compile(r"^\s*(\d+(?:\.\d+)*)[.)]?\s+\S")
 _SENTENCE_END = tuple(".!?:;。！？；：\"'”’)")
+#: on a text-layer page, a block set this much larger than the page's body text is a heading, whatever the
+#: layout model called it (LaTeX's \subsection is 1.2 times its text, \section 1.44 times)
+HEADING_SIZE = 1.15
+#: the labels a heading found by its type may replace: text, and what the CDLA model calls a heading
+#: when it does not know it for one (a reference, a caption); not tables, figures or page furniture
+_RETITLED = ("text", "reference", "figure_title", "table_title")
+_HEADING_MAX_CHARS = 120
+_PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.I)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,36 @@ def _heading(label: str, text: str) -> str:
     return f"{'#' * min(level, 6)} {escape_inline(text)}"
 
 
+def body_font_size(lines: Sequence[TextLine]) -> float | None:
+    """The size most of a text-layer page's characters are set in; None when its lines carry no fonts (OCR)."""
+    sizes: dict[float, int] = {}
+    for line in lines:
+        if line.font is not None:
+            sizes[line.font.size] = sizes.get(line.font.size, 0) + len(line.text)
+    return max(sizes, key=lambda size: sizes[size]) if sizes else None
+
+
+def set_as_heading(lines: Sequence[TextLine], body_size: float) -> bool:
+    """Whether a block's text-layer lines are typeset as a heading: short, no sentence end, and every line
+    larger than the body, or bold at the body's size and numbered like a section (`1.5.1 Font order`)."""
+    text = join_lines([line.text for line in lines])
+    if not lines or len(text) > _HEADING_MAX_CHARS or text.rstrip().endswith((".", ",", ";", ":")):
+        return False
+    fonts = [line.font for line in lines]
+    if any(font is None for font in fonts):
+        return False
+    if all(font.size >= HEADING_SIZE * body_size for font in fonts if font is not None):
+        return True
+    return all(font.bold and font.size >= body_size for font in fonts if font is not None) and all(
+        _NUMBERED.match(line.text) for line in lines)
+
+
+def _is_page_number(text: str, box: Sequence[float], top: float, bottom: float) -> bool:
+    """A bare number (or roman numeral) that is the page's topmost or bottommost text: its page number,
+    which the layout model did not box as a header or footer."""
+    return bool(_PAGE_NUMBER.match(text.strip())) and (box[1] <= top + 1 or box[3] >= bottom - 1)
+
+
 def table_markdown(lines: Sequence[TextLine]) -> str:
     """A table's lines as a pipe table when they fall into rows of as many cells each (two or more),
     the first row its header; otherwise one paragraph line per row, cells apart by ` | `."""
@@ -168,6 +206,9 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)
     ordered = [pieces[i] for i in order]
     first_body = next((k for k, p in enumerate(ordered) if p[0] not in ("header", "footer")), None)
+    body_size = body_font_size(lines)
+    line_boxes = [_box(line) for line in lines]
+    top, bottom = min((b[1] for b in line_boxes), default=0.0), max((b[3] for b in line_boxes), default=0.0)
 
     blocks: list[Block] = []
     images: dict[str, bytes] = {}
@@ -180,6 +221,14 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
             opening = first_page and k == first_body and not _NUMBERED.match(join_lines(texts))
             name = "doc_title" if opening else "paragraph_title"
         elif label in ("header", "footer") and join_lines(texts).strip().isdigit():
+            name = "number"
+        elif name in _RETITLED and body_size is not None and set_as_heading(block_lines, body_size):
+            name = "paragraph_title"
+            if len(block_lines) > 1 and all(_NUMBERED.match(line.text) for line in block_lines):
+                # numbered headings run together by one region (`1 Documentation` over `1.1 Logo macros`)
+                blocks += [Block(name, line.text, _int_box(_box(line)), (line,), score) for line in block_lines]
+                continue
+        elif name == "text" and _is_page_number(join_lines(texts), box, top, bottom):
             name = "number"
         image = None
         if name == "image":

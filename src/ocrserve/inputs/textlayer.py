@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,7 +23,7 @@ import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from ..result import OCRPage, Segment, TextLine
+from ..result import LineFont, OCRPage, Segment, TextLine
 from .rulings import read_rulings
 
 #: `OCRPage.source` of a page read from its text layer; its `to_dict()` says so in `text_source`
@@ -156,12 +158,49 @@ def _glyph_edges(boxes: Sequence[tuple[float, float, float, float]], owners: Seq
     return tuple(edges)
 
 
+#: a font whose PostScript name says so is bold, whatever weight its descriptor gives (Type 1 fonts often give none)
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|cmbx|cmb\d|lmroman\d+-bold", re.I)
+_FORCE_BOLD = 1 << 18  # the font descriptor's ForceBold flag (PDF 32000-1, table 123)
+
+
+def _font_is_bold(font: Any) -> bool:
+    weight = pdfium_c.FPDFFont_GetWeight(font)
+    if weight >= 600 or pdfium_c.FPDFFont_GetFlags(font) & _FORCE_BOLD:
+        return True
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    buffer = ctypes.create_string_buffer(max(size, 1))
+    pdfium_c.FPDFFont_GetBaseFontName(font, buffer, size)
+    return bool(_BOLD_NAME.search(buffer.value.decode("latin-1", "replace")))
+
+
+def _char_font(textpage: pdfium.PdfTextPage, index: int, bold_fonts: dict[int, bool]) -> tuple[float, bool]:
+    """A character's font size (points) and boldness; `bold_fonts` caches the answer per font object."""
+    size = round(float(pdfium_c.FPDFText_GetFontSize(textpage, index)), 1)
+    text_object = pdfium_c.FPDFText_GetTextObject(textpage, index)
+    font = pdfium_c.FPDFTextObj_GetFont(text_object) if text_object else None
+    if not font:
+        return size, False
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if key not in bold_fonts:
+        bold_fonts[key] = _font_is_bold(font)
+    return size, bold_fonts[key]
+
+
+def _line_font(fonts: Sequence[tuple[float, bool]]) -> LineFont | None:
+    if not fonts:
+        return None
+    size = Counter(size for size, _ in fonts).most_common(1)[0][0]
+    return LineFont(size, 2 * sum(bold for _, bold in fonts) > len(fonts))
+
+
 def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLine], int, int]:
     """(lines, visible characters, unmappable characters) of a text page."""
     lines: list[TextLine] = []
     text: list[str] = []
     boxes: list[tuple[float, float, float, float]] = []
     owners: list[int] = []  # per character of `text`: the index in `boxes` of its own box or the one before
+    fonts: list[tuple[float, bool]] = []  # per visible character: its font size and boldness
+    bold_fonts: dict[int, bool] = {}
     visible = unmapped = 0
 
     def flush() -> None:
@@ -169,10 +208,12 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
         start, end = len(line) - len(line.lstrip()), len(line.rstrip())
         if line[start:end] and boxes:
             lines.append(TextLine(text=line[start:end], score=1.0, polygon=_line_polygon(boxes, m),
-                                  source=SOURCE_TEXT_LAYER, glyphs=_glyph_edges(boxes, owners[start:end], m)))
+                                  source=SOURCE_TEXT_LAYER, glyphs=_glyph_edges(boxes, owners[start:end], m),
+                                  font=_line_font(fonts)))
         text.clear()
         boxes.clear()
         owners.clear()
+        fonts.clear()
 
     def put(ch: str, box: tuple[float, float, float, float] | None) -> None:
         text.append(ch)
@@ -209,6 +250,7 @@ def read_lines(textpage: pdfium.PdfTextPage, m: np.ndarray) -> tuple[list[TextLi
         if box is None or _control(code):
             continue
         put(ch, box)
+        fonts.append(_char_font(textpage, first, bold_fonts))
     flush()
     return lines, visible, unmapped
 

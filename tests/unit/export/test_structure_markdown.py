@@ -3,6 +3,8 @@ tables, figure crops, and headers, footers and page numbers kept out of the body
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from ocrserve.engine import load_layout
 from ocrserve.engine.layout import LayoutDetector
 from ocrserve.export.structure import parse_page, table_markdown
 from ocrserve.export.visualize import render_layout_image
-from ocrserve.result import LayoutRegion, OCRPage, TextLine
+from ocrserve.result import LayoutRegion, LineFont, OCRPage, TextLine
 from ocrserve.settings import load_settings
 
 
@@ -111,3 +113,33 @@ def test_the_layout_image_outlines_each_region():
     image = np.full((400, 300, 3), 255, np.uint8)
     drawn = render_layout_image(image, [region("text", 50, 100, 250, 300)])
     assert drawn.shape == image.shape and (drawn[200, 50] != 255).any() and (drawn[200, 150] == 255).all()
+
+
+def typeset(text: str, x0: float, y0: float, x1: float, y1: float, size: float, bold: bool = False) -> TextLine:
+    """A text-layer line with its type, as inputs/textlayer.py reads it from a PDF."""
+    return dataclasses.replace(line(text, x0, y0, x1, y1), source="text_layer", font=LineFont(size, bold))
+
+
+def test_on_a_text_layer_page_headings_come_from_the_type_where_the_layout_model_missed_them():
+    lines = [typeset("1 Documentation", 100, 100, 400, 130, 14.4, True),
+             typeset("1.1 Logo macros", 100, 150, 380, 175, 12, True),
+             typeset("The macros set each logo as its", 100, 200, 900, 220, 10),
+             typeset("authors wrote it.", 100, 225, 400, 245, 10),
+             typeset("1.1.1 Fonts", 100, 270, 300, 290, 10, True),
+             typeset("Bold words in a sentence.", 100, 300, 600, 320, 10, True),
+             typeset("Fonts are set by keys.", 100, 330, 600, 350, 10),
+             typeset("4", 495, 1340, 505, 1360, 10)]
+    # the model ran both headings into one caption and called the third a paragraph; it saw no page number
+    regions = [region("figure_caption", 95, 95, 405, 180), region("text", 95, 195, 905, 250),
+               region("text", 95, 265, 305, 295), region("text", 95, 295, 605, 355)]
+    parsed = parse_page(page_of(lines), regions)
+    assert [b.label for b in parsed.blocks] == ["paragraph_title", "paragraph_title", "text", "paragraph_title",
+                                                "text", "number"]
+    assert parsed.markdown.splitlines()[:4] == ["## 1 Documentation", "", "### 1.1 Logo macros", ""]
+    assert "#### 1.1.1 Fonts" in parsed.markdown and "\n4" not in parsed.markdown
+
+
+def test_without_fonts_the_layout_model_alone_names_headings():
+    lines = [line("1 Documentation", 100, 100, 400, 130), line("Body text that follows.", 100, 200, 900, 220)]
+    parsed = parse_page(page_of(lines), [region("text", 95, 95, 405, 135), region("text", 95, 195, 905, 225)])
+    assert [b.label for b in parsed.blocks] == ["text", "text"]

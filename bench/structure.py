@@ -1,0 +1,676 @@
+"""Document parsing against what users pick instead: headings, running headers, scans and ruled tables.
+
+    python bench/structure.py                                  # 15 TeX manuals x 12 pages, peer, scans, tables
+    python bench/structure.py --docs 2 --pages 4 --per-doc     # a quick look
+    python bench/structure.py --no-peer --no-scans --no-tables # ocrserve's digital numbers only
+    python bench/structure.py --kinds                          # also the layout model by kind of document
+
+Digital PDFs with outlines: TeX manuals from Debian's `texlive-latex-recommended-doc`, fetched with
+`apt-get download` by tests/_support/corpus.py into the ignored `.cache/pdf-corpus/` (nothing is
+committed).  Of every manual with an outline, the first `--pages` pages from its first bookmarked
+page past the title are cut out into a PDF of their own, which both engines read; the manuals are
+chosen by sorted path, by even stride, so a Debian release always gives the same set.
+
+- Headings: precision and recall of the Markdown's `#` lines against the outline's titles that
+  point into those pages, text normalised alike for both engines (NFKC, case and whitespace folded,
+  Markdown marks and a leading section number dropped), a pair matching at a similarity of 90%.
+- Running headers, footers and page numbers: the first and last two lines of each page's text layer
+  that repeat (digits aside) on half of the pages, or are a bare page number; the share of them
+  still in the page's Markdown, as a line of its own or opening or closing the page.
+- Scans: the same pages rendered at `--dpi`, parsed by `OCR.parse_page` from pixels alone (no text
+  layer), against ocrserve's digital Markdown of the same pages: character accuracy of the body
+  (NFKC, whitespace removed, Markdown marks dropped; 1 - edit distance / length) and heading
+  recall against the outline.  The renders are clean, so this is an upper bound for paper scans.
+- Tables: ruled tables of several shapes (one with a cell over two columns, one with a cell down two
+  rows) drawn with ReportLab, as PDFs and as their renders; a cell counts when the cell at its row
+  and column has its text.
+- `--kinds`: the shipped layout model by kind of document (manuals, slides, forms, a Chinese manual,
+  two-column pages, receipts): how much of each page's text it puts out of the Markdown (headers,
+  footers, figures) that is not page furniture, how much no region holds, and heading F1 where an
+  outline gives the truth (docs/layout.md, "Where the layout model is weak").
+
+The peer is pymupdf4llm, pinned (`--peer-version`).  It is AGPL-licensed, so it is never a
+dependency of ocrserve and never imported here: the bench installs it in a virtualenv of its own
+under `.cache/bench-venvs/` and runs it as a subprocess (bench/_peer_pymupdf4llm.py) that writes
+each page's Markdown to a temporary folder.  Speed is pages per second of each engine's own call
+(ocrserve's `OCR.parse`, the peer's `to_markdown`), start-up and model loading excluded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+from _common import REPO, load_average, machine_header, machine_info, markdown_table, write_json
+from rapidfuzz import fuzz
+
+from ocrserve import OCR
+from ocrserve.export.structure import ParsedPage, document_markdown
+from ocrserve.tools.evaluation import char_accuracy
+
+sys.path.append(str(REPO / "tests"))  # appended: the tests' helper package must not shadow anything installed
+from _support.corpus import candidate_versions, check_tools, choose, distinct, package_dir  # noqa: E402
+from _support.venvs import build_tool_venv  # noqa: E402
+
+MANUALS_PACKAGE = "texlive-latex-recommended-doc"
+PEER_VERSION = "1.28.2"  # the last pymupdf4llm with its code: 2.0 is an empty package that defers to pymupdf 2.x
+PEER_SCRIPT = Path(__file__).with_name("_peer_pymupdf4llm.py")
+BENCH_VENVS = REPO / ".cache" / "bench-venvs"
+#: a heading and an outline title match at this rapidfuzz ratio (0-100) of their normalised texts
+HEADING_MATCH = 90
+#: a line repeated (digits aside) on this share of the pages is a running header or footer
+RUNNING_SHARE = 0.5
+
+_MARKS = re.compile(r"<[^>]+>|[*_`#>|\\]|^\s*[-+]\s+", re.M)
+_SECTION_NUMBER = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)[.)]?\s+")
+_PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.I)
+_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+
+
+def folded(text: str) -> str:
+    """A line as both engines' output and the outline are compared: NFKC, Markdown marks and HTML tags
+    dropped, whitespace collapsed, case folded."""
+    return " ".join(_MARKS.sub(" ", unicodedata.normalize("NFKC", text)).split()).casefold()
+
+
+def heading_key(text: str) -> str:
+    """A heading without its section number, which outlines carry or not depending on the document class."""
+    return _SECTION_NUMBER.sub("", folded(text)).strip()
+
+
+def headings_of(markdown: str) -> list[str]:
+    """The texts of a Markdown's `#` lines."""
+    return [m.group(1) for line in markdown.splitlines() if (m := _HEADING.match(line.strip()))]
+
+
+def plain(markdown: str) -> str:
+    """A Markdown body as characters only (for accuracy): marks and tags dropped, whitespace removed."""
+    return "".join(_MARKS.sub("", unicodedata.normalize("NFKC", markdown)).split())
+
+
+@dataclass(frozen=True)
+class Match:
+    """Headings found against the outline's: true positives, found, expected."""
+
+    hits: int = 0
+    found: int = 0
+    expected: int = 0
+
+    def __add__(self, other: Match) -> Match:
+        return Match(self.hits + other.hits, self.found + other.found, self.expected + other.expected)
+
+    @property
+    def precision(self) -> float | None:
+        return self.hits / self.found if self.found else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.hits / self.expected if self.expected else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p and r else (0.0 if self.expected else None)
+
+
+def match_headings(found: Iterable[str], expected: Iterable[str]) -> Match:
+    """One-to-one matching of found headings against the outline's titles, best similarity first."""
+    found_keys = [k for k in (heading_key(t) for t in found) if k]
+    expected_keys = [k for k in (heading_key(t) for t in expected) if k]
+    pairs = sorted(((fuzz.ratio(f, e), i, j) for i, f in enumerate(found_keys) for j, e in enumerate(expected_keys)),
+                   reverse=True)
+    used_found: set[int] = set()
+    used_expected: set[int] = set()
+    for score, i, j in pairs:
+        if score < HEADING_MATCH:
+            break
+        if i not in used_found and j not in used_expected:
+            used_found.add(i)
+            used_expected.add(j)
+    return Match(len(used_found), len(found_keys), len(expected_keys))
+
+
+# --- the corpus ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Manual:
+    """The pages of one manual the bench reads, and its outline's titles that point into them."""
+
+    name: str  # its path in the package, under texlive-doc/
+    file: Path
+    start: int  # first page taken (0-based)
+    stop: int  # one past the last
+    headings: tuple[str, ...]
+    page_text: tuple[str, ...] = field(repr=False, default=())  # each page's text layer, for its furniture
+
+
+def outline(doc: pdfium.PdfDocument) -> list[tuple[int, str]]:
+    """(page index, title) of each bookmark that points at a page."""
+    entries = []
+    for bookmark in doc.get_toc():
+        dest = bookmark.get_dest()
+        index = dest.get_index() if dest is not None else None
+        if index is not None:
+            entries.append((int(index), bookmark.get_title()))
+    return entries
+
+
+def text_of(page: pdfium.PdfPage) -> str:
+    textpage = page.get_textpage()
+    try:
+        return str(textpage.get_text_range())
+    finally:
+        textpage.close()
+
+
+def read_manual(name: str, file: Path, pages: int) -> Manual | None:
+    """`pages` pages of `file` from its first bookmarked page past the title, or None when it has no
+    outline there (or too few bookmarks in those pages to score headings by)."""
+    doc = pdfium.PdfDocument(str(file))
+    try:
+        entries = outline(doc)
+        later = [index for index, _ in entries if index >= 1]
+        if not later:
+            return None
+        start = min(later)
+        stop = min(start + pages, len(doc))
+        titles = tuple(title for index, title in entries if start <= index < stop)
+        if stop - start < min(pages, 3) or len(titles) < 3:
+            return None
+        texts = tuple(text_of(doc[k]) for k in range(start, stop))
+        return Manual(name, file, start, stop, titles, texts)
+    finally:
+        doc.close()
+
+
+def package_pdfs(package: str) -> dict[str, Path]:
+    """Every distinct PDF of a Debian documentation package (fetched into .cache/pdf-corpus when not
+    there yet), by its path in the package."""
+    check_tools()
+    version, root = package_dir(package, candidate_versions([package]).get(package))
+    by_path = {"/" + str(p.relative_to(root)): p for p in root.rglob("*.pdf")}
+    return {path: by_path[path] for path in distinct(by_path, {})}
+
+
+def pick_manuals(count: int, pages: int) -> list[Manual]:
+    """`count` manuals with an outline, chosen by even stride over their sorted paths."""
+    readable: dict[str, Manual] = {}
+    for path, file in package_pdfs(MANUALS_PACKAGE).items():
+        name = path.split("/texlive-doc/", 1)[-1]
+        if "/beamer/beamerexample" in path:  # slides, not manuals: --kinds reads them as slides
+            continue
+        try:
+            manual = read_manual(name, file, pages)
+        except pdfium.PdfiumError:
+            continue
+        if manual is not None and manual.stop - manual.start >= pages:
+            readable[path] = manual
+    return [readable[path] for path in choose(list(readable), count, ())]
+
+
+def excerpt(manual: Manual, folder: Path) -> Path:
+    """The manual's pages as a PDF of their own (text layer kept), which both engines read."""
+    source = pdfium.PdfDocument(str(manual.file))
+    target = pdfium.PdfDocument.new()
+    try:
+        target.import_pages(source, list(range(manual.start, manual.stop)))
+        path = folder / (re.sub(r"[^A-Za-z0-9]+", "_", manual.name) + ".pdf")
+        target.save(str(path))
+        return path
+    finally:
+        target.close()
+        source.close()
+
+
+# --- running headers, footers, page numbers -------------------------------------------------------
+def furniture(page_texts: Sequence[str]) -> list[list[str]]:
+    """Per page, its running headers and footers (a line among its first or last two that repeats,
+    digits aside, on half of the pages) and bare page numbers."""
+    edges = []
+    for text in page_texts:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        edges.append(lines[:2] + lines[-2:] if len(lines) > 4 else lines)
+    shape = [{re.sub(r"\d+", "#", folded(line)) for line in page} for page in edges]
+    repeats = Counter(key for page in shape for key in page)
+    least = max(3, RUNNING_SHARE * len(page_texts))
+    out = []
+    for page in edges:
+        kept = [line for line in dict.fromkeys(page)
+                if _PAGE_NUMBER.match(line) or repeats[re.sub(r"\d+", "#", folded(line))] >= least]
+        out.append(kept)
+    return out
+
+
+def furniture_left(markdown: str, items: Sequence[str]) -> int:
+    """How many of a page's header, footer and page-number lines are still in its Markdown: as a
+    line of their own, or opening its first line or closing its last (a paragraph they were run into)."""
+    lines = [folded(line) for line in markdown.splitlines() if folded(line)]
+    if not lines:
+        return 0
+    left = 0
+    for item in items:
+        key = folded(item)
+        if key and (key in lines or lines[0].startswith(key + " ") or lines[-1].endswith(" " + key)):
+            left += 1
+    return left
+
+
+# --- engines ---------------------------------------------------------------------------------------
+@dataclass
+class Reading:
+    """One engine's Markdown of one document, page by page, and the seconds its call took."""
+
+    pages: list[str]
+    seconds: float
+
+    @property
+    def markdown(self) -> str:
+        return "\n\n".join(self.pages)
+
+
+def ocrserve_digital(ocr: OCR, pdf: Path) -> tuple[Reading, list[ParsedPage]]:
+    start = time.perf_counter()
+    parsed = ocr.parse(pdf)
+    seconds = time.perf_counter() - start
+    return Reading([page.markdown for page in parsed.pages], seconds), parsed.pages
+
+
+def render(pdf: Path, dpi: int) -> list[np.ndarray]:
+    """Each page of `pdf` as a BGR image at `dpi`: a scan without a text layer."""
+    doc = pdfium.PdfDocument(str(pdf))
+    try:
+        return [cv2.cvtColor(np.asarray(doc[k].render(scale=dpi / 72).to_pil().convert("RGB")), cv2.COLOR_RGB2BGR)
+                for k in range(len(doc))]
+    finally:
+        doc.close()
+
+
+def ocrserve_images(ocr: OCR, images: Sequence[np.ndarray]) -> tuple[Reading, list[ParsedPage]]:
+    """Page images parsed as one document (its first page's opening title the document's title)."""
+    parsed: list[ParsedPage] = []
+    start = time.perf_counter()
+    for k, image in enumerate(images):
+        for result in ocr.pages(image):
+            parsed.append(ocr.parse_page(result, first_page=k == 0))
+            result.image = None
+    seconds = time.perf_counter() - start
+    document_markdown(parsed)  # joined as OCR.parse joins them: part of the time a user pays
+    return Reading([page.markdown for page in parsed], seconds), parsed
+
+
+def peer_python(version: str) -> Path:
+    """The interpreter of the peer's own virtualenv, built on first use."""
+    return build_tool_venv(BENCH_VENVS / f"pymupdf4llm-{version}", [f"pymupdf4llm=={version}"],
+                           "import pymupdf4llm")
+
+
+def peer_readings(python: Path, pdfs: Sequence[Path], folder: Path) -> list[Reading]:
+    """The peer's Markdown of each PDF, from one subprocess (its start-up paid once, not timed)."""
+    jobs = [{"pdf": str(pdf), "out": str(folder / f"peer-{k}")} for k, pdf in enumerate(pdfs)]
+    (folder / "peer-jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    done = subprocess.run([str(python), str(PEER_SCRIPT), str(folder / "peer-jobs.json")],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the peer failed:\n{done.stderr[-3000:]}")
+    readings = []
+    for job in jobs:
+        out = Path(job["out"])
+        pages = sorted(out.glob("page-*.md"), key=lambda p: int(p.stem.split("-")[1]))
+        readings.append(Reading([p.read_text(encoding="utf-8") for p in pages],
+                                float((out / "seconds.txt").read_text())))
+    return readings
+
+
+# --- scoring ---------------------------------------------------------------------------------------
+@dataclass
+class DocScore:
+    """One manual under one engine (or ocrserve on its renders)."""
+
+    name: str
+    pages: int
+    headings: Match
+    furniture: int
+    furniture_left: int
+    seconds: float
+    body_accuracy: float | None = None  # scans only: against ocrserve's digital Markdown of the same pages
+
+
+def score_reading(manual: Manual, reading: Reading, digital: Reading | None = None) -> DocScore:
+    items = furniture(manual.page_text)
+    left = sum(furniture_left(md, page_items) for md, page_items in zip(reading.pages, items))
+    accuracy = char_accuracy(plain(digital.markdown), plain(reading.markdown)) if digital is not None else None
+    return DocScore(manual.name, len(reading.pages), match_headings(headings_of(reading.markdown), manual.headings),
+                    sum(len(i) for i in items), left, reading.seconds, accuracy)
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}"
+
+
+def totals(scores: Sequence[DocScore]) -> dict[str, Any]:
+    """Headings pooled over the documents (micro), furniture pooled, pages per second overall."""
+    match = sum((s.headings for s in scores), Match())
+    furniture_count = sum(s.furniture for s in scores)
+    accuracies = [s.body_accuracy for s in scores if s.body_accuracy is not None]
+    pages = sum(s.pages for s in scores)
+    return {"documents": len(scores), "pages": pages, "precision": match.precision, "recall": match.recall,
+            "f1": match.f1, "headings_found": match.found, "headings_expected": match.expected,
+            "furniture": furniture_count,
+            "furniture_left": sum(s.furniture_left for s in scores) / furniture_count if furniture_count else None,
+            "body_accuracy": float(np.mean(accuracies)) if accuracies else None,
+            "pages_per_s": pages / max(sum(s.seconds for s in scores), 1e-9)}
+
+
+def summary_table(rows: dict[str, dict[str, Any]]) -> str:
+    return markdown_table(
+        ["engine", "docs", "pages", "heading P %", "heading R %", "heading F1 %", "furniture left %",
+         "body acc. %", "pages/s"],
+        [[label, t["documents"], t["pages"], pct(t["precision"]), pct(t["recall"]), pct(t["f1"]),
+          pct(t["furniture_left"]), pct(t["body_accuracy"]), f"{t['pages_per_s']:.2f}"] for label, t in rows.items()])
+
+
+def per_doc_table(scores: dict[str, list[DocScore]]) -> str:
+    labels = list(scores)
+    names = [s.name for s in scores[labels[0]]]
+    rows = []
+    for k, name in enumerate(names):
+        row: list[Any] = [name, scores[labels[0]][k].headings.expected, scores[labels[0]][k].furniture]
+        for label in labels:
+            s = scores[label][k]
+            row += [pct(s.headings.f1), f"{s.furniture_left}"]
+        rows.append(row)
+    headers = ["manual", "outline", "furniture"] + [h for label in labels for h in (f"{label} F1 %", f"{label} left")]
+    return markdown_table(headers, rows)
+
+
+# --- ruled tables with known cells ----------------------------------------------------------------
+@dataclass(frozen=True)
+class KnownTable:
+    """A table drawn with ReportLab: its rows as data (a spanned position holds ""), and its spans as
+    ((col0, row0), (col1, row1)) corners, ReportLab's own order."""
+
+    name: str
+    rows: tuple[tuple[str, ...], ...]
+    spans: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+    def cells(self) -> dict[tuple[int, int], str]:
+        """(row, col) -> text of every cell that holds text (a spanning cell at its top-left)."""
+        return {(r, c): text for r, row in enumerate(self.rows) for c, text in enumerate(row) if text}
+
+
+KNOWN_TABLES = (
+    KnownTable("plain 4x3", (("Item", "Qty", "Price"), ("Paper A4", "12", "4.50"), ("Toner black", "2", "61.00"),
+                             ("Stapler", "1", "9.90"))),
+    KnownTable("numbers 7x5", (("Year", "North", "South", "East", "West"),
+                               *((str(2019 + k), *(f"{(k + 3) * (c + 7) * 1.37:.2f}" for c in range(4)))
+                                 for k in range(6)))),
+    KnownTable("wide 3x7", (("Day", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"),
+                            ("Open", "8:00", "8:00", "8:00", "8:00", "9:00", "10:00"),
+                            ("Close", "18:00", "18:00", "18:00", "20:00", "16:00", "14:00"))),
+    KnownTable("header over two columns", (("Region", "Sales", "", "Staff"), ("", "2025", "2026", ""),
+                                           ("Lyon", "410", "455", "12"), ("Porto", "388", "402", "9"),
+                                           ("Turku", "97", "131", "4")),
+               spans=(((1, 0), (2, 0)), ((0, 0), (0, 1)), ((3, 0), (3, 1)))),
+    KnownTable("cell down two rows", (("Group", "Member", "Role"), ("Alpha", "Ines", "lead"), ("", "Omar", "review"),
+                                      ("Beta", "Yuki", "lead"), ("", "Lena", "tests")),
+               spans=(((0, 1), (0, 2)), ((0, 3), (0, 4)))),
+)
+
+
+def tables_pdf(path: Path) -> Path:
+    """One page per known table, a heading and a sentence above it, drawn as a PDF by ReportLab."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    story: list[Any] = []
+    for known in KNOWN_TABLES:
+        style = [("GRID", (0, 0), (-1, -1), 0.75, colors.black), ("FONTSIZE", (0, 0), (-1, -1), 11),
+                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 5),
+                 ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]
+        style += [("SPAN", a, b) for a, b in known.spans]
+        story += [Paragraph(f"Table: {known.name}", styles["Heading2"]),
+                  Paragraph("The figures below are made up for the benchmark; each cell holds one value.",
+                            styles["BodyText"]),
+                  Spacer(1, 12), Table([list(row) for row in known.rows], style=TableStyle(style)), PageBreak()]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story[:-1])
+    return path
+
+
+def cell_key(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
+def cells_right(known: KnownTable, page: ParsedPage) -> int:
+    """Cells of `known` whose text the page's best-read table has at the same row and column."""
+    truth = {pos: cell_key(text) for pos, text in known.cells().items()}
+    best = 0
+    for block in page.blocks:
+        if block.table is None:
+            continue
+        got = {(cell.row, cell.col): cell_key(cell.text) for cell in block.table.cells}
+        best = max(best, sum(got.get(pos) == text for pos, text in truth.items()))
+    return best
+
+
+def table_scores(ocr: OCR, folder: Path, dpi: int) -> dict[str, dict[str, Any]]:
+    """Per table: cells, and cells right as a digital PDF and as its render."""
+    pdf = tables_pdf(folder / "tables.pdf")
+    digital = ocr.parse(pdf).pages
+    scanned = ocrserve_images(ocr, render(pdf, dpi))[1]
+    return {known.name: {"cells": len(known.cells()), "digital": cells_right(known, digital[k]),
+                         "scan": cells_right(known, scanned[k])}
+            for k, known in enumerate(KNOWN_TABLES)}
+
+
+def tables_table(scores: dict[str, dict[str, Any]]) -> str:
+    rows = [[name, s["cells"], pct(s["digital"] / s["cells"]), pct(s["scan"] / s["cells"])] for name, s in scores.items()]
+    cells = sum(s["cells"] for s in scores.values())
+    rows.append(["all", cells, pct(sum(s["digital"] for s in scores.values()) / cells),
+                 pct(sum(s["scan"] for s in scores.values()) / cells)])
+    return markdown_table(["table", "cells", "digital: cells right %", "scan: cells right %"], rows)
+
+
+# --- the layout model by kind of document ---------------------------------------------------------
+#: a line within this share of the page's height from its top or bottom edge is page furniture,
+#: which the layout model rightly keeps out of the body
+FURNITURE_BAND = 0.08
+#: labels whose text does not reach the Markdown body
+OUT_OF_BODY = ("header", "footer", "number")
+
+
+@dataclass
+class KindScore:
+    """What the layout stage did with one kind of document's text."""
+
+    kind: str
+    source: str
+    pages: int = 0
+    chars: int = 0  # body characters (page furniture aside)
+    out_of_body: int = 0  # of them, put into a header, footer or page number
+    in_figures: int = 0  # of them, inside a figure (cropped as an image, its text not written)
+    no_region: int = 0  # of them, held by no region (kept as text, by the lines' geometry alone)
+    regions: int = 0
+    headings: Match = field(default_factory=Match)
+    labels: Counter[str] = field(default_factory=Counter)
+
+
+def add_pages(score: KindScore, pages: Sequence[ParsedPage]) -> None:
+    for page in pages:
+        score.pages += 1
+        score.regions += len(page.regions)
+        score.labels.update(region.label for region in page.regions)
+        height = max(page.page.height, 1)
+        for block in page.blocks:
+            for line in block.lines:
+                box = line.box
+                if box[3] < FURNITURE_BAND * height or box[1] > (1 - FURNITURE_BAND) * height:
+                    continue
+                chars = len("".join(line.text.split()))
+                score.chars += chars
+                score.out_of_body += chars if block.label in OUT_OF_BODY else 0
+                score.in_figures += chars if block.label == "image" else 0
+                score.no_region += chars if block.score is None else 0
+
+
+def kind_scores(ocr: OCR, manuals: Sequence[tuple[Manual, list[ParsedPage]]], pages: int, folder: Path,
+                samples: Path) -> list[KindScore]:
+    """The layout stage on each kind of document the bench has at hand."""
+    sys.path.append(str(Path(__file__).parent))
+    import layout_samples
+
+    out: list[KindScore] = []
+    manual_score = KindScore("manual", f"{len(manuals)} TeX manuals (digital)")
+    for manual, parsed in manuals:
+        add_pages(manual_score, parsed)
+        manual_score.headings += match_headings(headings_of("\n".join(p.markdown for p in parsed)), manual.headings)
+    out.append(manual_score)
+
+    recommended = package_pdfs(MANUALS_PACKAGE)
+    digital_kinds = (
+        ("slides", "beamer examples (digital)", MANUALS_PACKAGE,
+         [p for p in recommended if "/beamer/beamerexample" in p]),
+        ("forms", "l3pdffield documentation with form fields (digital)", MANUALS_PACKAGE,
+         [p for p in recommended if "/l3pdffield-" in p]),
+        ("Chinese manual", "debian-reference zh-cn (digital)", "debian-reference-zh-cn", None),
+    )
+    for kind, source, package, paths in digital_kinds:
+        files = recommended if package == MANUALS_PACKAGE else package_pdfs(package)
+        score = KindScore(kind, source)
+        for path in sorted(paths if paths is not None else files)[:4]:
+            manual = read_manual(path, files[path], pages) or Manual(path, files[path], 0, 0, ())
+            pdf = excerpt(manual, folder) if manual.stop else None
+            if pdf is None:  # no outline: its first pages, without heading truth
+                doc = pdfium.PdfDocument(str(files[path]))
+                manual = Manual(path, files[path], 0, min(pages, len(doc)), ())
+                doc.close()
+                pdf = excerpt(manual, folder)
+            parsed = ocr.parse(pdf).pages
+            add_pages(score, parsed)
+            if manual.headings:
+                score.headings += match_headings(headings_of("\n".join(p.markdown for p in parsed)), manual.headings)
+        out.append(score)
+
+    two_column = KindScore("two-column", "bench/layout_samples.py two-column pages (images)")
+    receipts = KindScore("receipts", "bench/layout_samples.py tilted receipts, the sample set's receipts (images)")
+    scanned_zh = KindScore("Chinese scans", "the sample set's lshort-zh pages (images)")
+    for seed in (0, 1):
+        add_pages(two_column, ocrserve_images(ocr, [layout_samples.two_column_page(seed)[0]])[1])
+    receipt_images = [layout_samples.tilted_receipt(seed, angle)[0] for seed, angle in ((0, 3.0), (1, -4.0))]
+    receipt_images += [cv2.imread(str(samples / name)) for name in ("scenes/s03_receipt_zh.jpg", "bench/receipt_zh.jpg")]
+    for image in receipt_images:
+        add_pages(receipts, ocrserve_images(ocr, [image])[1])
+    for name in sorted(p.name for p in (samples / "pages").glob("p0*_zh_*.png")):
+        add_pages(scanned_zh, ocrserve_images(ocr, [cv2.imread(str(samples / "pages" / name))])[1])
+    return [*out, two_column, receipts, scanned_zh]
+
+
+def kinds_table(scores: Sequence[KindScore]) -> str:
+    rows = []
+    for s in scores:
+        def share(part: int, chars: int = s.chars) -> str:
+            return pct(part / chars) if chars else "—"
+
+        top = ", ".join(f"{label} {n}" for label, n in s.labels.most_common(3))
+        rows.append([s.kind, s.pages, share(s.out_of_body), share(s.in_figures), share(s.no_region),
+                     pct(s.headings.f1) if s.headings.expected else "—", f"{s.regions / max(s.pages, 1):.1f}", top])
+    return markdown_table(["kind", "pages", "body text as header/footer %", "body text in figures %",
+                           "body text in no region %", "heading F1 %", "regions/page", "most frequent labels"],
+                          rows, align="lrrrrrrl")
+
+
+# --- the run ---------------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=15, help="how many manuals (default 15)")
+    parser.add_argument("--pages", type=int, default=12, help="pages of each manual (default 12)")
+    parser.add_argument("--dpi", type=int, default=150, help="resolution of the scans (default 150)")
+    parser.add_argument("--peer-version", default=PEER_VERSION, help=f"pymupdf4llm version (default {PEER_VERSION})")
+    parser.add_argument("--no-peer", action="store_true", help="ocrserve only")
+    parser.add_argument("--no-scans", action="store_true", help="leave out the rendered pages")
+    parser.add_argument("--no-tables", action="store_true", help="leave out the ReportLab tables")
+    parser.add_argument("--kinds", action="store_true", help="also the layout model by kind of document")
+    parser.add_argument("--samples", type=Path, default=None, help="the sample set (for --kinds)")
+    parser.add_argument("--per-doc", action="store_true", help="also print each manual's numbers")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", help="also write the raw numbers here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    info = machine_info()
+    manuals = pick_manuals(args.docs, args.pages)
+    peer = None if args.no_peer else peer_python(args.peer_version)
+    ocr = OCR()
+    ocr.layout_detector()  # loaded before the clock starts, as a service has it loaded
+    scores: dict[str, list[DocScore]] = {"ocrserve": []}
+    parsed_manuals: list[tuple[Manual, list[ParsedPage]]] = []
+    payload: dict[str, Any] = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
+    with tempfile.TemporaryDirectory(prefix="bench-structure-") as tmp:
+        folder = Path(tmp)
+        pdfs = [excerpt(manual, folder) for manual in manuals]
+        ocr.parse(pdfs[0])  # warm-up: the first call pays for sessions' first runs
+        digital: list[Reading] = []
+        for manual, pdf in zip(manuals, pdfs):
+            reading, parsed = ocrserve_digital(ocr, pdf)
+            digital.append(reading)
+            parsed_manuals.append((manual, parsed))
+            scores["ocrserve"].append(score_reading(manual, reading))
+            print(f"  {manual.name}: {len(reading.pages)} pages, {reading.seconds:.1f} s", file=sys.stderr)
+        if peer is not None:
+            label = f"pymupdf4llm {args.peer_version}"
+            scores[label] = [score_reading(manual, reading)
+                             for manual, reading in zip(manuals, peer_readings(peer, pdfs, folder))]
+        if not args.no_scans:
+            scores[f"ocrserve, scans {args.dpi} dpi"] = [
+                score_reading(manual, ocrserve_images(ocr, render(pdf, args.dpi))[0], reading)
+                for manual, pdf, reading in zip(manuals, pdfs, digital)]
+        tables = None if args.no_tables else table_scores(ocr, folder, args.dpi)
+        kinds = kind_scores(ocr, parsed_manuals, args.pages, folder, _samples(args.samples)) if args.kinds else None
+
+    summaries = {label: totals(s) for label, s in scores.items()}
+    print(machine_header(info) + f"; load average at end: {load_average()}\n")
+    print(f"{len(manuals)} manuals of {MANUALS_PACKAGE}, {args.pages} pages each from the first bookmarked page "
+          f"past the title; headings against the outline; furniture = running headers, footers, page numbers\n")
+    print(summary_table(summaries))
+    if args.per_doc:
+        print()
+        print(per_doc_table(scores))
+    if tables is not None:
+        print(f"\nRuled tables drawn with ReportLab, as PDFs and rendered at {args.dpi} dpi\n")
+        print(tables_table(tables))
+    if kinds is not None:
+        print(f"\nThe layout model by kind of document (ocrserve's {ocr.settings.layout_model}); body text is "
+              f"every line but those in the page's top and bottom {FURNITURE_BAND:.0%}\n")
+        print(kinds_table(kinds))
+    if args.json:
+        payload |= {"summary": summaries, "documents": {k: [asdict(s) for s in v] for k, v in scores.items()},
+                    "tables": tables, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
+        write_json(args.json, payload)
+    return 0
+
+
+def _samples(explicit: Path | None) -> Path:
+    from _common import find_samples_dir
+
+    return find_samples_dir(explicit)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
