@@ -92,7 +92,8 @@ class RecognitionService:
     def __init__(self, settings: Settings) -> None:
         set_mmap_threshold(settings.malloc_mmap_threshold)
         self.recognizer = load_recognizer(resolve_models(settings), runtime_config(settings),
-                                          max_call_columns=settings.rec_batch_max_columns)
+                                          max_call_columns=settings.rec_batch_max_columns,
+                                          padding=settings.rec_padding)
         self.batch_size = settings.rec_batch_size
         self.call_sizes: list[int] = []
         blank = np.full((48, 192, 3), 255, dtype=np.uint8)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InferenceError, OCRServeError
+from ..errors import InferenceError
 from .recognize import Recognition, TextRecognizer
 
 log = logging.getLogger("ocrserve.batcher")
@@ -89,27 +89,25 @@ def _groups(recognizer: TextRecognizer, jobs: list[_Job], batch_size: int, max_b
     return groups
 
 
-def _run(recognizer: TextRecognizer, group: list[_Chunk], call_sizes: list[int] | None) -> None:
-    live = [c for c in group if c.job.error is None]
-    if not live:
-        return
-    crops = [c.job.crops[i] for c in live for i in c.members]
-    try:
-        recs = recognizer.run_batch(crops, live[0].width)
-    except OCRServeError as exc:
-        if len(live) == 1:
-            live[0].job.fail(exc)
-            return
-        for chunk in live:  # find the chunk that fails; the others still get their text
-            _run(recognizer, [chunk], call_sizes)
-        return
-    if call_sizes is not None:
-        call_sizes.append(len(crops))
-    it = iter(recs)
-    for chunk in live:
-        for i in chunk.members:
-            chunk.job.results[i] = next(it)
-        chunk.job.chunk_done()
+def _run(recognizer: TextRecognizer, groups: list[list[_Chunk]], call_sizes: list[int] | None) -> None:
+    """Every group in one go (the recogniser spreads the calls over its workers), then the bookkeeping here."""
+    live = [g for g in ([c for c in group if c.job.error is None] for group in groups) if g]
+    outcomes = recognizer.run_calls([([c.job.crops[i] for c in group for i in c.members], group[0].width)
+                                     for group in live])
+    for group, outcome in zip(live, outcomes):
+        if isinstance(outcome, BaseException):
+            if len(group) == 1:
+                group[0].job.fail(outcome)
+            else:  # find the chunk that fails; the others still get their text
+                _run(recognizer, [[chunk] for chunk in group], call_sizes)
+            continue
+        if call_sizes is not None:
+            call_sizes.append(len(outcome))
+        it = iter(outcome)
+        for chunk in group:
+            for i in chunk.members:
+                chunk.job.results[i] = next(it)
+            chunk.job.chunk_done()
 
 
 def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[np.ndarray]], batch_size: int,
@@ -127,8 +125,7 @@ def recognize_together(recognizer: TextRecognizer, requests: Sequence[Sequence[n
         max_batch_pixels = recognizer.max_call_columns
     callbacks = list(on_done) if on_done is not None else [None] * len(requests)
     jobs = [_Job(crops, [None] * len(crops), callback) for crops, callback in zip(requests, callbacks)]
-    for group in _groups(recognizer, jobs, batch_size, max_batch, max_batch_pixels):
-        _run(recognizer, group, call_sizes)
+    _run(recognizer, _groups(recognizer, jobs, batch_size, max_batch, max_batch_pixels), call_sizes)
     for job in jobs:
         job.report()  # requests without crops, or any not yet handed over
     return [job.outcome() for job in jobs]

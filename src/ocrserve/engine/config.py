@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from .precision import Choice, choose
-from .runtime import RuntimeConfig
+from .runtime import RuntimeConfig, usable_cores
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -90,6 +90,8 @@ class EngineConfig:
     unclip_ratio: float | None = None
     text_score: float | None = None
     line_order: str = "reading"  # engine/reading_order.py LINE_ORDERS
+    rec_workers: int = 1  # recognition calls at once, each on one core
+    rec_padding: str = "auto"  # recognize.PADDINGS, or auto: the model set's
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineConfig:
@@ -111,6 +113,8 @@ class EngineConfig:
             unclip_ratio=settings.unclip_ratio,
             text_score=settings.text_score,
             line_order=settings.line_order,
+            rec_workers=settings.rec_workers or settings.intra_op_threads or usable_cores(),
+            rec_padding=settings.rec_padding,
         )
 
 

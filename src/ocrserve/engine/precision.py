@@ -239,12 +239,14 @@ def _need(row: VerifiedRow, flags: frozenset[str], installed: frozenset[str]) ->
 
 
 def parse_spec(spec: str) -> dict[str, str]:
-    """`auto:bf16:fp32` (backend, precision, detector precision) -> settings overrides, for benches."""
-    parts = spec.split(":")
-    if not 1 <= len(parts) <= 3:
-        raise ValueError(f"{spec!r}: expected BACKEND[:PRECISION[:DET_PRECISION]]")
+    """`auto:bf16:fp32` (backend, precision, detector precision) -> settings overrides, for benches; settings
+    by field name may follow after commas: `onnxruntime:fp32,rec_workers=1`."""
+    placement, *others = spec.split(",")
+    parts = placement.split(":")
+    if not 1 <= len(parts) <= 3 or not all("=" in other for other in others):
+        raise ValueError(f"{spec!r}: expected BACKEND[:PRECISION[:DET_PRECISION]][,SETTING=VALUE...]")
     keys = ("backend", "precision", "det_precision")
-    return dict(zip(keys, parts))
+    return {**dict(zip(keys, parts)), **dict(other.split("=", 1) for other in others)}
 
 
 def _with_reason(choice: Choice, reason: str) -> Choice:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +24,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from ..errors import ModelCorrupt
+from ..errors import ConfigError, ModelCorrupt, OCRServeError
 from ..models.registry import HALF
 from .backends import InferenceModel
 from .pixels import PixelNormalizer
@@ -172,20 +174,42 @@ class RemoteRecognition(Recognize, Protocol):
     def charset(self) -> list[str]: ...
 
 
+#: how far a crop is padded: to the widest of its chunk (PaddleOCR's rule), or to its own width
+PADDINGS = ("chunk", "crop")
+
+#: one model call's crops and the width they are padded to
+Call = tuple[Sequence[np.ndarray], int]
+
+
 class TextRecognizer:
-    """Recognition over one ONNX model: crops in, Recognition per crop out, in input order."""
+    """Recognition over one ONNX model: crops in, Recognition per crop out, in input order.
+
+    With `workers` above 1 the model calls of a page (or of several requests' merged chunks) run
+    that many at once, each on one core (the model is loaded single-threaded per call for it,
+    builder.py): a recogniser call is too small to keep every core busy inside one call, and the
+    calls of one page never depend on each other.  Which crops share a call and how far each is
+    padded stay as planned, so the readings are the same for any number of workers.
+    """
 
     def __init__(self, model: InferenceModel, charset: Sequence[str], image_height: int = 48,
                  image_width: int = 320, on_batch: BatchObserver | None = None,
-                 max_call_columns: int = MAX_CALL_COLUMNS, right_to_left: bool = False) -> None:
+                 max_call_columns: int = MAX_CALL_COLUMNS, right_to_left: bool = False, workers: int = 1,
+                 padding: str = "chunk") -> None:
         self.model = model
         self.max_call_columns = max_call_columns
         self.decode = CTCDecoder(charset, right_to_left)
         self.image_height = image_height
         self.image_width = image_width
         self.pixels = PixelNormalizer.divided(HALF, HALF)
-        # every model call passes run_batch, whoever plans it (this class or the batcher), so it is told here
+        # every model call passes run_calls, whoever plans it (this class or the batcher), so it is told here
         self.on_batch = on_batch
+        self.workers = max(1, workers)
+        if padding not in PADDINGS:
+            raise ConfigError(f"unknown recognition padding {padding!r}; known: {', '.join(PADDINGS)}")
+        self.padding = padding
+        # made on first use; its idle threads end when this recogniser is dropped (an unloaded language's)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def normalize(self, crop: np.ndarray, batch_width: int) -> tuple[np.ndarray, float]:
         """Resize to the model height keeping the ratio, pad right with zeros to `batch_width`."""
@@ -197,27 +221,77 @@ class TextRecognizer:
         return out, resized_w / batch_width
 
     def plan(self, crops: Sequence[np.ndarray], batch_size: int) -> list[tuple[list[int], int]]:
-        """(indices, padded width) chunks: sorted by aspect ratio, `batch_size` crops each."""
+        """(indices, padded width) chunks, sorted by aspect ratio, at most `batch_size` crops each: padded to the
+        chunk's widest crop (`chunk`), or made of crops of one padded width, each its own (`crop`)."""
         ratios = [c.shape[1] / c.shape[0] for c in crops]
         order = [int(i) for i in np.argsort(ratios, kind="stable")]
-        chunks = []
+        trained = self.image_width / self.image_height
+        chunks: list[tuple[list[int], int]] = []
+        if self.padding == "crop":
+            for i in order:
+                width = int(self.image_height * max(trained, ratios[i]))
+                if chunks and chunks[-1][1] == width and len(chunks[-1][0]) < batch_size:
+                    chunks[-1][0].append(i)
+                else:
+                    chunks.append(([i], width))
+            return chunks
         for start in range(0, len(order), batch_size):
             members = order[start : start + batch_size]
-            widest = max([self.image_width / self.image_height] + [ratios[i] for i in members])
+            widest = max([trained] + [ratios[i] for i in members])
             chunks.append((members, int(self.image_height * widest)))
         return chunks
 
     def run_batch(self, crops: Sequence[np.ndarray], width: int) -> list[Recognition]:
-        """The crops padded to `width`, in model calls of at most `max_call_columns` (crops x width).
+        """The crops padded to `width`, in model calls of at most `max_call_columns` (crops x width)."""
+        outcome = self.run_calls([(crops, width)])[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
 
-        A call's working memory grows with its columns; the rows of a batch never see each other, so
-        splitting one at the same padding changes no reading.
+    def run_calls(self, batches: Sequence[Call]) -> list[list[Recognition] | OCRServeError]:
+        """Each batch's crops padded to its width: its recognitions, or the typed error of its failing call.
+
+        A batch wider than `max_call_columns` runs as several calls at the same padding (a call's working
+        memory grows with its columns; the rows of a batch never see each other, so this changes no
+        reading).  The calls run on the workers, the costliest first so that none is left alone at the end.
         """
-        per_call = max(1, self.max_call_columns // width)
-        recs: list[Recognition] = []
-        for start in range(0, len(crops), per_call):
-            recs.extend(self._call(crops[start : start + per_call], width))
-        return recs
+        calls: list[tuple[int, Call]] = []
+        for index, (crops, width) in enumerate(batches):
+            per_call = max(1, self.max_call_columns // width)
+            calls += [(index, (crops[start : start + per_call], width)) for start in range(0, len(crops), per_call)]
+        pool = self._workers() if len(calls) > 1 else None
+        if pool is None:
+            readings = [self._settled(call) for _, call in calls]
+        else:
+            costliest = sorted(range(len(calls)), key=lambda k: -len(calls[k][1][0]) * calls[k][1][1])
+            futures: dict[int, Future[list[Recognition] | OCRServeError]] = {
+                k: pool.submit(self._settled, calls[k][1]) for k in costliest}
+            readings = [futures[k].result() for k in range(len(calls))]
+        outcomes: list[list[Recognition] | OCRServeError] = [[] for _ in batches]
+        for (index, _), reading in zip(calls, readings):
+            done = outcomes[index]
+            if isinstance(done, BaseException):
+                continue
+            if isinstance(reading, BaseException):
+                outcomes[index] = reading
+            else:
+                done.extend(reading)
+        return outcomes
+
+    def _workers(self) -> ThreadPoolExecutor | None:
+        if self.workers == 1:
+            return None
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-rec")
+            return self._pool
+
+    def _settled(self, call: Call) -> list[Recognition] | OCRServeError:
+        """One call's recognitions, or its typed error as a value (another error is a bug, and raises)."""
+        try:
+            return self._call(*call)
+        except OCRServeError as exc:
+            return exc
 
     def _call(self, crops: Sequence[np.ndarray], width: int) -> list[Recognition]:
         """One model call, every crop padded to `width`."""
@@ -232,8 +306,12 @@ class TextRecognizer:
         return recs
 
     def __call__(self, crops: Sequence[np.ndarray], batch_size: int) -> list[Recognition]:
+        plan = self.plan(crops, batch_size)
         results: list[Recognition | None] = [None] * len(crops)
-        for members, width in self.plan(crops, batch_size):
-            for i, rec in zip(members, self.run_batch([crops[i] for i in members], width)):
+        outcomes = self.run_calls([([crops[i] for i in members], width) for members, width in plan])
+        for (members, _), outcome in zip(plan, outcomes):
+            if isinstance(outcome, BaseException):
+                raise outcome
+            for i, rec in zip(members, outcome):
                 results[i] = rec
         return results  # type: ignore[return-value]

@@ -11,6 +11,7 @@ settings allow falling back to CPU; either way the effective providers are logge
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ class RuntimeConfig:
     arena_region_mb: int = 512  # 0: ONNX Runtime's 2 MiB, doubling (arena.py)
     openvino_shape_cache: int = 100  # OpenVINO's CPU_RUNTIME_CACHE_CAPACITY (backends/openvino.py)
     spinning: bool = True
+    # calls this model runs at once, each on one core (the recogniser's workers); 1: one call on every core
+    parallel_calls: int = 1
     # engine/precision.py: (stage, backend, precision) per model (absent: onnxruntime fp32), and why
     placements: tuple[tuple[str, str, str], ...] = ()
     backend_reason: str = ""
@@ -70,6 +73,11 @@ class RuntimeConfig:
 
     def precision_of(self, stage: str) -> str:
         return next((p for s, _, p in self.placements if s == stage), "fp32")
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity, where the platform has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def select_providers(cfg: RuntimeConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -120,7 +128,8 @@ class OnnxModel:
     def _load(self, cfg: RuntimeConfig) -> ort.InferenceSession:
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = cfg.intra_op_threads
+        # several calls at once, each on its own core: a call runs on its caller's thread alone
+        opts.intra_op_num_threads = 1 if cfg.parallel_calls > 1 else cfg.intra_op_threads
         opts.inter_op_num_threads = cfg.inter_op_threads
         opts.log_severity_level = 3
         if self.shared_arena:

@@ -27,6 +27,7 @@ from ..contracts.jobs import PATH as JOBS_PATH  # where a document too long for 
 from ..engine import EffectiveOptions, OCROptions, Pipeline, build_pipeline, load_layout
 from ..engine.layout import LayoutDetector
 from ..engine.recognize import BatchObserver
+from ..engine.runtime import usable_cores
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
 from ..export.structure import ParsedPage, parse_page
 from ..inputs import Limits, PageSource, open_pages
@@ -61,7 +62,7 @@ def engine_threads(settings: Settings) -> int:
     """
     if settings.inference_threads:
         return settings.inference_threads
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     return 1 if cores <= 2 else min(4, cores)
 
 

@@ -31,5 +31,6 @@ def spec_overrides(model: str, spec: str, model_dir: Path) -> dict[str, Any]:
         raise ConfigError(f"{spec!r}: an int8 row the settings do not offer runs on openvino, the other "
                           "model in int8 or fp32 (openvino:int8:int8, openvino:fp32:int8)")
     roles = [*(["det"] if det_int8 else []), *(["rec"] if rec == "int8" else [])]
-    return file_overrides(get_model_set(model), model_dir, roles)
+    others = {k: v for k, v in values.items() if k not in ("backend", "precision", "det_precision")}
+    return {**file_overrides(get_model_set(model), model_dir, roles), **others}
 

@@ -12,7 +12,7 @@ from _support.fakes import FakeRecognizer
 from ocrserve.engine import OCROptions
 from ocrserve.engine.batcher import RecognitionBatcher, recognize_together
 from ocrserve.engine.recognize import TextRecognizer, crop_line
-from ocrserve.errors import InferenceError
+from ocrserve.errors import ConfigError, InferenceError
 from ocrserve.inputs import load_input
 
 
@@ -43,6 +43,44 @@ def test_batched_texts_match_direct_recognition(ocr_v4, crops_by_page):
     assert all(len(page) == len(direct[i % 4]) for i, page in enumerate(batched))
     assert same == lines  # chunks keep their own padding, so batch-mates cannot change a reading
     assert max(batcher.batch_sizes) > 6  # chunks of several requests did share model calls
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_read_as_one_call_at_a_time(ocr_v4, crops_by_page, workers):
+    """Calls spread over workers keep their planned crops and padding, so every reading is the same."""
+    one = ocr_v4.pipeline.recognizer
+    many = TextRecognizer(one.model, one.decode.charset, one.image_height, one.image_width,
+                          max_call_columns=one.max_call_columns, workers=workers)
+    crops = [crop for page in crops_by_page for crop in page]
+    alone, spread = one(crops, 6), many(crops, 6)
+    assert [r.text for r in spread] == [r.text for r in alone]
+    assert [r.score for r in spread] == pytest.approx([r.score for r in alone], abs=1e-5)
+    together = recognize_together(many, crops_by_page, 6)
+    assert [[r.text for r in page] for page in together] == [[r.text for r in one(page, 6)] for page in crops_by_page]
+
+
+class _RefusesWidth:
+    """The real recogniser model, refusing calls padded to one width (a corrupt input, for the workers' bookkeeping)."""
+
+    def __init__(self, model, width):
+        self.model, self.width = model, width
+
+    def run(self, batch):
+        if batch.shape[3] == self.width:
+            raise InferenceError("rec", "refused width")
+        return self.model.run(batch)
+
+
+def test_a_failing_call_on_a_worker_fails_only_its_own_request(ocr_v4, crops_by_page):
+    one = ocr_v4.pipeline.recognizer
+    wide = np.full((48, 4000, 3), 255, np.uint8)  # padded alone to 4000 px: no other crop here is that wide
+    many = TextRecognizer(_RefusesWidth(one.model, 4000), one.decode.charset, workers=2)
+    outcomes = recognize_together(many, [crops_by_page[0], [*crops_by_page[1], wide], crops_by_page[2]], 6)
+    assert isinstance(outcomes[1], InferenceError)
+    assert [r.text for r in outcomes[0]] == [r.text for r in one(crops_by_page[0], 6)]
+    assert [r.text for r in outcomes[2]] == [r.text for r in one(crops_by_page[2], 6)]
+    with pytest.raises(InferenceError):
+        many([wide, *crops_by_page[0]], 6)
 
 
 def test_one_bad_crop_fails_only_its_own_request():
@@ -200,3 +238,22 @@ def test_a_chunk_past_the_column_budget_reads_the_same_in_smaller_calls(ocr_v4, 
     assert sum(n for n, _ in calls) == len(crops)
     assert all(n == 1 or n * width <= 2 * 320 for n, width in calls)
     assert any(n == 2 for n, _ in calls) and max(n for n, _ in calls) == 2  # chunks of 6 ran as calls of 2 or 1
+
+
+def test_crop_padding_reads_each_line_as_it_reads_alone(ocr_v4, crops_by_page):
+    """`crop` padding: every crop padded to its own width (at least the trained one), so a line's reading
+    does not depend on the other lines of its page; crops of one padded width still share calls."""
+    one = ocr_v4.pipeline.recognizer
+    own = TextRecognizer(one.model, one.decode.charset, one.image_height, one.image_width, padding="crop", workers=2)
+    crops = [crop for page in crops_by_page for crop in page]
+    plan = own.plan(crops, 6)
+    trained = one.image_width / one.image_height
+    for members, width in plan:
+        assert all(width == int(one.image_height * max(trained, crops[i].shape[1] / crops[i].shape[0]))
+                   for i in members)
+    assert max(len(members) for members, _ in plan) > 1  # the short lines, all padded to 320, share calls
+    together = own(crops, 6)
+    alone = [own([crop], 6)[0] for crop in crops]
+    assert [r.text for r in together] == [r.text for r in alone]
+    with pytest.raises(ConfigError):
+        TextRecognizer(one.model, one.decode.charset, padding="widest")

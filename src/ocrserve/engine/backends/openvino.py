@@ -53,11 +53,15 @@ def core() -> Any:
 
 
 def compile_config(cfg: RuntimeConfig, precision: str) -> dict[str, Any]:
-    """Properties for `compile_model`: precision, latency (one request uses every core), shape cache, threads."""
+    """Properties for `compile_model`: precision, latency (one request uses every core) or one stream per
+    parallel call, shape cache, threads."""
     props: dict[str, Any] = {"INFERENCE_PRECISION_HINT": HINTS[precision], "PERFORMANCE_HINT": "LATENCY",
                              # kernels kept for shapes seen: nearly every page and batch is a new shape
                              "CPU_RUNTIME_CACHE_CAPACITY": cfg.openvino_shape_cache}
-    if cfg.intra_op_threads:
+    if cfg.parallel_calls > 1:  # a stream of one thread per call that runs at once (the recogniser's workers)
+        props.pop("PERFORMANCE_HINT")
+        props.update(NUM_STREAMS=cfg.parallel_calls, INFERENCE_NUM_THREADS=cfg.parallel_calls)
+    elif cfg.intra_op_threads:
         props["INFERENCE_NUM_THREADS"] = cfg.intra_op_threads
     if cfg.compile_cache_dir is not None and _writable(cfg.compile_cache_dir):
         props["CACHE_DIR"] = str(cfg.compile_cache_dir)  # a compiled blob per file and precision: faster restarts
