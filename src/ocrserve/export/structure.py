@@ -55,9 +55,9 @@ _OUTLINED = (*_RETITLED, "doc_title", "paragraph_title", "formula")
 _OUTLINE_LEAD_LINES = 3
 #: a section number before a title, which outlines carry or not depending on the document class
 _SECTION_NUMBER = re.compile(r"^\(?(\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)[.)]?\s+(?=\S)")
-#: a block found by its rules alone, no layout region under it, replaces the regions whose area it holds this share of
+#: a table found by its rules alone replaces each region of which it holds at least this share
 _RULED_REPLACES = 0.5
-#: and is left to a table region that holds this share of its area (that region reads it already)
+#: and is left to a table region that holds at least this share of it (that region reads it already)
 _RULED_HELD = 0.9
 
 
@@ -168,28 +168,44 @@ def title_key(text: str) -> tuple[str | None, str]:
 
 class OutlineTitles:
     """The outline entries that point at a page, by their titles' keys; each names one block at most,
-    the first in reading order that reads as it does."""
+    the first in reading order that reads as it does. A title in the page's top row that a line
+    lower down repeats is its running header, which names nothing, whatever region holds it."""
 
-    def __init__(self, entries: Sequence[OutlineEntry]) -> None:
+    def __init__(self, entries: Sequence[OutlineEntry], lines: Sequence[TextLine] = ()) -> None:
         self._left: dict[str, list[tuple[str | None, OutlineEntry]]] = {}
         for entry in entries:
             number, key = title_key(entry.title)
             if key:
                 self._left.setdefault(key, []).append((number, entry))
+        self._running = _running_titles(lines, set(self._left)) if self._left else []
 
     def __bool__(self) -> bool:
         return any(self._left.values())
 
-    def take(self, text: str) -> OutlineEntry | None:
-        """The entry whose title `text` is, used up; a section number on one side only is allowed,
-        two different numbers are two different sections."""
-        number, key = title_key(text)
+    def take(self, lines: Sequence[TextLine]) -> OutlineEntry | None:
+        """The entry whose title the lines read as, used up; a section number on one side only is
+        allowed, two different numbers are two different sections."""
+        if any(line is running for line in lines for running in self._running):
+            return None
+        number, key = title_key(join_lines([line.text for line in lines]))
         entries = self._left.get(key, [])
         for k, (entry_number, entry) in enumerate(entries):
             if number is None or entry_number is None or number == entry_number:
                 del entries[k]
                 return entry
         return None
+
+
+def _running_titles(lines: Sequence[TextLine], keys: Collection[str]) -> list[TextLine]:
+    """The lines of the page's top row that read as one of the titles `keys` and that a line below
+    the row repeats: a running header names its section again above the section's own heading."""
+    if not lines:
+        return []
+    first = min(lines, key=lambda line: _box(line)[1])
+    row_top, row_bottom = _box(first)[1], _box(first)[3]
+    row = [line for line in lines if row_top <= (_box(line)[1] + _box(line)[3]) / 2 <= row_bottom]
+    below = {title_key(line.text)[1] for line in lines if all(line is not top for top in row)}
+    return [line for line in row if title_key(line.text)[1] in keys and title_key(line.text)[1] in below]
 
 
 def outlined(label: str, entry: OutlineEntry) -> tuple[str, int | None]:
@@ -288,13 +304,12 @@ def _outline_parts(titles: OutlineTitles, name: str, lines: tuple[TextLine, ...]
     heading of their own and the rest the block it was."""
     if not titles or name not in _OUTLINED or not lines:
         return [(name, lines, box, None)]
-    texts = [line.text for line in lines]
-    entry = titles.take(join_lines(texts))
+    entry = titles.take(lines)
     if entry is not None:
         label, level = outlined(name, entry)
         return [(label, lines, box, level)]
     for lead in range(1, min(len(lines), _OUTLINE_LEAD_LINES + 1)) if name in _RETITLED else ():
-        entry = titles.take(join_lines(texts[:lead]))
+        entry = titles.take(lines[:lead])
         if entry is not None:
             label, level = outlined(name, entry)
             return [(label, lines[:lead], _lines_box(lines[:lead]), level),
@@ -342,7 +357,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     body_size = body_font_size(lines)
     line_boxes = [_box(line) for line in lines]
     top, bottom = min((b[1] for b in line_boxes), default=0.0), max((b[3] for b in line_boxes), default=0.0)
-    titles = OutlineTitles(page.outline)
+    titles = OutlineTitles(page.outline, lines)
 
     blocks: list[Block] = []
     images: dict[str, bytes] = {}
@@ -366,6 +381,9 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
         for part_name, part_lines, part_box in parts:
             for outline_name, outline_lines, outline_box, level in _outline_parts(titles, part_name, part_lines,
                                                                                    part_box):
+                if (outline_name == "text" and outline_lines is not part_lines
+                        and _is_page_number(join_lines([ln.text for ln in outline_lines]), outline_box, top, bottom)):
+                    outline_name = "number"  # what is left of a block once its heading is split off
                 blocks.append(_block(page, outline_name, outline_lines, outline_box, score, level, tables, images))
 
     body = [b for b in blocks if b.label not in ignore_labels]

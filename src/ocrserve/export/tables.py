@@ -29,6 +29,9 @@ RULE_ACROSS, RULE_TALL = 2.0, 1.1
 #: a table found by its rules alone, where no layout region says table, has text in at least this
 #: many of its rows and of its columns: a grid of empty boxes is a form to fill, not a table
 RULED_TEXT_ROWS = RULED_TEXT_COLS = 2
+#: and none of its cells covers more than this share of it: a grid around one big cell is a frame about
+#: the page's content (a slide's headline and sidebar, a boxed page), not a table
+FRAME_CELL = 0.5
 
 
 @dataclass(frozen=True)
@@ -134,18 +137,24 @@ def recognise_table(page: OCRPage, box: Sequence[float], lines: Sequence[TextLin
 def ruled_tables(page: OCRPage) -> list[Box]:
     """The boxes of the page's ruled tables, whatever its layout regions say: grids of at least two
     rows and two columns, from the PDF's drawing or found in the page's pixels, with text in two rows
-    and two columns of them."""
+    and two columns of them and no cell that fills most of them."""
     height = _line_height(page.lines)
     boxes = []
     for grid in find_grids(_rulings(page, (0.0, 0.0, float(page.width), float(page.height)), height),
                            (page.width, page.height), _tolerance(height)):
         box = (grid.xs[0], grid.ys[0], grid.xs[-1], grid.ys[-1])
+        if max(_box_area(cell.box) for cell in grid.cells) > FRAME_CELL * _box_area(box):
+            continue
         inside = [line for line in page.lines if box[0] <= (line.box[0] + line.box[2]) / 2 <= box[2]
                   and box[1] <= (line.box[1] + line.box[3]) / 2 <= box[3]]
         filled = [cell for cell in _filled(grid, inside, height).cells if cell.text]
         if len({c.row for c in filled}) >= RULED_TEXT_ROWS and len({c.col for c in filled}) >= RULED_TEXT_COLS:
             boxes.append(box)
     return boxes
+
+
+def _box_area(box: Sequence[float]) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _filled(grid: Grid, lines: Sequence[TextLine], height: float) -> Table:

@@ -168,14 +168,17 @@ def test_the_outline_makes_a_block_a_heading_at_its_depth_whatever_the_layout_ca
 
 
 def test_a_heading_the_layout_ran_into_its_paragraph_is_split_off_and_each_entry_names_one_block():
-    lines = [line("Usage", 100, 100, 250, 125), line("Usage is simple: load the", 100, 130, 600, 150),
-             line("package.", 100, 155, 250, 175), line("Usage", 100, 300, 250, 325)]
+    lines = [line("Intro text.", 100, 50, 300, 70), line("Usage", 100, 100, 250, 125),
+             line("Usage is simple: load the", 100, 130, 600, 150), line("package.", 100, 155, 250, 175),
+             line("Usage", 100, 300, 250, 325), line("12", 480, 1300, 510, 1320)]
     parsed = parse_page(outlined_page(lines, ("Usage", 0)),
-                        [region("text", 95, 95, 605, 180), region("text", 95, 295, 255, 330)], first_page=False)
+                        [region("text", 95, 45, 305, 75), region("text", 95, 95, 605, 180),
+                         region("text", 95, 295, 255, 330)], first_page=False)
     assert [(b.label, b.content) for b in parsed.blocks] == [
-        ("paragraph_title", "Usage"), ("text", "Usage is simple: load the package."), ("text", "Usage")]
-    assert parsed.blocks[0].box == (100, 100, 250, 125)
-    assert parsed.markdown.startswith("## Usage\n\nUsage is simple")
+        ("text", "Intro text."), ("paragraph_title", "Usage"), ("text", "Usage is simple: load the package."),
+        ("text", "Usage"), ("number", "12")]
+    assert parsed.blocks[1].box == (100, 100, 250, 125)
+    assert "\n\n## Usage\n\nUsage is simple" in parsed.markdown
 
 
 def test_running_headers_different_section_numbers_and_a_title_page_are_kept_as_they_were():
@@ -194,8 +197,28 @@ def test_titles_compare_without_case_spacing_width_or_a_section_number():
     assert title_key("A.2 Appendix notes") == ("A.2", "appendixnotes")
     assert title_key("A Manual") == (None, "amanual") and title_key("1999") == (None, "1999")
     titles = OutlineTitles([OutlineEntry("Setup", 1), OutlineEntry("2 Fonts", 0)])
-    assert titles.take("3 Fonts") is None and titles.take("fonts") == OutlineEntry("2 Fonts", 0)
-    assert titles.take("1.2 SETUP") == OutlineEntry("Setup", 1) and not titles
+    assert titles.take([line("3 Fonts", 0, 0, 9, 9)]) is None
+    assert titles.take([line("fonts", 0, 0, 9, 9)]) == OutlineEntry("2 Fonts", 0)
+    assert titles.take([line("1.2 SETUP", 0, 0, 9, 9)]) == OutlineEntry("Setup", 1) and not titles
+
+
+def test_a_running_header_the_layout_called_text_names_nothing_and_its_page_number_stays_out():
+    lines = [line("2 The box command", 100, 30, 400, 50), line("4", 880, 30, 900, 50),
+             line("Text that goes on.", 100, 100, 500, 120), line("2 The box command", 100, 200, 400, 225),
+             line("Boxes are set so.", 100, 250, 500, 270)]
+    regions = [region("text", 95, 25, 905, 55), region("text", 95, 95, 505, 125), region("title", 95, 195, 405, 230),
+               region("text", 95, 245, 505, 275)]
+    parsed = parse_page(outlined_page(lines, ("The box command", 0)), regions, first_page=False)
+    assert [(b.label, b.level) for b in parsed.blocks] == [("text", None), ("text", None), ("paragraph_title", 2),
+                                                           ("text", None)]
+    assert parsed.blocks[0].content == "2 The box command 4"
+    # the same page where the model put the header's title on a line of its own: it is split off, not a heading
+    lone = parse_page(outlined_page(lines[:1] + lines[2:], ("The box command", 0)), regions, first_page=False)
+    assert [b.label for b in lone.blocks][:1] == ["text"] and "## 2 The box command" in lone.markdown
+    # and where the section's heading is the top row, the page number the region ran into it stays out
+    opening = parse_page(outlined_page(lines[:3], ("The box command", 0)), regions[:2], first_page=False)
+    assert [(b.label, b.content) for b in opening.blocks] == [("paragraph_title", "2 The box command"),
+                                                              ("number", "4"), ("text", "Text that goes on.")]
 
 
 LAYOUT = tables.Layout(100, 300, (300, 150, 150), 60)
@@ -250,3 +273,14 @@ def test_a_grid_the_layout_boxed_as_a_table_is_read_once_and_empty_boxes_are_no_
     empty = ruled_page(form, rulings=True)
     empty.lines = [ln for ln in empty.lines if ln.text]
     assert "table" not in [b.label for b in parse_page(empty, [region("text", 95, 295, 555, 425)]).blocks]
+
+
+def test_a_frame_around_the_content_is_no_table():
+    # a slide's rules: a headline bar, a sidebar of three sections, and the content in one big cell
+    frame = [tables.Cell(0, 0, "Syntax and semantics", colspan=2), tables.Cell(1, 0, "Rules make texts.", rowspan=3),
+             tables.Cell(1, 1, "Goals"), tables.Cell(2, 1, "Syntax"), tables.Cell(3, 1, "Semantics")]
+    layout = tables.Layout(20, 20, (900, 200), 150)
+    page = page_of(cell_lines(frame, layout), width=1240, height=900)
+    page.rulings = [side for cell in frame for side in _sides(layout.box(cell))]
+    parsed = parse_page(page, [region("figure", 20, 20, 1120, 620)])
+    assert [b.label for b in parsed.blocks] == ["image"]
