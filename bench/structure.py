@@ -8,8 +8,10 @@
 Digital PDFs with outlines: TeX manuals from Debian's `texlive-latex-recommended-doc`, fetched with
 `apt-get download` by tests/_support/corpus.py into the ignored `.cache/pdf-corpus/` (nothing is
 committed).  Of every manual with an outline, the first `--pages` pages from its first bookmarked
-page past the title are cut out into a PDF of their own, which both engines read; the manuals are
-chosen by sorted path, by even stride, so a Debian release always gives the same set.
+page past the title are read by both engines from the manual's own file, with that page range
+(ocrserve's `OCR.parse(pages=...)`, the peer's `to_markdown(pages=...)`), so each has the whole
+document's outline to use as it does by default; the manuals are chosen by sorted path, by even
+stride, so a Debian release always gives the same set.
 
 - Headings: precision and recall of the Markdown's `#` lines against the outline's titles that
   point into those pages, text normalised alike for both engines (NFKC, case and whitespace folded,
@@ -221,20 +223,6 @@ def pick_manuals(count: int, pages: int) -> list[Manual]:
     return [readable[path] for path in choose(list(readable), count, ())]
 
 
-def excerpt(manual: Manual, folder: Path) -> Path:
-    """The manual's pages as a PDF of their own (text layer kept), which both engines read."""
-    source = pdfium.PdfDocument(str(manual.file))
-    target = pdfium.PdfDocument.new()
-    try:
-        target.import_pages(source, list(range(manual.start, manual.stop)))
-        path = folder / (re.sub(r"[^A-Za-z0-9]+", "_", manual.name) + ".pdf")
-        target.save(str(path))
-        return path
-    finally:
-        target.close()
-        source.close()
-
-
 # --- running headers, footers, page numbers -------------------------------------------------------
 def furniture(page_texts: Sequence[str]) -> list[list[str]]:
     """Per page, its running headers and footers (a line among its first or last two that repeats,
@@ -281,19 +269,24 @@ class Reading:
         return "\n\n".join(self.pages)
 
 
-def ocrserve_digital(ocr: OCR, pdf: Path) -> tuple[Reading, list[ParsedPage]]:
+def page_range(manual: Manual) -> list[int]:
+    """The manual's pages the bench reads, 0-based, as both engines take them."""
+    return list(range(manual.start, manual.stop))
+
+
+def ocrserve_digital(ocr: OCR, manual: Manual) -> tuple[Reading, list[ParsedPage]]:
     start = time.perf_counter()
-    parsed = ocr.parse(pdf)
+    parsed = ocr.parse(manual.file, pages=page_range(manual))
     seconds = time.perf_counter() - start
     return Reading([page.markdown for page in parsed.pages], seconds), parsed.pages
 
 
-def render(pdf: Path, dpi: int) -> list[np.ndarray]:
-    """Each page of `pdf` as a BGR image at `dpi`: a scan without a text layer."""
+def render(pdf: Path, dpi: int, pages: Sequence[int] | None = None) -> list[np.ndarray]:
+    """Each page of `pdf` (or those of `pages`, 0-based) as a BGR image at `dpi`: a scan without a text layer."""
     doc = pdfium.PdfDocument(str(pdf))
     try:
         return [cv2.cvtColor(np.asarray(doc[k].render(scale=dpi / 72).to_pil().convert("RGB")), cv2.COLOR_RGB2BGR)
-                for k in range(len(doc))]
+                for k in (range(len(doc)) if pages is None else pages)]
     finally:
         doc.close()
 
@@ -317,9 +310,10 @@ def peer_python(version: str) -> Path:
                            "import pymupdf4llm")
 
 
-def peer_readings(python: Path, pdfs: Sequence[Path], folder: Path) -> list[Reading]:
-    """The peer's Markdown of each PDF, from one subprocess (its start-up paid once, not timed)."""
-    jobs = [{"pdf": str(pdf), "out": str(folder / f"peer-{k}")} for k, pdf in enumerate(pdfs)]
+def peer_readings(python: Path, manuals: Sequence[Manual], folder: Path) -> list[Reading]:
+    """The peer's Markdown of each manual's pages, from one subprocess (its start-up paid once, not timed)."""
+    jobs = [{"pdf": str(manual.file), "pages": page_range(manual), "out": str(folder / f"peer-{k}")}
+            for k, manual in enumerate(manuals)]
     (folder / "peer-jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
     done = subprocess.run([str(python), str(PEER_SCRIPT), str(folder / "peer-jobs.json")],
                           capture_output=True, text=True)
@@ -528,7 +522,7 @@ def add_pages(score: KindScore, pages: Sequence[ParsedPage]) -> None:
                 score.no_region += chars if block.score is None else 0
 
 
-def kind_scores(ocr: OCR, manuals: Sequence[tuple[Manual, list[ParsedPage]]], pages: int, folder: Path,
+def kind_scores(ocr: OCR, manuals: Sequence[tuple[Manual, list[ParsedPage]]], pages: int,
                 samples: Path) -> list[KindScore]:
     """The layout stage on each kind of document the bench has at hand."""
     sys.path.append(str(Path(__file__).parent))
@@ -553,14 +547,12 @@ def kind_scores(ocr: OCR, manuals: Sequence[tuple[Manual, list[ParsedPage]]], pa
         files = recommended if package == MANUALS_PACKAGE else package_pdfs(package)
         score = KindScore(kind, source)
         for path in sorted(paths if paths is not None else files)[:4]:
-            manual = read_manual(path, files[path], pages) or Manual(path, files[path], 0, 0, ())
-            pdf = excerpt(manual, folder) if manual.stop else None
-            if pdf is None:  # no outline: its first pages, without heading truth
+            manual = read_manual(path, files[path], pages)
+            if manual is None:  # no outline: its first pages, without heading truth
                 doc = pdfium.PdfDocument(str(files[path]))
                 manual = Manual(path, files[path], 0, min(pages, len(doc)), ())
                 doc.close()
-                pdf = excerpt(manual, folder)
-            parsed = ocr.parse(pdf).pages
+            parsed = ocr.parse(manual.file, pages=page_range(manual)).pages
             add_pages(score, parsed)
             if manual.headings:
                 score.headings += match_headings(headings_of("\n".join(p.markdown for p in parsed)), manual.headings)
@@ -624,11 +616,10 @@ def main(argv: list[str] | None = None) -> int:
     payload: dict[str, Any] = {"machine": info, "args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="bench-structure-") as tmp:
         folder = Path(tmp)
-        pdfs = [excerpt(manual, folder) for manual in manuals]
-        ocr.parse(pdfs[0])  # warm-up: the first call pays for sessions' first runs
+        ocr.parse(manuals[0].file, pages=page_range(manuals[0]))  # warm-up: the first call pays for sessions' first runs
         digital: list[Reading] = []
-        for manual, pdf in zip(manuals, pdfs):
-            reading, parsed = ocrserve_digital(ocr, pdf)
+        for manual in manuals:
+            reading, parsed = ocrserve_digital(ocr, manual)
             digital.append(reading)
             parsed_manuals.append((manual, parsed))
             scores["ocrserve"].append(score_reading(manual, reading))
@@ -636,13 +627,13 @@ def main(argv: list[str] | None = None) -> int:
         if peer is not None:
             label = f"pymupdf4llm {args.peer_version}"
             scores[label] = [score_reading(manual, reading)
-                             for manual, reading in zip(manuals, peer_readings(peer, pdfs, folder))]
+                             for manual, reading in zip(manuals, peer_readings(peer, manuals, folder))]
         if not args.no_scans:
             scores[f"ocrserve, scans {args.dpi} dpi"] = [
-                score_reading(manual, ocrserve_images(ocr, render(pdf, args.dpi))[0], reading)
-                for manual, pdf, reading in zip(manuals, pdfs, digital)]
+                score_reading(manual, ocrserve_images(ocr, render(manual.file, args.dpi, page_range(manual)))[0], reading)
+                for manual, reading in zip(manuals, digital)]
         tables = None if args.no_tables else table_scores(ocr, folder, args.dpi)
-        kinds = kind_scores(ocr, parsed_manuals, args.pages, folder, _samples(args.samples)) if args.kinds else None
+        kinds = kind_scores(ocr, parsed_manuals, args.pages, _samples(args.samples)) if args.kinds else None
 
     summaries = {label: totals(s) for label, s in scores.items()}
     print(machine_header(info) + f"; load average at end: {load_average()}\n")

@@ -17,7 +17,7 @@ import dataclasses
 import os
 import sys
 import warnings
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -164,19 +164,21 @@ class OCR:
         return parse_page(result, regions, first_page, ignore_labels, tables)
 
     def parse(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
-              tables: bool = True, layout_threshold: float | None = None,
+              pages: Iterable[int] | None = None, tables: bool = True, layout_threshold: float | None = None,
               ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS, **option_values: Any) -> ParsedDocument:
         """An image or PDF parsed by its layout, as /layout-parsing parses it: per page its blocks,
-        tables and Markdown, and the document's Markdown. Each page's image is dropped once it is
-        parsed (its figures are kept as JPEG crops)."""
-        pages = []
-        for k, result in enumerate(self.pages(source, options, pdf_text=pdf_text, render_layer_pages=True,
-                                              **option_values)):
-            pages.append(self.parse_page(result, k == 0, tables=tables, layout_threshold=layout_threshold,
-                                         ignore_labels=ignore_labels))
+        tables and Markdown, and the document's Markdown. `pages`: the 0-based indices of the pages
+        to parse (all by default); the others are not read, but the document's outline still names
+        the headings of those parsed. Each page's image is dropped once it is parsed (its figures are kept as JPEG crops)."""
+        parsed = []
+        for k, result in enumerate(self.pages(source, options, pdf_text=pdf_text, pages=pages,
+                                              render_layer_pages=True, **option_values)):
+            # only the document's own first page opens with its title, as a server's parse decides
+            parsed.append(self.parse_page(result, k == 0 and not result.page_index, tables=tables,
+                                          layout_threshold=layout_threshold, ignore_labels=ignore_labels))
             result.image = None
-        markdown, images = document_markdown(pages)
-        return ParsedDocument(pages, markdown, images)
+        markdown, images = document_markdown(parsed)
+        return ParsedDocument(parsed, markdown, images)
 
     def predict(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
                 **option_values: Any) -> list[OCRResult]:
@@ -185,9 +187,11 @@ class OCR:
         return list(self.pages(source, options, pdf_text=pdf_text, **option_values))
 
     def pages(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
-              render_layer_pages: bool = False, **option_values: Any) -> Iterator[OCRResult]:
+              pages: Iterable[int] | None = None, render_layer_pages: bool = False,
+              **option_values: Any) -> Iterator[OCRResult]:
         """One result per image or PDF page, each as soon as it is read: a long PDF's pages need not
         all be held at once (a result keeps its page image until you drop it or set `image` to None).
+        `pages`: the 0-based indices of the pages to read, in ascending order (all by default).
         A PDF page read from its text layer is not rendered, so its result has no image to draw
         (`save_image`) unless `render_layer_pages=True`."""
         opts = (options or OCROptions()).merged(OCROptions(**option_values)) if option_values else options
@@ -195,24 +199,24 @@ class OCR:
         data = _pdf_bytes(source)
         if data is not None:
             name = str(source) if isinstance(source, (str, Path)) else "the PDF"
-            for page in self._pdf_pages(data, effective, self._mode(pdf_text), name, render_layer_pages):
+            for page in self._pdf_pages(data, effective, self._mode(pdf_text), name, pages, render_layer_pages):
                 yield OCRResult.of(page)
             return
         loaded = load_input(source, self.limits)
-        for image in loaded.pages:
-            yield OCRResult.of(self.pipeline.predict(image, effective))
+        for index in _chosen(pages, len(loaded.pages)):
+            yield OCRResult.of(self.pipeline.predict(loaded.pages[index], effective))
 
     def _mode(self, pdf_text: str | None) -> TextLayerPolicy:
         return text_layer_policy(pdf_text) if pdf_text is not None else self.settings.pdf_text
 
     def _pdf_pages(self, data: bytes, effective: EffectiveOptions, policy: TextLayerPolicy, name: str,
-                   render_layer_pages: bool) -> Iterator[OCRPage]:
+                   chosen: Iterable[int] | None, render_layer_pages: bool) -> Iterator[OCRPage]:
         with PdfPages(data, self.limits) as pages:
             if pages.count < pages.total:  # said before the first page, so a long read is not a surprise at its end
                 warnings.warn(f"{name}: reading the first {pages.count} of its {pages.total} pages "
                               f"(max_pdf_pages={self.limits.max_pdf_pages}; 0 reads every page)",
                               PagesNotReadWarning, stacklevel=_caller_level())
-            for index in range(len(pages)):
+            for index in _chosen(chosen, len(pages)):
                 result = read_page(self.pipeline, PageRequest(pages, index, effective, policy,
                                                               keep_image=render_layer_pages)).page
                 result.timings.pop("text_layer", None)  # the library's results carry engine stages only
@@ -260,6 +264,17 @@ class OCR:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.export(source, "pdf", options, **option_values))
         return target
+
+
+def _chosen(pages: Iterable[int] | None, count: int) -> list[int]:
+    """The 0-based indices of the pages to read, ascending and each once: all `count` when None."""
+    if pages is None:
+        return list(range(count))
+    chosen = sorted(set(pages))
+    outside = [index for index in chosen if not 0 <= index < count]
+    if outside:
+        raise BadInput(f"page index {outside[0]} is outside the {count} page(s) read (0 to {count - 1})")
+    return chosen
 
 
 def _caller_level() -> int:

@@ -2,7 +2,8 @@
 
 A PDF page is answered by its text layer when the policy allows and the check trusts the layer;
 otherwise it is rendered and OCRed, with a partial layer's lines kept beside the OCR's and only
-the layer's image regions OCRed where the rest of the layer holds.  Every face (the service's
+the layer's image regions OCRed where the rest of the layer holds.  Either way a PDF page carries
+the entries of the document's outline that point at it.  Every face (the service's
 requests and jobs, the library) reads pages through `read_page`, so they decide alike.
 """
 
@@ -77,7 +78,15 @@ def _after_ocr(page: OCRPage, layer: TextLayer | None) -> OCRPage:
 
 
 def read_page(pipeline: Predictor, request: PageRequest) -> PageRead:
-    """The page from its text layer when that answers it (`text` never OCRs), else OCRed by `pipeline`."""
+    """The page from its text layer when that answers it (`text` never OCRs), else OCRed by `pipeline`;
+    a PDF page carries the outline's entries that point at it, however it was read."""
+    read = _read(pipeline, request)
+    if isinstance(request.source, PdfPages):
+        read.page.outline = request.source.outline(request.index)
+    return read
+
+
+def _read(pipeline: Predictor, request: PageRequest) -> PageRead:
     started = time.perf_counter()
     source, index, options = request.source, request.index, request.options
     layer = _layer(source, index, request.policy)

@@ -33,6 +33,15 @@ class LineFont:
 
 
 @dataclass(frozen=True)
+class OutlineEntry:
+    """A bookmark of a PDF's outline that points at a page: its title, and how deep it sits in the
+    outline (0 for a top-level entry); export/structure.py makes the block that reads so a heading."""
+
+    title: str
+    level: int
+
+
+@dataclass(frozen=True)
 class Word:
     text: str
     polygon: list[list[float]]
@@ -97,6 +106,8 @@ class OCRPage:
     #: the page's ruling lines as drawn in the PDF (horizontal and vertical segments in pixels, `Segment`),
     #: read with its text layer; None when not read (a table's rules are then found in its pixels)
     rulings: list[Segment] | None = field(default=None, repr=False)
+    #: the PDF outline's entries that point at this page, in the outline's order (none for images)
+    outline: tuple[OutlineEntry, ...] = field(default=(), repr=False)
 
     @property
     def texts(self) -> list[str]:

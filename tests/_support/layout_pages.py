@@ -1,5 +1,6 @@
 """Pages drawn like a typeset paper, for the layout stage: a title, section headings, paragraphs,
-a ruled table with its caption, a bar chart, a page number; in one column or two."""
+a ruled table with its caption, a bar chart, a page number; in one column or two; and a born-digital
+manual whose outline names a heading its type does not."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from _support import pdfs
 
 WIDTH, HEIGHT = 1240, 1754  # A4 at 150 dpi
 MARGIN = 120
@@ -123,3 +126,15 @@ def two_column_page() -> DrawnPage:
         for _ in range(3):
             y = pen.paragraph(x, y, column, size=20) + 40
     return pen.done()
+
+
+#: `outlined_pdf()`'s second page has this heading, set as its text is (no larger, not bold, no number):
+#: only the outline, which has it one level down, says it is a heading
+OUTLINED_HEADING = "Usage notes"
+
+
+def outlined_pdf() -> bytes:
+    """A born-digital manual of two pages whose outline names a section and, on page 2, a subsection."""
+    prose = textwrap.wrap(PROSE, 80)
+    return pdfs.outlined_pdf([["Overview", "", *prose], [*prose[:4], "", OUTLINED_HEADING, "", *prose]],
+                             [("1 Overview", 0, 0), (OUTLINED_HEADING, 1, 1)])

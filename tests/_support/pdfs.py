@@ -190,6 +190,11 @@ def unicode_pdf(lone_halves: bool = True) -> bytes:
 
 def text_pages_pdf(pages: list[list[str]]) -> bytes:
     """A born-digital document: page i holds the lines `pages[i]` in Helvetica (read from its layer, no OCR)."""
+    return build(_text_pages_objects(pages))
+
+
+def _text_pages_objects(pages: list[list[str]]) -> list[bytes]:
+    """`text_pages_pdf`'s objects: catalog 1, pages 2, page i at 3 + 2i with its content after it, the font last."""
     n = len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode()]
@@ -199,6 +204,51 @@ def text_pages_pdf(pages: list[list[str]]) -> bytes:
                        f"<< /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode())
         objects.append(stream(text_ops(lines)))
     objects.append(HELVETICA)
+    return objects
+
+
+def outlined_pdf(pages: list[list[str]], outline: list[tuple[str, int, int | None]], named: bool = False) -> bytes:
+    """`text_pages_pdf`'s document with an outline: `outline` lists (title, depth, page index or None for a
+    bookmark to nowhere) in the outline's order, each entry a child of the last one above its depth.
+    Bookmarks point at their page with a `/Dest` array, or when `named` as hyperref does: a GoTo action
+    to a named destination of the catalog's `/Dests`."""
+    objects = _text_pages_objects(pages)
+    root = len(objects) + 1
+    first_item = root + 1
+    parents: list[int | None] = []
+    stack: list[int] = []  # the item numbers of the open entries, one per depth
+    for k, (_, depth, _) in enumerate(outline):
+        del stack[depth:]
+        parents.append(stack[-1] if stack else None)
+        stack.append(first_item + k)
+    items = [first_item + k for k in range(len(outline))]
+
+    def children(parent: int | None) -> list[int]:
+        return [item for item, up in zip(items, parents) if up == parent]
+
+    def links(parent: int | None, item: int) -> str:
+        kids, siblings = children(item), children(parent)
+        at = siblings.index(item)
+        out = f"/Parent {parent or root} 0 R"
+        out += f" /Prev {siblings[at - 1]} 0 R" if at > 0 else ""
+        out += f" /Next {siblings[at + 1]} 0 R" if at + 1 < len(siblings) else ""
+        return out + (f" /First {kids[0]} 0 R /Last {kids[-1]} 0 R /Count {len(kids)}" if kids else "")
+
+    dests = []
+    for k, ((title, _, page), item) in enumerate(zip(outline, items)):
+        target = "" if page is None else f"[{3 + 2 * page} 0 R /XYZ 0 {HEIGHT} 0]"
+        if page is not None and named:
+            dests.append(f"/entry{k} {target}")
+            target = f"/A << /S /GoTo /D /entry{k} >>"
+        elif page is not None:
+            target = f"/Dest {target}"
+        escaped = title.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        objects.append(f"<< /Title ({escaped}) {links(parents[k], item)} {target} >>".encode("latin-1"))
+    top = children(None)
+    objects.insert(root - 1, f"<< /Type /Outlines /First {top[0]} 0 R /Last {top[-1]} 0 R /Count {len(top)} >>"
+                   .encode())
+    objects[0] = (f"<< /Type /Catalog /Pages 2 0 R /Outlines {root} 0 R /PageMode /UseOutlines "
+                  f"/Dests << {' '.join(dests)} >> >>").encode()
     return build(objects)
 
 

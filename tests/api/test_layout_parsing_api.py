@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from _support import pdfs, tables
 from _support.http import wait_in_process_ready
-from _support.layout_pages import PROSE, TABLE, paper_page
+from _support.layout_pages import OUTLINED_HEADING, PROSE, TABLE, outlined_pdf, paper_page
 from ocrserve import load_settings
 from ocrserve.api.app import create_app
 
@@ -178,3 +178,12 @@ def test_a_missing_layout_model_is_a_503_naming_the_pull_command(tmp_path, paper
         wait_in_process_ready(c)
         r = c.post("/layout-parsing", json={"file": paper_b64, "visualize": False})
     assert r.status_code == 503 and "ocrserve models pull pp-layout-cdla" in r.json()["errorMsg"]
+
+
+def test_the_pdf_outline_names_a_heading_and_its_depth(client):
+    r = client.post("/layout-parsing", json={"file": base64.b64encode(outlined_pdf()).decode(), "fileType": 0,
+                                             "visualize": False})
+    pages = r.json()["result"]["layoutParsingResults"]
+    assert f"\n\n### {OUTLINED_HEADING}\n\n" in pages[1]["markdown"]["text"]
+    (block,) = [b for b in pages[1]["prunedResult"]["parsing_res_list"] if b["block_content"] == OUTLINED_HEADING]
+    assert block["block_label"] == "paragraph_title" and block["block_order"] is not None

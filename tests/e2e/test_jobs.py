@@ -26,6 +26,7 @@ import pytest
 import xmlschema
 
 from _support.jobdocs import mixed_pdf
+from _support.layout_pages import OUTLINED_HEADING, outlined_pdf
 from _support.paddleocr_client import client_venv, run_client
 from _support.paths import DATA
 from _support.server import start_server
@@ -343,3 +344,16 @@ def test_document_parsing_with_the_official_client(client_python, server, sample
         assert all("/" not in name for name in [*raw["markdown"].get("images", {}), *raw.get("outputImages", {})])
     assert out["paths"] and all(Path(p).is_file() and Path(p).stat().st_size > 0 for p in out["paths"])
     assert any(Path(p).name.endswith(".jpg") for p in out["paths"])  # the pages' drawings at least
+
+
+def test_document_parsing_of_a_page_range_takes_its_headings_from_the_document_s_outline(client_python, server,
+                                                                                         tmp_path):
+    pdf = tmp_path / "outlined.pdf"
+    pdf.write_bytes(outlined_pdf())
+    out = run_client(client_python, server, f"""
+        result = client.parse_document(file_path={str(pdf)!r}, model="PP-StructureV3", page_ranges="2")
+        out = {{"markdown": [p.markdown_text for p in result.pages]}}
+    """)
+    assert "markdown" in out, out
+    (markdown,) = out["markdown"]
+    assert f"\n\n### {OUTLINED_HEADING}\n\n" in markdown

@@ -4,7 +4,8 @@ Rulings come as axis-aligned segments in the page's pixels, from a PDF's drawing
 or found in a table's pixels (`detect_rulings`: long thin runs of ink, by morphology). Segments on one
 line are merged; a rule counts only when it meets two rules across it (an underlined word does not),
 so the rules left are the grid's row and column boundaries. Two neighbouring grid cells are one cell
-when the rule between them is drawn along less than half their common side.
+when the rule between them is drawn along less than half their common side. `find_grids` finds the
+grids on a whole page, for tables no layout region holds.
 """
 
 from __future__ import annotations
@@ -141,6 +142,40 @@ def table_grid(segments: Sequence[Segment], region: Box, tol: float = 4.0) -> Gr
     return Grid(tuple(xs), tuple(ys), tuple(sorted(cells, key=lambda cell: (cell.row, cell.col))))
 
 
+def find_grids(segments: Sequence[Segment], size: tuple[int, int], tol: float = 4.0) -> list[Grid]:
+    """The ruled grids of at least two rows and two columns among a whole page's segments, wherever they
+    lie: segments that touch (within `tol`) are one drawing, and each drawing is read as `table_grid`
+    reads a table region. `size`: the page's (width, height) in pixels."""
+    width, height = size
+    if not segments or width <= 0 or height <= 0:
+        return []
+    # touching is found on a mask, each segment drawn `tol` thick and `tol` longer at each end, so that
+    # a page of many rules costs one pass over its pixels rather than a test of every pair
+    mask = np.zeros((height, width), dtype=np.uint8)
+    pad = max(int(np.ceil(tol / 2)), 1)
+    for x0, y0, x1, y1 in segments:
+        left, right = int(min(x0, x1)) - pad, int(np.ceil(max(x0, x1))) + pad
+        top, bottom = int(min(y0, y1)) - pad, int(np.ceil(max(y0, y1))) + pad
+        cv2.rectangle(mask, (left, top), (right, bottom), 255, thickness=-1)
+    _, labels = cv2.connectedComponents(mask, connectivity=8)
+    drawings: dict[int, list[Segment]] = {}
+    for segment in segments:
+        x = min(max(int(round((segment[0] + segment[2]) / 2)), 0), width - 1)
+        y = min(max(int(round((segment[1] + segment[3]) / 2)), 0), height - 1)
+        drawings.setdefault(int(labels[y, x]), []).append(segment)
+    grids = []
+    for drawing in drawings.values():
+        flat = sum(1 for s in drawing if abs(s[3] - s[1]) <= abs(s[2] - s[0]))
+        if flat < 3 or len(drawing) - flat < 3:  # two rows and two columns need three rules each way
+            continue
+        box = (min(min(s[0], s[2]) for s in drawing), min(min(s[1], s[3]) for s in drawing),
+               max(max(s[0], s[2]) for s in drawing), max(max(s[1], s[3]) for s in drawing))
+        grid = table_grid(drawing, box, tol)
+        if grid is not None and grid.rows >= 2 and grid.cols >= 2:
+            grids.append(grid)
+    return sorted(grids, key=lambda grid: (grid.ys[0], grid.xs[0]))
+
+
 def detect_rulings(image: np.ndarray, region: tuple[int, int, int, int], min_width: int,
                    min_height: int) -> list[Segment]:
     """Horizontal runs of ink at least `min_width` long and vertical ones at least `min_height`
@@ -166,4 +201,4 @@ def detect_rulings(image: np.ndarray, region: tuple[int, int, int, int], min_wid
     return out
 
 
-__all__ = ["Grid", "GridCell", "detect_rulings", "table_grid"]
+__all__ = ["Grid", "GridCell", "detect_rulings", "find_grids", "table_grid"]

@@ -7,20 +7,26 @@ deep as its number), paragraphs joined as in the geometry-only Markdown, tables 
 where their rules draw a grid (export/tables.py: a pipe table, or HTML where a cell spans), else as a
 pipe table when their lines fall into a grid (else row by row), figures cropped and linked as images,
 and no headers, footers or page numbers: those stay in the blocks, out of the body.
+
+A PDF's outline refines the headings: a block whose text is the title of an outline entry that
+points at its page is a heading as deep as the entry sits in the outline, whatever the layout model
+called it. A grid the page's rules draw is a table even where the layout model saw something else
+(`layout_det_res` keeps what the model saw; the block and `table_res_list` hold the table).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..engine.layout import region_order
-from ..result import LayoutRegion, OCRPage, TextLine
+from ..result import LayoutRegion, OCRPage, OutlineEntry, TextLine
 from .markdown import escape, escape_inline, join_lines
-from .tables import Table, recognise_table, render_table, table_html
+from .tables import Table, recognise_table, render_table, ruled_tables, table_html
 from .visualize import encode_jpeg
 
 #: the CDLA model's labels as PaddleX's PP-StructureV3 names them ("title" is split by `_title_label`)
@@ -41,6 +47,18 @@ HEADING_SIZE = 1.15
 _RETITLED = ("text", "reference", "figure_title", "table_title")
 _HEADING_MAX_CHARS = 120
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.I)
+#: the labels an outline title may make a heading: those the type may, the headings themselves, and
+#: formulas (the CDLA model's name for a short line alone on a sparse page); not page furniture, which
+#: repeats the section's title in running headers, nor figures and tables
+_OUTLINED = (*_RETITLED, "doc_title", "paragraph_title", "formula")
+#: a heading the layout model ran into the paragraph below it is found in a block's first lines, up to these
+_OUTLINE_LEAD_LINES = 3
+#: a section number before a title, which outlines carry or not depending on the document class
+_SECTION_NUMBER = re.compile(r"^\(?(\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)[.)]?\s+(?=\S)")
+#: a table found by its rules alone replaces each region of which it holds at least this share
+_RULED_REPLACES = 0.5
+#: and is left to a table region that holds at least this share of it (that region reads it already)
+_RULED_HELD = 0.9
 
 
 @dataclass(frozen=True)
@@ -51,9 +69,10 @@ class Block:
     content: str
     box: tuple[int, int, int, int]
     lines: tuple[TextLine, ...] = ()
-    score: float | None = None  # the layout model's; None for lines no region held
+    score: float | None = None  # the layout model's; None for lines no region held and tables found by their rules
     image: str | None = None  # the figure's file name in `ParsedPage.images`
     table: Table | None = None  # a table's rows and cells, when its rules drew them
+    level: int | None = None  # a heading's depth in the Markdown (`#` count) where the PDF outline gave it
 
 
 @dataclass
@@ -88,16 +107,20 @@ def _area(box: Sequence[float]) -> float:
     return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
 
 
-def assign_lines(lines: Sequence[TextLine], regions: Sequence[LayoutRegion]) -> tuple[list[list[int]], list[int]]:
-    """Per region the indices of its lines (page order), and the lines no region holds; a line held
+def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    return max(min(a[2], b[2]) - max(a[0], b[0]), 0.0) * max(min(a[3], b[3]) - max(a[1], b[1]), 0.0)
+
+
+def assign_lines(lines: Sequence[TextLine], regions: Sequence[Sequence[float]]) -> tuple[list[list[int]], list[int]]:
+    """Per region box the indices of its lines (page order), and the lines no region holds; a line held
     by several goes to the one holding most of it, the smaller on a tie (a caption inside a figure)."""
     held: list[list[int]] = [[] for _ in regions]
     orphans: list[int] = []
     for i, line in enumerate(lines):
         box = _box(line)
         best = max(range(len(regions)), default=None,
-                   key=lambda r: (round(_share_inside(box, regions[r].box), 2), -_area(regions[r].box)))
-        if best is None or _share_inside(box, regions[best].box) < LINE_IN_REGION:
+                   key=lambda r: (round(_share_inside(box, regions[r]), 2), -_area(regions[r])))
+        if best is None or _share_inside(box, regions[best]) < LINE_IN_REGION:
             orphans.append(i)
         else:
             held[best].append(i)
@@ -125,12 +148,73 @@ def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
-def _heading(label: str, text: str) -> str:
-    if label == "doc_title":
-        return f"# {escape_inline(text)}"
-    numbered = _NUMBERED.match(text)
-    level = 2 + (numbered.group(1).count(".") if numbered else 0)
+def _heading(label: str, text: str, level: int | None = None) -> str:
+    if level is None and label == "doc_title":
+        level = 1
+    if level is None:
+        numbered = _NUMBERED.match(text)
+        level = 2 + (numbered.group(1).count(".") if numbered else 0)
     return f"{'#' * min(level, 6)} {escape_inline(text)}"
+
+
+def title_key(text: str) -> tuple[str | None, str]:
+    """(its section number or None, the rest) of a title, as an outline's and a page's are compared:
+    NFKC, case folded, whitespace dropped (a text layer may lose or add a space an outline has)."""
+    folded = unicodedata.normalize("NFKC", text).strip()
+    numbered = _SECTION_NUMBER.match(folded)
+    rest = folded[numbered.end():] if numbered else folded
+    return (numbered.group(1) if numbered else None), "".join(rest.casefold().split())
+
+
+class OutlineTitles:
+    """The outline entries that point at a page, by their titles' keys; each names one block at most,
+    the first in reading order that reads as it does. A title in the page's top row that a line
+    lower down repeats is its running header, which names nothing, whatever region holds it."""
+
+    def __init__(self, entries: Sequence[OutlineEntry], lines: Sequence[TextLine] = ()) -> None:
+        self._left: dict[str, list[tuple[str | None, OutlineEntry]]] = {}
+        for entry in entries:
+            number, key = title_key(entry.title)
+            if key:
+                self._left.setdefault(key, []).append((number, entry))
+        self._running = _running_titles(lines, set(self._left)) if self._left else []
+
+    def __bool__(self) -> bool:
+        return any(self._left.values())
+
+    def take(self, lines: Sequence[TextLine]) -> OutlineEntry | None:
+        """The entry whose title the lines read as, used up; a section number on one side only is
+        allowed, two different numbers are two different sections."""
+        if any(line is running for line in lines for running in self._running):
+            return None
+        number, key = title_key(join_lines([line.text for line in lines]))
+        entries = self._left.get(key, [])
+        for k, (entry_number, entry) in enumerate(entries):
+            if number is None or entry_number is None or number == entry_number:
+                del entries[k]
+                return entry
+        return None
+
+
+def _running_titles(lines: Sequence[TextLine], keys: Collection[str]) -> list[TextLine]:
+    """The lines of the page's top row that read as one of the titles `keys` and that a line below
+    the row repeats: a running header names its section again above the section's own heading."""
+    if not lines:
+        return []
+    first = min(lines, key=lambda line: _box(line)[1])
+    row_top, row_bottom = _box(first)[1], _box(first)[3]
+    row = [line for line in lines if row_top <= (_box(line)[1] + _box(line)[3]) / 2 <= row_bottom]
+    below = {title_key(line.text)[1] for line in lines if all(line is not top for top in row)}
+    return [line for line in row if title_key(line.text)[1] in keys and title_key(line.text)[1] in below]
+
+
+def outlined(label: str, entry: OutlineEntry) -> tuple[str, int | None]:
+    """The label and Markdown depth of a block the outline names: a section as deep as its entry
+    (a top-level entry `##`, as PP-StructureV3 sets a section), the document's title kept as it is
+    where the outline has it at the top."""
+    if label == "doc_title" and entry.level == 0:
+        return label, None
+    return "paragraph_title", min(2 + entry.level, 6)
 
 
 def body_font_size(lines: Sequence[TextLine]) -> float | None:
@@ -190,60 +274,117 @@ def _figure_name(box: tuple[int, int, int, int]) -> str:
     return "imgs/img_in_image_box_{}_{}_{}_{}.jpg".format(*box)
 
 
+Box = tuple[float, float, float, float]
+
+
+def _lines_box(lines: Sequence[TextLine]) -> Box:
+    boxes = np.array([_box(line) for line in lines])
+    return float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max())
+
+
+def layout_pieces(page: OCRPage, regions: Sequence[LayoutRegion], tables: bool) -> list[tuple[str, Box, float | None]]:
+    """(label, box, score) of the regions the page's lines go to: the layout's and, when tables are read
+    as cells, each grid the page's rules draw that no table region holds, in place of the regions it
+    holds (the CDLA model calls a narrow table on a sparse page a formula)."""
+    pieces: list[tuple[str, Box, float | None]] = [(r.label, r.box, r.score) for r in regions]
+    if not tables:
+        return pieces
+    for box in ruled_tables(page):
+        if any(label == "table" and _overlap(held, box) >= _RULED_HELD * _area(box) for label, held, _ in pieces):
+            continue
+        pieces = [p for p in pieces if _overlap(p[1], box) < _RULED_REPLACES * max(_area(p[1]), 1e-9)]
+        pieces.append(("table", box, None))
+    return pieces
+
+
+def _outline_parts(titles: OutlineTitles, name: str, lines: tuple[TextLine, ...],
+                   box: Box) -> list[tuple[str, tuple[TextLine, ...], Box, int | None]]:
+    """A block as the page's outline entries name it, (label, lines, box, heading depth) each: a heading at
+    its entry's depth when its text is the entry's title; when only its first lines are, those lines a
+    heading of their own and the rest the block it was."""
+    if not titles or name not in _OUTLINED or not lines:
+        return [(name, lines, box, None)]
+    entry = titles.take(lines)
+    if entry is not None:
+        label, level = outlined(name, entry)
+        return [(label, lines, box, level)]
+    for lead in range(1, min(len(lines), _OUTLINE_LEAD_LINES + 1)) if name in _RETITLED else ():
+        entry = titles.take(lines[:lead])
+        if entry is not None:
+            label, level = outlined(name, entry)
+            return [(label, lines[:lead], _lines_box(lines[:lead]), level),
+                    (name, lines[lead:], _lines_box(lines[lead:]), None)]
+    return [(name, lines, box, None)]
+
+
+def _block(page: OCRPage, name: str, lines: tuple[TextLine, ...], box: Box, score: float | None,
+           level: int | None, tables: bool, images: dict[str, bytes]) -> Block:
+    """One block's content: a figure cropped into `images`, a table read as cells, else its text."""
+    texts = [line.text for line in lines]
+    int_box = _int_box(box)
+    image = None
+    if name == "image":
+        image = _figure_name(int_box)
+        if page.image is not None:
+            x0, y0, x1, y1 = int_box
+            crop = page.image[y0:y1, x0:x1]
+            if crop.size:
+                images[image] = encode_jpeg(crop)
+    table = recognise_table(page, box, lines) if name == "table" and tables else None
+    if table is not None:
+        content = table_html(table)  # PP-StructureV3's block content for a table is its HTML
+    else:
+        content = "" if name == "image" else table_markdown(lines) if name == "table" else join_lines(texts)
+    return Block(name, content, int_box, lines, score, image, table, level)
+
+
 def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool = True,
                ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS, tables: bool = True) -> ParsedPage:
     """The page's blocks in reading order and its Markdown; figures are cropped from `page.image`
     when it is there (else linked by name only). `first_page`: the document's first, whose opening
-    title is its `doc_title`; `tables`: read tables as rows and cells (else as their lines)."""
+    title is its `doc_title`; `tables`: read tables as rows and cells (else as their lines), and find
+    ruled tables the layout did not call tables. `page.outline` names headings and their depth."""
     lines = page.lines
-    held, orphans = assign_lines(lines, regions)
-    pieces: list[tuple[str, tuple[float, float, float, float], list[int], float | None]] = [
-        (r.label, r.box, held[k], r.score) for k, r in enumerate(regions)]
+    layout = layout_pieces(page, regions, tables)
+    held, orphans = assign_lines(lines, [box for _, box, _ in layout])
+    pieces: list[tuple[str, Box, list[int], float | None]] = [
+        (label, box, held[k], score) for k, (label, box, score) in enumerate(layout)]
     for group in _orphan_paragraphs(lines, orphans):
-        boxes = np.array([_box(lines[i]) for i in group])
-        pieces.append(("text", (boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()),
-                       group, None))
+        pieces.append(("text", _lines_box([lines[i] for i in group]), group, None))
     order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)
     ordered = [pieces[i] for i in order]
     first_body = next((k for k, p in enumerate(ordered) if p[0] not in ("header", "footer")), None)
     body_size = body_font_size(lines)
     line_boxes = [_box(line) for line in lines]
     top, bottom = min((b[1] for b in line_boxes), default=0.0), max((b[3] for b in line_boxes), default=0.0)
+    titles = OutlineTitles(page.outline, lines)
 
     blocks: list[Block] = []
     images: dict[str, bytes] = {}
     for k, (label, box, members, score) in enumerate(ordered):
         block_lines = tuple(lines[i] for i in members)
         texts = [line.text for line in block_lines]
-        int_box = _int_box(box)
         name = PADDLEX_LABELS.get(label, label)
+        parts = [(name, block_lines, box)]
         if label == "title":  # the document's opening title, unless numbered like a section
             opening = first_page and k == first_body and not _NUMBERED.match(join_lines(texts))
-            name = "doc_title" if opening else "paragraph_title"
+            parts = [("doc_title" if opening else "paragraph_title", block_lines, box)]
         elif label in ("header", "footer") and join_lines(texts).strip().isdigit():
-            name = "number"
+            parts = [("number", block_lines, box)]
         elif name in _RETITLED and body_size is not None and set_as_heading(block_lines, body_size):
-            name = "paragraph_title"
+            parts = [("paragraph_title", block_lines, box)]
             if len(block_lines) > 1 and all(_NUMBERED.match(line.text) for line in block_lines):
                 # numbered headings run together by one region (`1 Documentation` over `1.1 Logo macros`)
-                blocks += [Block(name, line.text, _int_box(_box(line)), (line,), score) for line in block_lines]
-                continue
+                parts = [("paragraph_title", (line,), _box(line)) for line in block_lines]
         elif name == "text" and _is_page_number(join_lines(texts), box, top, bottom):
-            name = "number"
-        image = None
-        if name == "image":
-            image = _figure_name(int_box)
-            if page.image is not None:
-                x0, y0, x1, y1 = int_box
-                crop = page.image[y0:y1, x0:x1]
-                if crop.size:
-                    images[image] = encode_jpeg(crop)
-        table = recognise_table(page, box, block_lines) if name == "table" and tables else None
-        if table is not None:
-            content = table_html(table)  # PP-StructureV3's block content for a table is its HTML
-        else:
-            content = "" if name == "image" else table_markdown(block_lines) if name == "table" else join_lines(texts)
-        blocks.append(Block(name, content, int_box, block_lines, score, image, table))
+            parts = [("number", block_lines, box)]
+        for part_name, part_lines, part_box in parts:
+            for outline_name, outline_lines, outline_box, level in _outline_parts(titles, part_name, part_lines,
+                                                                                   part_box):
+                if (outline_name == "text" and outline_lines is not part_lines
+                        and _is_page_number(join_lines([ln.text for ln in outline_lines]), outline_box, top, bottom)):
+                    outline_name = "number"  # what is left of a block once its heading is split off
+                blocks.append(_block(page, outline_name, outline_lines, outline_box, score, level, tables, images))
 
     body = [b for b in blocks if b.label not in ignore_labels]
     markdown = "\n\n".join(part for part in (render_block(b, page.width) for b in body) if part)
@@ -284,7 +425,7 @@ def render_block(block: Block, page_width: int) -> str:
     if not block.content.strip():
         return ""
     if block.label in ("doc_title", "paragraph_title"):
-        return _heading(block.label, block.content)
+        return _heading(block.label, block.content, block.level)
     if block.table is not None:
         return render_table(block.table)
     if block.label == "table":
@@ -292,5 +433,6 @@ def render_block(block: Block, page_width: int) -> str:
     return escape(block.content)
 
 
-__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "ParsedPage", "assign_lines", "document_markdown",
-           "parse_page", "render_block", "table_markdown"]
+__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "OutlineTitles", "ParsedPage", "assign_lines",
+           "document_markdown", "layout_pieces", "outlined", "parse_page", "render_block", "table_markdown",
+           "title_key"]

@@ -1,7 +1,8 @@
 """A table region's cells and their text: its ruling lines -> a grid (engine/tables.py), its lines -> cells.
 
 The rules are the PDF's own drawing when the page was read from its text layer (`OCRPage.rulings`),
-else they are found in the table's pixels. Each line goes to the cell holding its middle; a line that
+else they are found in the table's pixels. `ruled_tables` finds the grids on a whole page, so that a
+table reads as one where the layout model called it something else. Each line goes to the cell holding its middle; a line that
 runs across cells (pdfium joins a row's cells into one line, OCR may box two close cells as one) is
 cut where the columns meet: at its characters' own edges for a PDF's text, else at the space nearest
 the rule, the characters taken as evenly wide. A table reads as a Markdown pipe table when no cell
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.tables import Box, detect_rulings, table_grid
+from ..engine.tables import Box, Grid, detect_rulings, find_grids, table_grid
 from ..result import OCRPage, TextLine
 from .markdown import escape, join_lines
 
@@ -25,6 +26,12 @@ from .markdown import escape, join_lines
 REGION_MARGIN = 0.03
 #: a ruling found in pixels is at least this many text heights long across and this many tall
 RULE_ACROSS, RULE_TALL = 2.0, 1.1
+#: a table found by its rules alone, where no layout region says table, has text in at least this
+#: many of its rows and of its columns: a grid of empty boxes is a form to fill, not a table
+RULED_TEXT_ROWS = RULED_TEXT_COLS = 2
+#: and none of its cells covers more than this share of it: a grid around one big cell is a frame about
+#: the page's content (a slide's headline and sidebar, a boxed page), not a table
+FRAME_CELL = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,13 +121,44 @@ def _cuts(line: TextLine, xs: Sequence[float], tol: float) -> list[tuple[str, fl
     return pieces
 
 
+def _tolerance(height: float) -> float:
+    """How far apart two rules' pieces may be and still be one rule, from the text's height."""
+    return max(3.0, height / 5)
+
+
 def recognise_table(page: OCRPage, box: Sequence[float], lines: Sequence[TextLine]) -> Table | None:
     """The table in `box` as cells with their text, or None when no ruled grid is found there."""
     height = _line_height(lines)
     region = _grown(box, page)
-    grid = table_grid(_rulings(page, region, height), region, tol=max(3.0, height / 5))
-    if grid is None:
-        return None
+    grid = table_grid(_rulings(page, region, height), region, tol=_tolerance(height))
+    return None if grid is None else _filled(grid, lines, height)
+
+
+def ruled_tables(page: OCRPage) -> list[Box]:
+    """The boxes of the page's ruled tables, whatever its layout regions say: grids of at least two
+    rows and two columns, from the PDF's drawing or found in the page's pixels, with text in two rows
+    and two columns of them and no cell that fills most of them."""
+    height = _line_height(page.lines)
+    boxes = []
+    for grid in find_grids(_rulings(page, (0.0, 0.0, float(page.width), float(page.height)), height),
+                           (page.width, page.height), _tolerance(height)):
+        box = (grid.xs[0], grid.ys[0], grid.xs[-1], grid.ys[-1])
+        if max(_box_area(cell.box) for cell in grid.cells) > FRAME_CELL * _box_area(box):
+            continue
+        inside = [line for line in page.lines if box[0] <= (line.box[0] + line.box[2]) / 2 <= box[2]
+                  and box[1] <= (line.box[1] + line.box[3]) / 2 <= box[3]]
+        filled = [cell for cell in _filled(grid, inside, height).cells if cell.text]
+        if len({c.row for c in filled}) >= RULED_TEXT_ROWS and len({c.col for c in filled}) >= RULED_TEXT_COLS:
+            boxes.append(box)
+    return boxes
+
+
+def _box_area(box: Sequence[float]) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _filled(grid: Grid, lines: Sequence[TextLine], height: float) -> Table:
+    """The grid's cells with the text of the lines (or pieces of lines) whose middle each holds."""
     owner = {}
     for k, cell in enumerate(grid.cells):
         for r in range(cell.row, cell.row + cell.rowspan):
@@ -177,4 +215,4 @@ def render_table(table: Table) -> str:
                       *("| " + " | ".join(row) + " |" for row in body)])
 
 
-__all__ = ["Table", "TableCell", "recognise_table", "render_table", "table_html"]
+__all__ = ["Table", "TableCell", "recognise_table", "render_table", "ruled_tables", "table_html"]

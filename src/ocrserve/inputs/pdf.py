@@ -19,6 +19,7 @@ from ..errors import BadInput, InputTooLarge
 from ..kinds import DocumentKind
 
 if TYPE_CHECKING:
+    from ..result import OutlineEntry
     from .limits import Limits
     from .textlayer import TextLayer
 
@@ -60,6 +61,7 @@ class PdfPages:
             raise InputTooLarge(f"the PDF has {self.total} pages, over the limit of {limits.max_pdf_document_pages} "
                                 "(OCR_MAX_PDF_DOCUMENT_PAGES); send the pages to read as a shorter PDF")
         self.count = self.total if limits.max_pdf_pages == 0 else min(self.total, limits.max_pdf_pages)
+        self._outline: dict[int, tuple[OutlineEntry, ...]] | None = None
 
     def __len__(self) -> int:
         return self.count
@@ -103,6 +105,15 @@ class PdfPages:
                 return read_text_layer(page, scale)
             finally:
                 page.close()
+
+    def outline(self, index: int) -> tuple[OutlineEntry, ...]:
+        """The outline's entries that point at page `index`; the outline is read once, on first ask."""
+        from .outline import read_outline
+
+        if self._outline is None:
+            with _PDFIUM_LOCK:
+                self._outline = read_outline(self._doc)
+        return self._outline.get(index, ())
 
     def close(self) -> None:
         doc, self._doc = getattr(self, "_doc", None), None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from _support import tables
-from ocrserve.engine.tables import detect_rulings, table_grid
+from ocrserve.engine.tables import detect_rulings, find_grids, table_grid
 
 
 def frame(xs: list[float], ys: list[float]) -> list[tuple[float, float, float, float]]:
@@ -52,3 +52,17 @@ def test_rules_are_found_in_pixels_and_text_is_not_taken_for_one():
                                                                           (1, 2, 1, 1)]
     blank = np.full((200, 200, 3), 255, np.uint8)
     assert detect_rulings(blank, (0, 0, 200, 200), 60, 35) == []
+
+
+def test_grids_are_found_anywhere_on_a_page_each_drawing_on_its_own():
+    upper = frame([100, 250, 400], [100, 140, 180])
+    lower = frame([100, 200, 300, 400], [500, 540, 580, 620])
+    strays = [(100, 300, 500, 300), (50, 700, 50, 900)]  # a rule under a heading, a bar in the margin
+    grids = find_grids(lower + strays + upper, (600, 1000))
+    assert [(g.rows, g.cols, g.xs[0], g.ys[0]) for g in grids] == [(2, 2, 100, 100), (3, 3, 100, 500)]
+
+
+def test_a_box_a_row_of_boxes_or_no_rules_is_no_grid_on_a_page():
+    assert find_grids(frame([0, 300], [0, 80]), (400, 200)) == []  # a framed paragraph
+    assert find_grids(frame([0, 100, 200, 300], [0, 40]), (400, 200)) == []  # one row: boxes to fill in
+    assert find_grids([], (400, 200)) == []

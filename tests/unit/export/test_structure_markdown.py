@@ -1,5 +1,6 @@
 """Markdown from layout: regions plus the page's lines -> blocks in reading order, headings, paragraphs,
-tables, figure crops, and headers, footers and page numbers kept out of the body."""
+tables, figure crops, and headers, footers and page numbers kept out of the body; headings named by the
+PDF's outline, and tables found by their rules where the layout model saw something else."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ import cv2
 import numpy as np
 import pytest
 
+from _support import tables
 from _support.layout_pages import paper_page, two_column_page
 from ocrserve.engine import load_layout
 from ocrserve.engine.layout import LayoutDetector
-from ocrserve.export.structure import parse_page, table_markdown
+from ocrserve.export.structure import OutlineTitles, parse_page, table_markdown, title_key
 from ocrserve.export.visualize import render_layout_image
-from ocrserve.result import LayoutRegion, LineFont, OCRPage, TextLine
+from ocrserve.result import LayoutRegion, LineFont, OCRPage, OutlineEntry, TextLine
 from ocrserve.settings import load_settings
 
 
@@ -143,3 +145,142 @@ def test_without_fonts_the_layout_model_alone_names_headings():
     lines = [line("1 Documentation", 100, 100, 400, 130), line("Body text that follows.", 100, 200, 900, 220)]
     parsed = parse_page(page_of(lines), [region("text", 95, 95, 405, 135), region("text", 95, 195, 905, 225)])
     assert [b.label for b in parsed.blocks] == ["text", "text"]
+
+
+def outlined_page(lines: list[TextLine], *entries: tuple[str, int]) -> OCRPage:
+    return dataclasses.replace(page_of(lines), outline=tuple(OutlineEntry(title, level) for title, level in entries))
+
+
+def test_the_outline_makes_a_block_a_heading_at_its_depth_whatever_the_layout_called_it():
+    lines = [line("Getting started", 100, 100, 400, 125), line("Install it first.", 100, 150, 500, 170),
+             line("2.1 Options", 100, 200, 300, 225), line("Keys set the options.", 100, 250, 500, 270),
+             line("Key   Meaning", 100, 300, 500, 320)]
+    regions = [region("text", 95, 95, 405, 130), region("text", 95, 145, 505, 175), region("title", 95, 195, 305, 230),
+               region("text", 95, 245, 505, 275), region("equation", 95, 295, 505, 325)]
+    # the outline has the section without its number, and a subsection deeper than its number says
+    parsed = parse_page(outlined_page(lines, ("Getting Started", 1), ("Options", 2), ("Key Meaning", 3)), regions,
+                        first_page=False)
+    assert [b.label for b in parsed.blocks] == ["paragraph_title", "text", "paragraph_title", "text",
+                                                "paragraph_title"]
+    assert [b.level for b in parsed.blocks] == [3, None, 4, None, 5]
+    assert parsed.markdown.splitlines()[::2] == ["### Getting started", "Install it first.", "#### 2.1 Options",
+                                                 "Keys set the options.", "##### Key   Meaning"]
+
+
+def test_a_heading_the_layout_ran_into_its_paragraph_is_split_off_and_each_entry_names_one_block():
+    lines = [line("Intro text.", 100, 50, 300, 70), line("Usage", 100, 100, 250, 125),
+             line("Usage is simple: load the", 100, 130, 600, 150), line("package.", 100, 155, 250, 175),
+             line("Usage", 100, 300, 250, 325), line("12", 480, 1300, 510, 1320)]
+    parsed = parse_page(outlined_page(lines, ("Usage", 0)),
+                        [region("text", 95, 45, 305, 75), region("text", 95, 95, 605, 180),
+                         region("text", 95, 295, 255, 330)], first_page=False)
+    assert [(b.label, b.content) for b in parsed.blocks] == [
+        ("text", "Intro text."), ("paragraph_title", "Usage"), ("text", "Usage is simple: load the package."),
+        ("text", "Usage"), ("number", "12")]
+    assert parsed.blocks[1].box == (100, 100, 250, 125)
+    assert "\n\n## Usage\n\nUsage is simple" in parsed.markdown
+
+
+def test_running_headers_different_section_numbers_and_a_title_page_are_kept_as_they_were():
+    lines = [line("3 Options", 100, 30, 300, 50), line("A Manual", 200, 100, 800, 150),
+             line("4 Options", 100, 200, 300, 225), line("Text.", 100, 250, 300, 270)]
+    regions = [region("header", 95, 25, 305, 55), region("title", 195, 95, 805, 155),
+               region("text", 95, 195, 305, 230), region("text", 95, 245, 305, 275)]
+    parsed = parse_page(outlined_page(lines, ("3 Options", 0), ("A Manual", 0)), regions)
+    assert [(b.label, b.level) for b in parsed.blocks] == [("header", None), ("doc_title", None), ("text", None),
+                                                           ("text", None)]
+    assert parsed.markdown.startswith("# A Manual\n\n4 Options")
+
+
+def test_titles_compare_without_case_spacing_width_or_a_section_number():
+    assert title_key("２.1  The ﬁrst  Steps") == title_key("2.1 the first steps") == ("2.1", "thefirststeps")
+    assert title_key("A.2 Appendix notes") == ("A.2", "appendixnotes")
+    assert title_key("A Manual") == (None, "amanual") and title_key("1999") == (None, "1999")
+    titles = OutlineTitles([OutlineEntry("Setup", 1), OutlineEntry("2 Fonts", 0)])
+    assert titles.take([line("3 Fonts", 0, 0, 9, 9)]) is None
+    assert titles.take([line("fonts", 0, 0, 9, 9)]) == OutlineEntry("2 Fonts", 0)
+    assert titles.take([line("1.2 SETUP", 0, 0, 9, 9)]) == OutlineEntry("Setup", 1) and not titles
+
+
+def test_a_running_header_the_layout_called_text_names_nothing_and_its_page_number_stays_out():
+    lines = [line("2 The box command", 100, 30, 400, 50), line("4", 880, 30, 900, 50),
+             line("Text that goes on.", 100, 100, 500, 120), line("2 The box command", 100, 200, 400, 225),
+             line("Boxes are set so.", 100, 250, 500, 270)]
+    regions = [region("text", 95, 25, 905, 55), region("text", 95, 95, 505, 125), region("title", 95, 195, 405, 230),
+               region("text", 95, 245, 505, 275)]
+    parsed = parse_page(outlined_page(lines, ("The box command", 0)), regions, first_page=False)
+    assert [(b.label, b.level) for b in parsed.blocks] == [("text", None), ("text", None), ("paragraph_title", 2),
+                                                           ("text", None)]
+    assert parsed.blocks[0].content == "2 The box command 4"
+    # the same page where the model put the header's title on a line of its own: it is split off, not a heading
+    lone = parse_page(outlined_page(lines[:1] + lines[2:], ("The box command", 0)), regions, first_page=False)
+    assert [b.label for b in lone.blocks][:1] == ["text"] and "## 2 The box command" in lone.markdown
+    # and where the section's heading is the top row, the page number the region ran into it stays out
+    opening = parse_page(outlined_page(lines[:3], ("The box command", 0)), regions[:2], first_page=False)
+    assert [(b.label, b.content) for b in opening.blocks] == [("paragraph_title", "2 The box command"),
+                                                              ("number", "4"), ("text", "Text that goes on.")]
+
+
+LAYOUT = tables.Layout(100, 300, (300, 150, 150), 60)
+
+
+def cell_lines(cells: list[tables.Cell], layout: tables.Layout = LAYOUT) -> list[TextLine]:
+    """Each cell's text as a line where `tables.drawn` writes it (26 px type, at its left, mid-height)."""
+    out = []
+    for cell in cells:
+        x0, y0, _, y1 = layout.box(cell)
+        out.append(line(cell.text, x0 + 16, (y0 + y1) / 2 - 13, x0 + 16 + 14 * len(cell.text), (y0 + y1) / 2 + 13))
+    return out
+
+
+def ruled_page(cells: list[tables.Cell], rulings: bool) -> OCRPage:
+    """A heading, and the table: its rules as a PDF draws them (`rulings`), else only in the page's pixels."""
+    page = page_of([line("Supplies", 100, 200, 300, 230), *cell_lines(cells)], width=1240, height=900,
+                   image=tables.drawn(cells, LAYOUT))
+    if rulings:
+        page.rulings = [side for cell in cells for side in _sides(LAYOUT.box(cell))]
+    return page
+
+
+def _sides(box: tuple[float, float, float, float]) -> list[tuple[float, float, float, float]]:
+    x0, y0, x1, y1 = box
+    return [(x0, y0, x1, y0), (x0, y1, x1, y1), (x0, y0, x0, y1), (x1, y0, x1, y1)]
+
+
+@pytest.mark.parametrize("rulings", [True, False], ids=["pdf-rulings", "pixels"])
+def test_a_ruled_grid_is_a_table_where_the_layout_model_saw_a_formula(rulings):
+    page = ruled_page(tables.PLAIN, rulings)
+    table_box = LAYOUT.outer(tables.PLAIN)
+    regions = [region("title", 95, 195, 305, 235), region("equation", table_box[0] + 20, table_box[1] - 5,
+                                                            table_box[2] - 30, table_box[3] + 5)]
+    parsed = parse_page(page, regions)
+    assert [b.label for b in parsed.blocks] == ["doc_title", "table"]
+    table = parsed.blocks[1]
+    assert table.table is not None and table.table.grid_text() == tables.rows_of(tables.PLAIN)
+    assert table.score is None and all(abs(a - b) <= 3 for a, b in zip(table.box, table_box))
+    assert "| Paper A4 | 12 | 4.50 |" in parsed.markdown
+    assert [r.label for r in parsed.regions] == ["title", "equation"]  # what the model saw stays in layout_det_res
+    unread = parse_page(page, regions, tables=False)
+    assert [b.label for b in unread.blocks] == ["doc_title", "formula"]
+
+
+def test_a_grid_the_layout_boxed_as_a_table_is_read_once_and_empty_boxes_are_no_table():
+    page = ruled_page(tables.PLAIN, rulings=True)
+    parsed = parse_page(page, [region("table", *LAYOUT.outer(tables.PLAIN), score=0.93)])
+    (table,) = [b for b in parsed.blocks if b.label == "table"]
+    assert table.score == 0.93 and table.table is not None
+    form = [tables.Cell(0, 0, "Name"), tables.Cell(0, 1, "Date"), tables.Cell(1, 0, ""), tables.Cell(1, 1, "")]
+    empty = ruled_page(form, rulings=True)
+    empty.lines = [ln for ln in empty.lines if ln.text]
+    assert "table" not in [b.label for b in parse_page(empty, [region("text", 95, 295, 555, 425)]).blocks]
+
+
+def test_a_frame_around_the_content_is_no_table():
+    # a slide's rules: a headline bar, a sidebar of three sections, and the content in one big cell
+    frame = [tables.Cell(0, 0, "Syntax and semantics", colspan=2), tables.Cell(1, 0, "Rules make texts.", rowspan=3),
+             tables.Cell(1, 1, "Goals"), tables.Cell(2, 1, "Syntax"), tables.Cell(3, 1, "Semantics")]
+    layout = tables.Layout(20, 20, (900, 200), 150)
+    page = page_of(cell_lines(frame, layout), width=1240, height=900)
+    page.rulings = [side for cell in frame for side in _sides(layout.box(cell))]
+    parsed = parse_page(page, [region("figure", 20, 20, 1120, 620)])
+    assert [b.label for b in parsed.blocks] == ["image"]

@@ -1,4 +1,5 @@
-"""`OCR.parse` and `ocrserve predict --format md`: documents parsed by their layout, tables as cells."""
+"""`OCR.parse` and `ocrserve predict --format md`: documents parsed by their layout, tables as cells,
+headings named by the outline."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import numpy as np
 import pytest
 
 from _support import tables
-from _support.layout_pages import PROSE
+from _support.layout_pages import OUTLINED_HEADING, PROSE, outlined_pdf
 from ocrserve import load_settings
 from ocrserve.cli import main
 from ocrserve.export.structure import Block, ParsedPage, document_markdown
-from ocrserve.result import OCRPage
+from ocrserve.result import OCRPage, OutlineEntry
 
 LAYOUT = tables.Layout(150, 260, (140, 110, 110), 26)
 PIPE_ROW = "| Paper A4 | 12 | 4.50 |"
@@ -79,3 +80,13 @@ def test_a_page_without_its_image_cannot_be_parsed(ocr_default):
     page.image = None
     with pytest.raises(Exception, match="render_layer_pages"):
         ocr_default.parse_page(page)
+
+
+def test_parse_reads_the_pages_asked_for_and_the_document_s_outline_names_their_headings(ocr_default):
+    document = ocr_default.parse(outlined_pdf(), pages=[1])
+    (page,) = document.pages
+    assert page.page.page_index == 1 and page.page.outline == (OutlineEntry(OUTLINED_HEADING, 1),)
+    (heading,) = [b for b in page.blocks if b.content == OUTLINED_HEADING]
+    assert (heading.label, heading.level) == ("paragraph_title", 3)
+    assert f"\n\n### {OUTLINED_HEADING}\n\n" in document.markdown
+    assert "doc_title" not in [b.label for b in page.blocks]  # page 2 does not open the document
