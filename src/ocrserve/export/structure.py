@@ -29,7 +29,7 @@ from .markdown import escape, escape_inline, join_lines
 from .tables import Table, recognise_table, render_table, ruled_tables, table_html
 from .visualize import encode_jpeg
 
-#: the CDLA model's labels as PaddleX's PP-StructureV3 names them ("title" is split by `_title_label`)
+#: the CDLA model's labels as PaddleX's PP-StructureV3 names them ("title" becomes doc_title or paragraph_title in `parse_page`)
 PADDLEX_LABELS = {"text": "text", "figure": "image", "figure_caption": "figure_title", "table": "table",
                   "table_caption": "table_title", "header": "header", "footer": "footer",
                   "reference": "reference", "equation": "formula"}
