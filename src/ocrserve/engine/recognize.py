@@ -241,13 +241,6 @@ class TextRecognizer:
             chunks.append((members, int(self.image_height * widest)))
         return chunks
 
-    def run_batch(self, crops: Sequence[np.ndarray], width: int) -> list[Recognition]:
-        """The crops padded to `width`, in model calls of at most `max_call_columns` (crops x width)."""
-        outcome = self.run_calls([(crops, width)])[0]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
     def run_calls(self, batches: Sequence[Call]) -> list[list[Recognition] | OCRServeError]:
         """Each batch's crops padded to its width: its recognitions, or the typed error of its failing call.
 

@@ -29,7 +29,7 @@ from ..engine.layout import LayoutDetector
 from ..engine.recognize import BatchObserver
 from ..engine.runtime import usable_cores
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
-from ..export.structure import ParsedPage, parse_page
+from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, parse_page
 from ..inputs import Limits, PageSource, open_pages
 from ..inputs.pdf import is_pdf
 from ..kinds import DocumentKind, TextLayerPolicy
@@ -363,9 +363,8 @@ class OCRService:
         if page.image is None:
             raise BadInput("the page's image was not kept; it is needed to find its layout")
         regions = self.layout_detector().detect(page.image, score_thresh)
-        if ignore_labels is None:
-            return parse_page(page, regions, first_page, tables=tables)
-        return parse_page(page, regions, first_page, ignore_labels, tables)
+        return parse_page(page, regions, first_page,
+                          MARKDOWN_IGNORE_LABELS if ignore_labels is None else ignore_labels, tables)
 
     async def parse_layout(self, doc: Document, score_thresh: float | None = None,
                            ignore_labels: Sequence[str] | None = None, tables: bool = True) -> list[ParsedPage]:
