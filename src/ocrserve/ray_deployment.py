@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,12 +177,21 @@ def _ingress_app(settings: Settings) -> Callable[[], FastAPI]:
     return build
 
 
-def ingress_actor_options(settings: Settings) -> dict[str, Any]:
-    """What Ray reserves for each ingress replica; custom resources only when set, since a replica
-    asking for one can only run on a node that offers it."""
+def ingress_actor_options(settings: Settings, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What Ray reserves for each ingress replica, and what it carries from this process's environment.
+
+    Custom resources only when set, since a replica asking for one can only run on a node that offers
+    it.  The variables of `OCR_RAY_FORWARD_ENV` set here (the S3 store's endpoint and keys) go in the
+    replica's runtime environment, so a replica on any node reaches the same store as this process.
+    """
+    environ = os.environ if environ is None else environ
     options: dict[str, Any] = {"num_cpus": settings.ray_ingress_cpus, "num_gpus": settings.ray_ingress_gpus}
     if settings.ray_ingress_resources:
         options["resources"] = dict(settings.ray_ingress_resources)
+    forwarded = {name: environ[name] for name in settings.ray_forward_env if name in environ}
+    if forwarded:
+        options["runtime_env"] = {"env_vars": forwarded}
+        log.info("ingress replicas carry %s from this process's environment", ", ".join(sorted(forwarded)))
     return options
 
 

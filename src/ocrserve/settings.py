@@ -102,6 +102,11 @@ def yaml_settings(path: Any = FROM_ENV) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k != "config_file"}
 
 
+#: the standard variables an S3 client reads its endpoint, region and keys from (boto3's names)
+AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                 "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_CA_BUNDLE")
+
+
 # RapidOCR config.yaml key -> our field (the FastAPI PP-OCR service pointed OCR_MODEL_CONFIG_PATH at one)
 RAPIDOCR_KEYS = {
     ("Global", "text_score"): "text_score",
@@ -431,6 +436,12 @@ class Settings(BaseSettings):
     ray_rec_max_pages: int = Field(
         16, ge=1, le=256, description="Pages whose crops one recognition replica merges in one batch (@serve.batch).",
     )
+    ray_forward_env: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(AWS_VARIABLES), description="Environment variables of the process that runs "
+        "`ocrserve serve --ray` passed to every ingress replica on any node (Ray's runtime environment), where set "
+        "there: the shared store's S3 endpoint and keys by default. A node's own variables are used for the rest; "
+        "empty: each node's own environment (or the cloud's identity) alone.",
+    )
     ray_object_store_memory: int | None = Field(
         None, gt=0, description="Object store bytes of a local Ray instance (unset: Ray's default, 30% of RAM).",
     )
@@ -549,7 +560,7 @@ class Settings(BaseSettings):
     )
 
     @field_validator("providers", "url_allowlist", "auth_open_paths", "cors_origins", "trusted_proxies",
-                     mode="before")
+                     "ray_forward_env", mode="before")
     @classmethod
     def _split_list(cls, value: Any, info: Any) -> Any:
         """Comma-separated strings (the natural form in an environment variable) become lists."""

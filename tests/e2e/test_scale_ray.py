@@ -149,6 +149,17 @@ def test_a_failing_page_travels_back_as_its_own_typed_error():
 
 
 def test_ingress_replicas_ask_for_custom_resources_only_when_set():
-    assert ingress_actor_options(load_settings(ray_ingress_cpus=0.5)) == {"num_cpus": 0.5, "num_gpus": 0.0}
-    spread = ingress_actor_options(load_settings(ray_ingress_resources="ocr_ingress=1"))
+    assert ingress_actor_options(load_settings(ray_ingress_cpus=0.5), environ={}) == {"num_cpus": 0.5, "num_gpus": 0.0}
+    spread = ingress_actor_options(load_settings(ray_ingress_resources="ocr_ingress=1"), environ={})
     assert spread["resources"] == {"ocr_ingress": 1.0}
+
+
+def test_ingress_replicas_carry_the_s3_variables_set_where_serve_runs():
+    environ = {"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_ENDPOINT_URL": "http://s3:8333",
+               "HOME": "/root", "OCR_MODEL": "pp-ocrv6-small"}
+    options = ingress_actor_options(load_settings(), environ=environ)
+    assert options["runtime_env"] == {"env_vars": {"AWS_ACCESS_KEY_ID": "key", "AWS_SECRET_ACCESS_KEY": "secret",
+                                                   "AWS_ENDPOINT_URL": "http://s3:8333"}}
+    chosen = ingress_actor_options(load_settings(ray_forward_env="HOME"), environ=environ)
+    assert chosen["runtime_env"] == {"env_vars": {"HOME": "/root"}}
+    assert "runtime_env" not in ingress_actor_options(load_settings(ray_forward_env=""), environ=environ)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 from ..errors import ConfigError, QuotaExceeded, QuotaUnavailable
 from ..settings import Settings
+from ..sqlite_connections import ThreadConnections
 
 #: `INSERT ... RETURNING` (one atomic statement for increment-and-read) needs SQLite 3.35
 SQLITE_MIN_VERSION = (3, 35, 0)
@@ -93,23 +93,22 @@ class SQLiteQuotaStore:
                               "use a newer Python build or OCR_QUOTA_REDIS_URL")
         self.path = Path(path).expanduser()
         self.timeout_s = timeout_s
+        # autocommit connections: the one upsert statement is its own transaction
+        self._connections = ThreadConnections(self.path, timeout_s)
         try:  # at startup, so a path that cannot be written fails there and not on a request
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with closing(self._connect()) as db:
-                db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
-                db.execute(self._SCHEMA)
+            db = self._connections.get()
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: stored in the file
+            db.execute(self._SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the quota database OCR_QUOTA_DB={self.path}: {exc}") from exc
 
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: autocommit, so the one upsert statement is its own transaction
-        return sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
-            with closing(self._connect()) as db:
-                return db.execute(sql, params).fetchall()  # fetchall: steps the statement to its end
+            # fetchall: steps the statement to its end
+            return self._connections.get().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
+            self._connections.discard()
             raise QuotaUnavailable(f"the quota database cannot be used: {exc}") from exc
 
     def used(self, token_id: str, day: str) -> int:

@@ -1,0 +1,71 @@
+"""SQLite connections kept open per thread, for the stores that live in one file on one machine.
+
+A connection opened and closed per call costs a WAL checkpoint whenever it was the file's last
+one (docs/jobs.md, "Store time per page"), so each thread keeps its own.  A forked process never
+touches its parent's connections (SQLite forbids carrying one across fork); it opens its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+
+#: connections inherited across a fork: never used or closed in the child (closing one there could
+#: checkpoint or unlink the parent's WAL), only kept referenced so that garbage collection leaves them be
+_INHERITED: list[sqlite3.Connection] = []
+
+
+class ThreadConnections:
+    """`get()` answers this thread's connection to `path` (autocommit, rows as `sqlite3.Row`)."""
+
+    def __init__(self, path: Path, timeout_s: float, row_factory: bool = False) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+        self.row_factory = row_factory
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: list[sqlite3.Connection] = []
+        self._pid = os.getpid()
+
+    def get(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            self._forget_parent()
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            # check_same_thread=False only so that close() may close every thread's connection;
+            # each is used by the one thread that opened it
+            db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
+            if self.row_factory:
+                db.row_factory = sqlite3.Row
+            self._local.db = db
+            with self._lock:
+                self._open.append(db)
+        return db
+
+    def discard(self) -> None:
+        """Close this thread's connection after an error that may have left it unusable."""
+        db = getattr(self._local, "db", None)
+        self._local.db = None
+        if db is not None:
+            with self._lock:
+                if db in self._open:
+                    self._open.remove(db)
+            db.close()
+
+    def close(self) -> None:
+        """Close every thread's connection; a later `get()` opens a new one."""
+        with self._lock:
+            open_now, self._open = self._open, []
+        for db in open_now:
+            db.close()
+        self._local = threading.local()
+
+    def _forget_parent(self) -> None:
+        # after fork only this thread runs, and the old lock may have been held by a thread that is gone
+        _INHERITED.extend(self._open)
+        self._open = []
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
