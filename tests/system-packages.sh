@@ -1,7 +1,8 @@
 #!/bin/sh
 # The Debian packages the test suite runs beside Python: the published clients' own tools (curl,
 # Node.js and npm, Go, PHP with curl), Chromium for the page, redis-server for the shared quota
-# store, PostgreSQL for the shared job store, and apt/dpkg-deb for the real-PDF corpus.  Installs what is missing (as root, or through
+# store, PostgreSQL for the shared job store, nginx in front of the shared-store deployment's
+# replicas, and apt/dpkg-deb for the real-PDF corpus.  Installs what is missing (as root, or through
 # sudo); the README's test command and .ci/run both call it.  A test whose tool is still missing
 # fails naming the package.
 set -eu
@@ -19,6 +20,7 @@ have php || missing="$missing php-cli"
 have redis-server || missing="$missing redis-server"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 have setpriv || missing="$missing util-linux"
+have nginx || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 
 # the real-PDF corpus test downloads documentation packages: it needs a package index that lists them
 index_stale=0

@@ -39,18 +39,20 @@ def weed() -> str:
 class SeaweedFS:
     endpoint: str
     log: Path
+    access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY
 
     def env(self) -> dict[str, str]:
         """The standard AWS variables that point a client at this server."""
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-                "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": REGION}
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.secret_key, "AWS_DEFAULT_REGION": REGION}
 
     def client(self):
         import boto3
         from botocore.config import Config
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=ACCESS_KEY,
-                            aws_secret_access_key=SECRET_KEY, region_name=REGION,
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key, region_name=REGION,
                             config=Config(s3={"addressing_style": "path"}))
 
     def keys(self, bucket: str, prefix: str = "") -> list[str]:
@@ -59,12 +61,18 @@ class SeaweedFS:
 
 
 @contextlib.contextmanager
-def running_seaweedfs(bucket: str) -> Iterator[SeaweedFS]:
+def running_seaweedfs(bucket: str, identities_file: Path | None = None) -> Iterator[SeaweedFS]:
+    """The server, its bucket made; its S3 gateway's keys from `identities_file` (SeaweedFS's own
+    format; its first identity's first key is the one used here) or the test keys."""
     root = Path(tempfile.mkdtemp(prefix="ocrserve-test-weed-"))
     identities = root / "s3.json"
-    identities.write_text(json.dumps({"identities": [{
-        "name": "ocrserve", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    if identities_file is None:
+        identities.write_text(json.dumps({"identities": [{
+            "name": "ocrserve", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    else:
+        shutil.copyfile(identities_file, identities)
+    key = json.loads(identities.read_text())["identities"][0]["credentials"][0]
     (root / "data").mkdir()
     s3_port = free_port()
     ports = {name: free_port() for name in ("master.port", "volume.port", "filer.port")}
@@ -80,7 +88,7 @@ def running_seaweedfs(bucket: str) -> Iterator[SeaweedFS]:
     with log.open("w") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=root,
                                 env={**os.environ, "HOME": str(root)})
-    server = SeaweedFS(f"http://127.0.0.1:{s3_port}", log)
+    server = SeaweedFS(f"http://127.0.0.1:{s3_port}", log, key["accessKey"], key["secretKey"])
     try:
         deadline = time.monotonic() + 90
         while True:
