@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,35 @@ class SeaweedFS:
     log: Path
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
+    args: list[str] = field(default_factory=list)
+    root: Path | None = None
+    proc: subprocess.Popen | None = None
+
+    def start(self, first_call=lambda client: client.list_buckets()) -> None:
+        """Start the server (again: its data is kept in `root`) and wait until `first_call` succeeds."""
+        with self.log.open("a") as out:
+            self.proc = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, cwd=self.root,
+                                         env={**os.environ, "HOME": str(self.root)})
+        deadline = time.monotonic() + 90
+        while True:
+            assert self.proc.poll() is None, self.log.read_text()[-5000:]
+            try:
+                first_call(self.client())
+                return
+            except Exception:  # not listening yet, or its filer not ready: try again
+                assert time.monotonic() < deadline, self.log.read_text()[-5000:]
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
 
     def env(self) -> dict[str, str]:
         """The standard AWS variables that point a client at this server."""
@@ -85,26 +114,10 @@ def running_seaweedfs(bucket: str, identities_file: Path | None = None) -> Itera
             "-master.volumeSizeLimitMB=64", "-volume.max=0", f"-metricsPort={free_port()}",
             *(f"-{name}={port}" for name, port in {**ports, **grpc}.items())]
     log = root / "weed.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=root,
-                                env={**os.environ, "HOME": str(root)})
-    server = SeaweedFS(f"http://127.0.0.1:{s3_port}", log, key["accessKey"], key["secretKey"])
+    server = SeaweedFS(f"http://127.0.0.1:{s3_port}", log, key["accessKey"], key["secretKey"], args, root)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log.read_text()[-5000:]
-            try:
-                server.client().create_bucket(Bucket=bucket)
-                break
-            except Exception:  # not listening yet, or its filer not ready: try again
-                assert time.monotonic() < deadline, log.read_text()[-5000:]
-                time.sleep(0.5)
+        server.start(lambda client: client.create_bucket(Bucket=bucket))
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -25,7 +25,7 @@ import pytest
 
 from _support.paddleocr_client import client_venv, run_client
 from _support.postgres import Postgres, wait_until_up
-from _support.seaweedfs import SeaweedFS
+from _support.seaweedfs import SeaweedFS, running_seaweedfs
 from _support.server import server_process, start_server
 from _support.shared_store import AUTH, BUCKET, JOBS, PREFIX, ended, instance_env, submit, wait_for
 from ocrserve import load_settings
@@ -281,3 +281,38 @@ def test_sigkill_of_the_instance_running_a_job_the_other_finishes_it_identically
     unstamped = [re.sub(rb"/ID\s*\[<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\]", b"", pdf_bytes)
                  for pdf_bytes in (got["pdfUrl"], want["pdfUrl"])]
     assert unstamped[0] == unstamped[1]  # the same PDF but for the random file identifier pdfium writes
+
+
+def test_blobs_down_is_503_for_new_jobs_and_a_running_job_finishes_once_they_are_back(tmp_path_factory, database,
+                                                                                  samples_dir):
+    """The S3 store stopped while a job runs: new jobs get 503 naming it, synchronous OCR and status
+    calls go on, the running job is not failed, and once the store is back it finishes with every
+    page once.  A SeaweedFS of its own, restarted on the same data."""
+    pdf = samples_dir / "pdf/smi_p8-10.pdf"
+    image = samples_dir / "bench/screenshot.png"
+    with running_seaweedfs(BUCKET) as own:
+        env = instance_env(tmp_path_factory, database, own, "outage", OCR_JOB_LEASE_S="3", OCR_PDF_TEXT="ocr")
+        with start_server(tmp_path_factory, env) as base:
+            answer = submit(base, pdf)
+            assert answer.status_code == 200, answer.text
+            job_id = answer.json()["data"]["jobId"]
+            wait_for(base, job_id, lambda d: d["extractProgress"]["extractedPages"] >= 1)
+            own.stop()
+            try:
+                refused = submit(base, image)
+                assert refused.status_code == 503 and "job blobs" in refused.json()["msg"], refused.text
+                sync = httpx.post(f"{base}/ocr", headers=AUTH, timeout=120,
+                                  json={"file": base64.b64encode(image.read_bytes()).decode(), "fileType": 1})
+                assert sync.status_code == 200 and sync.json()["result"]["ocrResults"], sync.text
+                time.sleep(8)  # past the lease: the job's next page cannot be written meanwhile
+                status = httpx.get(f"{base}{JOBS}/{job_id}", headers=AUTH, timeout=30)
+                assert status.status_code == 200 and status.json()["data"]["state"] in ("running", "pending"), status.text
+            finally:
+                own.start()
+            data = wait_for(base, job_id, ended)
+            assert data["state"] == "done" and data["extractProgress"]["extractedPages"] == 3, data
+            lines = httpx.get(data["resultUrl"]["jsonUrl"], timeout=60).text.strip().split("\n")
+        keys = own.keys(BUCKET, f"outage/{job_id}/pages/")
+    assert [k.rsplit("/", 1)[-1] for k in sorted(keys)] == ["000000.json", "000001.json", "000002.json"]
+    pages = [json.loads(line)["result"]["ocrResults"][0]["prunedResult"]["rec_texts"] for line in lines]
+    assert len(pages) == 3 and all(pages) and len({tuple(p) for p in pages}) == 3  # every page once
