@@ -94,7 +94,7 @@ class RecognitionService:
         set_mmap_threshold(settings.malloc_mmap_threshold)
         self.recognizer = load_recognizer(resolve_models(settings), runtime_config(settings),
                                           max_call_columns=settings.rec_batch_max_columns,
-                                          padding=settings.rec_padding)
+                                          padding=settings.rec_padding, min_width=settings.rec_min_width)
         self.batch_size = settings.rec_batch_size
         self.call_sizes: list[int] = []
         blank = np.full((48, 192, 3), 255, dtype=np.uint8)

@@ -295,10 +295,15 @@ class Settings(BaseSettings):
     )
     rec_padding: Literal["auto", "chunk", "crop"] = Field(
         "auto", description="How far a line is padded before recognition: `chunk` (PaddleOCR's rule: to the widest "
-        "of its batch of `rec_batch_size` lines sorted by length), `crop` (to its own width, at least the "
-        "recogniser's trained width: a line reads the same whatever else is on the page, and no batch-mate makes "
-        "it dearer), or `auto`: the model set's (`crop` for PP-OCRv6 small, measured within the accuracy "
+        "of its batch of `rec_batch_size` lines sorted by length, at least the recogniser's trained width), `crop` "
+        "(to its own width, at least `rec_min_width`: a line reads the same whatever else is on the page, and no "
+        "batch-mate makes it dearer), or `auto`: the model set's (`crop` for PP-OCRv6 small, measured within the accuracy "
         "gate; `chunk` for the others, PP-OCRv4's RapidOCR parity among them)."
+    )
+    rec_min_width: int = Field(
+        0, ge=0, le=4096, description="With `crop` padding, the narrowest a line is padded to, in pixels at the "
+        "recogniser's input height (at least that height); 0: the model set's (96 for PP-OCRv6 small, measured "
+        "within the accuracy gate; the trained 320 for the others)."
     )
     rec_workers: int = Field(
         0, ge=0, le=256, description="Recognition model calls run at once, each on one core (0 = one per usable "

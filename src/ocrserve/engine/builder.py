@@ -27,22 +27,24 @@ from .runtime import RuntimeConfig
 
 
 def _recognizer(spec: RecSpec, rec_path: Path, dict_path: Path | None, has_specials: bool, runtime: RuntimeConfig,
-                on_batch: BatchObserver | None, max_call_columns: int, workers: int, padding: str) -> TextRecognizer:
+                on_batch: BatchObserver | None, max_call_columns: int, workers: int, padding: str,
+                min_width: int = 0) -> TextRecognizer:
     # each worker's call on a core of its own (runtime.parallel_calls), not every call on every core
     rec_model = load_model(rec_path, replace(runtime, parallel_calls=workers), "rec")
     charset = load_charset(rec_model, dict_path, has_specials)
     return TextRecognizer(rec_model, charset, spec.image_height, spec.image_width, on_batch=on_batch,
                           max_call_columns=max_call_columns, right_to_left=spec.right_to_left, workers=workers,
-                          padding=spec.padding if padding == "auto" else padding)
+                          padding=spec.padding if padding == "auto" else padding,
+                          min_width=min_width or spec.min_width)
 
 
 def load_recognizer(models: ResolvedModels, runtime: RuntimeConfig, on_batch: BatchObserver | None = None,
                     max_call_columns: int = MAX_CALL_COLUMNS, workers: int = 1,
-                    padding: str = "auto") -> TextRecognizer:
+                    padding: str = "auto", min_width: int = 0) -> TextRecognizer:
     """The recognition model of a resolved set, with its dictionary; `workers`: calls run at once; `padding`:
-    recognize.PADDINGS, or `auto` for the set's own."""
+    recognize.PADDINGS, or `auto` for the set's own; `min_width`: `crop`'s narrowest padding (0: the set's)."""
     return _recognizer(models.model_set.rec, models.rec_path, models.rec_dict_path, models.rec_dict_has_specials,
-                       runtime, on_batch, max_call_columns, workers, padding)
+                       runtime, on_batch, max_call_columns, workers, padding, min_width)
 
 
 def load_language_recognizer(model_set: ModelSet, store: ModelStore, config: EngineConfig) -> TextRecognizer:
@@ -55,7 +57,8 @@ def load_language_recognizer(model_set: ModelSet, store: ModelStore, config: Eng
     dict_path = store.resolve(spec.dict_file, model_set.name) if spec.dict_file is not None else None
     runtime = replace(config.runtime, placements=tuple(p for p in config.runtime.placements if p[0] != "rec"))
     return _recognizer(spec, store.resolve(spec.file, model_set.name), dict_path, spec.dict_has_specials, runtime,
-                       None, config.rec_batch_max_columns, config.rec_workers, config.rec_padding)
+                       None, config.rec_batch_max_columns, config.rec_workers, config.rec_padding,
+                       config.rec_min_width)
 
 
 def load_orientation(models: ResolvedModels, config: EngineConfig) -> Orientation:
@@ -94,7 +97,7 @@ def build_pipeline(source: Settings | EngineConfig | None = None, *, models: Res
         recognize, charset = remote_recognition, remote_recognition.charset
     else:
         recognizer = load_recognizer(models, config.runtime, on_batch, config.rec_batch_max_columns,
-                                     config.rec_workers, config.rec_padding)
+                                     config.rec_workers, config.rec_padding, config.rec_min_width)
         recognize, charset = recognizer, recognizer.decode.charset
     orientation = load_orientation(models, config)
     if batch_across_calls and recognizer is not None:  # last: its thread starts once nothing else can fail

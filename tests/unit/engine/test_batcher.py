@@ -257,3 +257,20 @@ def test_crop_padding_reads_each_line_as_it_reads_alone(ocr_v4, crops_by_page):
     assert [r.text for r in together] == [r.text for r in alone]
     with pytest.raises(ConfigError):
         TextRecognizer(one.model, one.decode.charset, padding="widest")
+
+
+def test_crop_padding_below_the_trained_width_pads_short_lines_to_the_floor_only(ocr_v4, crops_by_page):
+    """`min_width` (the set's `RecSpec.min_width`, or OCR_REC_MIN_WIDTH): a line narrower than the
+    trained width is padded to its own width, at least the floor; `chunk` padding ignores it."""
+    one = ocr_v4.pipeline.recognizer
+    floored = TextRecognizer(one.model, one.decode.charset, one.image_height, one.image_width, padding="crop",
+                             min_width=96)
+    crops = [crop for page in crops_by_page for crop in page]
+    plan = floored.plan(crops, 6)
+    widths = {i: width for members, width in plan for i in members}
+    assert widths == {i: int(48 * max(2.0, crop.shape[1] / crop.shape[0])) for i, crop in enumerate(crops)}
+    assert min(widths.values()) < 320  # some line of the pages is short enough to gain
+    assert [r.text for r in floored(crops, 6)] == [floored([crop], 6)[0].text for crop in crops]
+    chunked = TextRecognizer(one.model, one.decode.charset, one.image_height, one.image_width, min_width=96)
+    assert all(width >= 320 for _, width in chunked.plan(crops, 6))
+    assert TextRecognizer(one.model, one.decode.charset, padding="crop", min_width=8).min_width == 48
