@@ -1,8 +1,9 @@
-"""Document parsing against what users pick instead: headings, running headers, scans and ruled tables.
+"""Document parsing against what users pick instead: headings, running headers, scans and tables.
 
     python bench/structure.py                                  # 15 TeX manuals x 12 pages, peer, scans, tables
     python bench/structure.py --docs 2 --pages 4 --per-doc     # a quick look
     python bench/structure.py --no-peer --no-scans --no-tables # ocrserve's digital numbers only
+    python bench/structure.py --tables-only                    # the tables alone
     python bench/structure.py --kinds                          # also the layout model by kind of document
 
 Digital PDFs with outlines: TeX manuals from Debian's `texlive-latex-recommended-doc`, fetched with
@@ -23,9 +24,15 @@ stride, so a Debian release always gives the same set.
   layer), against ocrserve's digital Markdown of the same pages: character accuracy of the body
   (NFKC, whitespace removed, Markdown marks dropped; 1 - edit distance / length) and heading
   recall against the outline.  The renders are clean, so this is an upper bound for paper scans.
-- Tables: ruled tables of several shapes (one with a cell over two columns, one with a cell down two
-  rows) drawn with ReportLab, as PDFs and as their renders; a cell counts when the cell at its row
-  and column has its text.
+- Tables: tables of several shapes (one with a cell over two columns, one with a cell down two rows,
+  two with cells of two lines beside cells of one, set at the top and in the middle of their rows,
+  right-aligned figures, empty cells, names and values) drawn with ReportLab, as PDFs and as their
+  renders; a cell counts when the cell at its row and column has its text. The first five, ruled,
+  on pages of their own (a heading and a sentence above each); then every table on a report's page
+  (a heading, a paragraph, its caption, the table, two paragraphs), ruled three ways: every cell's
+  outline, booktabs (rules above and below the header and under the table), and none. The layout
+  model must box an unruled or booktabs table as a table for it to be read as cells, so the bench
+  also says where it did.
 - `--kinds`: the shipped layout model by kind of document (manuals, slides, forms, a Chinese manual,
   two-column pages, receipts): how much of each page's text it puts out of the Markdown (headers,
   footers, figures) that is not page furniture, how much no region holds, and heading F1 where an
@@ -390,15 +397,20 @@ def per_doc_table(scores: dict[str, list[DocScore]]) -> str:
     return markdown_table(headers, rows)
 
 
-# --- ruled tables with known cells ----------------------------------------------------------------
+# --- tables with known cells ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class KnownTable:
-    """A table drawn with ReportLab: its rows as data (a spanned position holds ""), and its spans as
-    ((col0, row0), (col1, row1)) corners, ReportLab's own order."""
+    """A table drawn with ReportLab: its rows as data (a spanned position holds "", a cell's own line
+    break is a newline), its spans as ((col0, row0), (col1, row1)) corners, ReportLab's own order,
+    how its cells' text sits in their height and across (but in the first column, which is left-aligned),
+    and how many rows its header has (booktabs rules it off)."""
 
     name: str
     rows: tuple[tuple[str, ...], ...]
     spans: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+    valign: str = "MIDDLE"
+    align: str = "LEFT"
+    header_rows: int = 1
 
     def cells(self) -> dict[tuple[int, int], str]:
         """(row, col) -> text of every cell that holds text (a spanning cell at its top-left)."""
@@ -417,31 +429,87 @@ KNOWN_TABLES = (
     KnownTable("header over two columns", (("Region", "Sales", "", "Staff"), ("", "2025", "2026", ""),
                                            ("Lyon", "410", "455", "12"), ("Porto", "388", "402", "9"),
                                            ("Turku", "97", "131", "4")),
-               spans=(((1, 0), (2, 0)), ((0, 0), (0, 1)), ((3, 0), (3, 1)))),
+               spans=(((1, 0), (2, 0)), ((0, 0), (0, 1)), ((3, 0), (3, 1))), header_rows=2),
     KnownTable("cell down two rows", (("Group", "Member", "Role"), ("Alpha", "Ines", "lead"), ("", "Omar", "review"),
                                       ("Beta", "Yuki", "lead"), ("", "Lena", "tests")),
                spans=(((0, 1), (0, 2)), ((0, 3), (0, 4)))),
 )
+_WRAPPED_ROWS = (("Part", "Description", "Price"), ("A-100", "Bolt, steel\nzinc plated", "0.40"),
+                 ("A-200", "Nut", "0.10"), ("B-310", "Washer, flat\nstainless steel", "0.05"), ("C-020", "Hinge", "2.80"))
+#: the tables of a document's pages: the known ones, cells of two lines beside cells of one, and three
+#: shapes that the reading of tables without rules was not tuned on (right-aligned figures, empty
+#: cells beside a column of phrases, two columns of names and values)
+DOCUMENT_TABLES = (
+    *KNOWN_TABLES, KnownTable("two-line cells, top", _WRAPPED_ROWS, valign="TOP"),
+    KnownTable("two-line cells, middle", _WRAPPED_ROWS),
+    KnownTable("right-aligned figures", (("Country", "Population", "Area km2", "Density"),
+                                         ("Iceland", "387,800", "103,000", "3.8"), ("Malta", "542,051", "316", "1,715.4"),
+                                         ("Portugal", "10,467,366", "92,212", "113.5"),
+                                         ("Chile", "19,629,590", "756,102", "26.0")), align="RIGHT"),
+    KnownTable("empty cells, phrases", (("Option", "Default", "Meaning"), ("--dpi", "150", "resolution of the scans"),
+                                        ("--pages", "", "which pages to read, all by default"),
+                                        ("--json", "", "also write the raw numbers"),
+                                        ("--quiet", "off", "print nothing but the tables"))),
+    KnownTable("names and values", (("Name", "ocrserve"), ("Version", "0.1.0"), ("Licence", "Apache-2.0"),
+                                    ("Python", "3.11"))),
+)
+#: how the document's tables are ruled: every cell's outline, rules above and below the header and
+#: under the table only (booktabs), or none at all
+RULE_STYLES = ("ruled", "booktabs", "unruled")
+#: the document pages' prose, around each table
+TABLE_PROSE = ("Quarterly reports compare the regions by their sales, staff and costs. The numbers are collected "
+               "at the end of each month and checked by the finance team before they are published here. ") * 3
+
+
+def table_flowable(known: KnownTable, rules: str) -> Any:
+    """The ReportLab table of `known`, 11 pt, ruled as `rules` says."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    style: list[Any] = [("FONTSIZE", (0, 0), (-1, -1), 11), ("VALIGN", (0, 0), (-1, -1), known.valign),
+                        ("ALIGN", (1, 0), (-1, -1), known.align), ("TOPPADDING", (0, 0), (-1, -1), 5),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]
+    if rules == "ruled":
+        style.append(("GRID", (0, 0), (-1, -1), 0.75, colors.black))
+    elif rules == "booktabs":
+        style += [("LINEABOVE", (0, 0), (-1, 0), 1, colors.black),
+                  ("LINEBELOW", (0, known.header_rows - 1), (-1, known.header_rows - 1), 0.5, colors.black),
+                  ("LINEBELOW", (0, -1), (-1, -1), 1, colors.black)]
+    style += [("SPAN", a, b) for a, b in known.spans]
+    return Table([list(row) for row in known.rows], style=TableStyle(style))
 
 
 def tables_pdf(path: Path) -> Path:
-    """One page per known table, a heading and a sentence above it, drawn as a PDF by ReportLab."""
-    from reportlab.lib import colors
+    """One page per known table, ruled, a heading and a sentence above it, drawn as a PDF by ReportLab."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
     styles = getSampleStyleSheet()
     story: list[Any] = []
     for known in KNOWN_TABLES:
-        style = [("GRID", (0, 0), (-1, -1), 0.75, colors.black), ("FONTSIZE", (0, 0), (-1, -1), 11),
-                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 5),
-                 ("BOTTOMPADDING", (0, 0), (-1, -1), 5)]
-        style += [("SPAN", a, b) for a, b in known.spans]
         story += [Paragraph(f"Table: {known.name}", styles["Heading2"]),
                   Paragraph("The figures below are made up for the benchmark; each cell holds one value.",
                             styles["BodyText"]),
-                  Spacer(1, 12), Table([list(row) for row in known.rows], style=TableStyle(style)), PageBreak()]
+                  Spacer(1, 12), table_flowable(known, "ruled"), PageBreak()]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story[:-1])
+    return path
+
+
+def document_tables_pdf(path: Path, rules: str) -> Path:
+    """One page per document table, ruled as `rules` says, set as a report sets it: a section heading,
+    a paragraph, the table's caption, the table, two paragraphs."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+    styles = getSampleStyleSheet()
+    story: list[Any] = []
+    for k, known in enumerate(DOCUMENT_TABLES, start=1):
+        story += [Paragraph(f"{k} Results", styles["Heading2"]), Paragraph(TABLE_PROSE, styles["BodyText"]),
+                  Spacer(1, 8), Paragraph(f"Table {k}: {known.name}", styles["BodyText"]), Spacer(1, 4),
+                  table_flowable(known, rules), Spacer(1, 8), Paragraph(TABLE_PROSE, styles["BodyText"]),
+                  Paragraph(TABLE_PROSE, styles["BodyText"]), PageBreak()]
     SimpleDocTemplate(str(path), pagesize=A4).build(story[:-1])
     return path
 
@@ -462,14 +530,31 @@ def cells_right(known: KnownTable, page: ParsedPage) -> int:
     return best
 
 
-def table_scores(ocr: OCR, folder: Path, dpi: int) -> dict[str, dict[str, Any]]:
-    """Per table: cells, and cells right as a digital PDF and as its render."""
-    pdf = tables_pdf(folder / "tables.pdf")
+def has_table_region(page: ParsedPage) -> bool:
+    """Whether the layout model boxed a table on the page: without one, only a ruled grid is read as cells."""
+    return any(region.label == "table" for region in page.regions)
+
+
+def scored_tables(ocr: OCR, pdf: Path, known_tables: Sequence[KnownTable], dpi: int) -> dict[str, dict[str, Any]]:
+    """Per table of `pdf` (one a page): cells, cells right as the digital PDF and as its render, and
+    whether the layout model boxed a table region on each."""
     digital = ocr.parse(pdf).pages
     scanned = ocrserve_images(ocr, render(pdf, dpi))[1]
     return {known.name: {"cells": len(known.cells()), "digital": cells_right(known, digital[k]),
-                         "scan": cells_right(known, scanned[k])}
-            for k, known in enumerate(KNOWN_TABLES)}
+                         "scan": cells_right(known, scanned[k]), "digital_region": has_table_region(digital[k]),
+                         "scan_region": has_table_region(scanned[k])}
+            for k, known in enumerate(known_tables)}
+
+
+def table_scores(ocr: OCR, folder: Path, dpi: int) -> dict[str, dict[str, Any]]:
+    """The ruled known tables on pages of their own, a heading and a sentence above each."""
+    return scored_tables(ocr, tables_pdf(folder / "tables.pdf"), KNOWN_TABLES, dpi)
+
+
+def document_table_scores(ocr: OCR, folder: Path, dpi: int) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per rule style, the document tables as a report sets them."""
+    return {rules: scored_tables(ocr, document_tables_pdf(folder / f"tables-{rules}.pdf", rules), DOCUMENT_TABLES, dpi)
+            for rules in RULE_STYLES}
 
 
 def tables_table(scores: dict[str, dict[str, Any]]) -> str:
@@ -478,6 +563,26 @@ def tables_table(scores: dict[str, dict[str, Any]]) -> str:
     rows.append(["all", cells, pct(sum(s["digital"] for s in scores.values()) / cells),
                  pct(sum(s["scan"] for s in scores.values()) / cells)])
     return markdown_table(["table", "cells", "digital: cells right %", "scan: cells right %"], rows)
+
+
+def rule_styles_table(scores: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Cells right per table under each rule style, digital and scanned; a table the layout model boxed
+    on neither its digital page nor its render is marked `*` (it can only be read from a ruled grid)."""
+    names = list(next(iter(scores.values())))
+    headers = ["table", "cells"] + [f"{rules} {source} %" for rules in scores for source in ("digital", "scan")]
+    rows: list[list[Any]] = []
+    for name in names:
+        row: list[Any] = [name, scores[RULE_STYLES[0]][name]["cells"]]
+        for by_name in scores.values():
+            s = by_name[name]
+            row += [pct(s[source] / s["cells"]) + ("" if s[f"{source}_region"] else "*") for source in ("digital", "scan")]
+        rows.append(row)
+    cells = sum(s["cells"] for s in scores[RULE_STYLES[0]].values())
+    rows.append(["all", cells] + [pct(sum(s[source] for s in by_name.values()) / cells)
+                                  for by_name in scores.values() for source in ("digital", "scan")])
+    rows.append(["boxed as a table", ""] + [f"{sum(s[f'{source}_region'] for s in by_name.values())}/{len(by_name)}"
+                                            for by_name in scores.values() for source in ("digital", "scan")])
+    return markdown_table(headers, rows)
 
 
 # --- the layout model by kind of document ---------------------------------------------------------
@@ -597,6 +702,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-peer", action="store_true", help="ocrserve only")
     parser.add_argument("--no-scans", action="store_true", help="leave out the rendered pages")
     parser.add_argument("--no-tables", action="store_true", help="leave out the ReportLab tables")
+    parser.add_argument("--tables-only", action="store_true", help="the ReportLab tables alone (no manuals)")
     parser.add_argument("--kinds", action="store_true", help="also the layout model by kind of document")
     parser.add_argument("--samples", type=Path, default=None, help="the sample set (for --kinds)")
     parser.add_argument("--per-doc", action="store_true", help="also print each manual's numbers")
@@ -604,9 +710,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def print_tables(tables: dict[str, dict[str, Any]], documents: dict[str, dict[str, dict[str, Any]]], dpi: int) -> None:
+    print(f"\nRuled tables drawn with ReportLab on pages of their own, as PDFs and rendered at {dpi} dpi\n")
+    print(tables_table(tables))
+    print(f"\nTables in a report's pages (a heading, a paragraph, a caption, the table, two paragraphs), "
+          f"ruled three ways, as PDFs and rendered at {dpi} dpi; * where the layout model boxed no table\n")
+    print(rule_styles_table(documents))
+
+
+def tables_main(args: argparse.Namespace, info: dict[str, Any]) -> int:
+    """--tables-only: the tables' numbers alone."""
+    ocr = OCR()
+    ocr.layout_detector()
+    with tempfile.TemporaryDirectory(prefix="bench-structure-") as tmp:
+        tables = table_scores(ocr, Path(tmp), args.dpi)
+        documents = document_table_scores(ocr, Path(tmp), args.dpi)
+    print(machine_header(info) + f"; load average at end: {load_average()}")
+    print_tables(tables, documents, args.dpi)
+    if args.json:
+        write_json(args.json, {"machine": info, "args": {k: str(v) for k, v in vars(args).items()},
+                               "tables": tables, "document_tables": documents})
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine_info()
+    if args.tables_only:
+        return tables_main(args, info)
     manuals = pick_manuals(args.docs, args.pages)
     peer = None if args.no_peer else peer_python(args.peer_version)
     ocr = OCR()
@@ -633,6 +764,7 @@ def main(argv: list[str] | None = None) -> int:
                 score_reading(manual, ocrserve_images(ocr, render(manual.file, args.dpi, page_range(manual)))[0], reading)
                 for manual, reading in zip(manuals, digital)]
         tables = None if args.no_tables else table_scores(ocr, folder, args.dpi)
+        documents = None if args.no_tables else document_table_scores(ocr, folder, args.dpi)
         kinds = kind_scores(ocr, parsed_manuals, args.pages, _samples(args.samples)) if args.kinds else None
 
     summaries = {label: totals(s) for label, s in scores.items()}
@@ -640,19 +772,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(manuals)} manuals of {MANUALS_PACKAGE}, {args.pages} pages each from the first bookmarked page "
           f"past the title; headings against the outline; furniture = running headers, footers, page numbers\n")
     print(summary_table(summaries))
+    manual_tables = [block for _, pages in parsed_manuals for page in pages for block in page.blocks
+                     if block.label == "table"]
+    read_as_cells = sum(block.table is not None for block in manual_tables)
+    print(f"\nTable blocks on the manuals' pages (ocrserve, digital): {len(manual_tables)}, "
+          f"read as rows and cells: {read_as_cells}")
     if args.per_doc:
         print()
         print(per_doc_table(scores))
-    if tables is not None:
-        print(f"\nRuled tables drawn with ReportLab, as PDFs and rendered at {args.dpi} dpi\n")
-        print(tables_table(tables))
+    if tables is not None and documents is not None:
+        print_tables(tables, documents, args.dpi)
     if kinds is not None:
         print(f"\nThe layout model by kind of document (ocrserve's {ocr.settings.layout_model}); body text is "
               f"every line but those in the page's top and bottom {FURNITURE_BAND:.0%}\n")
         print(kinds_table(kinds))
     if args.json:
-        payload |= {"summary": summaries, "documents": {k: [asdict(s) for s in v] for k, v in scores.items()},
-                    "tables": tables, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
+        payload |= {"summary": summaries, "manual_tables": {"blocks": len(manual_tables), "cells": read_as_cells},
+                    "documents": {k: [asdict(s) for s in v] for k, v in scores.items()},
+                    "tables": tables, "document_tables": documents, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
         write_json(args.json, payload)
     return 0
 

@@ -1,6 +1,6 @@
-"""Ruled tables with known cells: drawn as pixels (for OCR) and written as a PDF byte by byte (for the
-text layer and the PDF's own rulings). Each cell's outline is drawn on its own, so a cell that spans
-rows or columns has no rule inside it."""
+"""Tables with known cells: drawn as pixels (for OCR) and written as a PDF byte by byte (for the text
+layer and the PDF's own rulings). Each cell's outline is drawn on its own, so a cell that spans rows or
+columns has no rule inside it; a PDF's table may also have rules between rows only, or none."""
 
 from __future__ import annotations
 
@@ -69,30 +69,49 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
-def drawn(cells: list[Cell], layout: Layout, size: int = 26, page: tuple[int, int] = (1240, 900)) -> np.ndarray:
-    """The table drawn black on white (BGR), each cell's text at its left, in the middle of its height."""
+def drawn(cells: list[Cell], layout: Layout, size: int = 26, page: tuple[int, int] = (1240, 900),
+          ruled: bool = True) -> np.ndarray:
+    """The table drawn black on white (BGR), each cell's text at its left, in the middle of its height,
+    and each cell's outline unless not `ruled`."""
     img = Image.new("RGB", page, "white")
     draw = ImageDraw.Draw(img)
     font = _font(size)
     for cell in cells:
         x0, y0, x1, y1 = layout.box(cell)
-        draw.rectangle([x0, y0, x1, y1], outline="black", width=2)
+        if ruled:
+            draw.rectangle([x0, y0, x1, y1], outline="black", width=2)
         draw.text((x0 + 16, (y0 + y1) / 2), cell.text, fill="black", font=font, anchor="lm")
     return np.ascontiguousarray(np.asarray(img)[:, :, ::-1])
 
 
-def pdf(cells: list[Cell], layout: Layout, above: list[str] = (), size: float = 11) -> bytes:
-    """One US Letter page: `above` as lines of text, then the table, its rules stroked as one
-    rectangle per cell and its text in Helvetica; `layout` in points from the page's top-left."""
+def ink_box(cell: Cell, layout: Layout, size: int = 26) -> tuple[float, float, float, float]:
+    """Where `drawn` inks a cell's text."""
+    x0, y0, _, y1 = layout.box(cell)
+    left, top, right, bottom = _font(size).getbbox(cell.text, anchor="lm")
+    return x0 + 16 + left, (y0 + y1) / 2 + top, x0 + 16 + right, (y0 + y1) / 2 + bottom
+
+
+def pdf(cells: list[Cell], layout: Layout, above: list[str] = (), size: float = 11, rules: str = "grid",
+        below: list[str] = ()) -> bytes:
+    """One US Letter page: `above` as lines of text, then the table, its text in Helvetica, then `below`;
+    `layout` in points from the page's top-left. `rules`: "grid" strokes one rectangle per cell,
+    "booktabs" a rule above the table, one under its first row and one under it, "none" none."""
     ops = [pdfs.text_ops(list(above), y=pdfs.HEIGHT - 72, size=size).decode("latin-1")] if above else []
+    x0, y0, x1, y1 = layout.outer(cells)
+    if below:
+        ops.append(pdfs.text_ops(list(below), y=pdfs.HEIGHT - y1 - 2.5 * size, size=size).decode("latin-1"))
     ops.append("0.8 w")
-    for cell in cells:
-        x0, y0, x1, y1 = layout.box(cell)
-        ops.append(f"{x0} {pdfs.HEIGHT - y1} {x1 - x0} {y1 - y0} re S")
+    if rules == "grid":
+        for cell in cells:
+            cx0, cy0, cx1, cy1 = layout.box(cell)
+            ops.append(f"{cx0} {pdfs.HEIGHT - cy1} {cx1 - cx0} {cy1 - cy0} re S")
+    elif rules == "booktabs":
+        for y in (y0, y0 + layout.row_height, y1):
+            ops.append(f"{x0} {pdfs.HEIGHT - y} m {x1} {pdfs.HEIGHT - y} l S")
     ops.append(f"BT /F1 {size} Tf")
     for cell in cells:
-        x0, y0, _, y1 = layout.box(cell)
-        baseline = pdfs.HEIGHT - (y0 + y1) / 2 - size * 0.35
-        ops.append(f"1 0 0 1 {x0 + 5} {baseline} Tm ({cell.text}) Tj")
+        cx0, cy0, _, cy1 = layout.box(cell)
+        baseline = pdfs.HEIGHT - (cy0 + cy1) / 2 - size * 0.35
+        ops.append(f"1 0 0 1 {cx0 + 5} {baseline} Tm ({cell.text}) Tj")
     ops.append("ET")
     return pdfs.one_page("\n".join(ops).encode("latin-1"))

@@ -4,7 +4,8 @@ The request takes PaddleX's fields and spellings (`paddlex.PaddleXOptions`) and 
 document orientation or unwarping unless asked, every line kept (`textRecScoreThresh` 0.0),
 Markdown images returned, result images unless `visualize` or OCR_VISUALIZE says otherwise. The
 layout model is one PicoDet detector (docs/layout.md); tables are read as rows and cells from their
-ruling lines (export/tables.py) unless `useTableRecognition` is false; the modules PaddleX runs beside
+ruling lines, or where these draw no grid from where their text lies (export/tables.py), unless
+`useTableRecognition` is false; the modules PaddleX runs beside
 it that ocrserve has no model for (seal, formula and chart recognition, unwarping, region detection)
 are answered as PaddleX answers them disabled: `model_settings` says false, their result lists are
 absent, and a warning names each one a request asked for.
@@ -44,8 +45,9 @@ class LayoutParsingRequest(PaddleXOptions):
     useTextlineOrientation: bool | None = None
     useSealRecognition: bool | None = Field(None, description="Not honoured: no seal model (answered false).")
     useTableRecognition: bool | None = Field(None, description="Default true: a table's rows and cells from its "
-                                             "ruling lines (HTML in its block, `table_res_list`); false: its text "
-                                             "in reading order, as a pipe table where its lines fall into a grid.")
+                                             "ruling lines, else from where its text lies (HTML in its block, "
+                                             "`table_res_list`); false: its text in reading order, as a pipe "
+                                             "table where its lines fall into a grid.")
     useFormulaRecognition: bool | None = Field(None, description="Not honoured: formulas are read as text.")
     useChartRecognition: bool | None = Field(None, description="Not honoured: charts are cropped as images.")
     useRegionDetection: bool | None = Field(None, description="Not honoured: no region detector.")

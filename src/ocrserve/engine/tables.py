@@ -5,7 +5,8 @@ or found in a table's pixels (`detect_rulings`: long thin runs of ink, by morpho
 line are merged; a rule counts only when it meets two rules across it (an underlined word does not),
 so the rules left are the grid's row and column boundaries. Two neighbouring grid cells are one cell
 when the rule between them is drawn along less than half their common side. `find_grids` finds the
-grids on a whole page, for tables no layout region holds.
+grids on a whole page, for tables no layout region holds. `ink_runs` says where an OCR line's words
+lie in the pixels, for a table read from its text's geometry (export/tables.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ Box = tuple[float, float, float, float]
 SIDE_DRAWN = 0.5
 #: rules thicker than this many pixels are filled areas (a shaded band's edges are found in the PDF, not here)
 MAX_RULE_THICKNESS = 8
+#: a line's box holds text only where its grey levels span at least this much (0-255): else it is blank paper
+MIN_INK_CONTRAST = 48
+#: a pixel row of a line's box inked over at least this share of its width is a rule, not text
+RULE_ROW = 0.6
 
 
 @dataclass(frozen=True)
@@ -201,4 +206,28 @@ def detect_rulings(image: np.ndarray, region: tuple[int, int, int, int], min_wid
     return out
 
 
-__all__ = ["Grid", "GridCell", "detect_rulings", "find_grids", "table_grid"]
+def ink_runs(image: np.ndarray, box: Sequence[int], min_gap: float) -> list[tuple[float, float]]:
+    """The stretches of ink across `box` (a text line's, in a BGR or grey page) from left to right,
+    parted where no ink lies over at least `min_gap` pixels; empty when the box holds no text.
+
+    A rule the box reaches into (a pixel row inked over most of its width) is left out: it is no text."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    left, top = max(x0, 0), max(y0, 0)
+    crop = image[top:y1, left:x1]
+    if crop.size == 0:
+        return []
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if int(grey.max()) - int(grey.min()) < MIN_INK_CONTRAST:
+        return []
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink = ink[ink.mean(axis=1) < RULE_ROW]
+    inked = np.flatnonzero(ink.sum(axis=0) > 0) if ink.size else np.zeros(0, dtype=np.int64)
+    if not inked.size:
+        return []
+    breaks = np.flatnonzero(np.diff(inked) - 1 >= min_gap)
+    starts = np.concatenate(([inked[0]], inked[breaks + 1]))
+    stops = np.concatenate((inked[breaks], [inked[-1]]))
+    return [(float(left + a), float(left + b + 1)) for a, b in zip(starts.tolist(), stops.tolist())]
+
+
+__all__ = ["Grid", "GridCell", "detect_rulings", "find_grids", "ink_runs", "table_grid"]

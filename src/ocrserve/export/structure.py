@@ -4,9 +4,10 @@ Each line goes to the region holding most of it; lines no region holds become te
 own. Blocks take PaddleX's PP-StructureV3 labels (the layout model's own are CDLA's), so a client
 of PaddleX reads `parsing_res_list` alike. The Markdown has titles as headings (a numbered one as
 deep as its number), paragraphs joined as in the geometry-only Markdown, tables as rows and cells
-where their rules draw a grid (export/tables.py: a pipe table, or HTML where a cell spans), else as a
-pipe table when their lines fall into a grid (else row by row), figures cropped and linked as images,
-and no headers, footers or page numbers: those stay in the blocks, out of the body.
+where their rules draw a grid or their text lines up in rows and columns (export/tables.py: a pipe
+table, or HTML where a cell spans), else as a pipe table when their lines fall into a grid (else row
+by row), figures cropped and linked as images, and no headers, footers or page numbers: those stay
+in the blocks, out of the body.
 
 A PDF's outline refines the headings: a block whose text is the title of an outline entry that
 points at its page is a heading as deep as the entry sits in the outline, whatever the layout model
@@ -71,7 +72,7 @@ class Block:
     lines: tuple[TextLine, ...] = ()
     score: float | None = None  # the layout model's; None for lines no region held and tables found by their rules
     image: str | None = None  # the figure's file name in `ParsedPage.images`
-    table: Table | None = None  # a table's rows and cells, when its rules drew them
+    table: Table | None = None  # a table's rows and cells, when its rules or its text's geometry gave them
     level: int | None = None  # a heading's depth in the Markdown (`#` count) where the PDF outline gave it
 
 

@@ -86,12 +86,12 @@ def test_an_ocr_line_across_two_cells_is_cut_at_the_space_nearest_the_rule():
                                   (1, 1, 1, 1, "2")]
 
 
-def test_without_table_recognition_or_rulings_a_table_is_its_lines():
+def test_without_table_recognition_a_table_is_its_lines_and_without_rulings_its_text_places_the_cells():
     page, scale = layer_page(tables.PLAIN)
     region = table_region(PDF_LAYOUT.outer(tables.PLAIN), scale)
     off = parse_page(page, [region], tables=False)
     assert all(b.table is None for b in off.blocks) and not off.tables
     assert "Paper A4 12 4.50" in off.markdown
     page.rulings = []
-    bare = parse_page(page, [region])
-    assert all(b.table is None for b in bare.blocks) and "Paper A4 12 4.50" in bare.markdown
+    (table,) = [b.table for b in parse_page(page, [region]).blocks if b.table is not None]
+    assert table.grid_text() == tables.rows_of(tables.PLAIN)
