@@ -308,7 +308,7 @@ class Settings(BaseSettings):
     rec_workers: int = Field(
         0, ge=0, le=256, description="Recognition model calls run at once, each on one core (0 = one per usable "
         "core, or OCR_INTRA_OP_THREADS when set; 1 = one call at a time on every core, as before 2026-12). "
-        "Readings are the same for any value."
+        "Readings are the same for any value. A recogniser on OpenVINO runs one call at a time (docs/workers.md)."
     )
     rec_batch_max_columns: int = Field(
         3840, ge=320, le=1_000_000, description="Largest recognition model call, in crops x padded width (px): "

@@ -14,7 +14,7 @@ from ..models import ModelSet, ModelStore
 from ..models.registry import RecSpec
 from ..models.resolve import ResolvedModels, resolve_layout, resolve_models
 from ..settings import Settings, load_settings
-from .backends import load_model
+from .backends import BACKENDS, load_model
 from .batcher import RecognitionBatcher
 from .classify import ImageClassifier
 from .config import EngineConfig
@@ -29,6 +29,8 @@ from .runtime import RuntimeConfig
 def _recognizer(spec: RecSpec, rec_path: Path, dict_path: Path | None, has_specials: bool, runtime: RuntimeConfig,
                 on_batch: BatchObserver | None, max_call_columns: int, workers: int, padding: str,
                 min_width: int = 0) -> TextRecognizer:
+    if not BACKENDS[runtime.backend_of("rec")].parallel_calls:
+        workers = 1  # one call at a time, on every core
     # each worker's call on a core of its own (runtime.parallel_calls), not every call on every core
     rec_model = load_model(rec_path, replace(runtime, parallel_calls=workers), "rec")
     charset = load_charset(rec_model, dict_path, has_specials)

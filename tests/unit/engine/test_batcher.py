@@ -274,3 +274,20 @@ def test_crop_padding_below_the_trained_width_pads_short_lines_to_the_floor_only
     chunked = TextRecognizer(one.model, one.decode.charset, one.image_height, one.image_width, min_width=96)
     assert all(width >= 320 for _, width in chunked.plan(crops, 6))
     assert TextRecognizer(one.model, one.decode.charset, padding="crop", min_width=8).min_width == 48
+
+
+def test_a_recogniser_on_openvino_runs_one_call_at_a_time_whatever_the_workers():
+    """Two calls at once on one OpenVINO model hung once (docs/workers.md): its recogniser gets one worker."""
+    from dataclasses import replace
+
+    from ocrserve import load_settings
+    from ocrserve.engine.builder import load_recognizer
+    from ocrserve.engine.config import runtime_config
+    from ocrserve.models.resolve import resolve_models
+
+    settings = load_settings(model="pp-ocrv4-mobile")
+    models, runtime = resolve_models(settings), runtime_config(settings)
+    on_openvino = load_recognizer(models, replace(runtime, placements=(("rec", "openvino", "fp32"),)), workers=2)
+    on_ort = load_recognizer(models, replace(runtime, placements=(("rec", "onnxruntime", "fp32"),)), workers=2)
+    assert (on_openvino.workers, on_ort.workers) == (1, 2)
+    assert on_openvino.model.providers == ["OpenVINO CPU fp32"]

@@ -46,6 +46,8 @@ class BackendEntry:
     package: str  # the Python package that must be importable
     precisions: tuple[str, ...]
     install_hint: str = ""
+    # whether the recogniser's workers may run calls of one model at once (docs/workers.md, "Recognition workers")
+    parallel_calls: bool = True
 
     def load(self) -> Loader:
         loader: Loader = getattr(import_module(self.module, __name__), self.loader)
@@ -56,7 +58,7 @@ BACKENDS: dict[str, BackendEntry] = {
     # ONNX Runtime's CPU kernels have no bf16 Conv
     "onnxruntime": BackendEntry(".onnxruntime", "load", "onnxruntime", ("fp32",)),
     "openvino": BackendEntry(".openvino", "load", "openvino", ("fp32", "bf16", "int8"),
-                             "pip install 'ocrserve[openvino]'"),
+                             "pip install 'ocrserve[openvino]'", parallel_calls=False),
 }
 
 

@@ -78,7 +78,8 @@ def _writable(directory: Path) -> bool:
 
 
 class OpenVinoModel:
-    """One compiled model; `run` is safe from many threads (a request per thread)."""
+    """One compiled model; `run` works from several threads (a request per thread), but the recogniser
+    calls it from one at a time (BackendEntry.parallel_calls; docs/workers.md)."""
 
     def __init__(self, path: Path, cfg: RuntimeConfig, stage: str, precision: str) -> None:
         self.path = Path(path)
