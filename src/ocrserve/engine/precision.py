@@ -68,6 +68,12 @@ class VerifiedRow:
     time_ratio: float  # engine time / ONNX Runtime fp32 in the same bench run (lower is faster)
     verified: str  # date of the accuracy run
     cls: Placement = ORT_FP32  # both orientation classifiers
+    # CPU flags (any one) the row's time was measured with, beyond what its precisions need: a row
+    # that is faster only with them is not chosen without them
+    faster_with: tuple[str, ...] = ()
+
+    def faster_here(self, flags: frozenset[str]) -> bool:
+        return not self.faster_with or any(flag in flags for flag in self.faster_with)
 
     def placements(self) -> dict[str, Placement]:
         return {"det": self.det, "rec": self.rec, "textline_cls": self.cls, "doc_orientation": self.cls}
@@ -83,7 +89,10 @@ OV_FP32: Placement = ("openvino", "fp32")
 # bf16 detection is listed for pp-ocrv6-tiny only: on v5 and v4 it lost 0.6 and 2.8 points (PDF pages, scenes).
 # OpenVINO fp32 rows read every sample exactly as ONNX Runtime: listed where they were faster (CPUs without bf16).
 VERIFIED: tuple[VerifiedRow, ...] = (
-    VerifiedRow("pp-ocrv6-small", det=ORT_FP32, rec=OV_BF16, time_ratio=0.83, verified="2026-12-01"),
+    # against ONNX Runtime with a recognition call per core, OpenVINO bf16 (one call at a time) was 1.25x the
+    # time with AVX512_BF16 alone (AMD EPYC, 2026-12-07) and 0.60x with AMX (Xeon, 2026-12-02, one call each)
+    VerifiedRow("pp-ocrv6-small", det=ORT_FP32, rec=OV_BF16, time_ratio=0.60, verified="2026-12-01",
+                faster_with=("amx_bf16",)),
     VerifiedRow("pp-ocrv6-tiny", det=OV_BF16, rec=OV_BF16, time_ratio=0.83, verified="2026-12-01"),
     VerifiedRow("pp-ocrv6-tiny", det=ORT_FP32, rec=OV_BF16, time_ratio=0.90, verified="2026-12-01"),
     VerifiedRow("pp-ocrv5-mobile", det=ORT_FP32, rec=OV_BF16, time_ratio=0.59, verified="2026-12-01"),
@@ -213,8 +222,8 @@ def choose(model_set: str, backend: str = "auto", precision: str = "auto", det_p
         return _with_reason(fallback, "custom model files: no verified rows for them")
     rows = [r for r in verified if r.model_set == model_set
             and (backend == "auto" or {b for b, _ in r.placements().values()} == {backend})]
-    usable = [r for r in rows if all(b in installed and missing_flag(p, flags) is None
-                                     for b, p in r.placements().values())]
+    usable = [r for r in rows if r.faster_here(flags) and all(b in installed and missing_flag(p, flags) is None
+                                                              for b, p in r.placements().values())]
     if usable:
         best = min(usable, key=lambda r: r.time_ratio)
         if best.time_ratio < 1.0 or backend != "auto":
@@ -235,6 +244,8 @@ def _need(row: VerifiedRow, flags: frozenset[str], installed: frozenset[str]) ->
     if absent:
         return "the " + ", ".join(f"{b} package ({INSTALL_HINT.get(b, '')})" for b in absent)
     lacking = {missing_flag(p, flags) for p in row.precisions().values()} - {None}
+    if not row.faster_here(flags):
+        lacking.add(" or ".join(row.faster_with) + " to be faster")
     return "a CPU with " + ", ".join(sorted(str(x) for x in lacking))
 
 

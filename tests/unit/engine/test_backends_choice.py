@@ -33,6 +33,15 @@ def test_auto_takes_the_fastest_verified_row_this_cpu_runs():
         assert "verified 2026-12-01" in choice.reason and "bf16" in choice.reason
 
 
+def test_a_row_faster_only_with_amx_is_not_chosen_without_it():
+    amx_only = (VerifiedRow("pp-ocrv6-small", det=ORT, rec=OV_BF16, time_ratio=0.6, verified="2026-12-01",
+                            faster_with=("amx_bf16",)),)
+    assert choose("pp-ocrv6-small", flags=SAPPHIRE_RAPIDS, installed=BOTH, verified=amx_only).placements["rec"] == OV_BF16
+    on_zen5 = choose("pp-ocrv6-small", flags=ZEN5, installed=BOTH, verified=amx_only)
+    assert set(on_zen5.placements.values()) == {ORT}
+    assert "amx_bf16 to be faster" in on_zen5.reason
+
+
 def test_auto_without_bf16_takes_the_fastest_fp32_row():
     choice = choose("pp-ocrv6-small", flags=XEON_NO_BF16, installed=BOTH, verified=ROWS)
     assert set(choice.placements.values()) == {OV}
@@ -106,13 +115,18 @@ def test_auto_never_picks_int8():
 
 def test_each_model_set_gets_the_row_its_gate_passed():
     """docs/precision.md: every set's recogniser passed in bf16, the detector only pp-ocrv6-tiny's; without
-    bf16, v4 and v5 run on OpenVINO fp32 (read identically, faster) and v6 stays on ONNX Runtime."""
+    bf16, v4 and v5 run on OpenVINO fp32 (read identically, faster) and v6 stays on ONNX Runtime.
+    pp-ocrv6-small's bf16 recogniser is faster than ONNX Runtime's per-core calls only with AMX."""
     for name in MODEL_SETS:
-        assert choose(name, flags=ZEN5, installed=BOTH).placements["rec"] == OV_BF16, name
+        with_amx = choose(name, flags=ZEN5 | SAPPHIRE_RAPIDS, installed=BOTH).placements["rec"]
+        assert with_amx == OV_BF16, name
+        assert choose(name, flags=ZEN5, installed=BOTH).placements["rec"] == (
+            ORT if name == "pp-ocrv6-small" else OV_BF16), name
         without_bf16 = set(choose(name, flags=XEON_NO_BF16, installed=BOTH).placements.values())
         assert without_bf16 == ({OV} if name in ("pp-ocrv4-mobile", "pp-ocrv5-mobile") else {ORT}), name
         assert set(choose(name, flags=ZEN5, installed=ORT_ONLY).placements.values()) == {ORT}, name
-    detectors = {name: choose(name, flags=ZEN5, installed=BOTH).placements["det"] for name in MODEL_SETS}
+    detectors = {name: choose(name, flags=ZEN5 | SAPPHIRE_RAPIDS, installed=BOTH).placements["det"]
+                 for name in MODEL_SETS}
     assert detectors == {"pp-ocrv6-small": ORT, "pp-ocrv6-tiny": OV_BF16, "pp-ocrv5-mobile": ORT,
                          "pp-ocrv4-mobile": ORT}
 
