@@ -11,6 +11,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 #: connections inherited across a fork: never used or closed in the child (closing one there could
 #: checkpoint or unlink the parent's WAL), only kept referenced so that garbage collection leaves them be
@@ -43,6 +44,15 @@ class ThreadConnections:
             with self._lock:
                 self._open.append(db)
         return db
+
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """One statement on this thread's connection, stepped to its end; a connection that failed is
+        closed, so the next call starts on a fresh one."""
+        try:
+            return self.get().execute(sql, params).fetchall()
+        except sqlite3.Error:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         """Close this thread's connection after an error that may have left it unusable."""

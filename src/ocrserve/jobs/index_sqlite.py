@@ -24,7 +24,6 @@ SCHEMA_VERSION = 1
 class SqliteJobIndex(SqlJobIndex):
     def __init__(self, path: Path, timeout_s: float = 10.0) -> None:
         self.path = path
-        self.timeout_s = timeout_s
         self._connections = ThreadConnections(path, timeout_s, row_factory=True)
         try:  # at startup, so an unusable directory fails there and not on a request
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,11 +33,7 @@ class SqliteJobIndex(SqlJobIndex):
             raise ConfigError(f"cannot open the job store OCR_JOB_DIR={path.parent}: {exc}") from exc
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Mapping[str, Any]]:
-        try:
-            return [dict(row) for row in self._connections.get().execute(sql, params).fetchall()]
-        except sqlite3.Error:
-            self._connections.discard()
-            raise
+        return [dict(row) for row in self._connections.rows(sql, params)]
 
     def migrate(self) -> int:
         """Bring the index up to SCHEMA_VERSION, once, whichever process opens it first; the version.

@@ -92,7 +92,6 @@ class SQLiteQuotaStore:
             raise ConfigError(f"quotas in SQLite need SQLite >= 3.35 (this Python has {sqlite3.sqlite_version}); "
                               "use a newer Python build or OCR_QUOTA_REDIS_URL")
         self.path = Path(path).expanduser()
-        self.timeout_s = timeout_s
         # autocommit connections: the one upsert statement is its own transaction
         self._connections = ThreadConnections(self.path, timeout_s)
         try:  # at startup, so a path that cannot be written fails there and not on a request
@@ -105,10 +104,8 @@ class SQLiteQuotaStore:
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         try:
-            # fetchall: steps the statement to its end
-            return self._connections.get().execute(sql, params).fetchall()
+            return self._connections.rows(sql, params)
         except sqlite3.Error as exc:
-            self._connections.discard()
             raise QuotaUnavailable(f"the quota database cannot be used: {exc}") from exc
 
     def used(self, token_id: str, day: str) -> int:
