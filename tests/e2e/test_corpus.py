@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
@@ -37,8 +38,10 @@ import xmlschema
 from _support import corpus as corpus_support
 from _support.paths import DATA
 from _support.server import free_port, wait_ready
+from ocrserve.export.searchable_pdf import searchable_pdf
 from ocrserve.inputs import Limits
 from ocrserve.inputs.pdf import PdfPages
+from ocrserve.result import OCRPage, TextLine
 
 pytestmark = pytest.mark.corpus
 
@@ -388,6 +391,48 @@ def test_text_layers_in_every_script_are_read_exactly(corpus):
             pages_by_script[name] += 1
     assert all(pages_by_script.values()), pages_by_script
     report(problems, "text layers read inexactly")
+
+
+#: share of the corpus's right-to-left lines a searchable PDF must give back exactly through pdfium: 913 of 965
+#: (94.6 %) when measured, 5 before runs were laid in visual order; the rest mix directions with brackets
+#: or Latin words, where the text layer's own order is pdfium's guess and readers differ
+RTL_ROUND_TRIP = 0.9
+
+
+def test_right_to_left_text_reads_back_from_the_searchable_pdf(corpus):
+    """The corpus's Arabic, Persian and Hebrew lines (from real text layers, logical order), laid invisibly
+    over a blank page as OCR lines are, read back from the searchable PDF in the same order."""
+    texts: list[str] = []
+    for item in corpus:
+        with PdfPages(str(item.file), Limits(max_pdf_document_pages=10**6)) as pages:  # long manuals too
+            for index in range(min(PAGES, len(pages))):
+                texts += [line.text for line in pages.text_layer(index).lines
+                          if sum(0x590 <= ord(c) <= 0x6FF for c in line.text) >= 3]
+    texts = list(dict.fromkeys(texts))
+    assert len(texts) >= 500, len(texts)
+    exact, problems = 0, []
+    for start in range(0, len(texts), 20):
+        chunk = texts[start:start + 20]
+        lines = [TextLine(text, 0.9, [[20, 30 + 50 * i], [20 + 12 * len(text), 30 + 50 * i],
+                                      [20 + 12 * len(text), 60 + 50 * i], [20, 60 + 50 * i]])
+                 for i, text in enumerate(chunk)]
+        width, height = 40 + 12 * max(map(len, chunk)), 60 + 50 * len(chunk)
+        page = OCRPage(width=width, height=height, lines=lines, detected_polygons=[line.polygon for line in lines],
+                       doc_angle=0, det_params={}, text_rec_score_thresh=0.0, use_textline_orientation=False,
+                       return_word_box=False)
+        doc = pdfium.PdfDocument(searchable_pdf([page], page_images=[np.full((height, width, 3), 255, np.uint8)],
+                                                dpi=72))
+        try:
+            read = doc[0].get_textpage().get_text_range().split("\r\n")
+        finally:
+            doc.close()
+        assert len(read) == len(chunk)
+        for want, got in zip(chunk, read, strict=True):
+            if comparable(want) == comparable(got):
+                exact += 1
+            else:
+                problems.append(f"{want!r} read back as {got!r}")
+    assert exact >= RTL_ROUND_TRIP * len(texts), f"{exact} of {len(texts)} exact; e.g.\n" + "\n".join(problems[:20])
 
 
 def test_paddlex_ocr(server, docs):

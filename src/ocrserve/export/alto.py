@@ -7,11 +7,13 @@ from xml.sax.saxutils import quoteattr
 
 from ..result import OCRPage
 from ..version import __version__
-from .layout import blocks, text_angle, words_of, xml_safe, xyxy
+from .layout import blocks, right_to_left, text_angle, words_of, xml_safe, xyxy
 from .paged import PagedFormat
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA = "http://www.loc.gov/standards/alto/v4/alto-4-4.xsd"
+#: a right-to-left line or block (its String elements stay in logical order, the first read first)
+_BASE_RTL = ' BASEDIRECTION="rtl"'
 
 
 def _pos(box: Sequence[int]) -> str:
@@ -25,10 +27,13 @@ def render_page(result: OCRPage, number: int = 1) -> str:
     out = [f'    <Page ID="page_{number}" PHYSICAL_IMG_NR="{number}" WIDTH="{result.width}" HEIGHT="{result.height}">',
            f'      <PrintSpace {_pos((0, 0, result.width, result.height))}>']
     for b, block in enumerate(blocks(result), start=1):
-        out.append(f'        <TextBlock ID="block_{number}_{b}" {_pos(block.box)}{rotation}>')
+        rtl = [right_to_left(placed.line.text) for placed in block.lines]
+        block_direction = _BASE_RTL if rtl and all(rtl) else ""  # ALTO 4.3's BASEDIRECTION, inherited by lines
+        out.append(f'        <TextBlock ID="block_{number}_{b}" {_pos(block.box)}{rotation}{block_direction}>')
         for n, placed in enumerate(block.lines, start=1):
             line = placed.line
-            out.append(f'          <TextLine ID="line_{number}_{b}_{n}" {_pos(xyxy(line.polygon))}>')
+            direction = _BASE_RTL if rtl[n - 1] and not block_direction else ""
+            out.append(f'          <TextLine ID="line_{number}_{b}_{n}" {_pos(xyxy(line.polygon))}{direction}>')
             wc = f"{max(0.0, min(1.0, line.score)):.3f}"
             for w, (text, poly) in enumerate(words_of(line)):
                 if w:

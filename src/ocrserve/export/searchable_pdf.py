@@ -27,7 +27,9 @@ from ..inputs.pdf import _PDFIUM_LOCK, is_pdf
 from ..inputs.textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
 from ..result import OCRPage, TextLine
 from ..unicode_text import proper_unicode
+from .bidi import has_right_to_left, visual_order
 from .fonts import DESCENT, CodeMap, cid_font, font_descriptor, type0_font
+from .layout import right_to_left
 from .writer import PdfFile
 
 #: used when an image says nothing of its resolution: the scale PDF pages are rendered at (144 dpi)
@@ -105,8 +107,15 @@ def _run(hex_text: str, n: int, frame: Frame) -> str:
 
 
 def line_operators(line: TextLine, to_page: np.ndarray, codes: CodeMap) -> list[str]:
-    """The line's text as text objects: one per word and per gap between words, each on its box."""
-    runs = [(proper_unicode(text), _frame(poly, to_page)) for text, poly in _segments(line) if text]
+    """The line's text as text objects: one per word and per gap between words, each on its box.
+
+    Each run's characters are laid in visual order (a right-to-left word from its right end), as
+    readers, which order glyphs by where they stand, expect: they copy and find it in logical order."""
+    segments = _segments(line)
+    if has_right_to_left(line.text):
+        rtl = right_to_left(line.text)
+        segments = [(visual_order(text, rtl), poly) for text, poly in segments]
+    runs = [(proper_unicode(text), _frame(poly, to_page)) for text, poly in segments if text]
     return [_run(codes.encode(text), len(text), frame) for text, frame in runs if frame is not None]
 
 

@@ -13,7 +13,9 @@ from _support import pdfs
 from ocrserve.errors import BadInput
 from ocrserve.export import export
 from ocrserve.export.layout import words_of
+from ocrserve.export.searchable_pdf import searchable_pdf
 from ocrserve.inputs.textlayer import pixel_transform
+from ocrserve.result import OCRPage, TextLine, Word
 from ocrserve.tools.evaluation import char_accuracy, position_ordered_text
 
 
@@ -195,3 +197,35 @@ def test_figure_page_gains_the_figure_text_only(ocr_default):
     assert text.count("The quick brown fox") == 1  # the layer's own lines are not written twice
     added = "".join(text.split("vow.")[-1].split())  # what follows the layer's last line, without spacing
     assert char_accuracy("".join("".join(pdfs.FIGURE_LINES).split()), added) > 0.95
+
+
+RIGHT_TO_LEFT_LINES = ["مرحبا بالعالم 2026", "السنة الدراسية: 2017/2018", "المجموع 128.50 دينار (نقدا)",
+                       "إِيَّاكَ نَعْبُدُ", "שלום עולם 42", "فصل ١٢٣ من الكتاب"]
+
+
+def test_right_to_left_lines_read_back_in_logical_order_from_where_they_are_printed():
+    """Readers order a line's glyphs by where they stand: each right-to-left run is laid from the
+    right (digits, left-to-right words and a word-boxed line included), so copy and search give the
+    engine's logical text back and each character's box lies where it is printed."""
+    def box(x0: float, x1: float, y: float) -> list[list[float]]:
+        return [[x0, y], [x1, y], [x1, y + 30], [x0, y + 30]]
+
+    lines = [TextLine(text, 0.9, box(20, 20 + 14 * len(text), 20 + 50 * i)) for i, text in enumerate(RIGHT_TO_LEFT_LINES)]
+    y = 20 + 50 * len(lines)  # the engine's word boxes: the first word read is the rightmost
+    words = (Word("مرحبا", box(470, 610, y)), Word("بالعالم", box(260, 440, y)), Word("2026", box(130, 230, y)))
+    lines.append(TextLine(" ".join(w.text for w in words), 0.9, box(130, 610, y), words=words))
+    page = OCRPage(width=640, height=y + 60, lines=lines, detected_polygons=[line.polygon for line in lines],
+                   doc_angle=0, det_params={}, text_rec_score_thresh=0.0, use_textline_orientation=False,
+                   return_word_box=False)
+    data = searchable_pdf([page], page_images=[np.full((page.height, page.width, 3), 255, np.uint8)], dpi=72)
+    doc = pdfium.PdfDocument(data)
+    try:
+        textpage = doc[0].get_textpage()
+        assert textpage.get_text_range().split("\r\n") == [line.text for line in lines]
+        chars = [(textpage.get_text_range(i, 1), textpage.get_charbox(i)[0]) for i in range(textpage.count_chars())]
+    finally:
+        doc.close()
+    first_line = chars[:len(lines[0].text)]
+    assert first_line[0][0] == "م" and first_line[0][1] > first_line[4][1] > first_line[-1][1]  # from the right
+    digits = [x for ch, x in first_line if ch.isdigit()]
+    assert digits == sorted(digits)  # a number inside it still reads left to right

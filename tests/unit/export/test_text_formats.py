@@ -153,4 +153,12 @@ def test_complex_scripts_keep_every_mark_and_hocr_marks_right_to_left_lines(alto
     hocr = ET.fromstring(export([page], "hocr"))
     lines = [el for el in hocr.iter() if el.get("class") == "ocr_line"]
     assert [el.get("dir") for el in lines] == ["rtl", None, None, None]
-    alto_schema.validate(export([page], "alto").decode())
+    alto = export([page], "alto").decode()
+    alto_schema.validate(alto)
+    # ALTO 4.3's base direction, on the line or inherited from its block; Strings stay in logical order
+    blocks = ET.fromstring(alto).iterfind(".//a:TextBlock", ALTO_NS)
+    directions = [line.get("BASEDIRECTION", block.get("BASEDIRECTION")) for block in blocks
+                  for line in block.iterfind("a:TextLine", ALTO_NS)]
+    assert directions == ["rtl", None, None, None]
+    first = ET.fromstring(alto).find(".//a:TextLine/a:String", ALTO_NS)
+    assert first is not None and first.get("CONTENT") == COMPLEX_LINES[0].split()[0]
