@@ -8,6 +8,8 @@
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime openvino:int8:fp32 openvino:int8:int8
     python bench/accuracy.py --models pp-ocrv6-small --backends onnxruntime auto:bf16:bf16 \
         --layer-pdfs /usr/share/doc/libtasn1-doc/libtasn1.pdf    # more PDF pages: the text layer as truth
+    python bench/accuracy.py --models pp-ocrv6-small --lang ru --no-samples --noto --layer-pages 6 \
+        --layer-pdfs developers-reference.pdf      # a language: its documents' pages and their text in Noto faces
 
 Two figures per kind: order-insensitive (today's: both sides sorted by position first) and in
 reading order (the lines as returned, against the ground truth's own line order; the sample
@@ -23,6 +25,11 @@ PDF page, then the mean per kind.
 PDFs whose text layer the service would trust (`usable`) becomes a sample of its own group
 ("layer pages", not in `overall`), its truth the layer's lines in the rendered page's pixels, and
 every PDF page is then OCRed (`pdf_text=ocr`) instead of read from its layer.
+
+`--noto` adds a clean image of each of those pages: its lines drawn one per row with Debian's Noto
+faces (bench/language_pages.py, the faces fetched with `apt-get download` into the ignored `.cache/`),
+scored as "Noto pages": with a language's own documents as `--layer-pdfs`, its character accuracy on
+real text without a PDF's layout or fonts in the way.
 
 Speed is the wall time of `OCR.predict` on the file, as a library user calls it: decoding and
 PDF rendering included, model loading excluded (a service loads once).  A PDF is predicted once
@@ -45,6 +52,7 @@ from typing import Any
 
 import numpy as np
 from _common import find_samples_dir, load_average, machine_header, machine_info, markdown_table, write_json
+from language_pages import noto_samples
 from layout_samples import LAYOUT_KINDS
 from layout_samples import build as build_layout_samples
 
@@ -59,9 +67,10 @@ from ocrserve.tools.evaluation import Sample, char_accuracy, load_samples, posit
 
 KINDS = (("page", "pages"), ("pdf", "PDF pages"), ("scene", "scenes"))
 LAYER_KIND = "layer"  # a PDF page scored against its own text layer (--layer-pdfs)
+NOTO_KIND = "noto"  # the same page's text drawn with Noto faces (--noto)
 # groups reported beside the kinds; a sample may be in several (the sample receipt is a scene too)
 GROUPS = (*KINDS, ("rotated", "rotated"), ("receipt", "receipts"), ("two-column", "two-column"),
-          ("vertical", "vertical"), ("sparse", "sparse"), (LAYER_KIND, "layer pages"))
+          ("vertical", "vertical"), ("sparse", "sparse"), (LAYER_KIND, "layer pages"), (NOTO_KIND, "Noto pages"))
 
 
 @dataclass(frozen=True)
@@ -234,6 +243,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "its script, which must be installed); pair with --layer-pdfs in that language")
     parser.add_argument("--layer-pages", type=int, default=0, metavar="N",
                         help="read only the first N pages of each PDF (default 0: every page)")
+    parser.add_argument("--noto", action="store_true",
+                        help="also draw each --layer-pdfs page's text with Debian's Noto faces and score those "
+                             "images (bench/language_pages.py: a language's clean pages)")
     parser.add_argument("--no-samples", action="store_true",
                         help="score only the --layer-pdfs pages (a language's documents), not the sample set")
     parser.add_argument("--no-layout", action="store_true",
@@ -266,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         samples += list(load_samples(build_layout_samples(samples_dir, Path(layout_dir.name)), LAYOUT_KINDS))
     extra, skipped = layer_samples(args.layer_pdfs, args.layer_pages)
     samples += extra
+    rendered = noto_samples(extra, Path(layout_dir.name), NOTO_KIND) if args.noto else None
+    samples += rendered.samples if rendered else []
     if not samples:
         raise SystemExit(f"no pages to score: the --layer-pdfs pages read hold no usable text layer ({skipped} pages)")
     # a layer page must be OCRed to be scored against its layer; the sample PDFs are then OCRed too
@@ -292,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.layer_pdfs:
         print(f"- layer pages: {len(extra)} pages of {', '.join(p.name for p in args.layer_pdfs)} scored against "
               f"their own text layer ({skipped} pages without a usable layer left out); every PDF page OCRed")
+    if rendered:
+        print(f"- Noto pages: {len(rendered.samples)} images of the layer pages' lines drawn with Debian's Noto faces "
+              f"(bench/language_pages.py; {rendered.lines_left_out} lines no face holds whole left out)")
     print("- accuracy: 1 - edit distance / truth length on NFKC text without whitespace, lines in position "
           "order (ocrserve.tools.evaluation), mean per kind; overall = mean over all samples")
     print("- time: wall time of OCR.predict per file (decode and PDF rendering included, model load excluded), "

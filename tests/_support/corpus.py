@@ -107,8 +107,8 @@ def _cached_versions(package: str) -> list[Path]:
     return sorted(d for d in CACHE.glob(f"{package}_*") if (d / ".complete").is_file())
 
 
-def _fetch(package: str, version: str, target: Path) -> None:
-    """Download one package, unpack it, keep its PDFs (symbolic links dropped) in `target`."""
+def _fetch(package: str, version: str, target: Path, keep: tuple[str, ...] = (".pdf",)) -> None:
+    """Download one package, unpack it, keep its files ending in `keep` (symbolic links dropped) in `target`."""
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix=".fetch-") as tmp:
         work = Path(tmp)
@@ -121,8 +121,8 @@ def _fetch(package: str, version: str, target: Path) -> None:
         if done.returncode:
             raise CorpusUnavailable(f"dpkg-deb -x {debs[0].name} failed: {done.stderr.strip()[-2000:]}")
         staging = work / "pdfs"
-        for pdf in unpacked.rglob("*.pdf"):
-            if pdf.is_file() and not pdf.is_symlink():
+        for pdf in unpacked.rglob("*"):
+            if pdf.name.lower().endswith(keep) and pdf.is_file() and not pdf.is_symlink():
                 dest = staging / pdf.relative_to(unpacked)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(pdf, dest)
@@ -135,9 +135,9 @@ def _fetch(package: str, version: str, target: Path) -> None:
                 raise
 
 
-def package_dir(package: str, version: str | None) -> tuple[str, Path]:
+def package_dir(package: str, version: str | None, keep: tuple[str, ...] = (".pdf",)) -> tuple[str, Path]:
     """(version, cached folder) of `package` at `version` (None: not in the package index), fetched when not
-    cached yet."""
+    cached yet, with its files ending in `keep` (its PDFs; a font package's `.ttf`, `.ttc`)."""
     if version is None:
         cached = _cached_versions(package)
         if cached:  # no package index here (apt-get update never ran), but a copy from an earlier run
@@ -146,7 +146,7 @@ def package_dir(package: str, version: str | None) -> tuple[str, Path]:
                                 "with a Debian 12 (bookworm) main source configured")
     target = CACHE / f"{package}_{version.replace(':', '%3a')}"
     if not (target / ".complete").is_file():
-        _fetch(package, version, target)
+        _fetch(package, version, target, keep)
     return version, target
 
 

@@ -103,11 +103,17 @@ def visual_order(text: str, right_to_left: bool) -> str:
         return text
     level = levels(text, right_to_left)
     chars = [_MIRRORS.get(ch, ch) if lv % 2 else ch for ch, lv in zip(text, level, strict=True)]
-    order = list(range(len(text)))
+    return "".join(chars[k] for k in _marks_in_order(visual_indices(level), text))
+
+
+def visual_indices(level: list[int]) -> list[int]:
+    """The positions of items at these embedding levels, in the order they stand from the left (L2:
+    from the highest level down to the lowest odd one, each run at that level or above reversed)."""
+    order = list(range(len(level)))
     lowest_odd = min((lv for lv in level if lv % 2), default=None)
     if lowest_odd is None:
-        return "".join(chars)
-    for target in range(max(level), lowest_odd - 1, -1):  # L2
+        return order
+    for target in range(max(level), lowest_odd - 1, -1):
         i = 0
         while i < len(order):
             if level[order[i]] < target:
@@ -118,7 +124,7 @@ def visual_order(text: str, right_to_left: bool) -> str:
                 j += 1
             order[i:j] = order[i:j][::-1]
             i = j
-    return "".join(chars[k] for k in _marks_in_order(order, text))
+    return order
 
 
 def _marks_in_order(order: list[int], text: str) -> list[int]:
