@@ -224,8 +224,17 @@ def _filled(grid: Grid, lines: Sequence[TextLine], height: float,
         bounds = [grid.xs[c] for c in range(1, grid.cols) if owner.get((row, c - 1)) != owner.get((row, c))]
         for piece, middle in _cuts(line, bounds, tol=height / 4, edges=None if edges is None else edges[number]):
             col = _index(grid.xs, middle)
-            if col is not None:
-                held.setdefault(owner[row, col], []).append(((ly0 + ly1) / 2, middle, piece))
+            if col is None:
+                continue
+            # a grid position no cell covers (two merges that leave a notch) gives its text to the row's
+            # nearest cell rather than losing it
+            held_by = owner.get((row, col))
+            if held_by is None:
+                nearest = min((c for c in range(grid.cols) if (row, c) in owner), key=lambda c: abs(c - col),
+                              default=None)
+                held_by = None if nearest is None else owner[row, nearest]
+            if held_by is not None:
+                held.setdefault(held_by, []).append(((ly0 + ly1) / 2, middle, piece))
     cells = []
     for k, cell in enumerate(grid.cells):
         pieces = sorted(held.get(k, []), key=lambda p: (round(p[0] / max(height, 1.0)), p[1]))

@@ -95,3 +95,20 @@ def test_without_table_recognition_a_table_is_its_lines_and_without_rulings_its_
     page.rulings = []
     (table,) = [b.table for b in parse_page(page, [region]).blocks if b.table is not None]
     assert table.grid_text() == tables.rows_of(tables.PLAIN)
+
+
+def test_text_in_a_grid_position_no_cell_covers_goes_to_its_row_s_nearest_cell():
+    """A grid whose merges leave a notch (no cell at row 1, column 1): the text there is kept, in the
+    cell beside it, rather than lost or failing the page."""
+    from ocrserve.engine.tables import Grid, GridCell
+    from ocrserve.export.tables import _filled
+
+    cells = (GridCell(0, 0, 1, 1, (0, 0, 100, 40)), GridCell(0, 1, 1, 1, (100, 0, 200, 40)),
+             GridCell(1, 0, 1, 1, (0, 40, 100, 80)))
+    grid = Grid((0.0, 100.0, 200.0), (0.0, 40.0, 80.0), cells)
+    lines = [TextLine("a", 0.9, [[10, 10], [40, 10], [40, 30], [10, 30]]),
+             TextLine("b", 0.9, [[110, 10], [140, 10], [140, 30], [110, 30]]),
+             TextLine("c", 0.9, [[10, 50], [40, 50], [40, 70], [10, 70]]),
+             TextLine("notch", 0.9, [[120, 50], [180, 50], [180, 70], [120, 70]])]
+    table = _filled(grid, lines, 20.0)
+    assert [cell.text for cell in table.cells] == ["a", "b", "c notch"]
