@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.layout import region_order
+from ..engine.typeface import InkType, ink_type, weighted_median
 from ..result import LayoutRegion, OCRPage, OutlineEntry, TextLine
 from .markdown import escape, escape_inline, join_lines
 from .tables import Table, recognise_table, render_table, ruled_tables, table_html
@@ -46,6 +47,11 @@ HEADING_SIZE = 1.15
 #: the labels a heading found by its type may replace: text, and what the CDLA model calls a heading
 #: when it does not know it for one (a reference, a caption); not tables, figures or page furniture
 _RETITLED = ("text", "reference", "figure_title", "table_title")
+#: on an OCR page, a numbered block whose strokes are this much thicker than the body's is a bold heading
+#: (measured at 144 dpi: LaTeX's bold section titles 1.6 times the text's, a bold word at body size 1.2)
+INK_BOLD = 1.3
+#: and one this much taller than the body's lines a larger heading (\section is set 1.44 times the text)
+INK_LARGER = 1.3
 _HEADING_MAX_CHARS = 120
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.I)
 #: the labels an outline title may make a heading: those the type may, the headings themselves, and
@@ -227,11 +233,16 @@ def body_font_size(lines: Sequence[TextLine]) -> float | None:
     return max(sizes, key=lambda size: sizes[size]) if sizes else None
 
 
+def _heading_shaped(lines: Sequence[TextLine]) -> bool:
+    """Short, and not ending as a sentence or a clause does: what a heading's text looks like."""
+    text = join_lines([line.text for line in lines])
+    return bool(lines) and len(text) <= _HEADING_MAX_CHARS and not text.rstrip().endswith((".", ",", ";", ":"))
+
+
 def set_as_heading(lines: Sequence[TextLine], body_size: float) -> bool:
     """Whether a block's text-layer lines are typeset as a heading: short, no sentence end, and every line
     larger than the body, or bold at the body's size and numbered like a section (`1.5.1 Font order`)."""
-    text = join_lines([line.text for line in lines])
-    if not lines or len(text) > _HEADING_MAX_CHARS or text.rstrip().endswith((".", ",", ";", ":")):
+    if not _heading_shaped(lines):
         return False
     fonts = [line.font for line in lines]
     if any(font is None for font in fonts):
@@ -240,6 +251,41 @@ def set_as_heading(lines: Sequence[TextLine], body_size: float) -> bool:
         return True
     return all(font.bold and font.size >= body_size for font in fonts if font is not None) and all(
         _NUMBERED.match(line.text) for line in lines)
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """An OCR page's lines measured in its pixels (`engine.typeface`), and its body's stroke and height:
+    the character-weighted medians, what most of its text is set in."""
+
+    types: dict[int, InkType]  # by the line's index in the page
+    body: InkType
+
+    @classmethod
+    def measure(cls, page: OCRPage) -> PageInk | None:
+        """None where the page has a text layer's fonts (they say more), no image, or no line to measure."""
+        if page.image is None or any(line.font is not None for line in page.lines):
+            return None
+        types = {i: t for i, line in enumerate(page.lines) if (t := ink_type(page.image, line.polygon)) is not None}
+        weights = [float(len(page.lines[i].text)) for i in types]
+        stroke = weighted_median([t.stroke for t in types.values()], weights)
+        height = weighted_median([t.height for t in types.values()], weights)
+        return None if stroke is None or height is None else cls(types, InkType(stroke, height))
+
+    def set_as_heading(self, members: Sequence[int], lines: Sequence[TextLine]) -> bool:
+        """`set_as_heading` for an OCR page: every line numbered like a section and inked bolder than the
+        body, or every line taller than the body and no thinner; short, no sentence end, and words in it
+        (an equation's number in its tall parentheses, a page number, are no headings)."""
+        block = [lines[i] for i in members]
+        if not _heading_shaped(block) or any(i not in self.types for i in members):
+            return False
+        if sum(ch.isalpha() for line in block for ch in line.text) < 2:
+            return False
+        types = [self.types[i] for i in members]
+        if all(t.stroke >= INK_BOLD * self.body.stroke for t in types) and all(
+                _NUMBERED.match(line.text) for line in block):
+            return True
+        return all(t.height >= INK_LARGER * self.body.height and t.stroke >= self.body.stroke for t in types)
 
 
 def _is_page_number(text: str, box: Sequence[float], top: float, bottom: float) -> bool:
@@ -356,6 +402,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     ordered = [pieces[i] for i in order]
     first_body = next((k for k, p in enumerate(ordered) if p[0] not in ("header", "footer")), None)
     body_size = body_font_size(lines)
+    ink = PageInk.measure(page) if body_size is None else None
     line_boxes = [_box(line) for line in lines]
     top, bottom = min((b[1] for b in line_boxes), default=0.0), max((b[3] for b in line_boxes), default=0.0)
     titles = OutlineTitles(page.outline, lines)
@@ -372,7 +419,8 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
             parts = [("doc_title" if opening else "paragraph_title", block_lines, box)]
         elif label in ("header", "footer") and join_lines(texts).strip().isdigit():
             parts = [("number", block_lines, box)]
-        elif name in _RETITLED and body_size is not None and set_as_heading(block_lines, body_size):
+        elif name in _RETITLED and (body_size is not None and set_as_heading(block_lines, body_size)
+                                    or ink is not None and ink.set_as_heading(members, lines)):
             parts = [("paragraph_title", block_lines, box)]
             if len(block_lines) > 1 and all(_NUMBERED.match(line.text) for line in block_lines):
                 # numbered headings run together by one region (`1 Documentation` over `1.1 Logo macros`)

@@ -147,6 +147,36 @@ def test_without_fonts_the_layout_model_alone_names_headings():
     assert [b.label for b in parsed.blocks] == ["text", "text"]
 
 
+def drawn_line(image: np.ndarray, text: str, x: int, baseline: int, scale: float, thickness: int) -> TextLine:
+    """`text` drawn on `image` in a Hershey face, and its OCR line: the box a detector would give it."""
+    (width, height), descent = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    cv2.putText(image, text, (x, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    pad = height // 4
+    return line(text, x - pad, baseline - height - pad, x + width + pad, baseline + descent + pad)
+
+
+def test_on_a_scan_headings_come_from_the_ink_where_the_layout_model_missed_them():
+    """No fonts on a scanned page: a numbered block inked bolder than the body, or set taller, is a heading;
+    a numbered list item in the body's weight and a bold phrase without a number are not."""
+    image = np.full((1400, 1000, 3), 255, np.uint8)
+    body = [drawn_line(image, text, 100, 300 + 40 * i, 0.7, 1)
+            for i, text in enumerate(["The method reads each page in order and", "keeps every line it finds there.",
+                                      "It reads the ink of each line as well,", "so that the type is known."])]
+    lines = [drawn_line(image, "2.1 Method", 100, 220, 0.7, 3),  # bold, numbered, at the body's size
+             *body,
+             drawn_line(image, "Results", 100, 560, 1.1, 2),  # larger, not numbered
+             drawn_line(image, "3 apples were read", 100, 640, 0.7, 1),  # numbered, the body's weight
+             drawn_line(image, "Bold words alone", 100, 700, 0.7, 3)]  # bold, not numbered
+    regions = [region("text", *[float(v) for v in (*ln.polygon[0], *ln.polygon[2])]) for ln in lines[:1]]
+    regions += [region("text", 80, 260, 700, 440)]
+    regions += [region("text", *[float(v) for v in (*ln.polygon[0], *ln.polygon[2])]) for ln in lines[5:]]
+    parsed = parse_page(page_of(lines, image=image), regions)
+    assert [b.label for b in parsed.blocks] == ["paragraph_title", "text", "paragraph_title", "text", "text"]
+    assert parsed.markdown.startswith("### 2.1 Method\n\nThe method reads")
+    # without the page's pixels nothing says so, and the layout model's labels stand
+    assert [b.label for b in parse_page(page_of(lines), regions).blocks] == ["text"] * 5
+
+
 def outlined_page(lines: list[TextLine], *entries: tuple[str, int]) -> OCRPage:
     return dataclasses.replace(page_of(lines), outline=tuple(OutlineEntry(title, level) for title, level in entries))
 
