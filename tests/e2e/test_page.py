@@ -30,6 +30,7 @@ from _support.chromium import open_page
 from _support.packaging import package_data_patterns
 from _support.paths import REPO
 from _support.server import start_server
+from ocrserve.models import MODEL_SETS
 
 IMAGE = "scenes/s01_sign_zh_en.png"
 PDF = "pdf/smi_p8-10.pdf"
@@ -68,8 +69,9 @@ def test_page_config_follows_the_app(tmp_path):
     assert page_config(settings)["jobs"] is None and page_config(settings)["auth"] is True
     # the sets whose files are there (test_page_jobs.py has the sets left out)
     assert page_config(settings, jobs=True)["jobs"]["models"].items() <= settings.job_models.items()
-    pulled = load_settings(model="pp-ocrv4-mobile")  # the session's model dir, every set pulled into it
-    assert page_config(pulled, jobs=True)["jobs"]["models"] == pulled.job_models
+    pulled = load_settings(model="pp-ocrv4-mobile")  # the session's model dir, every PyPI set pulled into it
+    from_pypi = {name: mset for name, mset in pulled.job_models.items() if mset in MODEL_SETS}
+    assert from_pypi and page_config(pulled, jobs=True)["jobs"]["models"] == from_pypi  # not the hub's latin set
     assert page_config(settings, jobs=True)["jobs"]["maxFileSize"] == settings.job_max_file_size  # not the request's
     router = APIRouter()
     router.add_api_route("/", lambda: {}, methods=["GET"])

@@ -47,6 +47,10 @@ HEADING_SIZE = 1.15
 #: the labels a heading found by its type may replace: text, and what the CDLA model calls a heading
 #: when it does not know it for one (a reference, a caption); not tables, figures or page furniture
 _RETITLED = ("text", "reference", "figure_title", "table_title")
+#: a figure region holding this many characters, its lines covering this share of it, is text set apart
+#: (the CDLA model boxes code listings and contents pages as figures; their text belongs in the body)
+TEXT_FIGURE_CHARS = 300
+TEXT_FIGURE_COVER = 0.15
 #: on an OCR page, a numbered block whose strokes are this much thicker than the body's is a bold heading
 #: (measured at 144 dpi: LaTeX's bold section titles 1.6 times the text's, a bold word at body size 1.2)
 INK_BOLD = 1.3
@@ -288,6 +292,14 @@ class PageInk:
         return all(t.height >= INK_LARGER * self.body.height and t.stroke >= self.body.stroke for t in types)
 
 
+def _text_figure(lines: Sequence[TextLine], box: Sequence[float]) -> bool:
+    """Whether a figure region is text set apart (a code listing, a table of contents): it holds as much
+    text as a paragraph, and its lines cover a good share of it, where a chart or a diagram has labels."""
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1.0)
+    covered = sum(max(b[2] - b[0], 0) * max(b[3] - b[1], 0) for b in (line.box for line in lines))
+    return sum(len(line.text) for line in lines) >= TEXT_FIGURE_CHARS and covered >= TEXT_FIGURE_COVER * area
+
+
 def _is_page_number(text: str, box: Sequence[float], top: float, bottom: float) -> bool:
     """A bare number (or roman numeral) that is the page's topmost or bottommost text: its page number,
     which the layout model did not box as a header or footer."""
@@ -425,6 +437,11 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
             if len(block_lines) > 1 and all(_NUMBERED.match(line.text) for line in block_lines):
                 # numbered headings run together by one region (`1 Documentation` over `1.1 Logo macros`)
                 parts = [("paragraph_title", (line,), _box(line)) for line in block_lines]
+        elif name == "image" and _text_figure(block_lines, box):
+            # its text joins the body, but not the page number the region reached over
+            numbers = tuple(ln for ln in block_lines if _is_page_number(ln.text, _box(ln), top, bottom))
+            parts = [("text", tuple(ln for ln in block_lines if ln not in numbers), box),
+                     *(("number", (ln,), _box(ln)) for ln in numbers)]
         elif name == "text" and _is_page_number(join_lines(texts), box, top, bottom):
             parts = [("number", block_lines, box)]
         for part_name, part_lines, part_box in parts:

@@ -84,6 +84,22 @@ def test_a_figure_is_cropped_and_linked_and_its_text_is_not_in_the_body():
     assert crop.shape[:2] == (200, 600) and crop[100, 300, 2] > 200 and crop[100, 300, 0] < 60
 
 
+def test_a_figure_region_full_of_text_is_text_and_a_page_number_in_it_stays_out():
+    """The layout model boxes code listings and contents pages as figures: one holding a paragraph's
+    worth of text over a good share of its area is read into the body instead (not its page number)."""
+    listing = [line(f"{100 + i} \\def\\macro{i}{{\\relax expands to item {i} of the list}}", 120, 200 + 30 * i,
+                    820, 222 + 30 * i) for i in range(12)]
+    number = line("17", 490, 1330, 510, 1350)
+    regions = [region("figure", 100, 190, 840, 1360)]
+    parsed = parse_page(page_of([*listing, number]), regions)
+    assert [b.label for b in parsed.blocks] == ["text", "number"]
+    assert parsed.markdown.startswith("100 \\\\def") and "expands to item 11" in parsed.markdown
+    assert not parsed.markdown.rstrip().endswith("17") and not parsed.images
+    # a chart's few labels over a large area stay a figure
+    labels = [line("0", 110, 600, 120, 615), line("10", 300, 600, 320, 615), line("Time (s)", 400, 640, 500, 660)]
+    assert [b.label for b in parse_page(page_of(labels), [region("figure", 100, 190, 840, 700)]).blocks] == ["image"]
+
+
 @pytest.fixture(scope="module")
 def detector() -> LayoutDetector:
     return load_layout(load_settings())
