@@ -27,22 +27,26 @@ class ThreadConnections:
         self.row_factory = row_factory
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[sqlite3.Connection] = []
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._generation = 0  # raised by close(): a live thread's older connection is closed by that thread
         self._pid = os.getpid()
 
     def get(self) -> sqlite3.Connection:
         if os.getpid() != self._pid:
             self._forget_parent()
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is not None and self._local.generation != self._generation:
+            self.discard()  # close() came since: closed here, by the thread that uses it
+            db = None
         if db is None:
-            # check_same_thread=False only so that close() may close every thread's connection;
-            # each is used by the one thread that opened it
+            # check_same_thread=False only so that close() may close the connection of a thread that has
+            # ended; each is used, and closed while its thread lives, by the one thread that opened it
             db = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None, check_same_thread=False)
             if self.row_factory:
                 db.row_factory = sqlite3.Row
-            self._local.db = db
+            self._local.db, self._local.generation = db, self._generation
             with self._lock:
-                self._open.append(db)
+                self._open.append((threading.current_thread(), db))
         return db
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -60,21 +64,25 @@ class ThreadConnections:
         self._local.db = None
         if db is not None:
             with self._lock:
-                if db in self._open:
-                    self._open.remove(db)
+                self._open = [(thread, kept) for thread, kept in self._open if kept is not db]
             db.close()
 
     def close(self) -> None:
-        """Close every thread's connection; a later `get()` opens a new one."""
+        """Close the connections no thread can be using: this thread's and those of threads that have
+        ended.  A live thread's closes at its next `get()`, which opens a new one: closing a connection
+        another thread is inside of crashes SQLite's library (a job sweep at shutdown did)."""
+        me = threading.current_thread()
         with self._lock:
-            open_now, self._open = self._open, []
-        for db in open_now:
+            self._generation += 1
+            done = [(thread, db) for thread, db in self._open if thread is me or not thread.is_alive()]
+            self._open = [entry for entry in self._open if entry not in done]
+        for _, db in done:
             db.close()
-        self._local = threading.local()
+        self._local.db = None
 
     def _forget_parent(self) -> None:
         # after fork only this thread runs, and the old lock may have been held by a thread that is gone
-        _INHERITED.extend(self._open)
+        _INHERITED.extend(db for _, db in self._open)
         self._open = []
         self._local = threading.local()
         self._lock = threading.Lock()

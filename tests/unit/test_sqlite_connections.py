@@ -30,6 +30,38 @@ def test_a_thread_keeps_its_connection_and_another_thread_gets_its_own(tmp_path:
     connections.close()
 
 
+def test_close_leaves_a_live_thread_s_connection_to_that_thread(tmp_path: Path) -> None:
+    """Closing a connection another thread may be inside of crashes SQLite: close() only marks it, and the
+    thread closes it at its next get(), which opens a new one."""
+    connections = ThreadConnections(tmp_path / "db.sqlite", timeout_s=5.0)
+    opened, closed_elsewhere, go_on = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def worker() -> None:
+        first = connections.get()
+        opened.set()
+        closed_elsewhere.wait(10)
+        seen["still works"] = first.execute("SELECT 1").fetchone()[0]  # not closed under it
+        second = connections.get()
+        seen["new"] = second is not first
+        try:
+            first.execute("SELECT 1")
+        except sqlite3.ProgrammingError:
+            seen["old closed"] = True
+        go_on.wait(10)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert opened.wait(10)
+    connections.close()
+    closed_elsewhere.set()
+    go_on.set()
+    thread.join(10)
+    assert seen == {"still works": 1, "new": True, "old closed": True}
+    connections.close()  # the thread has ended: its second connection is closed here
+    assert connections._open == []
+
+
 def test_a_discarded_connection_is_replaced(tmp_path: Path) -> None:
     connections = ThreadConnections(tmp_path / "db.sqlite", timeout_s=5.0)
     first = connections.get()
