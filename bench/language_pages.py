@@ -22,8 +22,7 @@ from pathlib import Path
 from _common import REPO
 from PIL import Image, ImageDraw, ImageFont
 
-from ocrserve.export.bidi import levels, visual_indices
-from ocrserve.export.layout import right_to_left
+from ocrserve.export.bidi import levels, right_to_left, visual_indices
 from ocrserve.tools.evaluation import Sample
 
 sys.path.insert(0, str(REPO / "tests"))
@@ -55,7 +54,8 @@ class Rendered:
     lines_left_out: int  # lines no one face holds whole
 
 
-def _fonts_dir(package: str) -> Path:
+@cache
+def _fonts_dir(package: str) -> Path:  # once per package: apt-cache reads the whole index each call
     check_tools()
     version = candidate_versions([package]).get(package)
     return package_dir(package, version, keep=FONT_FILES)[1]

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -235,7 +235,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .models import MODEL_SETS, ModelStore, get_model_set, openvino_int8
     from .models.fetch import import_files, pull
     from .models.quantize import variant_status
-    from .models.registry import ALL_SETS, HOSTED_SETS, LAYOUT_MODELS, TEXTLINE_CLASSIFIERS, get_layout_model
+    from .models.registry import ALL_SETS, LAYOUT_MODELS, TEXTLINE_CLASSIFIERS, get_layout_model
     from .settings import load_settings
 
     settings = load_settings(**settings_overrides(args))
@@ -246,7 +246,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     elif getattr(args, "all", False):  # the PyPI-pinned sets: the language sets are pulled by name
         names = [*sorted(MODEL_SETS), *(sorted(LAYOUT_MODELS) if args.action == "pull" else [])]
     elif args.action in ("pull", "verify", "import") and not args.names:  # what `ocrserve serve` runs
-        names = _served_sets(settings, HOSTED_SETS, log)
+        names = _served_sets(settings, log)
     elif args.action in ("pull", "verify", "import"):
         names = args.names
     else:
@@ -301,14 +301,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     return max(cmd_verify(sets, store), cmd_verify_layouts(layouts, store))
 
 
-def _served_sets(settings: Settings, hosted: Mapping[str, ModelSet], log: Callable[[str], None]) -> list[str]:
+def _served_sets(settings: Settings, log: Callable[[str], None]) -> list[str]:
     """The serving set, the job API's sets and the layout model: what `models pull`/`verify`/`import` cover
     without a name.  A job name's set fetched from a model hub (`PP-OCRv5-latin`) is named, not pulled: the
-    default pull needs PyPI alone, as the language sets do it is pulled by name."""
+    default pull needs PyPI alone, and like the language sets it is pulled by name."""
+    from .models.registry import HOSTED_SETS
+
     names = [settings.model]
     for api_name, model_set in settings.job_models.items():
-        if model_set.lower() in hosted and model_set.lower() != settings.model.lower():
-            origin = hosted[model_set.lower()].rec.file.origin
+        hosted = HOSTED_SETS.get(model_set.lower())
+        if hosted is not None and model_set.lower() != settings.model.lower():
+            origin = hosted.rec.file.origin
             log(f"not covered: {model_set} (the job API's {api_name}) comes from {origin}; "
                 f"fetch it by name: ocrserve models pull {model_set}")
         else:

@@ -206,20 +206,30 @@ def detect_rulings(image: np.ndarray, region: tuple[int, int, int, int], min_wid
     return out
 
 
+def ink_mask(image: np.ndarray, box: Sequence[float]) -> tuple[np.ndarray, int] | None:
+    """The ink (1) and paper (0) of `box` (x0, y0, x1, y1 in a BGR or grey page) by Otsu's threshold,
+    and the left edge of what the page holds of it; None where it holds only blank paper or nothing."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    left, top = max(x0, 0), max(y0, 0)
+    crop = image[top:max(y1, 0), left:max(x1, 0)]
+    if crop.size == 0:
+        return None
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    if int(grey.max()) - int(grey.min()) < MIN_INK_CONTRAST:
+        return None
+    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return ink, left
+
+
 def ink_runs(image: np.ndarray, box: Sequence[int], min_gap: float) -> list[tuple[float, float]]:
     """The stretches of ink across `box` (a text line's, in a BGR or grey page) from left to right,
     parted where no ink lies over at least `min_gap` pixels; empty when the box holds no text.
 
     A rule the box reaches into (a pixel row inked over most of its width) is left out: it is no text."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    left, top = max(x0, 0), max(y0, 0)
-    crop = image[top:y1, left:x1]
-    if crop.size == 0:
+    found = ink_mask(image, box)
+    if found is None:
         return []
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if int(grey.max()) - int(grey.min()) < MIN_INK_CONTRAST:
-        return []
-    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink, left = found
     ink = ink[ink.mean(axis=1) < RULE_ROW]
     inked = np.flatnonzero(ink.sum(axis=0) > 0) if ink.size else np.zeros(0, dtype=np.int64)
     if not inked.size:
@@ -230,4 +240,4 @@ def ink_runs(image: np.ndarray, box: Sequence[int], min_gap: float) -> list[tupl
     return [(float(left + a), float(left + b + 1)) for a, b in zip(starts.tolist(), stops.tolist())]
 
 
-__all__ = ["Grid", "GridCell", "detect_rulings", "find_grids", "ink_runs", "table_grid"]
+__all__ = ["Grid", "GridCell", "detect_rulings", "find_grids", "ink_mask", "ink_runs", "table_grid"]

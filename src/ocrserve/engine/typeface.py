@@ -1,7 +1,7 @@
 """The type an OCR line is set in, measured in the page's pixels: what a text layer's fonts say on a digital page.
 
 A scanned page has no fonts, so a heading set in bold or in a larger size than the text around it is
-told by its ink: `stroke_width` is the mean thickness of a line's strokes (twice the ink's area over
+told by its ink: `ink_type`'s stroke is the mean thickness of a line's strokes (twice the ink's area over
 its outline's length, which holds for any shape drawn with strokes of one width), larger for a bold
 face and for a larger size of the same face; the line's height (across its reading direction) stands
 for its size.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .tables import MIN_INK_CONTRAST
+from .tables import ink_mask
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,10 @@ def ink_type(image: np.ndarray, polygon: Sequence[Sequence[float]]) -> InkType |
     along, across = pts[1] - pts[0], pts[3] - pts[0]
     if abs(along[1]) > 0.2 * abs(along[0]):  # an upright box only: a tilted one would measure its neighbours
         return None
-    x0, y0 = np.floor(pts.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(pts.max(axis=0)).astype(int)
-    crop = image[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)]
-    if crop.size == 0:
+    found = ink_mask(image, (*np.floor(pts.min(axis=0)), *np.ceil(pts.max(axis=0))))
+    if found is None:
         return None
-    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-    if int(grey.max()) - int(grey.min()) < MIN_INK_CONTRAST:
-        return None
-    _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink = found[0]
     area = float(ink.sum())
     contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     outline = sum(cv2.arcLength(contour, True) for contour in contours)

@@ -7,7 +7,8 @@ from xml.sax.saxutils import quoteattr
 
 from ..result import OCRPage
 from ..version import __version__
-from .layout import blocks, right_to_left, text_angle, words_of, xml_safe, xyxy
+from .bidi import right_to_left
+from .layout import blocks, text_angle, words_of, xml_safe, xyxy
 from .paged import PagedFormat
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"

@@ -17,6 +17,13 @@ _NEUTRAL = frozenset({"B", "S", "WS", "ON", "BN", "LRI", "RLI", "FSI", "PDI"})
 _MIRRORS = dict(zip("()[]{}<>«»‹›", ")(][}{><»«›‹", strict=True))
 
 
+def right_to_left(text: str) -> bool:
+    """Whether a line reads right to left (its base direction): more of its letters are of a right-to-left
+    script than not."""
+    kinds = [unicodedata.bidirectional(ch) for ch in text]
+    return sum(k in ("R", "AL") for k in kinds) > sum(k == "L" for k in kinds)
+
+
 def has_right_to_left(text: str) -> bool:
     """Whether any character of `text` is of a right-to-left script (only then can order differ)."""
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
@@ -62,10 +69,10 @@ def _weak_types(text: str, sor: str) -> list[str]:
     return types
 
 
-def levels(text: str, right_to_left: bool) -> list[int]:
+def levels(text: str, rtl: bool) -> list[int]:
     """The embedding level of each character of a line whose base direction is given."""
-    base = 1 if right_to_left else 0
-    sor = "R" if right_to_left else "L"
+    base = 1 if rtl else 0
+    sor = "R" if rtl else "L"
     types = _weak_types(text, sor)
 
     def direction(kind: str) -> str:  # for N1, numbers count as right to left
@@ -97,11 +104,11 @@ def levels(text: str, right_to_left: bool) -> list[int]:
     return out
 
 
-def visual_order(text: str, right_to_left: bool) -> str:
+def visual_order(text: str, rtl: bool) -> str:
     """`text` (logical order) as it stands on the page from left to right, right-to-left brackets mirrored."""
-    if not has_right_to_left(text) and not right_to_left:
+    if not has_right_to_left(text) and not rtl:
         return text
-    level = levels(text, right_to_left)
+    level = levels(text, rtl)
     chars = [_MIRRORS.get(ch, ch) if lv % 2 else ch for ch, lv in zip(text, level, strict=True)]
     return "".join(chars[k] for k in _marks_in_order(visual_indices(level), text))
 

@@ -7,7 +7,8 @@ from html import escape
 
 from ..result import OCRPage
 from ..version import __version__
-from .layout import blocks, right_to_left, words_of, xml_safe, xyxy
+from .bidi import right_to_left
+from .layout import blocks, words_of, xml_safe, xyxy
 from .paged import PagedFormat
 
 

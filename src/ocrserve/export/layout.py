@@ -7,7 +7,6 @@ direction and its normal, which makes rotated pages group like upright ones.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -161,9 +160,3 @@ def text_angle(result: OCRPage) -> int:
     """Degrees counter-clockwise the page's text runs at (0, 90, 180, 270), for formats that record it."""
     u, _ = reading_axes(result)
     return int(round(np.degrees(np.arctan2(-u[1], u[0])))) % 360
-
-
-def right_to_left(text: str) -> bool:
-    """Whether a line reads right to left: more of its letters are of a right-to-left script than not."""
-    kinds = [unicodedata.bidirectional(ch) for ch in text]
-    return sum(k in ("R", "AL") for k in kinds) > sum(k == "L" for k in kinds)

@@ -27,9 +27,8 @@ from ..inputs.pdf import _PDFIUM_LOCK, is_pdf
 from ..inputs.textlayer import SOURCE_TEXT_LAYER, page_pixel_size, pixel_transform
 from ..result import OCRPage, TextLine
 from ..unicode_text import proper_unicode
-from .bidi import has_right_to_left, visual_order
+from .bidi import has_right_to_left, right_to_left, visual_order
 from .fonts import DESCENT, CodeMap, cid_font, font_descriptor, type0_font
-from .layout import right_to_left
 from .writer import PdfFile
 
 #: used when an image says nothing of its resolution: the scale PDF pages are rendered at (144 dpi)
