@@ -84,7 +84,9 @@ HEADING_MATCH = 90
 #: a line repeated (digits aside) on this share of the pages is a running header or footer
 RUNNING_SHARE = 0.5
 
-_MARKS = re.compile(r"<[^>]+>|[*_`#>|\\]|^\s*[-+]\s+", re.M)
+#: HTML tags only (a table's, a figure's): an escaped `\<` in the text is text, and a bare `<` that an
+#: OCR reading has without its `>` must not take the characters up to the next tag with it
+_MARKS = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>|[*_`#>|\\]|^\s*[-+]\s+", re.M)
 _SECTION_NUMBER = re.compile(r"^\(?(?:\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)[.)]?\s+")
 _PAGE_NUMBER = re.compile(r"^(?:\d{1,4}|[ivxlcdm]{1,7})$", re.I)
 _HEADING = re.compile(r"^#{1,6}\s+(.*)$")
