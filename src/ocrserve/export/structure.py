@@ -66,6 +66,9 @@ _OUTLINED = (*_RETITLED, "doc_title", "paragraph_title", "formula")
 _OUTLINE_LEAD_LINES = 3
 #: a section number before a title, which outlines carry or not depending on the document class
 _SECTION_NUMBER = re.compile(r"^\(?(\d+(?:\.\d+)*|[A-Z](?:\.\d+)+)[.)]?\s+(?=\S)")
+#: dot leaders between a contents entry and its page number: a reader's eye guide, not text (OCR of a
+#: scan drops them), so the Markdown keeps the entry and its number and not the dots
+_LEADERS = re.compile(r"\s*(?:\.\s?){5,}(?=\s*(?:\d{1,4}|[ivxlcdm]{1,7})\b)", re.I)
 #: a table found by its rules alone replaces each region of which it holds at least this share
 _RULED_REPLACES = 0.5
 #: and is left to a table region that holds at least this share of it (that region reads it already)
@@ -496,7 +499,7 @@ def render_block(block: Block, page_width: int) -> str:
         return render_table(block.table)
     if block.label == "table":
         return block.content
-    return escape(block.content)
+    return escape(_LEADERS.sub(" ", block.content))
 
 
 __all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "OutlineTitles", "ParsedPage", "assign_lines",

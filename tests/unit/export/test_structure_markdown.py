@@ -330,3 +330,12 @@ def test_a_frame_around_the_content_is_no_table():
     page.rulings = [side for cell in frame for side in _sides(layout.box(cell))]
     parsed = parse_page(page, [region("figure", 20, 20, 1120, 620)])
     assert [b.label for b in parsed.blocks] == ["image"]
+
+
+def test_dot_leaders_of_a_contents_page_stay_out_of_the_markdown_and_in_the_block():
+    lines = [line("1 Introduction . . . . . . . . . . . . 3", 100, 100, 900, 120),
+             line("2 Method ........................ iv", 100, 130, 900, 150),
+             line("It waits... and counts 1.2.3.4.5.6 8", 100, 160, 900, 180)]
+    parsed = parse_page(page_of(lines), [region("text", 95, 95, 905, 155), region("text", 95, 157, 905, 185)])
+    assert parsed.markdown == "1 Introduction 3 2 Method iv\n\nIt waits... and counts 1.2.3.4.5.6 8"
+    assert parsed.blocks[0].content.startswith("1 Introduction . . . .")  # the JSON keeps the page's own text
