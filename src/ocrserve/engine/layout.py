@@ -64,17 +64,24 @@ CROSS_LABEL_IOU = 0.8
 #: a region whose surer regions inside it cover this share of it only repeats them (a paragraph
 #: detected both whole and as its parts): the parts are kept
 COVERED_SHARE = 0.5
+#: a region this much inside a surer one of its label is part of it
+NESTED_SHARE = 0.8
 
 
-def overlaps_resolved(boxes: np.ndarray, scores: np.ndarray) -> list[int]:
+def overlaps_resolved(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray | None = None) -> list[int]:
     """Indices of the regions kept once each region is one label: NMS per label left boxes of other
-    labels over the same area, and boxes over the same area as surer ones."""
+    labels over the same area, boxes over the same area as surer ones, and a box of a label inside a
+    surer box of the same label (one paragraph boxed again inside the passage that holds it, which
+    would read its lines apart from their neighbours')."""
     areas = np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
     kept: list[int] = []
     for i in np.argsort(-scores, kind="stable"):
         if areas[i] < 1:
             continue
         if kept and iou(boxes[i], boxes[kept]).max() > CROSS_LABEL_IOU:
+            continue
+        if classes is not None and any(classes[k] == classes[i] and _inside(boxes[i], boxes[k]) >= NESTED_SHARE
+                                       for k in kept):
             continue
         inner = [k for k in kept if _inside(boxes[k], boxes[i]) >= 0.8]
         if inner and sum(areas[k] for k in inner) >= COVERED_SHARE * areas[i]:
@@ -182,7 +189,8 @@ class LayoutDetector:
         page_boxes = np.stack([b for _, _, b in picked])
         page_boxes[:, [0, 2]] = page_boxes[:, [0, 2]].clip(0, width)
         page_boxes[:, [1, 3]] = page_boxes[:, [1, 3]].clip(0, height)
-        keep = overlaps_resolved(page_boxes, np.array([score for _, score, _ in picked], dtype=np.float32))
+        keep = overlaps_resolved(page_boxes, np.array([score for _, score, _ in picked], dtype=np.float32),
+                                 np.array([cls for cls, _, _ in picked]))
         order = region_order(page_boxes[keep], width, height)
         out = []
         for i in (keep[k] for k in order):

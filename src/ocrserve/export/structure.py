@@ -39,6 +39,8 @@ PADDLEX_LABELS = {"text": "text", "figure": "image", "figure_caption": "figure_t
 MARKDOWN_IGNORE_LABELS = ("number", "footnote", "header", "header_image", "footer", "footer_image", "aside_text")
 #: a line belongs to a region holding at least this share of its box
 LINE_IN_REGION = 0.5
+#: regions holding shares of a line this close are holding it alike
+SHARE_TIE = 0.1
 _NUMBERED = re.compile(r"^\s*(\d+(?:\.\d+)*)[.)]?\s+\S")
 _SENTENCE_END = tuple(".!?:;。！？；：\"'”’)")
 #: on a text-layer page, a block set this much larger than the page's body text is a heading, whatever the
@@ -127,17 +129,19 @@ def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
 
 def assign_lines(lines: Sequence[TextLine], regions: Sequence[Sequence[float]]) -> tuple[list[list[int]], list[int]]:
     """Per region box the indices of its lines (page order), and the lines no region holds; a line held
-    by several goes to the one holding most of it, the smaller on a tie (a caption inside a figure)."""
+    by several goes to the smallest of those holding about as much of it as the best (a caption inside
+    a figure, a title inside a passage drawn a little tighter than its line)."""
     held: list[list[int]] = [[] for _ in regions]
     orphans: list[int] = []
     for i, line in enumerate(lines):
         box = _box(line)
-        best = max(range(len(regions)), default=None,
-                   key=lambda r: (round(_share_inside(box, regions[r]), 2), -_area(regions[r])))
-        if best is None or _share_inside(box, regions[best]) < LINE_IN_REGION:
+        shares = [_share_inside(box, region) for region in regions]
+        most = max(shares, default=0.0)
+        if most < LINE_IN_REGION:
             orphans.append(i)
-        else:
-            held[best].append(i)
+            continue
+        held[min((r for r, share in enumerate(shares) if share >= most - SHARE_TIE),
+                 key=lambda r: _area(regions[r]))].append(i)
     return held, orphans
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from _support.layout_pages import paper_page, two_column_page
 from ocrserve.engine import load_layout
-from ocrserve.engine.layout import LayoutDetector, nms, region_order
+from ocrserve.engine.layout import LayoutDetector, nms, overlaps_resolved, region_order
 from ocrserve.errors import ModelCorrupt
 from ocrserve.models.registry import get_layout_model
 from ocrserve.result import LayoutRegion
@@ -102,6 +102,18 @@ def test_nms_keeps_the_surest_of_overlapping_boxes_and_the_separate_ones():
     boxes = np.array([[0, 0, 100, 100], [5, 5, 100, 100], [200, 200, 300, 300]], dtype=np.float32)
     assert nms(boxes, np.array([0.6, 0.9, 0.5]), iou_thresh=0.5, keep=10) == [1, 2]
     assert nms(boxes, np.array([0.6, 0.9, 0.5]), iou_thresh=0.5, keep=1) == [1]
+
+
+def test_a_region_inside_a_surer_one_of_its_label_is_part_of_it_and_other_labels_inside_stay():
+    boxes = np.array([[0, 0, 800, 900],      # 0 a passage: paragraph and listing (text, surer)
+                      [5, 5, 790, 300],      # 1 its paragraph boxed again (text)
+                      [5, 320, 300, 340],    # 2 a title inside it
+                      [900, 0, 1000, 100]],  # 3 text elsewhere
+                     dtype=np.float32)
+    scores = np.array([0.73, 0.52, 0.9, 0.6], dtype=np.float32)
+    text, title = 0, 1
+    assert overlaps_resolved(boxes, scores, np.array([text, text, title, text])) == [0, 2, 3]
+    assert overlaps_resolved(boxes, scores) == [0, 1, 2, 3]  # without labels only overlaps decide
 
 
 class _Model:

@@ -339,3 +339,12 @@ def test_dot_leaders_of_a_contents_page_stay_out_of_the_markdown_and_in_the_bloc
     parsed = parse_page(page_of(lines), [region("text", 95, 95, 905, 155), region("text", 95, 157, 905, 185)])
     assert parsed.markdown == "1 Introduction 3 2 Method iv\n\nIt waits... and counts 1.2.3.4.5.6 8"
     assert parsed.blocks[0].content.startswith("1 Introduction . . . .")  # the JSON keeps the page's own text
+
+
+def test_a_line_two_regions_hold_about_alike_goes_to_the_smaller():
+    lines = [line("2.3 Catcode stuff", 100, 500, 300, 520), line("Body text of the passage.", 100, 540, 900, 560)]
+    # the title's region sits a pixel below its line; the passage's holds all of both
+    regions = [region("text", 90, 90, 910, 900, score=0.52), region("title", 100, 501, 300, 521, score=0.9)]
+    parsed = parse_page(page_of(lines), regions, first_page=False)
+    assert sorted((b.label, b.content) for b in parsed.blocks) == [("paragraph_title", "2.3 Catcode stuff"),
+                                                                  ("text", "Body text of the passage.")]
