@@ -192,14 +192,13 @@ class LayoutDetector:
         """The regions of a BGR page above `score_thresh` (None: the model's), in reading order."""
         height, width = image.shape[:2]
         thresh = self.spec.score_thresh if score_thresh is None else score_thresh
+        page_scale = (width / self.spec.input_width, height / self.spec.input_height)
         if self.spec.head == "rows":
             classes, scores, boxes = self.decode_rows(self.model.run_named(self.feeds(image)), thresh)
-            # boxes come back on the page when the graph was told the scale, else in the input's pixels
-            page_scale = (1.0, 1.0) if "scale_factor" in self.spec.inputs else (
-                width / self.spec.input_width, height / self.spec.input_height)
+            if "scale_factor" in self.spec.inputs:  # the graph was told the scale: its boxes are on the page
+                page_scale = (1.0, 1.0)
         else:
             classes, scores, boxes = self.candidates(self.model.run_outputs(self.prepare(image)), thresh)
-            page_scale = (width / self.spec.input_width, height / self.spec.input_height)
         picked = self.per_class_nms(classes, scores, boxes)
         if not len(picked):
             return []
