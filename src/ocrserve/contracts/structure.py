@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
-from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage
+from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, block_kind
 from ..export.tables import Table, table_html
 from ..export.visualize import encode_jpeg, render_layout_image, render_ocr_image
 from ..kinds import DocumentKind, TextLayerPolicy
@@ -139,7 +139,7 @@ def pruned_result(parsed: ParsedPage) -> dict[str, Any]:
     order = 0
     blocks = []
     for k, block in enumerate(parsed.blocks):
-        in_order = block.label not in MARKDOWN_IGNORE_LABELS
+        in_order = block.label not in MARKDOWN_IGNORE_LABELS and block_kind(block.label) != "unwritten"
         order += in_order
         blocks.append({"block_label": block.label, "block_content": block.content, "block_bbox": list(block.box),
                        "block_id": k, "block_order": order if in_order else None})

@@ -1,11 +1,17 @@
 """Layout detection: a page's regions (text, title, figure, table, ...) with scores and boxes, in reading order.
 
-The model is a PicoDet detector with a GFL head: for each stride it scores every cell of its
-feature map per class and gives each side of the cell's box as a distribution over `reg_max + 1`
-bins; the expectation of that distribution, times the stride, is the side's distance from the
-cell's centre.  Boxes above the score threshold are kept per class by greedy NMS, scaled back to
-the page, and put in reading order: columns left to right, each read top to bottom, full-width
-regions cutting the page into bands (XY-cut on the regions' boxes).
+Two kinds of export are read (`LayoutSpec.head`):
+
+- `gfl`: a PicoDet detector with a GFL head: for each stride it scores every cell of its feature map per
+  class and gives each side of the cell's box as a distribution over `reg_max + 1` bins; the expectation
+  of that distribution, times the stride, is the side's distance from the cell's centre.
+- `rows`: a graph with its post-processing inside (PaddleDetection's exports of PP-DocLayout: NMS, or a
+  DETR head's best queries), fed by name (`image`, `im_shape`, `scale_factor`) and giving rows of class,
+  score and box, already on the page when `scale_factor` was fed, and how many rows are real.
+
+Either way, boxes above the score threshold are kept per class by greedy NMS, clipped to the page, one
+label is kept per area, and the regions are put in reading order: columns left to right, each read top to
+bottom, full-width regions cutting the page into bands (XY-cut on the regions' boxes).
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ from .backends import InferenceModel
 from .pixels import PixelNormalizer
 
 __all__ = ["LayoutDetector", "nms", "region_order"]
+
+#: PaddleDetection's Resize `interp` values as OpenCV's flags
+INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+#: a `rows` graph's row: class id, score, x0, y0, x1, y1 (PP-DocLayoutV2 appends reading-order columns, unread)
+ROW_COLUMNS = 6
 
 #: a gap between regions narrower than this share of the page's side does not separate them
 GAP_SHARE = 0.005
@@ -151,6 +162,10 @@ def region_order(boxes: np.ndarray, width: int, height: int) -> list[int]:
     return cut(list(range(len(boxes))))
 
 
+#: candidate regions: class ids (N,), scores (N,) and boxes (N, 4) as [x0, y0, x1, y1]
+Candidates = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 class LayoutDetector:
     """A layout model and its spec; `detect(image)` -> regions in reading order (thread-safe)."""
 
@@ -165,39 +180,65 @@ class LayoutDetector:
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """(1, 3, H, W) input: the page stretched to the model's fixed size, in RGB as PaddleDetection trains."""
         spec = self.spec
-        resized = cv2.resize(image, (spec.input_width, spec.input_height), interpolation=cv2.INTER_LINEAR)
+        resized = cv2.resize(image, (spec.input_width, spec.input_height),
+                             interpolation=INTERPOLATIONS[spec.interpolation])
         rgb = np.ascontiguousarray(resized[:, :, ::-1])
         return self.normalize(rgb)[None]
+
+    def feeds(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """A `rows` graph's inputs by name: the prepared page, the size it was fed at (H, W), and that size
+        over the page's (H, W), from which the graph maps its boxes back onto the page."""
+        spec = self.spec
+        height, width = image.shape[:2]
+        known = {"image": self.prepare(image),
+                 "im_shape": np.array([[spec.input_height, spec.input_width]], dtype=np.float32),
+                 "scale_factor": np.array([[spec.input_height / height, spec.input_width / width]], dtype=np.float32)}
+        return {name: known[name] for name in spec.inputs}
 
     def detect(self, image: np.ndarray, score_thresh: float | None = None) -> list[LayoutRegion]:
         """The regions of a BGR page above `score_thresh` (None: the model's), in reading order."""
         height, width = image.shape[:2]
-        outputs = self.model.run_outputs(self.prepare(image))
-        boxes, scores = self.decode(outputs)
         thresh = self.spec.score_thresh if score_thresh is None else score_thresh
-        scale = np.array([width / self.spec.input_width, height / self.spec.input_height] * 2, dtype=np.float32)
-        picked: list[tuple[int, float, np.ndarray]] = []
-        for cls in range(scores.shape[1]):
-            mask = scores[:, cls] > thresh
-            if not mask.any():
-                continue
-            cls_boxes, cls_scores = boxes[mask], scores[mask, cls]
-            for i in nms(cls_boxes, cls_scores, self.spec.iou_thresh, self.spec.max_per_class):
-                picked.append((cls, float(cls_scores[i]), cls_boxes[i] * scale))
-        if not picked:
+        page_scale = (width / self.spec.input_width, height / self.spec.input_height)
+        if self.spec.head == "rows":
+            classes, scores, boxes = self.decode_rows(self.model.run_named(self.feeds(image)), thresh)
+            if "scale_factor" in self.spec.inputs:  # the graph was told the scale: its boxes are on the page
+                page_scale = (1.0, 1.0)
+        else:
+            classes, scores, boxes = self.candidates(self.model.run_outputs(self.prepare(image)), thresh)
+        picked = self.per_class_nms(classes, scores, boxes)
+        if not len(picked):
             return []
-        page_boxes = np.stack([b for _, _, b in picked])
+        page_boxes = boxes[picked] * np.array(page_scale * 2, dtype=np.float32)
         page_boxes[:, [0, 2]] = page_boxes[:, [0, 2]].clip(0, width)
         page_boxes[:, [1, 3]] = page_boxes[:, [1, 3]].clip(0, height)
-        keep = overlaps_resolved(page_boxes, np.array([score for _, score, _ in picked], dtype=np.float32),
-                                 np.array([cls for cls, _, _ in picked]))
+        picked_scores = scores[picked].astype(np.float32)
+        keep = overlaps_resolved(page_boxes, picked_scores, classes[picked])
         order = region_order(page_boxes[keep], width, height)
         out = []
         for i in (keep[k] for k in order):
-            cls, score, _ = picked[i]
+            cls = int(classes[picked[i]])
             x0, y0, x1, y1 = (float(v) for v in page_boxes[i])
-            out.append(LayoutRegion(self.spec.labels[cls], score, (x0, y0, x1, y1), cls))
+            out.append(LayoutRegion(self.spec.labels[cls], float(picked_scores[i]), (x0, y0, x1, y1), cls))
         return out
+
+    def per_class_nms(self, classes: np.ndarray, scores: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """Indices of the candidates kept by greedy NMS within each class: by class, best first in each."""
+        picked: list[int] = []
+        for cls in np.unique(classes):
+            members = np.flatnonzero(classes == cls)
+            kept = nms(boxes[members], scores[members], self.spec.iou_thresh, self.spec.max_per_class)
+            picked.extend(int(members[i]) for i in kept)
+        return np.asarray(picked, dtype=np.int64)
+
+    def candidates(self, outputs: list[np.ndarray], thresh: float) -> Candidates:
+        """A `gfl` head's candidates over `thresh`, one per cell and class, boxes in input pixels."""
+        boxes, scores = self.decode(outputs)
+        cells, classes = np.nonzero(scores > thresh)
+        # class by class, cells in decode order: the order NMS breaks ties in
+        order = np.lexsort((cells, classes))
+        cells, classes = cells[order], classes[order]
+        return classes, scores[cells, classes], boxes[cells]
 
     def decode(self, outputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Candidate boxes (N, 4) in input pixels and their class scores (N, C), the best
@@ -220,3 +261,21 @@ class LayoutDetector:
             all_boxes.append(centres[top] + sides[top] * np.array([-1, -1, 1, 1], dtype=np.float32))
             all_scores.append(score[top])
         return np.concatenate(all_boxes), np.concatenate(all_scores)
+
+    def decode_rows(self, outputs: list[np.ndarray], thresh: float) -> Candidates:
+        """A `rows` graph's rows over `thresh`: the first output's rows (class, score, box), as many as its
+        second output counts; the padding row an export puts out for a page with no region (class -1,
+        score 0) and rows under the threshold are left out."""
+        if not outputs or outputs[0].ndim != 2 or outputs[0].shape[1] < ROW_COLUMNS:
+            raise ModelCorrupt(f"{self.model.path}: outputs of shapes {[o.shape for o in outputs]}, expected rows "
+                               "of class, score, x0, y0, x1, y1 first (a `rows` head)")
+        rows = outputs[0]
+        if len(outputs) > 1 and outputs[1].size:
+            rows = rows[: int(outputs[1].reshape(-1)[0])]  # one image fed: its count is the first
+        classes = np.rint(rows[:, 0]).astype(np.int64)
+        scores = rows[:, 1].astype(np.float32)
+        kept = (classes >= 0) & (scores > max(thresh, 0.0))
+        if (classes[kept] >= len(self.spec.labels)).any():
+            raise ModelCorrupt(f"{self.model.path}: class {int(classes[kept].max())} is past the registry's "
+                               f"{len(self.spec.labels)} labels")
+        return classes[kept], scores[kept], rows[kept, 2:ROW_COLUMNS].astype(np.float32)

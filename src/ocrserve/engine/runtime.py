@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +117,8 @@ class OnnxModel:
         self.stage = stage
         self.shared_arena = session is None and cfg.cpu_mem_arena
         self.session = session if session is not None else self._load(cfg)
-        self.input_name = self.session.get_inputs()[0].name
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.input_name = self.input_names[0]
         self.first_output = self.session.get_outputs()[0].name  # `run` computes only what it returns
         self.providers = list(self.session.get_providers())
         if self.shared_arena:
@@ -159,10 +160,20 @@ class OnnxModel:
         """Every output, in the model's order (a detector with one head per stride has several)."""
         return self._run(batch, None)
 
+    def run_named(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Every output for a graph of several inputs, each fed by its name (a detector with its NMS inside)."""
+        if set(feeds) != set(self.input_names):
+            raise InferenceError(self.stage, f"{self.path.name} takes inputs {self.input_names}, "
+                                             f"was fed {sorted(feeds)}")
+        return self._feed(dict(feeds), None)
+
     def _run(self, batch: np.ndarray, names: list[str] | None) -> list[np.ndarray]:
+        return self._feed({self.input_name: batch}, names)
+
+    def _feed(self, feeds: dict[str, np.ndarray], names: list[str] | None) -> list[np.ndarray]:
         try:
             with IDLE_RELEASE.running() if self.shared_arena else nullcontext():
-                out: list[np.ndarray] = self.session.run(names, {self.input_name: batch})
+                out: list[np.ndarray] = self.session.run(names, feeds)
                 return out
         except Exception as exc:
             raise InferenceError(self.stage, f"{type(exc).__name__}: {exc}") from exc

@@ -1,8 +1,9 @@
 """A page's layout regions and its read lines -> blocks in reading order and the Markdown a person keeps.
 
 Each line goes to the region holding most of it; lines no region holds become text blocks of their
-own. Blocks take PaddleX's PP-StructureV3 labels (the layout model's own are CDLA's), so a client
-of PaddleX reads `parsing_res_list` alike. The Markdown has titles as headings (a numbered one as
+own. Blocks take PaddleX's PP-StructureV3 labels (a CDLA model's are renamed, PADDLEX_LABELS; a
+PP-DocLayout model's are PaddleX's already), so a client of PaddleX reads `parsing_res_list` alike, and
+each label reaches the Markdown as PP-StructureV3 writes it (BLOCK_KINDS). The Markdown has titles as headings (a numbered one as
 deep as its number), paragraphs joined as in the geometry-only Markdown, tables as rows and cells
 where their rules draw a grid or their text lines up in rows and columns (export/tables.py: a pipe
 table, or HTML where a cell spans), else as a pipe table when their lines fall into a grid (else row
@@ -21,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -35,6 +37,19 @@ from .visualize import encode_jpeg
 PADDLEX_LABELS = {"text": "text", "figure": "image", "figure_caption": "figure_title", "table": "table",
                   "table_caption": "table_title", "header": "header", "footer": "footer",
                   "reference": "reference", "equation": "formula"}
+#: how a block reaches the Markdown: a heading, a paragraph of its text, a figure cropped and linked, a table,
+#: its lines one a line (a contents page), or not at all (left out whatever `markdownIgnoreLabels` says)
+BlockKind = Literal["heading", "paragraph", "figure", "table", "lines", "unwritten"]
+#: the block labels that are no paragraph, as PP-StructureV3 writes them without its chart, seal and formula
+#: recognisers: a chart or a seal is cropped as an image is, a formula number is written with no block of its
+#: own; every other label (text, abstract, algorithm, reference, captions, formula: its OCR text) is a paragraph
+BLOCK_KINDS: dict[str, BlockKind] = {
+    "doc_title": "heading", "paragraph_title": "heading",
+    "image": "figure", "chart": "figure", "seal": "figure",
+    "table": "table",
+    "content": "lines",
+    "formula_number": "unwritten",
+}
 #: what PaddleX leaves out of the Markdown by default (its `markdownIgnoreLabels`)
 MARKDOWN_IGNORE_LABELS = ("number", "footnote", "header", "header_image", "footer", "footer_image", "aside_text")
 #: a line belongs to a region holding at least this share of its box
@@ -164,6 +179,11 @@ def _orphan_paragraphs(lines: Sequence[TextLine], orphans: list[int]) -> list[li
 def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
     x0, y0, x1, y1 = (int(round(v)) for v in box)
     return x0, y0, x1, y1
+
+
+def block_kind(label: str) -> BlockKind:
+    """How a block of PaddleX's `label` reaches the Markdown (BLOCK_KINDS; a paragraph where it is not listed)."""
+    return BLOCK_KINDS.get(label, "paragraph")
 
 
 def _heading(label: str, text: str, level: int | None = None) -> str:
@@ -335,9 +355,9 @@ def table_markdown(lines: Sequence[TextLine]) -> str:
     return "  \n".join(" | ".join(row) for row in cells)
 
 
-def _figure_name(box: tuple[int, int, int, int]) -> str:
-    """PaddleX's name for a figure's crop."""
-    return "imgs/img_in_image_box_{}_{}_{}_{}.jpg".format(*box)
+def _figure_name(label: str, box: tuple[int, int, int, int]) -> str:
+    """PaddleX's name for a figure's crop (`img_in_image_box_...`, `img_in_chart_box_...`)."""
+    return "imgs/img_in_{}_box_{}_{}_{}_{}.jpg".format(label, *box)
 
 
 Box = tuple[float, float, float, float]
@@ -388,19 +408,22 @@ def _block(page: OCRPage, name: str, lines: tuple[TextLine, ...], box: Box, scor
     """One block's content: a figure cropped into `images`, a table read as cells, else its text."""
     texts = [line.text for line in lines]
     int_box = _int_box(box)
+    kind = block_kind(name)
     image = None
-    if name == "image":
-        image = _figure_name(int_box)
+    if kind == "figure":
+        image = _figure_name(name, int_box)
         if page.image is not None:
             x0, y0, x1, y1 = int_box
             crop = page.image[y0:y1, x0:x1]
             if crop.size:
                 images[image] = encode_jpeg(crop)
-    table = recognise_table(page, box, lines) if name == "table" and tables else None
+    table = recognise_table(page, box, lines) if kind == "table" and tables else None
     if table is not None:
         content = table_html(table)  # PP-StructureV3's block content for a table is its HTML
+    elif kind == "lines":
+        content = "\n".join(text.strip() for text in texts)
     else:
-        content = "" if name == "image" else table_markdown(lines) if name == "table" else join_lines(texts)
+        content = "" if kind == "figure" else table_markdown(lines) if kind == "table" else join_lines(texts)
     return Block(name, content, int_box, lines, score, image, table, level)
 
 
@@ -444,7 +467,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
             if len(block_lines) > 1 and all(_NUMBERED.match(line.text) for line in block_lines):
                 # numbered headings run together by one region (`1 Documentation` over `1.1 Logo macros`)
                 parts = [("paragraph_title", (line,), _box(line)) for line in block_lines]
-        elif name == "image" and _text_figure(block_lines, box):
+        elif block_kind(name) == "figure" and _text_figure(block_lines, box):
             # its text joins the body, but not the page number the region reached over
             numbers = tuple(ln for ln in block_lines if _is_page_number(ln.text, _box(ln), top, bottom))
             parts = [("text", tuple(ln for ln in block_lines if ln not in numbers), box),
@@ -489,23 +512,26 @@ def document_markdown(pages: Sequence[ParsedPage]) -> tuple[str, dict[str, bytes
 def render_block(block: Block, page_width: int) -> str:
     """One block as Markdown: a heading, a paragraph, a table, or a figure as PP-StructureV3 writes it, a
     centred <img> as wide (in % of the page) as it was on the page, which clients find by its `src`."""
-    if block.label == "image":
+    kind = block_kind(block.label)
+    if kind == "figure":
         if not block.image:
             return ""
         width = max(1, round(100 * (block.box[2] - block.box[0]) / max(page_width, 1)))
         return (f'<div style="text-align: center;"><img src="{block.image}" alt="Image" width="{width}%" />'
                 "</div>")
-    if not block.content.strip():
+    if not block.content.strip() or kind == "unwritten":
         return ""
-    if block.label in ("doc_title", "paragraph_title"):
+    if kind == "heading":
         return _heading(block.label, block.content, block.level)
     if block.table is not None:
         return render_table(block.table)
-    if block.label == "table":
+    if kind == "table":
         return block.content
+    if kind == "lines":  # a hard line break after each but the last
+        return "  \n".join(escape(line) for line in block.content.splitlines() if line)
     return escape(_LEADERS.sub(" ", block.content))
 
 
-__all__ = ["MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "OutlineTitles", "ParsedPage", "assign_lines",
-           "document_markdown", "layout_pieces", "outlined", "parse_page", "render_block", "table_markdown",
-           "title_key"]
+__all__ = ["BLOCK_KINDS", "MARKDOWN_IGNORE_LABELS", "PADDLEX_LABELS", "Block", "BlockKind", "OutlineTitles",
+           "ParsedPage", "assign_lines", "block_kind", "document_markdown", "layout_pieces", "outlined", "parse_page",
+           "render_block", "table_markdown", "title_key"]

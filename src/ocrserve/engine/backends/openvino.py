@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import weakref
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,13 +114,22 @@ class OpenVinoModel:
         """Every output, in the model's order (a detector with one head per stride has several)."""
         return self._infer(batch, None)
 
-    def _infer(self, batch: np.ndarray, count: int | None) -> list[np.ndarray]:
+    def run_named(self, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Every output for a graph of several inputs, each fed by its name (a detector with its NMS inside)."""
+        names = sorted(name for port in self.compiled.inputs for name in port.get_names())
+        if not set(feeds) <= set(names) or len(feeds) != len(self.compiled.inputs):
+            raise InferenceError(self.stage, f"{self.path.name} takes inputs {names}, was fed {sorted(feeds)}")
+        return self._infer({name: np.ascontiguousarray(value) for name, value in feeds.items()}, None)
+
+    def _infer(self, batch: np.ndarray | dict[str, np.ndarray], count: int | None) -> list[np.ndarray]:
+        """The outputs (the first `count`, or all) for one batch fed to the first input, or for inputs by name."""
         with self._runs_lock:
             self._runs += 1
         try:
             with IDLE.running():
                 request = self._request()
-                request.infer({0: np.ascontiguousarray(batch, dtype=np.float32)})
+                feeds = batch if isinstance(batch, dict) else {0: np.ascontiguousarray(batch, dtype=np.float32)}
+                request.infer(feeds)
                 wanted = len(self.compiled.outputs) if count is None else count
                 return [np.array(request.get_output_tensor(i).data, copy=True) for i in range(wanted)]
         except Exception as exc:
