@@ -95,7 +95,9 @@ def pdf(cells: list[Cell], layout: Layout, above: list[str] = (), size: float = 
         below: list[str] = ()) -> bytes:
     """One US Letter page: `above` as lines of text, then the table, its text in Helvetica, then `below`;
     `layout` in points from the page's top-left. `rules`: "grid" strokes one rectangle per cell,
-    "booktabs" a rule above the table, one under its first row and one under it, "none" none."""
+    "booktabs" a rule above the table, one under its first row and one under it, "shaded" those rules as
+    thin filled rectangles (as TeX draws them) over every other row filled grey (a coloured row's
+    background), "none" none."""
     ops = [pdfs.text_ops(list(above), y=pdfs.HEIGHT - 72, size=size).decode("latin-1")] if above else []
     x0, y0, x1, y1 = layout.outer(cells)
     if below:
@@ -108,6 +110,13 @@ def pdf(cells: list[Cell], layout: Layout, above: list[str] = (), size: float = 
     elif rules == "booktabs":
         for y in (y0, y0 + layout.row_height, y1):
             ops.append(f"{x0} {pdfs.HEIGHT - y} m {x1} {pdfs.HEIGHT - y} l S")
+    elif rules == "shaded":
+        rows = max(cell.row + cell.rowspan for cell in cells)
+        ops.append("0.9 g")
+        ops.extend(f"{x0} {pdfs.HEIGHT - y0 - (row + 1) * layout.row_height} {x1 - x0} {layout.row_height} re f"
+                   for row in range(1, rows, 2))
+        ops.append("0 g")
+        ops.extend(f"{x0} {pdfs.HEIGHT - y - 0.25} {x1 - x0} 0.5 re f" for y in (y0, y0 + layout.row_height, y1))
     ops.append(f"BT /F1 {size} Tf")
     for cell in cells:
         cx0, cy0, _, cy1 = layout.box(cell)
