@@ -364,10 +364,17 @@ def _column_bounds(bands: Sequence[Sequence[int]], lines: Sequence[TextLine], sh
     for start, stop in _runs(open_x):
         if start == 0 or stop == width:  # the table's own edges, not a gap between columns
             continue
-        least = covered[start:stop].min()
-        a, b = max(((start + a, start + b) for a, b in _runs(covered[start:stop] == least)), key=lambda r: r[1] - r[0])
-        if b - a < COLUMN_GAP * height:
+        # the gap is where the fewest bands have text, widened band by band until it is a gap's width (a
+        # heading or a long name over part of it leaves the rest of it a gap); the boundary stays in its
+        # least covered stretch, which crosses the fewest cells
+        free = covered[start:stop]
+        for level in np.unique(free):
+            a, b = max(((start + a, start + b) for a, b in _runs(free <= level)), key=lambda r: r[1] - r[0])
+            if b - a >= COLUMN_GAP * height:
+                break
+        else:
             continue
+        a, b = max(((a + c, a + d) for c, d in _runs(covered[a:b] == covered[a:b].min())), key=lambda r: r[1] - r[0])
         at = (a + b - 1) // 2
         boundary = origin + (a + b - 1) / 2
         crossing = {band for band in range(count) if hard[band, at] or soft[band, at] and not all(
@@ -415,18 +422,25 @@ def _own_columns(columns: Sequence[Sequence[int]], crossed: Sequence[set[int]], 
 
 
 def _rows(centres: Sequence[float], cells: Sequence[set[int]], spans: Sequence[Sequence[tuple[float, float]]],
-          rules: Sequence[tuple[float, float, float]], height: float) -> list[list[int]]:
+          rules: Sequence[tuple[float, float, float]], height: float, xs: Sequence[float]) -> list[list[int]]:
     """The bands grouped into rows: a band of one cell alone joins its nearer neighbour (the one above
     unless the one below is nearer by a quarter text height: a cell beside two rows keeps its text in
     the first) when that is nearer than `WRAP_PITCH` of the row pitch, the median distance between two
-    successive bands of two cells or more. A rule between them that runs over text of both keeps
-    them apart (a header's rule; not one under a group's heading alone). `spans`: each band's text
-    stretches across."""
+    successive bands of two cells or more, or joins the band above nearer than the row pitch whose text
+    in its column runs to the column's right edge (a wrapped paragraph cell's full line). A rule between
+    them that runs over text of both keeps them apart (a header's rule; not one under a group's heading
+    alone). `spans`: each band's text stretches across; `xs`: the columns' bounds."""
     count = len(centres)
+
+    def right_end(band: int, col: int) -> float:
+        return max((x1 for x0, x1 in spans[band] if xs[col] <= x0 < xs[col + 1]), default=-np.inf)
+
+    column_right = [max(right_end(band, col) for band in range(count)) for col in range(len(xs) - 1)]
     pitches = [centres[b + 1] - centres[b] for b in range(count - 1) if len(cells[b]) > 1 and len(cells[b + 1]) > 1]
     joined = [False] * max(count - 1, 0)  # joined[b]: bands b and b + 1 are one row
     if pitches:
-        reach = WRAP_PITCH * float(np.median(pitches))
+        pitch = float(np.median(pitches))
+        reach = WRAP_PITCH * pitch
 
         def parted(a: int, b: int) -> bool:
             return any(centres[a] < y < centres[b] and all(any(min(x1, s1) > max(x0, s0) for s0, s1 in spans[band])
@@ -437,7 +451,10 @@ def _rows(centres: Sequence[float], cells: Sequence[set[int]], spans: Sequence[S
                 continue
             above = centres[band] - centres[band - 1] if band > 0 and not parted(band - 1, band) else np.inf
             below = centres[band + 1] - centres[band] if band + 1 < count and not parted(band, band + 1) else np.inf
-            if min(above, below) < reach:
+            (col,) = cells[band]
+            if above < pitch and right_end(band - 1, col) >= column_right[col] - height:
+                joined[band - 1] = True
+            elif min(above, below) < reach:
                 joined[band - 1 if above <= below + height / 4 else band] = True
     rows = [[0]] if count else []
     for band in range(1, count):
@@ -484,7 +501,7 @@ def _text_grid(lines: Sequence[TextLine], shapes: Sequence[_Shape], height: floa
     centres = [float(np.mean([(boxes[i][1] + boxes[i][3]) / 2 for i in band])) for band in bands]
     band_cells = [{_first_column(col, crossed[b]) for col in columns[b]} for b in range(len(bands))]
     spans = [[ink for i in band for ink in shapes[i].inks] for band in bands]
-    rows = _rows(centres, band_cells, spans, rules, height)
+    rows = _rows(centres, band_cells, spans, rules, height, xs)
     row_crossed = [set().union(*(crossed[b] for b in row)) for row in rows]
     filled = sum(len({_first_column(col, row_crossed[r]) for b in row for col in columns[b]}) > 1
                  for r, row in enumerate(rows))

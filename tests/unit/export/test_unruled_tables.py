@@ -204,3 +204,43 @@ def test_an_unruled_table_in_a_pdf_is_read_as_cells_from_its_text_layer_and_from
         document.close()
     (scanned,) = ocr_default.parse(cv2.cvtColor(np.asarray(render), cv2.COLOR_RGB2BGR)).pages
     assert scanned.page.source == "ocr" and cells_right(scanned) >= SCAN_CELLS_RIGHT
+
+
+def test_shaded_rows_are_backgrounds_not_rules_so_the_table_keeps_its_cells(ocr_default, tmp_path):
+    prose = textwrap.wrap(PROSE, 95)
+    layout = tables.Layout(150, 72 + 16.5 * (len(prose) + 3), (90, 70, 80, 70), 22)
+    path = tmp_path / "shaded.pdf"
+    path.write_bytes(tables.pdf(tables.grid(REGION_ROWS), layout, rules="shaded", below=prose,
+                                above=["Sales by region", "", *prose, "", "Table 1: Units and revenue by region"]))
+    (digital,) = ocr_default.parse(str(path)).pages
+    # the three thin rules are rulings (each 0.5 pt thick: its two long sides); no shaded row's edge is one
+    assert len(digital.page.rulings) == 6
+    assert the_table(digital).grid_text() == REGION_ROWS
+
+
+OPTIONS = [["Option", "Description"], ["natural", "Keep all colors"], ["rgb", "Convert to rgb"],
+           ["cmy", "Convert to cmy"], ["hsb", "Convert to hsb"], ["dvipsnames,dvipsnamesxyzab", "Load a set"],
+           ["gray", "Convert to gray"], ["table", "Load colortbl"], ["fixpdftex", "Load a patch"]]
+
+
+def test_a_long_name_over_most_of_the_gap_between_columns_leaves_it_a_gap():
+    lines = [layer_line(list(zip((100.0, 420.0), row)), 200 + 40 * r) for r, row in enumerate(OPTIONS)]
+    assert lines[5].glyphs[25][1] == 412  # the long name ends 8 px before the next column: under a gap's width
+    table = the_table(parse_page(page_of(lines, rulings=[]), [region(box=(90, 180, 800, 580))]))
+    assert table.grid_text() == OPTIONS
+
+
+@pytest.mark.parametrize("first_line, joined", [("Keep all colors in their own model except", True),
+                                                ("Keep all colors", False)])
+def test_the_next_line_of_a_wrapped_cell_joins_its_row_when_the_line_above_is_full(first_line, joined):
+    # rows 40 px apart, the wrapped cell's next line 34 px below its first: nearer than a row, not by much
+    rows = [["rgb", "Convert to rgb"], ["natural", first_line], ["cmy", "Convert to cmy and back"],
+            ["hsb", "Convert to hsb"], ["gray", "Convert to gray"]]
+    lines = [layer_line(list(zip((100.0, 420.0), row)), 200 + 40 * r + (34 if r > 1 else 0))
+             for r, row in enumerate(rows)]
+    lines.append(layer_line([(420.0, "RGB and Gray")], 274))
+    table = the_table(parse_page(page_of(lines, rulings=[]), [region(box=(90, 180, 1000, 480))]))
+    if joined:
+        assert table.grid_text()[1] == ["natural", f"{first_line} RGB and Gray"] and len(table.grid_text()) == 5
+    else:
+        assert table.grid_text()[2] == ["", "RGB and Gray"] and len(table.grid_text()) == 6
