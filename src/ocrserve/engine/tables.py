@@ -22,6 +22,8 @@ from ..result import Segment
 Box = tuple[float, float, float, float]
 #: a rule is drawn along a side when it covers at least this share of it
 SIDE_DRAWN = 0.5
+#: row rules running on this many tolerances past the outermost column rule: the grid has no side there
+OPEN_SIDE = 3
 #: rules thicker than this many pixels are filled areas (a shaded band's edges are found in the PDF, not here)
 MAX_RULE_THICKNESS = 8
 #: a line's box holds text only where its grey levels span at least this much (0-255): else it is blank paper
@@ -100,6 +102,21 @@ def _crossed(rules: list[_Rule], across: list[_Rule], tol: float) -> list[_Rule]
             if sum(1 for o in across if o.reaches(r.at, tol) and r.reaches(o.at, tol)) >= 2]
 
 
+def _open_sides(flat: list[_Rule], upright: list[_Rule], tol: float) -> list[_Rule]:
+    """The column rules with a side added where most row rules run on past the outermost one by more than
+    `OPEN_SIDE` tolerances: a grid drawn without its left or right side still has its first and last
+    columns, which end where the row rules do."""
+    top, bottom = flat[0].at, flat[-1].at
+    left = float(np.median([rule.spans[0][0] for rule in flat]))
+    right = float(np.median([rule.spans[-1][1] for rule in flat]))
+    sides = upright
+    if left < upright[0].at - OPEN_SIDE * tol:
+        sides = [_Rule(left, [(top, bottom)]), *sides]
+    if right > upright[-1].at + OPEN_SIDE * tol:
+        sides = [*sides, _Rule(right, [(top, bottom)])]
+    return sides
+
+
 def table_grid(segments: Sequence[Segment], region: Box, tol: float = 4.0) -> Grid | None:
     """The grid the segments inside `region` draw, or None when they draw fewer than two cells."""
     x0, y0, x1, y1 = region
@@ -112,7 +129,10 @@ def table_grid(segments: Sequence[Segment], region: Box, tol: float = 4.0) -> Gr
                       if abs(s[3] - s[1]) > abs(s[2] - s[0])], tol)
     for _ in range(2):  # dropping a stray rule may leave another with one crossing: once more settles it
         flat, upright = _crossed(flat, upright, tol), _crossed(upright, flat, tol)
-    if len(flat) < 2 or len(upright) < 2 or (len(flat) - 1) * (len(upright) - 1) < 2:
+    if len(flat) < 2 or len(upright) < 2:
+        return None
+    upright = _open_sides(flat, upright, tol)
+    if (len(flat) - 1) * (len(upright) - 1) < 2:
         return None
     xs, ys = [r.at for r in upright], [r.at for r in flat]
     rows, cols = len(ys) - 1, len(xs) - 1

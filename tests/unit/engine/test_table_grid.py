@@ -36,6 +36,16 @@ def test_an_underline_and_rules_outside_the_region_are_not_the_grid():
     assert grid is not None and (grid.xs, grid.ys) == ((0, 150, 300), (0, 40, 80))
 
 
+def test_a_grid_without_its_left_and_right_sides_keeps_its_outer_columns():
+    rows = [(0, y, 300, y) for y in (0, 40, 80, 120)]
+    inner = [(x, 0, x, 120) for x in (100, 200)]  # only the rules between the columns are drawn
+    grid = table_grid(rows + inner, (0, 0, 300, 120))
+    assert grid is not None and (grid.xs, grid.ys) == ((0, 100, 200, 300), (0, 40, 80, 120))
+    assert all((c.rowspan, c.colspan) == (1, 1) for c in grid.cells) and len(grid.cells) == 9
+    one_side = table_grid(rows + inner + [(0, 0, 0, 120)], (0, 0, 300, 120))
+    assert one_side is not None and one_side.xs == (0, 100, 200, 300)
+
+
 def test_a_lone_box_or_no_rules_is_no_table():
     assert table_grid(frame([0, 300], [0, 80]), (0, 0, 300, 80)) is None
     assert table_grid([], (0, 0, 300, 80)) is None
