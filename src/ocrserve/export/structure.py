@@ -68,6 +68,8 @@ _RETITLED = ("text", "reference", "figure_title", "table_title")
 #: (the CDLA model boxes code listings and contents pages as figures; their text belongs in the body)
 TEXT_FIGURE_CHARS = 300
 TEXT_FIGURE_COVER = 0.15
+#: a text region this much inside such a figure is part of its text
+INSIDE_FIGURE = 0.8
 #: on an OCR page, a numbered block whose strokes are this much thicker than the body's is a bold heading
 #: (measured at 144 dpi: LaTeX's bold section titles 1.6 times the text's, a bold word at body size 1.2)
 INK_BOLD = 1.3
@@ -327,6 +329,24 @@ def _text_figure(lines: Sequence[TextLine], box: Sequence[float]) -> bool:
     return sum(len(line.text) for line in lines) >= TEXT_FIGURE_CHARS and covered >= TEXT_FIGURE_COVER * area
 
 
+def _text_figures_whole(lines: Sequence[TextLine], pieces: list[tuple[str, Box, list[int], float | None]]
+                        ) -> list[tuple[str, Box, list[int], float | None]]:
+    """The pieces with each figure that is text set apart (`_text_figure`, counting the lines of the text
+    regions inside it) holding those regions' lines too: a listing the model boxed as a figure and, again,
+    part of it as text is read in its own line order, not as the part and then the rest."""
+    inner: set[int] = set()
+    for k, (label, box, members, _) in enumerate(pieces):
+        if PADDLEX_LABELS.get(label, label) != "image":
+            continue
+        parts = [j for j, (other, other_box, _, _) in enumerate(pieces) if j != k and j not in inner
+                 and PADDLEX_LABELS.get(other, other) == "text" and _share_inside(other_box, box) >= INSIDE_FIGURE]
+        held = sorted(members + [i for j in parts for i in pieces[j][2]])
+        if parts and _text_figure([lines[i] for i in held], box):
+            inner.update(parts)
+            pieces[k] = (label, box, held, pieces[k][3])
+    return [piece for j, piece in enumerate(pieces) if j not in inner]
+
+
 def _is_page_number(text: str, box: Sequence[float], top: float, bottom: float) -> bool:
     """A bare number (or roman numeral) that is the page's topmost or bottommost text: its page number,
     which the layout model did not box as a header or footer."""
@@ -436,8 +456,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     lines = page.lines
     layout = layout_pieces(page, regions, tables)
     held, orphans = assign_lines(lines, [box for _, box, _ in layout])
-    pieces: list[tuple[str, Box, list[int], float | None]] = [
-        (label, box, held[k], score) for k, (label, box, score) in enumerate(layout)]
+    pieces = _text_figures_whole(lines, [(label, box, held[k], score) for k, (label, box, score) in enumerate(layout)])
     for group in _orphan_paragraphs(lines, orphans):
         pieces.append(("text", _lines_box([lines[i] for i in group]), group, None))
     order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)

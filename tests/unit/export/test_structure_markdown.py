@@ -128,6 +128,16 @@ def test_a_figure_region_full_of_text_is_text_and_a_page_number_in_it_stays_out(
     assert [b.label for b in parse_page(page_of(labels), [region("figure", 100, 190, 840, 700)]).blocks] == ["image"]
 
 
+def test_a_text_region_inside_a_figure_of_text_is_read_with_it_in_line_order():
+    listing = [line(f"{100 + i} \\def\\macro{i}{{\\relax expands to item {i} of the list}}", 120, 200 + 30 * i,
+                    820, 222 + 30 * i) for i in range(12)]
+    # the model boxed the listing as a figure, and its lines 2 to 5 again as text
+    regions = [region("figure", 100, 190, 840, 560, score=0.8), region("text", 110, 255, 830, 350, score=0.7)]
+    parsed = parse_page(page_of(listing), regions)
+    assert [b.label for b in parsed.blocks] == ["text"]
+    assert [ln.text for ln in parsed.blocks[0].lines] == [ln.text for ln in listing]
+
+
 @pytest.fixture(scope="module")
 def detector() -> LayoutDetector:
     return load_layout(load_settings())
