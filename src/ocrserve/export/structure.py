@@ -425,12 +425,13 @@ def _outline_parts(titles: OutlineTitles, name: str, lines: tuple[TextLine, ...]
 
 def _block(page: OCRPage, name: str, lines: tuple[TextLine, ...], box: Box, score: float | None,
            level: int | None, tables: bool, images: dict[str, bytes]) -> Block:
-    """One block's content: a figure cropped into `images`, a table read as cells, else its text."""
+    """One block's content: a figure cropped into `images`, a table read as cells, else its text; a formula
+    on a page without a text layer is cropped as well (OCR reads no mathematics), its OCR text kept."""
     texts = [line.text for line in lines]
     int_box = _int_box(box)
     kind = block_kind(name)
     image = None
-    if kind == "figure":
+    if kind == "figure" or name == "formula" and page.source != "text_layer":
         image = _figure_name(name, int_box)
         if page.image is not None:
             x0, y0, x1, y1 = int_box
@@ -529,16 +530,15 @@ def document_markdown(pages: Sequence[ParsedPage]) -> tuple[str, dict[str, bytes
 
 
 def render_block(block: Block, page_width: int) -> str:
-    """One block as Markdown: a heading, a paragraph, a table, or a figure as PP-StructureV3 writes it, a
-    centred <img> as wide (in % of the page) as it was on the page, which clients find by its `src`."""
+    """One block as Markdown: a heading, a paragraph, a table, or a figure (or a scanned formula) as
+    PP-StructureV3 writes a figure, a centred <img> as wide (in % of the page) as it was on the page, which
+    clients find by its `src`."""
     kind = block_kind(block.label)
-    if kind == "figure":
-        if not block.image:
-            return ""
+    if block.image:
         width = max(1, round(100 * (block.box[2] - block.box[0]) / max(page_width, 1)))
         return (f'<div style="text-align: center;"><img src="{block.image}" alt="Image" width="{width}%" />'
                 "</div>")
-    if not block.content.strip() or kind == "unwritten":
+    if kind in ("figure", "unwritten") or not block.content.strip():
         return ""
     if kind == "heading":
         return _heading(block.label, block.content, block.level)

@@ -103,10 +103,12 @@ def test_pp_doclayout_labels_reach_the_markdown_as_pp_structurev3_writes_them():
     labels = [b.label for b in parsed.blocks]
     assert set(labels) == {r.label for r in regions}
     chart, seal = "imgs/img_in_chart_box_100_600_500_900.jpg", "imgs/img_in_seal_box_600_600_800_800.jpg"
-    assert set(parsed.images) == {chart, seal}
+    formula = "imgs/img_in_formula_box_295_295_505_335.jpg"  # an OCRed page's formula is kept as its image
+    assert set(parsed.images) == {chart, seal, formula}
     body = parsed.markdown.split("\n\n")
-    assert body[:4] == ["Abstract: we read pages.", "1 Introduction ..... 1  \n2 Method ..... 4", "E = mc^2",
-                        "for each page: read it"]
+    assert body[:2] == ["Abstract: we read pages.", "1 Introduction ..... 1  \n2 Method ..... 4"]
+    assert formula in body[2] and body[3] == "for each page: read it"
+    assert next(b for b in parsed.blocks if b.label == "formula").content == "E = mc^2"
     assert chart in parsed.markdown and seal in parsed.markdown
     for left_out in ("(1)", "margin", "footnote"):
         assert left_out not in parsed.markdown
@@ -386,3 +388,14 @@ def test_a_line_two_regions_hold_about_alike_goes_to_the_smaller():
     parsed = parse_page(page_of(lines), regions, first_page=False)
     assert sorted((b.label, b.content) for b in parsed.blocks) == [("paragraph_title", "2.3 Catcode stuff"),
                                                                   ("text", "Body text of the passage.")]
+
+
+def test_a_formula_is_its_image_on_a_scan_and_its_text_on_a_text_layer_page():
+    image = np.full((1400, 1000, 3), 255, np.uint8)
+    lines = [line("We have", 100, 200, 300, 220), line("E = mc^2", 300, 300, 500, 330)]
+    regions = [region("text", 95, 195, 305, 225), region("equation", 295, 295, 505, 335)]
+    scanned = parse_page(page_of(lines, image=image), regions)
+    assert list(scanned.images) == ["imgs/img_in_formula_box_295_295_505_335.jpg"]
+    assert scanned.markdown.startswith("We have\n\n<div") and "E = mc" not in scanned.markdown
+    digital = parse_page(dataclasses.replace(page_of(lines, image=image), source="text_layer"), regions)
+    assert digital.markdown == "We have\n\nE = mc^2" and not digital.images
