@@ -55,6 +55,10 @@ BAND_OVERLAP = 0.5
 #: a band of one cell alone belongs to the row of a neighbouring band nearer than this share of the
 #: table's row pitch: it is the next line of a wrapped cell, or a cell set beside a row's two lines
 WRAP_PITCH = 0.8
+#: and a band of one cell whose text above it fills its column or ends unfinished (`UNFINISHED`) is that
+#: text's next line when nearer than this share of the row pitch (a table may set lines and rows alike)
+NEXT_LINE = 1.1
+UNFINISHED = (",", "-", "/")
 #: a table read from its text has text in at least two cells in more than this share of its rows, and
 #: at least two rows and two columns: else it is no table, whatever the layout model said
 ROWS_OF_CELLS = 0.5
@@ -400,17 +404,17 @@ def _first_column(col: int, crossed: set[int]) -> int:
     return col
 
 
-def _piece_columns(lines: Sequence[TextLine], shapes: Sequence[_Shape], band: Sequence[int], xs: Sequence[float],
-                   crossed: set[int], height: float) -> list[int]:
-    """The column of each piece of a band's lines, cut where two of its cells meet."""
+def _band_pieces(lines: Sequence[TextLine], shapes: Sequence[_Shape], band: Sequence[int], xs: Sequence[float],
+                 crossed: set[int], height: float) -> list[tuple[int, str]]:
+    """Each piece of a band's lines, cut where two of its cells meet, with its column."""
     bounds = [x for k, x in enumerate(xs[1:-1]) if k not in crossed]
-    columns = []
+    pieces = []
     for i in band:
-        for _, middle in _cuts(lines[i], bounds, tol=height / 4, edges=shapes[i].edges):
+        for piece, middle in _cuts(lines[i], bounds, tol=height / 4, edges=shapes[i].edges):
             col = _index(xs, middle)
             if col is not None:
-                columns.append(col)
-    return columns
+                pieces.append((col, piece))
+    return pieces
 
 
 def _own_columns(columns: Sequence[Sequence[int]], crossed: Sequence[set[int]], cols: int) -> int | None:
@@ -422,14 +426,17 @@ def _own_columns(columns: Sequence[Sequence[int]], crossed: Sequence[set[int]], 
 
 
 def _rows(centres: Sequence[float], cells: Sequence[set[int]], spans: Sequence[Sequence[tuple[float, float]]],
-          rules: Sequence[tuple[float, float, float]], height: float, xs: Sequence[float]) -> list[list[int]]:
+          rules: Sequence[tuple[float, float, float]], height: float, xs: Sequence[float],
+          unfinished: Sequence[set[int]]) -> list[list[int]]:
     """The bands grouped into rows: a band of one cell alone joins its nearer neighbour (the one above
     unless the one below is nearer by a quarter text height: a cell beside two rows keeps its text in
     the first) when that is nearer than `WRAP_PITCH` of the row pitch, the median distance between two
-    successive bands of two cells or more, or joins the band above nearer than the row pitch whose text
-    in its column runs to the column's right edge (a wrapped paragraph cell's full line). A rule between
-    them that runs over text of both keeps them apart (a header's rule; not one under a group's heading
-    alone). `spans`: each band's text stretches across; `xs`: the columns' bounds."""
+    successive bands of two cells or more, or joins the band above nearer than the row pitch (and a
+    tenth) whose text in its column runs to the column's right edge (a wrapped paragraph cell's full
+    line) or ends unfinished (`unfinished`: per band, the columns whose text ends in a comma or a
+    hyphen). A rule between them that runs over text of both keeps them apart (a header's rule; not
+    one under a group's heading alone). `spans`: each band's text stretches across; `xs`: the
+    columns' bounds."""
     count = len(centres)
 
     def right_end(band: int, col: int) -> float:
@@ -452,7 +459,8 @@ def _rows(centres: Sequence[float], cells: Sequence[set[int]], spans: Sequence[S
             above = centres[band] - centres[band - 1] if band > 0 and not parted(band - 1, band) else np.inf
             below = centres[band + 1] - centres[band] if band + 1 < count and not parted(band, band + 1) else np.inf
             (col,) = cells[band]
-            if above < pitch and right_end(band - 1, col) >= column_right[col] - height:
+            wrapped = right_end(band - 1, col) >= column_right[col] - height or col in unfinished[band - 1]
+            if above < NEXT_LINE * pitch and wrapped:
                 joined[band - 1] = True
             elif min(above, below) < reach:
                 joined[band - 1 if above <= below + height / 4 else band] = True
@@ -488,7 +496,8 @@ def _text_grid(lines: Sequence[TextLine], shapes: Sequence[_Shape], height: floa
     bounds, crossed = _column_bounds(bands, lines, shapes, left, right, height)
     while True:
         xs = (left, *bounds, right)
-        columns = [_piece_columns(lines, shapes, band, xs, crossed[b], height) for b, band in enumerate(bands)]
+        pieces = [_band_pieces(lines, shapes, band, xs, crossed[b], height) for b, band in enumerate(bands)]
+        columns = [[col for col, _ in band_pieces] for band_pieces in pieces]
         lonely = _own_columns(columns, crossed, len(xs) - 1) if bounds else None
         if lonely is None:
             break
@@ -501,7 +510,9 @@ def _text_grid(lines: Sequence[TextLine], shapes: Sequence[_Shape], height: floa
     centres = [float(np.mean([(boxes[i][1] + boxes[i][3]) / 2 for i in band])) for band in bands]
     band_cells = [{_first_column(col, crossed[b]) for col in columns[b]} for b in range(len(bands))]
     spans = [[ink for i in band for ink in shapes[i].inks] for band in bands]
-    rows = _rows(centres, band_cells, spans, rules, height, xs)
+    unfinished = [{_first_column(col, crossed[b]) for col, piece in pieces[b] if piece.endswith(UNFINISHED)}
+                  for b in range(len(bands))]
+    rows = _rows(centres, band_cells, spans, rules, height, xs, unfinished)
     row_crossed = [set().union(*(crossed[b] for b in row)) for row in rows]
     filled = sum(len({_first_column(col, row_crossed[r]) for b in row for col in columns[b]}) > 1
                  for r, row in enumerate(rows))

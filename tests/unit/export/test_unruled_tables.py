@@ -244,3 +244,12 @@ def test_the_next_line_of_a_wrapped_cell_joins_its_row_when_the_line_above_is_fu
         assert table.grid_text()[1] == ["natural", f"{first_line} RGB and Gray"] and len(table.grid_text()) == 5
     else:
         assert table.grid_text()[2] == ["", "RGB and Gray"] and len(table.grid_text()) == 6
+
+
+def test_a_cell_that_ends_unfinished_takes_the_next_line_though_it_is_a_row_pitch_below():
+    # l3pdffield's keys: `setFf,` over `setfieldflags`, rows and a cell's lines set 40 px apart alike
+    rows = [["key", "value"], ["parent", "field ID"], ["setFf,", "list of flags"], ["V", "various"], ["DV", "various"]]
+    lines = [layer_line(list(zip((100.0, 420.0), row)), 200 + 40 * (r + (r > 2))) for r, row in enumerate(rows)]
+    lines.append(layer_line([(100.0, "setfieldflags")], 320))
+    table = the_table(parse_page(page_of(lines, rulings=[]), [region(box=(90, 180, 1000, 420))]))
+    assert table.grid_text() == [rows[0], rows[1], ["setFf, setfieldflags", "list of flags"], rows[3], rows[4]]
