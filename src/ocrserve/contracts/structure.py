@@ -48,7 +48,8 @@ class LayoutParsingRequest(PaddleXOptions):
                                              "ruling lines, else from where its text lies (HTML in its block, "
                                              "`table_res_list`); false: its text in reading order, as a pipe "
                                              "table where its lines fall into a grid.")
-    useFormulaRecognition: bool | None = Field(None, description="Not honoured: formulas are read as text.")
+    useFormulaRecognition: bool | None = Field(
+        None, description="Not honoured (no LaTeX): a formula is its text from a text layer, else its image.")
     useChartRecognition: bool | None = Field(None, description="Not honoured: charts are cropped as images.")
     useRegionDetection: bool | None = Field(None, description="Not honoured: no region detector.")
     layoutThreshold: float | dict[str, float] | None = Field(
