@@ -27,7 +27,7 @@ import numpy as np
 
 from .contracts.base import language_codes
 from .engine import EffectiveOptions, OCROptions, build_pipeline, load_layout
-from .engine.layout import LayoutDetector
+from .engine.layout import LayoutDetector, ScoreThreshold
 from .errors import BadInput
 from .export import export, get_format, render_alto, render_hocr, render_markdown, render_text
 from .export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, document_markdown, parse_page
@@ -153,7 +153,7 @@ class OCR:
         return self._layout
 
     def parse_page(self, result: OCRPage, first_page: bool = True, *, tables: bool = True,
-                   layout_threshold: float | None = None,
+                   layout_threshold: ScoreThreshold = None,
                    ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS) -> ParsedPage:
         """One read page (with its image: `pages(..., render_layer_pages=True)`) parsed by its layout:
         blocks in reading order, tables as cells unless `tables=False`, and its Markdown.
@@ -164,7 +164,7 @@ class OCR:
         return parse_page(result, regions, first_page, ignore_labels, tables)
 
     def parse(self, source: ImageLike, options: OCROptions | None = None, *, pdf_text: str | None = None,
-              pages: Iterable[int] | None = None, tables: bool = True, layout_threshold: float | None = None,
+              pages: Iterable[int] | None = None, tables: bool = True, layout_threshold: ScoreThreshold = None,
               ignore_labels: Collection[str] = MARKDOWN_IGNORE_LABELS, **option_values: Any) -> ParsedDocument:
         """An image or PDF parsed by its layout, as /layout-parsing parses it: per page its blocks,
         tables and Markdown, and the document's Markdown. `pages`: the 0-based indices of the pages

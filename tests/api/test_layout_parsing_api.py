@@ -143,12 +143,22 @@ def test_a_born_digital_pdf_is_parsed_from_its_text_layer_page_by_page(client):
     ({"file": "not base64 at all!"}, 400),
     ({"file": base64.b64encode(b"%PDF-1.4 nothing").decode(), "fileType": 1}, 400),
     ({"file": "aGVsbG8=", "textDetThresh": 3}, 422),
+    ({"file": "aGVsbG8=", "layoutThreshold": {"title": 0.3}}, 400),  # a per-class dict's keys are class ids
 ])
 def test_errors_come_in_paddlex_s_error_body(client, body, status):
     r = client.post("/layout-parsing", json=body)
     assert r.status_code == status
     error = r.json()
     assert error["errorCode"] == status and error["errorMsg"] and error["logId"]
+
+
+def test_a_per_class_layout_threshold_applies_to_its_class_alone(client, paper_b64):
+    strict = {str(k): 0.999 for k in range(10) if k != 1}  # every CDLA class but title (1) all but off
+    r = client.post("/layout-parsing", json={"file": paper_b64, "layoutThreshold": strict, "visualize": False})
+    assert r.status_code == 200
+    (page,) = r.json()["result"]["layoutParsingResults"]
+    labels = {box["label"] for box in page["prunedResult"]["layout_det_res"]["boxes"]}
+    assert labels == {"title"}
 
 
 def test_a_body_that_is_not_an_object_is_a_400(client):

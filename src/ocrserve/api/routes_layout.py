@@ -41,6 +41,7 @@ async def layout_parsing(request: Request) -> Response:
     if not isinstance(body, dict):
         raise BadInput("the request body must be a JSON object with a `file` field")
     req = parse(structure.LayoutParsingRequest, body)
+    threshold = structure.layout_threshold(req)  # a bad one is refused before the file is read
     warnings = ignored_options(request, structure.LayoutParsingRequest, body)
     skipped = structure.not_honoured(req)
     if skipped:
@@ -53,7 +54,7 @@ async def layout_parsing(request: Request) -> Response:
                             client_left=request.is_disconnected, keep_images=True, contract=contract.name,
                             pdf_text=req.pdfText)
     await charge_pages(request, doc)
-    parsed = await service.parse_layout(doc, structure.layout_threshold(req), req.markdownIgnoreLabels,
+    parsed = await service.parse_layout(doc, threshold, req.markdownIgnoreLabels,
                                         structure.tables(req))
     pages = []
     for page in parsed:

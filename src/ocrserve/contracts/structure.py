@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
+from ..engine.layout import ScoreThreshold
+from ..errors import BadInput
 from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, block_kind
 from ..export.tables import Table, table_html
 from ..export.visualize import encode_jpeg, render_layout_image, render_ocr_image
@@ -53,7 +55,8 @@ class LayoutParsingRequest(PaddleXOptions):
     useChartRecognition: bool | None = Field(None, description="Not honoured: charts are cropped as images.")
     useRegionDetection: bool | None = Field(None, description="Not honoured: no region detector.")
     layoutThreshold: float | dict[str, float] | None = Field(
-        None, description="Layout score threshold (default the model's 0.5); a per-class dict takes its lowest value.")
+        None, description="Layout score threshold (default the model's 0.5), or per class id ({\"1\": 0.3}); "
+                          "the classes a dict leaves out keep the model's.")
     layoutNms: bool | None = Field(None, description="Accepted; NMS always runs.")
     layoutUnclipRatio: float | list[float] | dict[str, Any] | None = Field(None, description="Accepted, ignored.")
     layoutMergeBboxesMode: str | dict[str, Any] | None = Field(None, description="Accepted, ignored.")
@@ -101,11 +104,17 @@ def tables(req: LayoutParsingRequest) -> bool:
     return req.useTableRecognition is not False
 
 
-def layout_threshold(req: LayoutParsingRequest) -> float | None:
+def layout_threshold(req: LayoutParsingRequest) -> ScoreThreshold:
+    """The request's layout threshold: one for all labels, or PaddleX's per-class dict (class ids as its
+    keys; the classes it does not name keep the model's thresholds)."""
     value = req.layoutThreshold
-    if isinstance(value, dict):
-        return min((float(v) for v in value.values()), default=None)
-    return value
+    if not isinstance(value, dict):
+        return value
+    try:
+        return {int(cls): float(threshold) for cls, threshold in value.items()}
+    except ValueError:
+        raise BadInput(f"layoutThreshold: a per-class threshold's key is a class id (0, 1, ...), not one of "
+                       f"{sorted(value)!r}") from None
 
 
 def declared_kind(req: LayoutParsingRequest) -> DocumentKind | None:

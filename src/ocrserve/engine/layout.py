@@ -17,6 +17,7 @@ bottom, full-width regions cutting the page into bands (XY-cut on the regions' b
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import cv2
 import numpy as np
@@ -27,7 +28,11 @@ from ..result import LayoutRegion
 from .backends import InferenceModel
 from .pixels import PixelNormalizer
 
-__all__ = ["LayoutDetector", "nms", "region_order"]
+__all__ = ["LayoutDetector", "ScoreThreshold", "nms", "region_order"]
+
+#: a request's score threshold: one for every label, or some labels' own by class id (PaddleX's
+#: `layoutThreshold` dict; the labels it does not name keep the model's), or None for the model's
+ScoreThreshold = float | Mapping[int, float] | None
 
 #: PaddleDetection's Resize `interp` values as OpenCV's flags
 INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
@@ -195,10 +200,23 @@ class LayoutDetector:
                  "scale_factor": np.array([[spec.input_height / height, spec.input_width / width]], dtype=np.float32)}
         return {name: known[name] for name in spec.inputs}
 
-    def detect(self, image: np.ndarray, score_thresh: float | None = None) -> list[LayoutRegion]:
-        """The regions of a BGR page above `score_thresh` (None: the model's), in reading order."""
+    def thresholds(self, score_thresh: ScoreThreshold = None) -> np.ndarray:
+        """Each label's score threshold, by class id: the spec's (its `label_thresholds`, else its
+        `score_thresh`), one value for all, or the spec's with some labels' own."""
+        spec = self.spec
+        if score_thresh is not None and not isinstance(score_thresh, Mapping):
+            return np.full(len(spec.labels), float(score_thresh), dtype=np.float32)
+        own = dict(spec.label_thresholds)
+        out = np.array([own.get(label, spec.score_thresh) for label in spec.labels], dtype=np.float32)
+        for cls, value in (score_thresh or {}).items():
+            if 0 <= cls < len(out):
+                out[cls] = value
+        return out
+
+    def detect(self, image: np.ndarray, score_thresh: ScoreThreshold = None) -> list[LayoutRegion]:
+        """The regions of a BGR page above their label's threshold (`thresholds`), in reading order."""
         height, width = image.shape[:2]
-        thresh = self.spec.score_thresh if score_thresh is None else score_thresh
+        thresh = self.thresholds(score_thresh)
         page_scale = (width / self.spec.input_width, height / self.spec.input_height)
         if self.spec.head == "rows":
             classes, scores, boxes = self.decode_rows(self.model.run_named(self.feeds(image)), thresh)
@@ -231,10 +249,11 @@ class LayoutDetector:
             picked.extend(int(members[i]) for i in kept)
         return np.asarray(picked, dtype=np.int64)
 
-    def candidates(self, outputs: list[np.ndarray], thresh: float) -> Candidates:
-        """A `gfl` head's candidates over `thresh`, one per cell and class, boxes in input pixels."""
+    def candidates(self, outputs: list[np.ndarray], thresh: np.ndarray) -> Candidates:
+        """A `gfl` head's candidates over their class's threshold (`thresh`, by class id), one per cell and
+        class, boxes in input pixels."""
         boxes, scores = self.decode(outputs)
-        cells, classes = np.nonzero(scores > thresh)
+        cells, classes = np.nonzero(scores > thresh[None, :])
         # class by class, cells in decode order: the order NMS breaks ties in
         order = np.lexsort((cells, classes))
         cells, classes = cells[order], classes[order]
@@ -262,10 +281,10 @@ class LayoutDetector:
             all_scores.append(score[top])
         return np.concatenate(all_boxes), np.concatenate(all_scores)
 
-    def decode_rows(self, outputs: list[np.ndarray], thresh: float) -> Candidates:
-        """A `rows` graph's rows over `thresh`: the first output's rows (class, score, box), as many as its
-        second output counts; the padding row an export puts out for a page with no region (class -1,
-        score 0) and rows under the threshold are left out."""
+    def decode_rows(self, outputs: list[np.ndarray], thresh: np.ndarray) -> Candidates:
+        """A `rows` graph's rows over their class's threshold (`thresh`, by class id): the first output's
+        rows (class, score, box), as many as its second output counts; the padding row an export puts out
+        for a page with no region (class -1, score 0) and rows under the threshold are left out."""
         if not outputs or outputs[0].ndim != 2 or outputs[0].shape[1] < ROW_COLUMNS:
             raise ModelCorrupt(f"{self.model.path}: outputs of shapes {[o.shape for o in outputs]}, expected rows "
                                "of class, score, x0, y0, x1, y1 first (a `rows` head)")
@@ -274,8 +293,9 @@ class LayoutDetector:
             rows = rows[: int(outputs[1].reshape(-1)[0])]  # one image fed: its count is the first
         classes = np.rint(rows[:, 0]).astype(np.int64)
         scores = rows[:, 1].astype(np.float32)
-        kept = (classes >= 0) & (scores > max(thresh, 0.0))
-        if (classes[kept] >= len(self.spec.labels)).any():
-            raise ModelCorrupt(f"{self.model.path}: class {int(classes[kept].max())} is past the registry's "
+        if (classes >= len(self.spec.labels)).any():
+            raise ModelCorrupt(f"{self.model.path}: class {int(classes.max())} is past the registry's "
                                f"{len(self.spec.labels)} labels")
+        kept = (classes >= 0) & (scores > 0.0)
+        kept[kept] = scores[kept] > thresh[classes[kept]]
         return classes[kept], scores[kept], rows[kept, 2:ROW_COLUMNS].astype(np.float32)

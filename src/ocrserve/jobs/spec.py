@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ..contracts import jobs as contract
 from ..contracts import paddlex
 from ..engine import OCROptions
+from ..engine.layout import ScoreThreshold
 from ..kinds import TextLayerPolicy
 from ..reader import text_layer_policy
 
@@ -39,7 +40,7 @@ class JobSpec:
     task: JobTask = "ocr"
     # layout parsing: the detector's score threshold (None: its own), labels kept out of the Markdown
     # (None: the defaults), whether the figures' crops are returned, whether tables are read as cells
-    layout_threshold: float | None = None
+    layout_threshold: ScoreThreshold = None
     ignore_labels: tuple[str, ...] | None = None
     markdown_images: bool = True
     tables: bool = True
@@ -61,7 +62,7 @@ class JobSpec:
                    visualize=bool(data["visualize"]), policy=None if policy is None else text_layer_policy(policy),
                    warnings=tuple(data["warnings"]), languages=tuple(data.get("languages", ())),
                    task="layout_parsing" if data.get("task") == "layout_parsing" else "ocr",
-                   layout_threshold=data.get("layout_threshold"),
+                   layout_threshold=_threshold(data.get("layout_threshold")),
                    ignore_labels=None if data.get("ignore_labels") is None else tuple(data["ignore_labels"]),
                    markdown_images=bool(data.get("markdown_images", True)), tables=bool(data.get("tables", True)))
 
@@ -73,3 +74,10 @@ class JobSpec:
                    visualize=bool(stored.get("visualize")), policy=payload.pdfText,
                    warnings=tuple(stored.get("warnings") or ()),
                    languages=tuple(paddlex.languages(payload)))
+
+
+def _threshold(stored: Any) -> ScoreThreshold:
+    """A stored layout threshold: a number, or per-class thresholds whose ids JSON made strings."""
+    if isinstance(stored, dict):
+        return {int(cls): float(value) for cls, value in stored.items()}
+    return None if stored is None else float(stored)

@@ -247,6 +247,7 @@ class LayoutSpec:
     inputs: tuple[str, ...] = ()  # a `rows` graph's inputs, by name (of LAYOUT_FEEDS); a `gfl` one takes its one
     strides: tuple[int, ...] = (8, 16, 32, 64)  # a `gfl` head's
     score_thresh: float = 0.5
+    label_thresholds: tuple[tuple[str, float], ...] = ()  # labels with a threshold of their own
     iou_thresh: float = 0.5  # NMS per label, ours on a `gfl` head, again after a `rows` graph's
     max_candidates: int = 1000  # per stride, before NMS (a `gfl` head)
     max_per_class: int = 100  # after NMS

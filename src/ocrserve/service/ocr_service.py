@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from ..contracts.jobs import PATH as JOBS_PATH  # where a document too long for one request goes
 from ..engine import EffectiveOptions, OCROptions, Pipeline, build_pipeline, load_layout
-from ..engine.layout import LayoutDetector
+from ..engine.layout import LayoutDetector, ScoreThreshold
 from ..engine.recognize import BatchObserver
 from ..engine.runtime import usable_cores
 from ..errors import BadInput, ClientGone, DeadlineExceeded, InputTooLarge, ModelMissing, Overloaded
@@ -356,7 +356,7 @@ class OCRService:
                 log.info("layout model %s loaded", self.settings.layout_model)
             return self.layout
 
-    def parse_layout_page(self, page: OCRPage, first_page: bool, score_thresh: float | None = None,
+    def parse_layout_page(self, page: OCRPage, first_page: bool, score_thresh: ScoreThreshold = None,
                           ignore_labels: Sequence[str] | None = None, tables: bool = True) -> ParsedPage:
         """One read page parsed by its layout (its image must have been kept): blocks and Markdown;
         `tables`: tables read as rows and cells."""
@@ -366,7 +366,7 @@ class OCRService:
         return parse_page(page, regions, first_page,
                           MARKDOWN_IGNORE_LABELS if ignore_labels is None else ignore_labels, tables)
 
-    async def parse_layout(self, doc: Document, score_thresh: float | None = None,
+    async def parse_layout(self, doc: Document, score_thresh: ScoreThreshold = None,
                            ignore_labels: Sequence[str] | None = None, tables: bool = True) -> list[ParsedPage]:
         """Every page of a read document parsed by its layout, page by page in the worker threads."""
         parsed = []

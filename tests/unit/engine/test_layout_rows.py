@@ -9,6 +9,7 @@ real detector.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,20 @@ def test_the_threshold_the_padding_row_and_the_rows_past_the_count(detector: Lay
     assert not any(r.label == "image" for r in faint)
     assert sum(np.allclose(r.box, DRAWN[3][2], atol=0.05) for r in faint) == 1
     assert len(detector.detect(page_image(), score_thresh=0.0)) == 7
+
+
+def test_thresholds_by_label_in_the_entry_and_by_class_id_in_the_request(graph_dir: Path):
+    path = stand_in(graph_dir)
+    # PaddleX's PP-StructureV3 keeps PP-DocLayout's text at 0.5 and some labels at 0.3
+    own = LayoutDetector(OnnxModel(path, RuntimeConfig(), "layout"),
+                         dataclasses.replace(doclayout_spec(path), label_thresholds=(("text", 0.25),)))
+    assert any(np.allclose(r.box, FAINT[2], atol=0.05) for r in own.detect(page_image()))
+    detector = LayoutDetector(OnnxModel(path, RuntimeConfig(), "layout"), doclayout_spec(path))
+    by_class = detector.detect(page_image(), score_thresh={LABEL["text"]: 0.25, LABEL["header"]: 0.9})
+    assert any(np.allclose(r.box, FAINT[2], atol=0.05) for r in by_class)  # text at 0.25: the faint one too
+    assert "header" not in [r.label for r in by_class]  # header at 0.9: its 0.8 is under it
+    assert "doc_title" in [r.label for r in by_class]  # a class the request leaves out keeps the model's
+    assert detector.thresholds({99: 0.1, LABEL["text"]: 0.25})[LABEL["text"]] == pytest.approx(0.25)
 
 
 def test_a_graph_without_scale_factor_gives_fed_pixels_that_are_scaled_to_the_page(graph_dir: Path, tmp_path: Path):

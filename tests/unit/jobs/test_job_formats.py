@@ -4,6 +4,7 @@ same bytes as the one-shot export of the same results, from a crash-cut parts fi
 from __future__ import annotations
 
 import io
+import json
 import re
 import time
 
@@ -113,3 +114,10 @@ def test_missing_parts_fail_the_join_instead_of_a_short_file(tmp_path):
     with pytest.raises(PartsIncomplete, match="2 of the 3 pages"):
         formats.build(store.blobs, job, ALL, 2.0)
     assert not (store.blobs.job_dir(job.id) / "result.txt").exists()
+
+
+@pytest.mark.parametrize("threshold", [None, 0.4, {1: 0.3, 7: 0.9}])
+def test_a_layout_job_s_threshold_survives_its_stored_spec(threshold):
+    spec = JobSpec(OCROptions(), formats=("json",), task="layout_parsing", layout_threshold=threshold)
+    stored = json.loads(json.dumps(spec.to_json()))  # as the job index keeps it: class ids become strings
+    assert JobSpec.from_json(stored).layout_threshold == threshold
