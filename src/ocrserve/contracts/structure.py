@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..engine import OCROptions
-from ..engine.layout import ScoreThreshold
+from ..engine.layout import ScoreThreshold, score_threshold
 from ..errors import BadInput
 from ..export.structure import MARKDOWN_IGNORE_LABELS, ParsedPage, block_kind
 from ..export.tables import Table, table_html
@@ -108,13 +108,12 @@ def layout_threshold(req: LayoutParsingRequest) -> ScoreThreshold:
     """The request's layout threshold: one for all labels, or PaddleX's per-class dict (class ids as its
     keys; the classes it does not name keep the model's thresholds)."""
     value = req.layoutThreshold
-    if not isinstance(value, dict):
-        return value
     try:
-        return {int(cls): float(threshold) for cls, threshold in value.items()}
-    except ValueError:
+        return score_threshold(value)
+    except ValueError:  # only a dict's key can fail: the field's type holds numbers
+        keys = sorted(value) if isinstance(value, dict) else value
         raise BadInput(f"layoutThreshold: a per-class threshold's key is a class id (0, 1, ...), not one of "
-                       f"{sorted(value)!r}") from None
+                       f"{keys!r}") from None
 
 
 def declared_kind(req: LayoutParsingRequest) -> DocumentKind | None:

@@ -28,11 +28,19 @@ from ..result import LayoutRegion
 from .backends import InferenceModel
 from .pixels import PixelNormalizer
 
-__all__ = ["LayoutDetector", "ScoreThreshold", "nms", "region_order"]
+__all__ = ["LayoutDetector", "ScoreThreshold", "nms", "region_order", "score_threshold"]
 
 #: a request's score threshold: one for every label, or some labels' own by class id (PaddleX's
 #: `layoutThreshold` dict; the labels it does not name keep the model's), or None for the model's
 ScoreThreshold = float | Mapping[int, float] | None
+
+
+def score_threshold(value: float | Mapping[str, float] | Mapping[int, float] | None) -> ScoreThreshold:
+    """A threshold as JSON carries it (a per-class dict's ids are strings there); ValueError when a
+    class id is no integer."""
+    if isinstance(value, Mapping):
+        return {int(cls): float(threshold) for cls, threshold in value.items()}
+    return None if value is None else float(value)
 
 #: PaddleDetection's Resize `interp` values as OpenCV's flags
 INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}

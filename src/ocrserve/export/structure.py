@@ -183,6 +183,11 @@ def _int_box(box: Sequence[float]) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+def paddlex_label(label: str) -> str:
+    """A layout model's label as PaddleX names the block (a CDLA model's renamed; PP-DocLayout's are PaddleX's)."""
+    return PADDLEX_LABELS.get(label, label)
+
+
 def block_kind(label: str) -> BlockKind:
     """How a block of PaddleX's `label` reaches the Markdown (BLOCK_KINDS; a paragraph where it is not listed)."""
     return BLOCK_KINDS.get(label, "paragraph")
@@ -336,10 +341,10 @@ def _text_figures_whole(lines: Sequence[TextLine], pieces: list[tuple[str, Box, 
     part of it as text is read in its own line order, not as the part and then the rest."""
     inner: set[int] = set()
     for k, (label, box, members, _) in enumerate(pieces):
-        if PADDLEX_LABELS.get(label, label) != "image":
+        if block_kind(paddlex_label(label)) != "figure":
             continue
         parts = [j for j, (other, other_box, _, _) in enumerate(pieces) if j != k and j not in inner
-                 and PADDLEX_LABELS.get(other, other) == "text" and _share_inside(other_box, box) >= INSIDE_FIGURE]
+                 and paddlex_label(other) == "text" and _share_inside(other_box, box) >= INSIDE_FIGURE]
         held = sorted(members + [i for j in parts for i in pieces[j][2]])
         if parts and _text_figure([lines[i] for i in held], box):
             inner.update(parts)
@@ -474,7 +479,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     for k, (label, box, members, score) in enumerate(ordered):
         block_lines = tuple(lines[i] for i in members)
         texts = [line.text for line in block_lines]
-        name = PADDLEX_LABELS.get(label, label)
+        name = paddlex_label(label)
         parts = [(name, block_lines, box)]
         if label == "title":  # the document's opening title, unless numbered like a section
             opening = first_page and k == first_body and not _NUMBERED.match(join_lines(texts))

@@ -459,8 +459,8 @@ def _rows(centres: Sequence[float], cells: Sequence[set[int]], spans: Sequence[S
             above = centres[band] - centres[band - 1] if band > 0 and not parted(band - 1, band) else np.inf
             below = centres[band + 1] - centres[band] if band + 1 < count and not parted(band, band + 1) else np.inf
             (col,) = cells[band]
-            wrapped = right_end(band - 1, col) >= column_right[col] - height or col in unfinished[band - 1]
-            if above < NEXT_LINE * pitch and wrapped:
+            if above < NEXT_LINE * pitch and (right_end(band - 1, col) >= column_right[col] - height
+                                              or col in unfinished[band - 1]):
                 joined[band - 1] = True
             elif min(above, below) < reach:
                 joined[band - 1 if above <= below + height / 4 else band] = True

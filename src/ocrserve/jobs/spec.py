@@ -15,7 +15,7 @@ from typing import Any, Literal
 from ..contracts import jobs as contract
 from ..contracts import paddlex
 from ..engine import OCROptions
-from ..engine.layout import ScoreThreshold
+from ..engine.layout import ScoreThreshold, score_threshold
 from ..kinds import TextLayerPolicy
 from ..reader import text_layer_policy
 
@@ -62,7 +62,7 @@ class JobSpec:
                    visualize=bool(data["visualize"]), policy=None if policy is None else text_layer_policy(policy),
                    warnings=tuple(data["warnings"]), languages=tuple(data.get("languages", ())),
                    task="layout_parsing" if data.get("task") == "layout_parsing" else "ocr",
-                   layout_threshold=_threshold(data.get("layout_threshold")),
+                   layout_threshold=score_threshold(data.get("layout_threshold")),
                    ignore_labels=None if data.get("ignore_labels") is None else tuple(data["ignore_labels"]),
                    markdown_images=bool(data.get("markdown_images", True)), tables=bool(data.get("tables", True)))
 
@@ -75,9 +75,3 @@ class JobSpec:
                    warnings=tuple(stored.get("warnings") or ()),
                    languages=tuple(paddlex.languages(payload)))
 
-
-def _threshold(stored: Any) -> ScoreThreshold:
-    """A stored layout threshold: a number, or per-class thresholds whose ids JSON made strings."""
-    if isinstance(stored, dict):
-        return {int(cls): float(value) for cls, value in stored.items()}
-    return None if stored is None else float(stored)
