@@ -172,8 +172,11 @@ def _current_recognition_handle() -> DeploymentHandle[Any]:
 def _ingress_app(settings: Settings) -> Callable[[], FastAPI]:
     def build() -> FastAPI:  # evaluated in each ingress replica
         factory = ray_pipeline_factory(_current_recognition_handle)
-        # jobs too, so a job page's crops are read by the same deployment as a request's
-        return create_app(settings, pipeline_factory=factory, job_pipeline_factory=factory)
+        # jobs too, so a job page's crops are read by the same deployment as a request's; Ray's proxies
+        # send requests to a replica once its start is done, so a loading one must not end it early
+        # (a proxy prefers its own node's replica, and would answer 503 there while another is ready)
+        return create_app(settings, pipeline_factory=factory, job_pipeline_factory=factory,
+                          load_before_serving=True)
     return build
 
 

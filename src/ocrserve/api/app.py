@@ -142,11 +142,12 @@ def body_limit(settings: Settings) -> int:
 
 
 def create_app(settings: Settings | None = None, pipeline_factory: PipelineFactory | None = None,
-               job_pipeline_factory: PipelineFactory | None = None) -> FastAPI:
+               job_pipeline_factory: PipelineFactory | None = None, load_before_serving: bool = False) -> FastAPI:
     """The whole service.  `pipeline_factory` builds the engine at startup, `job_pipeline_factory`
     the jobs' one of the same model set in the job thread (defaults: every model in this process);
     ocrserve.ray_deployment passes one whose recognition runs in a Ray Serve deployment for both, so both
-    servers answer from these same routes."""
+    servers answer from these same routes.  With `load_before_serving` the start ends only once the
+    engine is loaded (or has failed to load), as it does for several workers."""
     settings = settings or load_settings()
     tokens = TokenSet.from_settings(settings)  # ConfigError here: bad token settings stop the start
     quota = quota_from_settings(settings, tokens)
@@ -160,9 +161,9 @@ def create_app(settings: Settings | None = None, pipeline_factory: PipelineFacto
         waiting = service.note_missing_models()  # OCR_WAIT_FOR_MODELS with files missing: /ready says so
         loader = asyncio.get_running_loop().run_in_executor(None, service.load)
         loader.add_done_callback(lambda f: f.exception())  # failure is reported by /health
-        # workers share one socket: take connections only once able to serve them, unless waiting
-        # for model files, when /live must answer meanwhile
-        if settings.workers > 1 and not waiting:
+        # workers share one socket (and Ray's proxy routes to any started replica): take connections
+        # only once able to serve them, unless waiting for model files, when /live must answer meanwhile
+        if (settings.workers > 1 or load_before_serving) and not waiting:
             await asyncio.wait([loader])
         # the job store is opened here, not in create_app, so building an app creates no files
         app.state.job_store = await asyncio.to_thread(open_store, settings)

@@ -179,3 +179,16 @@ def test_a_load_failure_of_any_type_is_reported_with_its_traceback(caplog):
             r = c.post("/ocr", json={"file": EXAMPLE_IMAGE_B64})
             assert r.status_code == 503 and "the accelerator vanished" in r.json()["errorMsg"]
     assert any(rec.exc_info and "the accelerator vanished" in str(rec.exc_info[1]) for rec in caplog.records)
+
+
+@pytest.mark.parametrize("load_before_serving", [False, True])
+def test_a_server_loading_before_serving_starts_only_once_the_load_has_ended(load_before_serving):
+    def slow_then_broken(settings, on_batch=None):  # a load's end, seen without loading models
+        time.sleep(1.0)
+        raise RuntimeError("slow load failed")
+
+    app = create_app(load_settings(model=MODEL), pipeline_factory=slow_then_broken,
+                     load_before_serving=load_before_serving)
+    with TestClient(app) as c:  # entering runs the start (lifespan)
+        status = c.get("/health").json()["status"]
+    assert status == ("failed" if load_before_serving else "loading")
