@@ -70,6 +70,8 @@ TEXT_FIGURE_CHARS = 300
 TEXT_FIGURE_COVER = 0.15
 #: a text region this much inside such a figure is part of its text
 INSIDE_FIGURE = 0.8
+#: a region this much inside a text region cuts it where its band passes between the text region's lines
+ENCLOSED = 0.8
 #: on an OCR page, a numbered block whose strokes are this much thicker than the body's is a bold heading
 #: (measured at 144 dpi: LaTeX's bold section titles 1.6 times the text's, a bold word at body size 1.2)
 INK_BOLD = 1.3
@@ -169,9 +171,8 @@ def _orphan_paragraphs(lines: Sequence[TextLine], orphans: list[int]) -> list[li
     for i in orphans:
         x0, y0, x1, _ = _box(lines[i])
         if groups:
-            px0, _, px1, py1 = _box(lines[groups[-1][-1]])
-            height = y0 - _box(lines[groups[-1][-1]])[1]
-            if 0 <= y0 - py1 < max(height, 1.0) and min(x1, px1) > max(x0, px0):
+            px0, py0, px1, py1 = _box(lines[groups[-1][-1]])
+            if 0 <= y0 - py1 < max(py1 - py0, 1.0) and min(x1, px1) > max(x0, px0):
                 groups[-1].append(i)
                 continue
         groups.append([i])
@@ -352,6 +353,35 @@ def _text_figures_whole(lines: Sequence[TextLine], pieces: list[tuple[str, Box, 
     return [piece for j, piece in enumerate(pieces) if j not in inner]
 
 
+def _split_around_inner(lines: Sequence[TextLine], pieces: list[tuple[str, Box, list[int], float | None]]
+                        ) -> list[tuple[str, Box, list[int], float | None]]:
+    """The pieces with each text region that encloses others (a passage drawn over a listing and the
+    heading below it) cut where an inner region's band passes between its lines: its lines above and
+    below are read as blocks of their own, in their places, not all before the regions inside it."""
+    boxes = [_box(line) for line in lines]
+    result: list[tuple[str, Box, list[int], float | None]] = []
+    for k, (label, box, members, score) in enumerate(pieces):
+        if block_kind(paddlex_label(label)) not in ("paragraph", "lines") or len(members) < 2:
+            result.append(pieces[k])
+            continue
+        bands = [(other[1], other[3]) for j, (_, other, held, _) in enumerate(pieces)
+                 if j != k and held and _share_inside(other, box) >= ENCLOSED and _area(other) < _area(box)]
+        runs: list[list[int]] = []
+        run_bottom = 0.0
+        for i in sorted(members, key=lambda i: boxes[i][1]):
+            if runs and not any(run_bottom <= top and bottom <= boxes[i][1] for top, bottom in bands):
+                runs[-1].append(i)
+                run_bottom = max(run_bottom, boxes[i][3])
+            else:
+                runs.append([i])
+                run_bottom = boxes[i][3]
+        if len(runs) == 1:
+            result.append(pieces[k])
+            continue
+        result.extend((label, _lines_box([lines[i] for i in run]), sorted(run), score) for run in runs)
+    return result
+
+
 def _is_page_number(text: str, box: Sequence[float], top: float, bottom: float) -> bool:
     """A bare number (or roman numeral) that is the page's topmost or bottommost text: its page number,
     which the layout model did not box as a header or footer."""
@@ -463,6 +493,7 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     layout = layout_pieces(page, regions, tables)
     held, orphans = assign_lines(lines, [box for _, box, _ in layout])
     pieces = _text_figures_whole(lines, [(label, box, held[k], score) for k, (label, box, score) in enumerate(layout)])
+    pieces = _split_around_inner(lines, pieces)
     for group in _orphan_paragraphs(lines, orphans):
         pieces.append(("text", _lines_box([lines[i] for i in group]), group, None))
     order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)

@@ -399,3 +399,25 @@ def test_a_formula_is_its_image_on_a_scan_and_its_text_on_a_text_layer_page():
     assert scanned.markdown.startswith("We have\n\n<div") and "E = mc" not in scanned.markdown
     digital = parse_page(dataclasses.replace(page_of(lines, image=image), source="text_layer"), regions)
     assert digital.markdown == "We have\n\nE = mc^2" and not digital.images
+
+
+def test_lines_no_region_holds_join_only_the_line_just_above_them():
+    """Two lines no region holds, a heading's region between them: each is read in its own place, not the
+    lower one joined to the upper because it overlaps it across."""
+    lines = [line("The listing ends here.", 100, 100, 600, 120), line("2.3 Files", 100, 200, 300, 220),
+             line("The next passage starts.", 100, 300, 600, 320)]
+    parsed = parse_page(page_of(lines), [region("title", 95, 195, 305, 225)], first_page=False)
+    assert [b.content for b in parsed.blocks] == ["The listing ends here.", "2.3 Files", "The next passage starts."]
+
+
+def test_a_text_region_drawn_over_others_is_cut_where_they_pass_between_its_lines():
+    """The model drew one text region from a listing's last line down past the heading below it: the
+    region's lines above and below the heading are read in their places."""
+    lines = [line("\\set:Nx \\l_tmp_tl {x}", 100, 100, 500, 120), line("• Each entry is optional.", 120, 150, 800, 170),
+             line("2.3 Files", 100, 200, 300, 220), line("The next passage starts.", 100, 250, 800, 270),
+             line("and runs on.", 100, 275, 400, 295)]
+    regions = [region("text", 95, 95, 805, 300), region("text", 115, 145, 805, 175), region("title", 95, 195, 305, 225)]
+    parsed = parse_page(page_of(lines), regions, first_page=False)
+    assert [b.content for b in parsed.blocks] == ["\\set:Nx \\l_tmp_tl {x}", "• Each entry is optional.", "2.3 Files",
+                                                  "The next passage starts. and runs on."]
+    assert [b.label for b in parsed.blocks] == ["text", "text", "paragraph_title", "text"]
