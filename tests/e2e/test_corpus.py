@@ -2,8 +2,9 @@
 
 Over a hundred PDFs (tests/_support/corpus.py: CJK, Cyrillic, Greek, Arabic, Hebrew and Indic scripts,
 XeLaTeX and LuaLaTeX math with characters outside the BMP, forms, slides, a 2415-page manual), and
-damaged and encrypted copies of some of them made here, go through PaddleX `POST /ocr`, `/upload_pdf`,
-`/v1/export` in every format, an async job and `ocrserve predict`, the first three pages of each.
+damaged and encrypted copies of some of them made here, go through PaddleX `POST /ocr` and
+`POST /layout-parsing`, `/upload_pdf`, `/v1/export` in every format, an async job and `ocrserve
+predict`, the first three pages of each.
 Every answer is a 2xx whose body parses (strict JSON, hOCR as XML, ALTO against its XSD, searchable
 PDFs in pdfium and qpdf), or a 4xx in the contract's own error shape; never a 5xx, never a traceback
 in the server's log, and the server ends healthy with its memory near where it started.
@@ -203,7 +204,7 @@ def serve(tmp: Path) -> Iterator[Server]:
 def server(docs, tmp_path_factory) -> Iterator[Server]:
     with serve(tmp_path_factory.mktemp("corpus-server")) as server:
         warm = next(d for d in docs if d.expect == "read" and d.read == PAGES)
-        for send in (paddlex, upload_pdf, lambda s, d: export(s, d, "pdf")):
+        for send in (paddlex, layout_parsing, upload_pdf, lambda s, d: export(s, d, "pdf")):
             assert send(server, warm).status_code == 200
         job = submit_job(server, warm.path, warm.pages)  # jobs load their own model sessions on first use
         assert job_state(server, job.json()["data"]["jobId"], deadline=time.monotonic() + 120)["state"] == "done"
@@ -215,6 +216,11 @@ def server(docs, tmp_path_factory) -> Iterator[Server]:
 def paddlex(server: Server, doc: Doc) -> httpx.Response:
     body = {"file": base64.b64encode(doc.path.read_bytes()).decode(), "fileType": 0}
     return httpx.post(f"{server.base}/ocr", json=body, timeout=300)
+
+
+def layout_parsing(server: Server, doc: Doc) -> httpx.Response:
+    body = {"file": base64.b64encode(doc.path.read_bytes()).decode(), "fileType": 0}
+    return httpx.post(f"{server.base}/layout-parsing", json=body, timeout=300)
 
 
 def upload_pdf(server: Server, doc: Doc) -> httpx.Response:
@@ -451,6 +457,27 @@ def test_paddlex_ocr(server, docs):
         if problem:
             problems.append(f"{doc.name}: POST /ocr: {problem}")
     report(problems, "PaddleX POST /ocr")
+
+
+def test_layout_parsing(server, docs):
+    """Every PDF parsed by its layout or refused clearly, each page's Markdown and blocks there."""
+    problems: list[str] = []
+    for doc in docs:
+        r = layout_parsing(server, doc)
+        ok, problem = verdict(r, doc, paddlex_error)
+        if ok and problem is None:
+            try:
+                body = strict_json(r.content)
+                pages = body["result"]["layoutParsingResults"]
+                assert body["errorCode"] == 0 and len(pages) == doc.read, f"{len(pages)} pages for {doc.read}"
+                for page in pages:
+                    assert isinstance(page["markdown"]["text"], str)
+                    assert all(isinstance(b["block_content"], str) for b in page["prunedResult"]["parsing_res_list"])
+            except (ValueError, KeyError, TypeError, AssertionError) as exc:
+                problem = f"200 with a bad body ({exc!r}): {r.text[:300]}"
+        if problem:
+            problems.append(f"{doc.name}: POST /layout-parsing: {problem}")
+    report(problems, "PaddleX POST /layout-parsing")
 
 
 def test_upload_pdf(server, docs):
