@@ -95,6 +95,10 @@ _RULED_REPLACES = 0.5
 #: and is left to a table region that holds at least this share of it (that region reads it already)
 _RULED_HELD = 0.9
 
+Box = tuple[float, float, float, float]
+#: a region as the page's lines are read into it: (label, box, its lines' indices, the model's score)
+Piece = tuple[str, Box, list[int], float | None]
+
 
 @dataclass(frozen=True)
 class Block:
@@ -335,8 +339,7 @@ def _text_figure(lines: Sequence[TextLine], box: Sequence[float]) -> bool:
     return sum(len(line.text) for line in lines) >= TEXT_FIGURE_CHARS and covered >= TEXT_FIGURE_COVER * area
 
 
-def _text_figures_whole(lines: Sequence[TextLine], pieces: list[tuple[str, Box, list[int], float | None]]
-                        ) -> list[tuple[str, Box, list[int], float | None]]:
+def _text_figures_whole(lines: Sequence[TextLine], pieces: list[Piece]) -> list[Piece]:
     """The pieces with each figure that is text set apart (`_text_figure`, counting the lines of the text
     regions inside it) holding those regions' lines too: a listing the model boxed as a figure and, again,
     part of it as text is read in its own line order, not as the part and then the rest."""
@@ -353,13 +356,12 @@ def _text_figures_whole(lines: Sequence[TextLine], pieces: list[tuple[str, Box, 
     return [piece for j, piece in enumerate(pieces) if j not in inner]
 
 
-def _split_around_inner(lines: Sequence[TextLine], pieces: list[tuple[str, Box, list[int], float | None]]
-                        ) -> list[tuple[str, Box, list[int], float | None]]:
+def _split_around_inner(lines: Sequence[TextLine], pieces: list[Piece]) -> list[Piece]:
     """The pieces with each text region that encloses others (a passage drawn over a listing and the
     heading below it) cut where an inner region's band passes between its lines: its lines above and
     below are read as blocks of their own, in their places, not all before the regions inside it."""
     boxes = [_box(line) for line in lines]
-    result: list[tuple[str, Box, list[int], float | None]] = []
+    result: list[Piece] = []
     for k, (label, box, members, score) in enumerate(pieces):
         if block_kind(paddlex_label(label)) not in ("paragraph", "lines") or len(members) < 2:
             result.append(pieces[k])
@@ -414,8 +416,6 @@ def _figure_name(label: str, box: tuple[int, int, int, int]) -> str:
     """PaddleX's name for a figure's crop (`img_in_image_box_...`, `img_in_chart_box_...`)."""
     return "imgs/img_in_{}_box_{}_{}_{}_{}.jpg".format(label, *box)
 
-
-Box = tuple[float, float, float, float]
 
 
 def _lines_box(lines: Sequence[TextLine]) -> Box:
