@@ -441,60 +441,52 @@ def test_right_to_left_text_reads_back_from_the_searchable_pdf(corpus):
     assert exact >= RTL_ROUND_TRIP * len(texts), f"{exact} of {len(texts)} exact; e.g.\n" + "\n".join(problems[:20])
 
 
-def test_paddlex_ocr(server, docs):
+def answer_problems(server: Server, docs: list[Doc], send: Callable[[Server, Doc], httpx.Response],
+                    shape: Callable[[dict, int], bool], route: str, check: Callable[[Any, Doc], None]) -> list[str]:
+    """What is wrong with each document's answer from `send`: a refusal out of the contract's `shape`,
+    a 5xx, or a 2xx whose strict-JSON body `check` rejects (by raising)."""
     problems: list[str] = []
     for doc in docs:
-        r = paddlex(server, doc)
-        ok, problem = verdict(r, doc, paddlex_error)
+        r = send(server, doc)
+        ok, problem = verdict(r, doc, shape)
         if ok and problem is None:
             try:
-                body = strict_json(r.content)
-                pages = body["result"]["ocrResults"]
-                assert body["errorCode"] == 0 and len(pages) == doc.read, f"{len(pages)} pages for {doc.read}"
-                assert all(isinstance(p["prunedResult"]["rec_texts"], list) for p in pages)
+                check(strict_json(r.content), doc)
             except (ValueError, KeyError, TypeError, AssertionError) as exc:
                 problem = f"200 with a bad body ({exc!r}): {r.text[:300]}"
         if problem:
-            problems.append(f"{doc.name}: POST /ocr: {problem}")
-    report(problems, "PaddleX POST /ocr")
+            problems.append(f"{doc.name}: {route}: {problem}")
+    return problems
+
+
+def test_paddlex_ocr(server, docs):
+    def check(body: Any, doc: Doc) -> None:
+        pages = body["result"]["ocrResults"]
+        assert body["errorCode"] == 0 and len(pages) == doc.read, f"{len(pages)} pages for {doc.read}"
+        assert all(isinstance(p["prunedResult"]["rec_texts"], list) for p in pages)
+
+    report(answer_problems(server, docs, paddlex, paddlex_error, "POST /ocr", check), "PaddleX POST /ocr")
 
 
 def test_layout_parsing(server, docs):
     """Every PDF parsed by its layout or refused clearly, each page's Markdown and blocks there."""
-    problems: list[str] = []
-    for doc in docs:
-        r = layout_parsing(server, doc)
-        ok, problem = verdict(r, doc, paddlex_error)
-        if ok and problem is None:
-            try:
-                body = strict_json(r.content)
-                pages = body["result"]["layoutParsingResults"]
-                assert body["errorCode"] == 0 and len(pages) == doc.read, f"{len(pages)} pages for {doc.read}"
-                for page in pages:
-                    assert isinstance(page["markdown"]["text"], str)
-                    assert all(isinstance(b["block_content"], str) for b in page["prunedResult"]["parsing_res_list"])
-            except (ValueError, KeyError, TypeError, AssertionError) as exc:
-                problem = f"200 with a bad body ({exc!r}): {r.text[:300]}"
-        if problem:
-            problems.append(f"{doc.name}: POST /layout-parsing: {problem}")
-    report(problems, "PaddleX POST /layout-parsing")
+    def check(body: Any, doc: Doc) -> None:
+        pages = body["result"]["layoutParsingResults"]
+        assert body["errorCode"] == 0 and len(pages) == doc.read, f"{len(pages)} pages for {doc.read}"
+        for page in pages:
+            assert isinstance(page["markdown"]["text"], str)
+            assert all(isinstance(b["block_content"], str) for b in page["prunedResult"]["parsing_res_list"])
+
+    report(answer_problems(server, docs, layout_parsing, paddlex_error, "POST /layout-parsing", check),
+           "PaddleX POST /layout-parsing")
 
 
 def test_upload_pdf(server, docs):
-    problems: list[str] = []
-    for doc in docs:
-        r = upload_pdf(server, doc)
-        ok, problem = verdict(r, doc, seed_error)
-        if ok and problem is None:
-            try:
-                body = strict_json(r.content)
-                assert body["success"] is True and len(body["results"]) == doc.read
-                assert body["total_pages"] == doc.pages
-            except (ValueError, KeyError, TypeError, AssertionError) as exc:
-                problem = f"200 with a bad body ({exc!r}): {r.text[:300]}"
-        if problem:
-            problems.append(f"{doc.name}: POST /upload_pdf: {problem}")
-    report(problems, "/upload_pdf")
+    def check(body: Any, doc: Doc) -> None:
+        assert body["success"] is True and len(body["results"]) == doc.read
+        assert body["total_pages"] == doc.pages
+
+    report(answer_problems(server, docs, upload_pdf, seed_error, "POST /upload_pdf", check), "/upload_pdf")
 
 
 def test_export_every_format(server, docs, alto_schema):
