@@ -189,6 +189,10 @@ class LayoutDetector:
         if labels is not None and tuple(labels.splitlines()) != spec.labels:
             raise ModelCorrupt(f"{model.path}: its labels {labels.splitlines()} are not the registry's {list(spec.labels)}")
         self.normalize = PixelNormalizer.scaled(spec.mean, spec.std)
+        own = dict(spec.label_thresholds)
+        # each label's threshold by class id when a request sets none: its own, else the model's
+        self.default_thresholds = np.array([own.get(label, spec.score_thresh) for label in spec.labels],
+                                           dtype=np.float32)
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """(1, 3, H, W) input: the page stretched to the model's fixed size, in RGB as PaddleDetection trains."""
@@ -211,11 +215,9 @@ class LayoutDetector:
     def thresholds(self, score_thresh: ScoreThreshold = None) -> np.ndarray:
         """Each label's score threshold, by class id: the spec's (its `label_thresholds`, else its
         `score_thresh`), one value for all, or the spec's with some labels' own."""
-        spec = self.spec
         if score_thresh is not None and not isinstance(score_thresh, Mapping):
-            return np.full(len(spec.labels), float(score_thresh), dtype=np.float32)
-        own = dict(spec.label_thresholds)
-        out = np.array([own.get(label, spec.score_thresh) for label in spec.labels], dtype=np.float32)
+            return np.full(len(self.spec.labels), float(score_thresh), dtype=np.float32)
+        out = self.default_thresholds.copy()
         for cls, value in (score_thresh or {}).items():
             if 0 <= cls < len(out):
                 out[cls] = value

@@ -356,15 +356,16 @@ def _text_figures_whole(lines: Sequence[TextLine], pieces: list[Piece]) -> list[
     return [piece for j, piece in enumerate(pieces) if j not in inner]
 
 
-def _split_around_inner(lines: Sequence[TextLine], pieces: list[Piece]) -> list[Piece]:
+def _split_around_inner(lines: Sequence[TextLine], boxes: Sequence[Box], pieces: list[Piece]) -> list[Piece]:
     """The pieces with each text region that encloses others (a passage drawn over a listing and the
     heading below it) cut where an inner region's band passes between its lines: its lines above and
-    below are read as blocks of their own, in their places, not all before the regions inside it."""
-    boxes = [_box(line) for line in lines]
+    below are read as blocks of their own, in their places, not all before the regions inside it.
+    `boxes`: each line's box."""
     result: list[Piece] = []
-    for k, (label, box, members, score) in enumerate(pieces):
+    for k, piece in enumerate(pieces):
+        label, box, members, score = piece
         if block_kind(paddlex_label(label)) not in ("paragraph", "lines") or len(members) < 2:
-            result.append(pieces[k])
+            result.append(piece)
             continue
         bands = [(other[1], other[3]) for j, (_, other, held, _) in enumerate(pieces)
                  if j != k and held and _share_inside(other, box) >= ENCLOSED and _area(other) < _area(box)]
@@ -378,7 +379,7 @@ def _split_around_inner(lines: Sequence[TextLine], pieces: list[Piece]) -> list[
                 runs.append([i])
                 run_bottom = boxes[i][3]
         if len(runs) == 1:
-            result.append(pieces[k])
+            result.append(piece)
             continue
         result.extend((label, _lines_box([lines[i] for i in run]), sorted(run), score) for run in runs)
     return result
@@ -415,7 +416,6 @@ def table_markdown(lines: Sequence[TextLine]) -> str:
 def _figure_name(label: str, box: tuple[int, int, int, int]) -> str:
     """PaddleX's name for a figure's crop (`img_in_image_box_...`, `img_in_chart_box_...`)."""
     return "imgs/img_in_{}_box_{}_{}_{}_{}.jpg".format(label, *box)
-
 
 
 def _lines_box(lines: Sequence[TextLine]) -> Box:
@@ -493,7 +493,8 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     layout = layout_pieces(page, regions, tables)
     held, orphans = assign_lines(lines, [box for _, box, _ in layout])
     pieces = _text_figures_whole(lines, [(label, box, held[k], score) for k, (label, box, score) in enumerate(layout)])
-    pieces = _split_around_inner(lines, pieces)
+    line_boxes = [_box(line) for line in lines]
+    pieces = _split_around_inner(lines, line_boxes, pieces)
     for group in _orphan_paragraphs(lines, orphans):
         pieces.append(("text", _lines_box([lines[i] for i in group]), group, None))
     order = region_order(np.array([p[1] for p in pieces], dtype=np.float32).reshape(-1, 4), page.width, page.height)
@@ -501,7 +502,6 @@ def parse_page(page: OCRPage, regions: Sequence[LayoutRegion], first_page: bool 
     first_body = next((k for k, p in enumerate(ordered) if p[0] not in ("header", "footer")), None)
     body_size = body_font_size(lines)
     ink = PageInk.measure(page) if body_size is None else None
-    line_boxes = [_box(line) for line in lines]
     top, bottom = min((b[1] for b in line_boxes), default=0.0), max((b[3] for b in line_boxes), default=0.0)
     titles = OutlineTitles(page.outline, lines)
 

@@ -74,4 +74,3 @@ class JobSpec:
                    visualize=bool(stored.get("visualize")), policy=payload.pdfText,
                    warnings=tuple(stored.get("warnings") or ()),
                    languages=tuple(paddlex.languages(payload)))
-
